@@ -1,0 +1,43 @@
+# roomctl: two commands on a fresh Debian / Raspberry Pi OS machine.
+#   make demo   run the whole system on its embedded defaults
+#   make test   ruff, mypy (strict) and pytest
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck pytest system-packages venv clean bench
+
+demo: $(STAMP) system-packages
+	$(BIN)/roomctl demo $(DEMO_ARGS)
+
+test: $(STAMP) system-packages lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check roomctl tests bench
+	$(BIN)/ruff format --check roomctl tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP) system-packages
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+system-packages:
+	@scripts/ensure-system-packages.sh
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "roomctl needs Python 3.11 or newer")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
+	  echo "Could not create a virtualenv. On Debian / Raspberry Pi OS: sudo apt install python3-venv"; exit 1; }
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+bench: $(STAMP) system-packages
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

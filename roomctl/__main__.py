@@ -1,0 +1,3 @@
+from roomctl.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,36 @@
+"""``roomctl config check FILE`` and ``roomctl config schema``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser("config", help="check a room configuration or print its schema")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    check = actions.add_parser("check", help="validate a room configuration file")
+    check.add_argument("file", type=Path)
+    check.set_defaults(handler=check_command)
+    schema = actions.add_parser("schema", help="print the JSON Schema of the room configuration")
+    schema.set_defaults(handler=schema_command)
+
+
+def check_command(args: argparse.Namespace) -> int:
+    from roomctl.config import load_config
+
+    config = load_config(args.file)  # ConfigError -> exit 2 with one line per problem (cli.main)
+    for note in config.advisories():
+        print(f"{args.file}: warning: {note}", file=sys.stderr)
+    print(f"{args.file}: OK: {config.summary()}")
+    return 0
+
+
+def schema_command(args: argparse.Namespace) -> int:
+    from roomctl.config import RoomConfig
+
+    print(json.dumps(RoomConfig.model_json_schema(), indent=2))
+    return 0

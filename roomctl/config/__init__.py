@@ -1,0 +1,170 @@
+"""The room configuration: one TOML file per room, validated once into frozen pydantic models.
+
+``load_config(path)`` returns a :class:`RoomConfig` or raises :class:`~roomctl.errors.ConfigError` whose ``problems``
+name the file, the key path and, where it can be found, the line, in words a facility staff member understands.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any, Self
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
+
+from roomctl.config.alarms import AlarmsConfig, LimitRule
+from roomctl.config.base import Section
+from roomctl.config.lighting import ChannelConfig, LightingConfig
+from roomctl.config.locate import Loc, format_loc, key_lines, line_of
+from roomctl.config.mqtt import MqttConfig, TlsConfig
+from roomctl.config.room import ApiConfig, RoomSection, StorageConfig
+from roomctl.config.session import PhaseConfig, SessionConfig
+from roomctl.config.wearables import BleConfig, WearableConfig
+from roomctl.errors import ConfigError
+
+__all__ = [
+    "AlarmsConfig",
+    "ApiConfig",
+    "BleConfig",
+    "ChannelConfig",
+    "ConfigError",
+    "LightingConfig",
+    "LimitRule",
+    "MqttConfig",
+    "PhaseConfig",
+    "RoomConfig",
+    "RoomSection",
+    "SessionConfig",
+    "StorageConfig",
+    "TlsConfig",
+    "WearableConfig",
+    "demo_config_text",
+    "load_config",
+    "parse_config",
+]
+
+
+class RoomConfig(Section):
+    room: RoomSection
+    wearables: list[WearableConfig] = Field(default_factory=list)
+    ble: BleConfig = Field(default_factory=BleConfig)
+    lighting: LightingConfig = Field(default_factory=LightingConfig)
+    alarms: AlarmsConfig = Field(default_factory=AlarmsConfig)
+    session: SessionConfig = Field(default_factory=SessionConfig)
+    mqtt: MqttConfig = Field(default_factory=MqttConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    api: ApiConfig = Field(default_factory=ApiConfig)
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Self:
+        problems = []
+        ids = [w.id for w in self.wearables]
+        for dupe in sorted({i for i in ids if ids.count(i) > 1}):
+            problems.append(f"wearable id '{dupe}' is used twice")
+        addresses = [w.address for w in self.wearables if w.address]
+        for dupe in sorted({a for a in addresses if addresses.count(a) > 1}):
+            problems.append(f"BLE address {dupe} is given to two wearables")
+        for phase in self.session.phases:
+            if phase.scene is not None and phase.scene not in self.lighting.scenes:
+                problems.append(f"phase '{phase.id}' uses scene '{phase.scene}', which is not in lighting.scenes")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def advisories(self) -> list[str]:
+        """Valid but inadvisable settings, for ``config check`` to print as warnings."""
+        return self.lighting.advisories()
+
+    def summary(self) -> str:
+        mqtt = (
+            f"MQTT to {self.mqtt.host}:{self.mqtt.port}{' (TLS)' if self.mqtt.tls else ''}"
+            if self.mqtt.enabled
+            else "MQTT off"
+        )
+        return (
+            f"site {self.room.site} / room {self.room.room}: {len(self.wearables)} wearable(s), "
+            f"{len(self.lighting.channels)} light channel(s), {len(self.lighting.scenes)} scene(s), "
+            f"{len(self.alarms.rules)} alarm limit(s), {mqtt}"
+        )
+
+
+_FRIENDLY: dict[str, str] = {
+    "missing": "is required but missing",
+    "extra_forbidden": "is not a known setting (check the spelling)",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "string_type": "must be text in quotes",
+    "list_type": "must be a list [ ... ]",
+    "dict_type": "must be a table",
+    "model_type": "must be a table",
+}
+
+
+def _describe(err: ErrorDetails) -> str:
+    kind = err["type"]
+    if kind in _FRIENDLY:
+        return _FRIENDLY[kind]
+    ctx = err.get("ctx") or {}
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx.get('ge')}"
+    if kind == "less_than_equal":
+        return f"must be at most {ctx.get('le')}"
+    if kind == "greater_than":
+        return f"must be more than {ctx.get('gt')}"
+    if kind == "less_than":
+        return f"must be less than {ctx.get('lt')}"
+    if kind in ("literal_error", "enum"):
+        return f"must be one of {ctx.get('expected')}"
+    if kind == "string_pattern_mismatch":
+        return "may use only lower-case letters, digits, '-' and '_'" if "a-z0-9" in str(ctx) else err["msg"]
+    msg = err["msg"]
+    return msg.removeprefix("Value error, ")
+
+
+def _problems(exc: ValidationError, text: str, source: str) -> list[str]:
+    table = key_lines(text)
+    out = []
+    for err in exc.errors():
+        loc: Loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        # pydantic adds the union member tried ("float", "list[float]"); users never wrote those.
+        loc = tuple(p for p in loc if p not in ("float", "list[float]", "Quantity"))
+        line = line_of(text, loc, table) if loc else None
+        where = f"{source}:{line}" if line else source
+        path = format_loc(loc) or "(whole file)"
+        out.append(f"{where}: {path}: {_describe(err)}")
+    return list(dict.fromkeys(out))
+
+
+def parse_config(text: str, source: str = "<config>", base_dir: Path | None = None) -> RoomConfig:
+    """Validate TOML text. Relative file paths are resolved against ``base_dir``."""
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError([f"{source}: not valid TOML: {e}"]) from e
+    try:
+        return RoomConfig.model_validate(data, context={"base_dir": base_dir})
+    except ValidationError as e:
+        raise ConfigError(_problems(e, text, source)) from e
+
+
+def load_config(path: Path | str) -> RoomConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise ConfigError([f"{path}: no such file"]) from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError([f"{path}: cannot be read: {e}"]) from e
+    return parse_config(text, str(path), path.parent)
+
+
+def demo_config_text() -> str:
+    """The demo room's configuration, embedded in the package (``config/demo.toml`` links to it)."""
+    return resources.files("roomctl.defaults").joinpath("demo.toml").read_text(encoding="utf-8")

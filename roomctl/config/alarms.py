@@ -1,0 +1,75 @@
+"""[alarms]: limits, priorities and condition delays per quantity; technical alarm priorities; latching."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from pydantic import Field, model_validator
+
+from roomctl.config.base import Section
+from roomctl.models import Priority, Quantity
+
+
+class LimitRule(Section):
+    """One alarm limit on one quantity. Several rules per quantity give escalating priorities (e.g. SpO2 90 then 85)."""
+
+    quantity: Quantity
+    low: float | None = None
+    high: float | None = None
+    priority: Priority = Priority.MEDIUM
+    condition_delay_s: float = Field(10.0, ge=0, le=300, description="the limit must stay crossed this long")
+    hysteresis: float = Field(0.0, ge=0, description="the value must come back this far inside the limit to clear")
+    high_from_baseline: float | None = Field(
+        None, gt=1.0, le=3.0, description="high limit = baseline x this factor (e.g. 1.25), never above 'high'"
+    )
+    low_from_baseline: float | None = Field(
+        None, gt=0.0, lt=1.0, description="low limit = baseline x this factor, never below 'low'"
+    )
+
+    @model_validator(mode="after")
+    def _sane(self) -> Self:
+        if self.low is None and self.high is None:
+            raise ValueError("a limit rule needs low, high or both")
+        if self.low is not None and self.high is not None and self.low >= self.high:
+            raise ValueError(f"low limit {self.low:g} is not below high limit {self.high:g}")
+        if self.high_from_baseline is not None and self.high is None:
+            raise ValueError("high_from_baseline needs 'high' as its hard ceiling")
+        if self.low_from_baseline is not None and self.low is None:
+            raise ValueError("low_from_baseline needs 'low' as its hard floor")
+        return self
+
+
+def default_rules() -> list[LimitRule]:
+    """Typical adult monitor defaults (reference/clinical.md): a starting point, configurable per room."""
+    return [
+        LimitRule(quantity=Quantity.SPO2, low=90, priority=Priority.MEDIUM, condition_delay_s=10, hysteresis=1),
+        LimitRule(quantity=Quantity.SPO2, low=85, priority=Priority.HIGH, condition_delay_s=5, hysteresis=1),
+        LimitRule(
+            quantity=Quantity.HEART_RATE, low=50, high=120, priority=Priority.MEDIUM, condition_delay_s=10, hysteresis=2
+        ),
+        LimitRule(
+            quantity=Quantity.PULSE_RATE, low=50, high=120, priority=Priority.MEDIUM, condition_delay_s=10, hysteresis=2
+        ),
+        LimitRule(quantity=Quantity.TEMPERATURE, high=38.0, priority=Priority.MEDIUM, condition_delay_s=0),
+        LimitRule(quantity=Quantity.SYSTOLIC, high=160, priority=Priority.MEDIUM, condition_delay_s=0),
+        LimitRule(quantity=Quantity.DIASTOLIC, high=110, priority=Priority.MEDIUM, condition_delay_s=0),
+    ]
+
+
+class TechnicalAlarmConfig(Section):
+    disconnected: Priority = Priority.MEDIUM
+    stale: Priority = Priority.MEDIUM
+    finger_off: Priority = Priority.MEDIUM
+    no_contact: Priority = Priority.LOW
+    low_battery: Priority = Priority.LOW
+    storage_failure: Priority = Priority.HIGH
+    broker_unreachable: Priority = Priority.LOW
+    condition_delay_s: float = Field(5.0, ge=0, le=120, description="finger off / no contact must last this long")
+
+
+class AlarmsConfig(Section):
+    latching: bool = Field(True, description="physiological alarms stay shown until acknowledged (a room setting)")
+    audio_pause_s: float = Field(120.0, gt=0, le=120, description="acknowledge pauses audio this long; at most 2 min")
+    baseline_window_s: float = Field(300.0, ge=30, description="window after session start used as the baseline")
+    rules: list[LimitRule] = Field(default_factory=default_rules)
+    technical: TechnicalAlarmConfig = Field(default_factory=TechnicalAlarmConfig)

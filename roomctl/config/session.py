@@ -1,0 +1,49 @@
+"""[session]: session defaults, the dosing phases and their scenes, vitals-check reminders."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from pydantic import Field, model_validator
+
+from roomctl.config.base import Section, Slug
+from roomctl.models import SessionKind
+
+
+class PhaseConfig(Section):
+    id: Slug
+    label: str = Field(max_length=40)
+    scene: str | None = Field(None, description="lighting scene for this phase")
+    suggest_after_dose_min: float | None = Field(
+        None, ge=0, description="suggest this phase this many minutes after the first dose"
+    )
+
+
+def default_phases() -> list[PhaseConfig]:
+    return [
+        PhaseConfig(id="arrival", label="Arrival and baseline"),
+        PhaseConfig(id="intentions", label="Intentions"),
+        PhaseConfig(id="dose", label="Dose (T0)", suggest_after_dose_min=0),
+        PhaseConfig(id="onset", label="Onset", suggest_after_dose_min=15),
+        PhaseConfig(id="active", label="Active", suggest_after_dose_min=60),
+        PhaseConfig(id="supplemental", label="Supplemental-dose window", suggest_after_dose_min=90),
+        PhaseConfig(id="taper", label="Taper", suggest_after_dose_min=240),
+        PhaseConfig(id="closing", label="Closing", suggest_after_dose_min=330),
+        PhaseConfig(id="discharge", label="Discharge", suggest_after_dose_min=420),
+    ]
+
+
+class SessionConfig(Section):
+    default_kind: SessionKind = SessionKind.DOSING
+    vitals_check_interval_min: float = Field(30.0, ge=1, le=240, description="remind the team to check vitals")
+    phases: list[PhaseConfig] = Field(default_factory=default_phases)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Self:
+        ids = [p.id for p in self.phases]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"phase id(s) used twice: {', '.join(dupes)}")
+        if not self.phases:
+            raise ValueError("at least one phase is needed")
+        return self

@@ -1,0 +1,268 @@
+"""The shared vocabulary: one definition for storage, MQTT payloads, the local API and exports.
+
+Every model is a frozen pydantic model, so each has one JSON Schema (``roomctl schema``). Timestamps are timezone-aware
+UTC and serialise as ISO-8601 with milliseconds (``2026-01-01T09:00:00.000Z``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+
+def iso_ms(ts: datetime) -> str:
+    """ISO-8601 UTC with milliseconds and a ``Z``: the one timestamp format roomctl writes."""
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+UtcDatetime = Annotated[datetime, PlainSerializer(iso_ms, return_type=str, when_used="json")]
+
+
+class Quantity(StrEnum):
+    """Canonical quantities (design/contracts.md). Values are always in :data:`UNITS`."""
+
+    HEART_RATE = "heart_rate"
+    RR_INTERVALS = "rr_intervals"
+    ENERGY_EXPENDED = "energy_expended"
+    SPO2 = "spo2"
+    PULSE_RATE = "pulse_rate"
+    PERFUSION_INDEX = "perfusion_index"
+    SPO2_FAST = "spo2_fast"
+    PULSE_RATE_FAST = "pulse_rate_fast"
+    SPO2_SLOW = "spo2_slow"
+    PULSE_RATE_SLOW = "pulse_rate_slow"
+    TEMPERATURE = "temperature"
+    SYSTOLIC = "systolic"
+    DIASTOLIC = "diastolic"
+    MEAN_ARTERIAL_PRESSURE = "mean_arterial_pressure"
+    BATTERY = "battery"
+
+
+UNITS: dict[Quantity, str] = {
+    Quantity.HEART_RATE: "bpm",
+    Quantity.RR_INTERVALS: "s",
+    Quantity.ENERGY_EXPENDED: "kJ",
+    Quantity.SPO2: "%",
+    Quantity.PULSE_RATE: "bpm",
+    Quantity.PERFUSION_INDEX: "%",
+    Quantity.SPO2_FAST: "%",
+    Quantity.PULSE_RATE_FAST: "bpm",
+    Quantity.SPO2_SLOW: "%",
+    Quantity.PULSE_RATE_SLOW: "bpm",
+    Quantity.TEMPERATURE: "°C",
+    Quantity.SYSTOLIC: "mmHg",
+    Quantity.DIASTOLIC: "mmHg",
+    Quantity.MEAN_ARTERIAL_PRESSURE: "mmHg",
+    Quantity.BATTERY: "%",
+}
+
+
+class Quality(StrEnum):
+    OK = "ok"
+    QUESTIONABLE = "questionable"
+    INVALID = "invalid"
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Reading(Model):
+    """One value of one quantity from one wearable (or a manual entry, device ``manual``)."""
+
+    kind: Literal["reading"] = "reading"
+    quantity: Quantity
+    value: float | None = Field(description="null when the device marks the value missing; never a stale number")
+    unit: str
+    device: str
+    ts: UtcDatetime
+    quality: Quality = Quality.OK
+
+
+class RRIntervals(Model):
+    """Beat-to-beat intervals from a heart-rate strap, in seconds (1/1024 s resolution)."""
+
+    kind: Literal["rr_intervals"] = "rr_intervals"
+    device: str
+    ts: UtcDatetime
+    intervals: tuple[float, ...]
+
+
+class LinkState(StrEnum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    STALE = "stale"
+    DISCONNECTED = "disconnected"
+
+
+class TechnicalCondition(StrEnum):
+    """Conditions a wearable reports about itself; each may raise a technical alarm."""
+
+    FINGER_OFF = "finger_off"
+    NO_CONTACT = "no_contact"
+    SENSOR_DISPLACED = "sensor_displaced"
+    LOW_BATTERY = "low_battery"
+    POOR_SIGNAL = "poor_signal"
+
+
+class DeviceState(Model):
+    """What the room knows about one configured wearable."""
+
+    kind: Literal["device"] = "device"
+    device: str
+    profile: str
+    state: LinkState
+    address: str | None = None
+    battery: float | None = None
+    rssi: int | None = None
+    last_seen: UtcDatetime | None = None
+    conditions: tuple[TechnicalCondition, ...] = ()
+
+
+class Priority(StrEnum):
+    """IEC 60601-1-8 alarm priorities; information signals are not alarms."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+PRIORITY_RANK: dict[Priority, int] = {Priority.LOW: 1, Priority.MEDIUM: 2, Priority.HIGH: 3}
+
+
+class AlarmKind(StrEnum):
+    PHYSIOLOGICAL = "physiological"
+    TECHNICAL = "technical"
+
+
+class Alarm(Model):
+    """An alarm condition as the room currently sees it."""
+
+    id: str
+    condition: str = Field(description="e.g. spo2_low, heart_rate_high, device_disconnected, data_stale, finger_off")
+    kind: AlarmKind
+    priority: Priority
+    message: str
+    quantity: Quantity | None = None
+    device: str | None = None
+    value: float | None = None
+    limit: float | None = None
+    raised_at: UtcDatetime
+    active: bool = Field(True, description="the condition still exists")
+    latched: bool = Field(False, description="the condition ended but the alarm stays shown until acknowledged")
+    acknowledged_at: UtcDatetime | None = None
+    cleared_at: UtcDatetime | None = None
+
+
+class AlarmAction(StrEnum):
+    RAISED = "raised"
+    ESCALATED = "escalated"
+    ACKNOWLEDGED = "acknowledged"
+    CLEARED = "cleared"
+
+
+class AlarmEvent(Model):
+    kind: Literal["alarm"] = "alarm"
+    action: AlarmAction
+    alarm: Alarm
+    ts: UtcDatetime
+
+
+class AudioPause(Model):
+    """The timed audio pause: the alarms still show; only their attention-grabbing part waits."""
+
+    kind: Literal["audio_pause"] = "audio_pause"
+    until: UtcDatetime | None = Field(description="when the pause ends; null when not paused")
+    remaining_s: float = 0.0
+
+
+class SessionKind(StrEnum):
+    PREPARATION = "preparation"
+    DOSING = "dosing"
+    INTEGRATION = "integration"
+
+
+class SessionEventKind(StrEnum):
+    SESSION_START = "session_start"
+    SESSION_END = "session_end"
+    PHASE_CHANGE = "phase_change"
+    DOSE = "dose"
+    SUPPLEMENTAL_DOSE = "supplemental_dose"
+    BREAK_START = "break_start"
+    BREAK_END = "break_end"
+    NOTE = "note"
+    BLOOD_PRESSURE = "blood_pressure"
+    TEMPERATURE = "temperature"
+    VITALS_CHECK_DUE = "vitals_check_due"
+
+
+class SessionEvent(Model):
+    kind: Literal["event"] = "event"
+    id: str
+    session: str
+    event: SessionEventKind
+    ts: UtcDatetime
+    text: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class SessionState(Model):
+    """The current session, or ``id=None`` when the room has none."""
+
+    kind: Literal["session"] = "session"
+    id: str | None
+    session_kind: SessionKind | None = None
+    phase: str | None = None
+    started_at: UtcDatetime | None = None
+    ended_at: UtcDatetime | None = None
+    dose_times: tuple[UtcDatetime, ...] = ()
+    on_break: bool = False
+    next_vitals_check: UtcDatetime | None = None
+    suggested_phase: str | None = None
+
+
+class LightingState(Model):
+    kind: Literal["lighting"] = "lighting"
+    scene: str | None
+    levels: dict[str, float] = Field(description="per channel, 0.0-1.0 as perceived lightness L*/100")
+    override: bool = False
+    reason: str = Field("", description="why the light is what it is: phase, override, alarm, break, safe")
+
+
+class ServiceHealth(Model):
+    """Health of one daemon service (broker link, storage, ...), for the screen and the watchdog."""
+
+    kind: Literal["health"] = "health"
+    service: str
+    ok: bool
+    detail: str = ""
+    ts: UtcDatetime
+
+
+HubEvent = (
+    Reading
+    | RRIntervals
+    | DeviceState
+    | AlarmEvent
+    | AudioPause
+    | SessionEvent
+    | SessionState
+    | LightingState
+    | ServiceHealth
+)
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    Reading,
+    RRIntervals,
+    DeviceState,
+    Alarm,
+    AlarmEvent,
+    AudioPause,
+    SessionEvent,
+    SessionState,
+    LightingState,
+    ServiceHealth,
+)

@@ -1,0 +1,33 @@
+"""The durable outbox between storage and MQTT.
+
+Storage writes every hub event it keeps (readings, RR intervals, device states, alarm events, session state and events,
+lighting state) to SQLite and, in the same transaction, to the outbox with a per-room ``seq`` that is strictly increasing
+across restarts. The MQTT publisher reads pending records, publishes them, and marks them sent only on PUBACK, so an
+outage delays messages but loses none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRecord:
+    seq: int
+    kind: str  # the hub event's ``kind``: reading, rr_intervals, device, alarm, event, session, lighting
+    session: str | None  # the session current when the event was stored
+    payload: str  # the event model's JSON (``model_dump_json()``)
+
+
+class Outbox(Protocol):
+    async def pending(self, after_seq: int, limit: int) -> list[OutboxRecord]:
+        """Unsent records with ``seq > after_seq``, oldest first."""
+        ...
+
+    async def mark_sent(self, seqs: Sequence[int]) -> None: ...
+
+    async def wait_new(self, after_seq: int) -> None:
+        """Return once a record with ``seq > after_seq`` exists (at once if one does)."""
+        ...
