@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, model_validator
 
 from roomctl.config.base import Section
 from roomctl.models import Priority, Quantity
@@ -68,7 +68,7 @@ class TechnicalAlarmConfig(Section):
 
 
 class AlarmsConfig(Section):
-    latching: bool = Field(True, description="physiological alarms stay shown until acknowledged (a room setting)")
+    latching: StrictBool = Field(True, description="physiological alarms stay shown until acknowledged (a room setting)")
     audio_pause_s: float = Field(120.0, gt=0, le=120, description="acknowledge pauses audio this long; at most 2 min")
     baseline_window_s: float = Field(300.0, ge=30, description="window after session start used as the baseline")
     rules: list[LimitRule] = Field(default_factory=default_rules)

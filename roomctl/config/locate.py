@@ -32,13 +32,13 @@ def key_lines(text: str) -> dict[Loc, int]:
         header = _HEADER.match(line)
         if header and not line.lstrip().startswith("#"):
             parts = _split_key(header.group(2))
-            base = _resolve(parts, array_counts)
             if header.group(1) == "[[":
+                base = (*_resolve(parts[:-1], array_counts), parts[-1])
                 index = array_counts.get(base, 0)
                 array_counts[base] = index + 1
                 table = (*base, index)
             else:
-                table = base
+                table = _resolve(parts, array_counts)
             lines.setdefault(table, number)
             continue
         key = _KEY.match(line)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, model_validator
 
 from roomctl.config.base import ExistingFile, Section
 
@@ -22,7 +22,7 @@ class TlsConfig(Section):
 
 
 class MqttConfig(Section):
-    enabled: bool = False
+    enabled: StrictBool = False
     host: str = Field("localhost", min_length=1)
     port: int = Field(1883, ge=1, le=65535)
     tls: TlsConfig | None = None
@@ -34,5 +34,5 @@ class MqttConfig(Section):
     keepalive_s: int = Field(30, ge=5, le=600)
     vitals_expiry_s: int = Field(30, ge=1, le=3600, description="MQTT v5 message expiry on live vitals")
     replay_rate_per_s: float = Field(200.0, gt=0, description="pace of outbox replay after a reconnect")
-    commands_enabled: bool = Field(False, description="accept lighting and acknowledge commands over MQTT")
-    ha_discovery: bool = Field(False, description="publish Home Assistant MQTT discovery")
+    commands_enabled: StrictBool = Field(False, description="accept lighting and acknowledge commands over MQTT")
+    ha_discovery: StrictBool = Field(False, description="publish Home Assistant MQTT discovery")

@@ -1,0 +1,160 @@
+"""The hub: ordering, inline processors, bounded fan-out with drops counted, latest-state consumers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from roomctl.hub import Hub
+from roomctl.models import (
+    Alarm,
+    AlarmAction,
+    AlarmEvent,
+    AlarmKind,
+    DeviceState,
+    HubEvent,
+    LinkState,
+    Priority,
+    Quantity,
+    Reading,
+)
+
+T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+
+
+def reading(
+    value: float | None, quantity: Quantity = Quantity.HEART_RATE, device: str = "strap", i: int = 0
+) -> Reading:
+    return Reading(quantity=quantity, value=value, unit="bpm", device=device, ts=T0 + timedelta(seconds=i))
+
+
+def alarm_event(action: AlarmAction, alarm_id: str = "A1") -> AlarmEvent:
+    alarm = Alarm(
+        id=alarm_id,
+        condition="heart_rate_high",
+        kind=AlarmKind.PHYSIOLOGICAL,
+        priority=Priority.MEDIUM,
+        message="HR high",
+        raised_at=T0,
+    )
+    return AlarmEvent(action=action, alarm=alarm, ts=T0)
+
+
+async def test_subscribers_see_events_in_publish_order() -> None:
+    hub = Hub()
+    sub = hub.subscribe("order", maxsize=100)
+    for i in range(50):
+        hub.publish(reading(60 + i, i=i))
+    got = await sub.get_batch(100)
+    assert [e.value for e in got if isinstance(e, Reading)] == [60 + i for i in range(50)]
+    assert sub.dropped == 0
+
+
+async def test_processors_run_inline_and_their_events_follow_the_cause() -> None:
+    hub = Hub()
+    seen_by_processor: list[float | None] = []
+
+    def high_hr(event: HubEvent) -> Iterable[HubEvent] | None:
+        if isinstance(event, Reading):
+            seen_by_processor.append(event.value)
+            if event.value is not None and event.value > 120:
+                return [alarm_event(AlarmAction.RAISED)]
+        return None
+
+    hub.add_processor(high_hr)
+    sub = hub.subscribe("all")
+    hub.publish(reading(80, i=0))
+    assert seen_by_processor == [80]  # inline: done before publish() returns
+    hub.publish(reading(130, i=1))
+    hub.publish(reading(90, i=2))
+    kinds = [(e.kind, getattr(e, "value", None)) for e in await sub.get_batch()]
+    assert kinds == [("reading", 80), ("reading", 130), ("alarm", None), ("reading", 90)]
+    assert "A1" in hub.state.alarms
+
+
+async def test_processors_run_in_the_order_added_and_a_failing_one_does_not_stop_the_rest() -> None:
+    hub = Hub()
+    calls: list[str] = []
+
+    def broken(event: HubEvent) -> None:
+        calls.append("broken")
+        raise RuntimeError("bug")
+
+    def second(event: HubEvent) -> None:
+        calls.append("second")
+
+    hub.add_processor(broken)
+    hub.add_processor(second)
+    hub.publish(reading(70))
+    assert calls == ["broken", "second"]
+    assert hub.state.latest[Quantity.HEART_RATE].value == 70
+
+
+async def test_slow_consumer_is_bounded_drops_oldest_and_counts() -> None:
+    hub = Hub()
+    slow = hub.subscribe("slow", maxsize=10)
+    fast = hub.subscribe("fast", maxsize=1000)
+    for i in range(25):
+        hub.publish(reading(i, i=i))
+    assert len(slow) == 10
+    assert slow.dropped == 15
+    kept = await slow.get_batch(100)
+    assert [e.value for e in kept if isinstance(e, Reading)] == list(range(15, 25))
+    assert fast.dropped == 0
+    assert len(await fast.get_batch(1000)) == 25
+
+
+async def test_kind_filter_delivers_only_requested_kinds() -> None:
+    hub = Hub()
+    devices = hub.subscribe("devices", kinds=["device"])
+    hub.publish(reading(70))
+    hub.publish(DeviceState(device="strap", profile="heart_rate", state=LinkState.CONNECTED))
+    event = await asyncio.wait_for(devices.get(), 5)
+    assert isinstance(event, DeviceState)
+    assert len(devices) == 0
+
+
+async def test_latest_state_consumer_sees_only_the_newest_state() -> None:
+    hub = Hub()
+    version = hub.version
+    waiter = asyncio.create_task(hub.wait_changed(version))
+    await asyncio.sleep(0)
+    assert not waiter.done()
+    for i in range(100):
+        hub.publish(reading(60 + i, i=i))
+    new_version = await asyncio.wait_for(waiter, 5)
+    assert new_version == version + 100
+    assert hub.state.latest[Quantity.HEART_RATE].value == 159
+    assert hub.state.readings[("strap", Quantity.HEART_RATE)].value == 159
+
+
+async def test_missing_values_replace_old_ones_never_freeze_them() -> None:
+    hub = Hub()
+    hub.publish(reading(72))
+    hub.publish(reading(None, i=1))
+    assert hub.state.latest[Quantity.HEART_RATE].value is None
+
+
+async def test_cleared_alarm_leaves_the_active_set() -> None:
+    hub = Hub()
+    hub.publish(alarm_event(AlarmAction.RAISED))
+    assert list(hub.state.alarms) == ["A1"]
+    hub.publish(alarm_event(AlarmAction.CLEARED))
+    assert hub.state.alarms == {}
+
+
+async def test_unsubscribed_consumer_gets_nothing_more() -> None:
+    hub = Hub()
+    sub = hub.subscribe("gone")
+    sub.close()
+    hub.publish(reading(70))
+    assert len(sub) == 0
+    assert sub not in hub.subscriptions
+
+
+def test_subscription_needs_room() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        Hub().subscribe("none", maxsize=0)
