@@ -68,7 +68,9 @@ class TechnicalAlarmConfig(Section):
 
 
 class AlarmsConfig(Section):
-    latching: StrictBool = Field(True, description="physiological alarms stay shown until acknowledged (a room setting)")
+    latching: StrictBool = Field(
+        True, description="physiological alarms stay shown until acknowledged (a room setting)"
+    )
     audio_pause_s: float = Field(120.0, gt=0, le=120, description="acknowledge pauses audio this long; at most 2 min")
     baseline_window_s: float = Field(300.0, ge=30, description="window after session start used as the baseline")
     rules: list[LimitRule] = Field(default_factory=default_rules)
