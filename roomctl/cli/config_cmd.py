@@ -17,6 +17,9 @@ def register(sub: Any) -> None:
     check.set_defaults(handler=check_command)
     schema = actions.add_parser("schema", help="print the JSON Schema of the room configuration")
     schema.set_defaults(handler=schema_command)
+    docs = actions.add_parser("docs", help="print the configuration reference (Markdown), or --write it into a document")
+    docs.add_argument("--write", type=Path, metavar="DOC", help="replace the generated block in DOC")
+    docs.set_defaults(handler=docs_command)
 
 
 def check_command(args: argparse.Namespace) -> int:
@@ -33,4 +36,15 @@ def schema_command(args: argparse.Namespace) -> int:
     from roomctl.config import RoomConfig
 
     print(json.dumps(RoomConfig.model_json_schema(), indent=2))
+    return 0
+
+
+def docs_command(args: argparse.Namespace) -> int:
+    from roomctl.config.reference import markdown_reference, splice
+
+    reference = markdown_reference()
+    if args.write is None:
+        print(reference, end="")
+    else:
+        args.write.write_text(splice(args.write.read_text(encoding="utf-8"), reference), encoding="utf-8")
     return 0

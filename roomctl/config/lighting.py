@@ -16,13 +16,13 @@ FLICKER_NO_EFFECT_HZ = 3000
 
 
 class ChannelConfig(Section):
-    id: Slug
-    kind: ChannelKind = "dimmable"
+    id: Slug = Field(description="unique channel id, used by scenes")
+    kind: ChannelKind = Field("dimmable", description="dimmable (1 pin), warm_cool (warm, cool) or rgb (r, g, b)")
     pins: list[int] = Field(
         description="BCM GPIO numbers: 1 for dimmable, 2 (warm, cool) for warm_cool, 3 (r, g, b) for rgb"
     )
-    pwm_frequency_hz: int = Field(3000, ge=1, le=100_000)
-    label: str | None = None
+    pwm_frequency_hz: int = Field(3000, ge=1, le=100_000, description="PWM frequency; 3000 Hz or more avoids flicker")
+    label: str | None = Field(None, description="shown on the screen and by roomctl lights")
 
     @model_validator(mode="after")
     def _pins_fit_kind(self) -> Self:
@@ -45,12 +45,14 @@ class LightingConfig(Section):
     pin_factory: PinFactoryName = Field("lgpio", description="gpiozero pin factory; 'mock' for the demo and tests")
     flicker_policy: Literal["warn", "refuse"] = Field("warn", description="PWM below 1250 Hz: warn or refuse")
     fade_rate_hz: int = Field(60, ge=50, le=100, description="fade update rate")
-    default_fade_s: float = Field(3.0, ge=0, le=3600)
+    default_fade_s: float = Field(3.0, ge=0, le=3600, description="fade time for manual changes")
     safe_level: float = Field(0.35, ge=0.05, le=1.0, description="level on shutdown, and while no scene is known")
     break_scene: str | None = Field(None, description="scene during breaks: bright enough to walk safely")
     alarm_scene: str | None = Field(None, description="scene raised on a high-priority alarm; None: light unchanged")
     channels: list[ChannelConfig] = Field(default_factory=list)
-    scenes: dict[Slug, SceneLevels] = Field(default_factory=dict)
+    scenes: dict[Slug, SceneLevels] = Field(
+        default_factory=dict, description="scene name -> {channel id = level 0.0-1.0, or one level per pin}"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

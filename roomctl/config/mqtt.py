@@ -36,3 +36,13 @@ class MqttConfig(Section):
     replay_rate_per_s: float = Field(200.0, gt=0, description="pace of outbox replay after a reconnect")
     commands_enabled: StrictBool = Field(False, description="accept lighting and acknowledge commands over MQTT")
     ha_discovery: StrictBool = Field(False, description="publish Home Assistant MQTT discovery")
+    ha_discovery_prefix: str = Field("homeassistant", pattern=r"^[A-Za-z0-9_-]+$")
+    reconnect_min_s: float = Field(1.0, gt=0, le=60, description="first retry delay; doubles per failed attempt")
+    reconnect_max_s: float = Field(30.0, gt=0, le=600, description="longest delay between reconnect attempts")
+    max_inflight: int = Field(100, ge=1, le=1000, description="unacknowledged messages at once (bounds RAM)")
+
+    @model_validator(mode="after")
+    def _backoff_order(self) -> Self:
+        if self.reconnect_max_s < self.reconnect_min_s:
+            raise ValueError("reconnect_max_s must not be below reconnect_min_s")
+        return self

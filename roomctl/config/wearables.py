@@ -24,22 +24,22 @@ ProfileName = Literal[
 
 class BleConfig(Section):
     adapter: str = Field("hci0", pattern=r"^hci[0-9]+$", description="Bluetooth adapter")
-    connect_timeout_s: float = Field(20.0, gt=0, le=120)
+    connect_timeout_s: float = Field(20.0, gt=0, le=120, description="one connection attempt gives up after this long")
     max_connect_attempts: int = Field(4, ge=1, le=20, description="attempts per connection round before backing off")
     scanner_restart_s: float = Field(90.0, gt=0, description="restart a scanner that has seen nothing for this long")
 
 
 class WearableConfig(Section):
-    id: Slug
-    profile: ProfileName
+    id: Slug = Field(description="unique id: used in MQTT topics, logs and the record")
+    profile: ProfileName = Field(description="which protocol the wearable speaks (docs/wearables.md)")
     address: str | None = Field(None, description="BLE address AA:BB:CC:DD:EE:FF")
     name_pattern: str | None = Field(None, description="regular expression matched against the advertised name")
     label: str | None = Field(None, max_length=30, description="shown on the screen")
     stale_after_s: float = Field(10.0, gt=0, le=600, description="no reading for this long: data stale")
     lost_after_s: float = Field(30.0, gt=0, le=3600, description="disconnected this long: wearable lost alarm")
     poll_interval_s: float = Field(2.0, ge=0.2, le=60, description="for request/response protocols")
-    battery_low_percent: int = Field(20, ge=0, le=100)
-    battery_read_interval_s: float = Field(300.0, ge=10)
+    battery_low_percent: int = Field(20, ge=0, le=100, description="low-battery technical alarm at or below this")
+    battery_read_interval_s: float = Field(300.0, ge=10, description="how often the battery level is read")
 
     @field_validator("address")
     @classmethod

@@ -260,3 +260,30 @@ def test_schema_command_prints_json_schema(capsys: pytest.CaptureFixture[str]) -
     schema = json.loads(capsys.readouterr().out)
     assert schema["title"] == "RoomConfig"
     assert "wearables" in schema["properties"]
+
+
+def test_configuration_reference_is_up_to_date() -> None:
+    from roomctl.config.reference import markdown_reference, splice
+
+    doc = (ROOT / "docs" / "configuration.md").read_text()
+    assert splice(doc, markdown_reference()) == doc, "run: roomctl config docs --write docs/configuration.md"
+
+
+def test_every_example_key_is_documented() -> None:
+    import tomllib
+
+    doc = (ROOT / "docs" / "configuration.md").read_text()
+
+    def check(path: str, table: dict[str, object]) -> None:
+        for key, value in table.items():
+            if path == "lighting" and key == "scenes":
+                continue  # scene names are the room's own
+            assert f"`{key}`" in doc or f"{path}.{key}]" in doc, f"{path}.{key} is not in docs/configuration.md"
+            rows = value if isinstance(value, list) else [value]
+            for row in rows:
+                if isinstance(row, dict):
+                    check(f"{path}.{key}", row)
+
+    for section, table in tomllib.loads(EXAMPLE.read_text()).items():
+        for row in table if isinstance(table, list) else [table]:
+            check(section, row)
