@@ -1,0 +1,33 @@
+"""Jumper JPD-500F and other "My Oximeter" units: the ``0x81`` frame ``[0x81, PR, SpO2, PI x 10]``.
+
+Low confidence: the layout and the PI scaling (/10) come from hobby sources only. PR 255, SpO2 127 and 0 in either
+are "no reading" markers; PI 0 means no perfusion index (as one public decoder treats it). ``0x80`` (waveform)
+frames carry no numbers and give no measurement; other frame types are rejected.
+"""
+
+from __future__ import annotations
+
+from roomctl.errors import DecodeError
+from roomctl.sensors.decoders._common import PERFUSION_INDEX, PULSE_RATE, SPO2, finish, put
+from roomctl.sensors.measurement import Measurement, Value
+
+_PRIMARY = (SPO2, PULSE_RATE)
+
+
+def decode_jumper(data: bytes) -> list[Measurement]:
+    """One Jumper notification."""
+    if not data:
+        raise DecodeError("Jumper: empty notification")
+    if data[0] == 0x80:
+        return []
+    if data[0] != 0x81:
+        raise DecodeError(f"Jumper: unknown frame type 0x{data[0]:02X} (only 0x81 carries SpO2 and pulse rate)")
+    if len(data) < 4:
+        raise DecodeError(f"Jumper 0x81 frame: needs 4 bytes, got {len(data)}")
+    pulse, spo2, pi = data[1], data[2], data[3]
+    values: dict[str, Value] = {}
+    missing: dict[str, str] = {}
+    put(values, missing, SPO2, None if spo2 in (0, 127) else float(spo2), "device_marker")
+    put(values, missing, PULSE_RATE, None if pulse in (0, 255) else float(pulse), "device_marker")
+    put(values, missing, PERFUSION_INDEX, pi / 10 if pi else None, "device_marker")
+    return [finish(values, {}, missing, _PRIMARY)]

@@ -1,0 +1,110 @@
+"""Viatom / Creative Medical PC-60FW fingertip oximeter: framed stream on the Nordic UART notify characteristic.
+
+Frame: ``AA 55 | 0F or F0 | len | func, data... | CRC8/MAXIM`` where ``len`` counts func, data and the CRC, and the
+CRC over the whole frame (CRC included) is 0. Func 0x01 (numbers): SpO2, PR low, PR high, PI x 10, ... Func 0x02
+(waveform) gives no measurement; func 0x03 is reported as ``battery_level_bars`` (0-3, low confidence); other funcs
+are ignored. SpO2 0 or PR 0 mean no reading. Low confidence: PR as u16 (the byte after PR is 0 in every capture).
+"""
+
+from __future__ import annotations
+
+from roomctl.errors import DecodeError
+from roomctl.sensors.decoders._common import OK, PERFUSION_INDEX, PULSE_RATE, SPO2, finish, put
+from roomctl.sensors.decoders._crc import crc8_maxim
+from roomctl.sensors.decoders.stream import StreamDecoder
+from roomctl.sensors.measurement import Measurement, Value
+
+SYNC = b"\xaa\x55"
+FRAME_TYPES = (0x0F, 0xF0)
+FUNC_NUMBERS = 0x01
+FUNC_WAVEFORM = 0x02
+FUNC_BATTERY = 0x03
+_PRIMARY = (SPO2, PULSE_RATE)
+
+
+def crc_frame(frame_without_crc: bytes) -> bytes:
+    """Append the CRC8/MAXIM byte (for the emulator and tests)."""
+    return frame_without_crc + bytes([crc8_maxim(frame_without_crc)])
+
+
+def split_frames(buffer: bytes | bytearray) -> tuple[list[bytes], int, list[str]]:
+    """Cut complete frames out of ``buffer``: ``(frames, consumed, errors)``; bad frames are skipped."""
+    frames: list[bytes] = []
+    errors: list[str] = []
+    size = len(buffer)
+    i = 0
+    while True:
+        start = buffer.find(SYNC, i)
+        if start < 0:
+            # keep a lone trailing 0xAA: it may be the first half of the next sync
+            return frames, size - 1 if size and buffer[-1] == 0xAA and i < size else size, errors
+        if size - start < 4:
+            return frames, start, errors
+        length = buffer[start + 3]
+        if buffer[start + 2] not in FRAME_TYPES or length < 2:
+            i = start + 2
+            continue
+        end = start + 4 + length
+        if end > size:
+            return frames, start, errors
+        frame = bytes(buffer[start:end])
+        if crc8_maxim(frame) != 0:
+            errors.append("PC-60FW: checksum mismatch (CRC8/MAXIM over the frame is not 0)")
+            i = start + 2
+            continue
+        frames.append(frame)
+        i = end
+
+
+def decode_frame(frame: bytes) -> Measurement | None:
+    """One checked frame; None for frames that carry no numbers (waveform, unknown funcs)."""
+    func = frame[4]
+    data = frame[5:-1]
+    if func == FUNC_NUMBERS:
+        if len(data) < 4:
+            raise DecodeError(f"PC-60FW numbers frame: needs 4 data bytes, got {len(data)}")
+        values: dict[str, Value] = {}
+        missing: dict[str, str] = {}
+        put(values, missing, SPO2, float(data[0]) if data[0] else None, "device_marker")
+        pulse = data[1] | (data[2] << 8)
+        put(values, missing, PULSE_RATE, float(pulse) if pulse else None, "device_marker")
+        put(values, missing, PERFUSION_INDEX, data[3] / 10, "")
+        return finish(values, {}, missing, _PRIMARY)
+    if func == FUNC_BATTERY and data:
+        return Measurement({}, {"battery_level_bars": data[0], "quality": OK})
+    return None
+
+
+def _decode_frames(frames: list[bytes]) -> list[Measurement]:
+    return [m for m in map(decode_frame, frames) if m is not None]
+
+
+def decode_pc60fw(data: bytes) -> list[Measurement]:
+    """Every frame in one value; bytes before the first ``AA 55`` are skipped. Waveform-only values give []."""
+    frames, consumed, errors = split_frames(data)
+    if errors:
+        raise DecodeError(errors[0])
+    if not frames:
+        if consumed < len(data):
+            raise DecodeError(f"PC-60FW: incomplete frame ({len(data) - consumed} bytes of a longer frame)")
+        raise DecodeError("PC-60FW: no frame found (a frame starts with AA 55 0F)")
+    return _decode_frames(frames)
+
+
+class Pc60fwStreamDecoder(StreamDecoder):
+    """Reassembles PC-60FW frames across notifications; frames with a bad CRC are counted and skipped."""
+
+    def _extract(self, buffer: bytearray) -> tuple[list[Measurement], int]:
+        frames, consumed, errors = split_frames(buffer)
+        for error in errors:
+            self._reject(DecodeError(error))
+        measurements: list[Measurement] = []
+        for frame in frames:
+            try:
+                measurement = decode_frame(frame)
+            except DecodeError as e:
+                self._reject(e)
+                continue
+            if measurement is not None:
+                measurements.append(measurement)
+        return measurements, consumed

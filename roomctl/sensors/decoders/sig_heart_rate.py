@@ -1,0 +1,96 @@
+"""Heart Rate service (0x180D) and Battery Level: 0x2A37, 0x2A38, 0x2A19.
+
+Per-field decisions: heart rate 0 or above 300 bpm -> None (``out_of_range``, quality invalid: straps send 0 while they
+have no contact); RR intervals outside 0.2-60 s (300-1 bpm) are dropped and counted in ``rr_intervals_discarded``;
+sensor contact "not detected" -> quality questionable; battery above 100 % -> DecodeError (as Nordic's library does).
+"""
+
+from __future__ import annotations
+
+from roomctl.errors import DecodeError
+from roomctl.sensors.decoders._common import (
+    BATTERY,
+    ENERGY_EXPENDED,
+    HEART_RATE,
+    OK,
+    RR_INTERVALS,
+    finish,
+)
+from roomctl.sensors.measurement import Measurement, Value
+
+SENSOR_CONTACT = ("not_supported", "not_supported", "not_detected", "detected")  # index: (flags >> 1) & 3
+_PRIMARY = (HEART_RATE,)
+RR_MIN_RAW = 205  # 0.2 s in 1/1024 s (rounded up)
+RR_MAX_RAW = 60 * 1024
+
+
+def decode_heart_rate(data: bytes) -> list[Measurement]:
+    """0x2A37 Heart Rate Measurement: bpm, sensor contact, energy expended (kJ), RR intervals (s = raw / 1024)."""
+    size = len(data)
+    if size < 2:
+        raise DecodeError(f"heart rate measurement: needs at least 2 bytes, got {size}")
+    flags = data[0]
+    if flags & 0x01:
+        if size < 3:
+            raise DecodeError("heart rate measurement: flags announce a 16-bit heart rate but only 1 byte follows")
+        heart_rate = data[1] | (data[2] << 8)
+        offset = 3
+    else:
+        heart_rate = data[1]
+        offset = 2
+    contact = SENSOR_CONTACT[(flags >> 1) & 3]
+    status: dict[str, object] = {"sensor_contact": contact}
+    missing: dict[str, str] = {}
+    values: dict[str, Value]
+    if 1 <= heart_rate <= 300:
+        values = {HEART_RATE: float(heart_rate)}
+    else:
+        values = {HEART_RATE: None}
+        missing[HEART_RATE] = "out_of_range"
+    if flags & 0x08:
+        if size < offset + 2:
+            raise DecodeError("heart rate measurement: flags announce energy expended but the bytes are missing")
+        values[ENERGY_EXPENDED] = float(data[offset] | (data[offset + 1] << 8))
+        offset += 2
+    if flags & 0x10:
+        if size < offset + 2:
+            raise DecodeError("heart rate measurement: flags announce RR intervals but none follow")
+        intervals: list[float] = []
+        discarded = 0
+        for i in range(offset, size - 1, 2):
+            raw = data[i] | (data[i + 1] << 8)
+            if RR_MIN_RAW <= raw <= RR_MAX_RAW:
+                intervals.append(raw / 1024)
+            else:
+                discarded += 1
+        values[RR_INTERVALS] = intervals
+        if discarded:
+            status["rr_intervals_discarded"] = discarded
+    if not missing and contact != "not_detected":  # fast path for the common, valid notification
+        status["quality"] = OK
+        return [Measurement(values, status)]
+    return [finish(values, status, missing, _PRIMARY, questionable=contact == "not_detected")]
+
+
+BODY_SENSOR_LOCATIONS = ("other", "chest", "wrist", "finger", "hand", "ear_lobe", "foot")
+
+
+def decode_body_sensor_location(data: bytes) -> list[Measurement]:
+    """0x2A38 Body Sensor Location (uint8); 7-255 are reserved and reported as ``reserved``."""
+    if len(data) != 1:
+        raise DecodeError(f"body sensor location: needs exactly 1 byte, got {len(data)}")
+    code = data[0]
+    name = BODY_SENSOR_LOCATIONS[code] if code < len(BODY_SENSOR_LOCATIONS) else "reserved"
+    return [Measurement({}, {"body_sensor_location": name, "body_sensor_location_code": code, "quality": OK})]
+
+
+def decode_battery_level(data: bytes) -> list[Measurement]:
+    """0x2A19 Battery Level: one byte, 0-100 %."""
+    if len(data) != 1:
+        raise DecodeError(f"battery level: needs exactly 1 byte, got {len(data)}")
+    if data[0] > 100:
+        raise DecodeError(f"battery level: {data[0]} % is above 100 %")
+    return [Measurement({BATTERY: float(data[0])}, {"quality": OK})]
+
+
+__all__ = ["decode_battery_level", "decode_body_sensor_location", "decode_heart_rate"]

@@ -1,0 +1,145 @@
+"""Viatom / Wellue O2Ring, Checkme O2, SleepU: request/response frames on service 14839ac4-....
+
+Stable interface (the BLE link and the emulator import it):
+
+* :func:`encode_request` builds ``AA cmd ~cmd block_u16le len_u16le payload crc8``; :data:`READ_SENSORS_REQUEST` is
+  the poll the link writes about every 2 s.
+* :func:`encode_response` builds the answer ``55 status ~status block len payload crc8`` (for the emulator and tests).
+* :func:`decode_viatom` decodes READ_SENSORS responses; :class:`ViatomStreamDecoder` reassembles a response split over
+  several notifications (21 bytes do not fit the default 20-byte notification).
+
+CRC-8: poly 0x07, init 0x00, over every byte before it. READ_SENSORS payload (13 bytes; at least 12 are required):
+SpO2, HR, (HR high byte, 0xFF = no reading), 4 unknown, battery %, charging (0 no / 1 charging / 2 charged), motion,
+pulse strength, finger present, unknown. SpO2 or HR 0xFF, or finger 0, mean no reading (quality invalid). Low
+confidence: the HR high byte and the meaning of ``pulse_strength``/``motion`` are reverse-engineered guesses.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from roomctl.errors import DecodeError
+from roomctl.sensors.decoders._common import BATTERY, PULSE_RATE, SPO2, finish, put
+from roomctl.sensors.decoders._crc import crc8_smbus
+from roomctl.sensors.decoders.stream import StreamDecoder
+from roomctl.sensors.measurement import Measurement, Value
+
+CMD_INFO = 0x14
+CMD_PING = 0x15
+CMD_CONFIG = 0x16
+CMD_READ_SENSORS = 0x17
+REQUEST_HEADER = 0xAA
+RESPONSE_HEADER = 0x55
+HEADER_SIZE = 7
+MAX_PAYLOAD = 512  # larger announced lengths are noise, not a sensor answer
+SENSORS_PAYLOAD_MIN = 12
+CHARGING = {0: "not_charging", 1: "charging", 2: "charged"}
+_PRIMARY = (SPO2, PULSE_RATE)
+
+
+def _frame(header: int, code: int, block: int, payload: bytes) -> bytes:
+    if not 0 <= code <= 0xFF or not 0 <= block <= 0xFFFF or len(payload) > 0xFFFF:
+        raise ValueError("Viatom frame: command/status is one byte, block and payload length fit 16 bits")
+    head = struct.pack("<BBBHH", header, code, code ^ 0xFF, block, len(payload)) + payload
+    return head + bytes([crc8_smbus(head)])
+
+
+def encode_request(command: int, block: int = 0, payload: bytes = b"") -> bytes:
+    """A request frame: ``AA cmd ~cmd block len payload crc8``."""
+    return _frame(REQUEST_HEADER, command, block, payload)
+
+
+def encode_response(payload: bytes, status: int = 0, block: int = 0) -> bytes:
+    """A response frame as the device sends it: ``55 status ~status block len payload crc8``."""
+    return _frame(RESPONSE_HEADER, status, block, payload)
+
+
+READ_SENSORS_REQUEST = encode_request(CMD_READ_SENSORS)
+
+
+def split_frames(buffer: bytes | bytearray) -> tuple[list[bytes], int, list[str]]:
+    """Cut complete response frames out of ``buffer``: ``(frames, consumed, errors)``; bad frames are skipped."""
+    frames: list[bytes] = []
+    errors: list[str] = []
+    size = len(buffer)
+    i = 0
+    while i < size:
+        if buffer[i] != RESPONSE_HEADER:
+            i += 1
+            continue
+        if size - i < HEADER_SIZE:
+            if i + 3 <= size and buffer[i + 1] ^ buffer[i + 2] != 0xFF:
+                i += 1
+                continue
+            break
+        length = buffer[i + 5] | (buffer[i + 6] << 8)
+        if buffer[i + 1] ^ buffer[i + 2] != 0xFF or length > MAX_PAYLOAD:
+            i += 1
+            continue
+        end = i + HEADER_SIZE + length + 1
+        if end > size:
+            break
+        if crc8_smbus(buffer[i : end - 1]) != buffer[end - 1]:
+            errors.append(
+                f"Viatom response: checksum mismatch (CRC-8 0x{crc8_smbus(buffer[i : end - 1]):02X}, "
+                f"frame says 0x{buffer[end - 1]:02X})"
+            )
+            i += 1
+            continue
+        frames.append(bytes(buffer[i:end]))
+        i = end
+    return frames, i, errors
+
+
+def decode_sensors_frame(frame: bytes) -> Measurement:
+    """One checked response frame answering READ_SENSORS."""
+    if frame[1] != 0:
+        raise DecodeError(f"Viatom response: the device answered with error status 0x{frame[1]:02X}")
+    payload = frame[HEADER_SIZE:-1]
+    if len(payload) < SENSORS_PAYLOAD_MIN:
+        raise DecodeError(
+            f"Viatom response: {len(payload)} payload bytes, a READ_SENSORS answer has at least {SENSORS_PAYLOAD_MIN}"
+        )
+    spo2, hr_low, hr_high = payload[0], payload[1], payload[2]
+    finger = payload[11] != 0
+    values: dict[str, Value] = {}
+    missing: dict[str, str] = {}
+    put(values, missing, SPO2, None if spo2 in (0, 0xFF) else float(spo2), "device_marker")
+    pulse = None if 0xFF in (hr_low, hr_high) or hr_low == hr_high == 0 else float(hr_low | (hr_high << 8))
+    put(values, missing, PULSE_RATE, pulse, "device_marker")
+    put(values, missing, BATTERY, float(payload[7]), "")
+    status: dict[str, object] = {
+        "finger_present": finger,
+        "charging": CHARGING.get(payload[8], "unknown"),
+        "motion": payload[9],
+        "pulse_strength": payload[10],
+    }
+    return finish(values, status, missing, _PRIMARY, invalid=not finger)
+
+
+def decode_viatom(data: bytes) -> list[Measurement]:
+    """Every READ_SENSORS response frame in one value; bytes before the first ``0x55`` header are skipped."""
+    frames, consumed, errors = split_frames(data)
+    if errors:
+        raise DecodeError(errors[0])
+    if not frames:
+        if consumed < len(data):  # split_frames stops early only at a frame that has not fully arrived
+            raise DecodeError(f"Viatom response: incomplete frame ({len(data) - consumed} bytes of a longer frame)")
+        raise DecodeError("Viatom response: no frame found (a response starts with 0x55, then status and ~status)")
+    return [decode_sensors_frame(f) for f in frames]
+
+
+class ViatomStreamDecoder(StreamDecoder):
+    """Reassembles responses split over notifications; frames that fail the checksum are counted and skipped."""
+
+    def _extract(self, buffer: bytearray) -> tuple[list[Measurement], int]:
+        frames, consumed, errors = split_frames(buffer)
+        for error in errors:
+            self._reject(DecodeError(error))
+        measurements: list[Measurement] = []
+        for frame in frames:
+            try:
+                measurements.append(decode_sensors_frame(frame))
+            except DecodeError as e:
+                self._reject(e)
+        return measurements, consumed
