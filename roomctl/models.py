@@ -162,6 +162,7 @@ class AlarmAction(StrEnum):
     ESCALATED = "escalated"
     ACKNOWLEDGED = "acknowledged"
     CLEARED = "cleared"
+    LATCHED = "latched"  # the condition ended; the alarm stays shown (active=False, latched=True) until acknowledged
 
 
 class AlarmEvent(Model):

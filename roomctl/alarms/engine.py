@@ -1,0 +1,249 @@
+"""The alarm engine: a hub processor, pure and inline, driven by hub events and an injected clock.
+
+``engine(event)`` runs for every hub event and returns the alarm events it causes; ``engine.tick()`` (about once a second)
+covers what happens between events: condition delays that elapse, wearables lost, the audio pause running out;
+``engine.acknowledge(id)`` is the therapist's key. The engine does no I/O and starts no tasks.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+
+from roomctl.alarms.book import AlarmBook, Condition, Key
+from roomctl.alarms.pause import AudioPauseTimer
+from roomctl.alarms.rules import LimitGroup, QuantityWatch
+from roomctl.alarms.technical import (
+    DEVICE_CONDITIONS,
+    SERVICE_CONDITIONS,
+    DeviceWatch,
+    service_condition,
+    technical_priorities,
+)
+from roomctl.alarms.texts import limit_message
+from roomctl.clock import Clock
+from roomctl.commands import Acknowledge, CommandResult
+from roomctl.config.alarms import AlarmsConfig
+from roomctl.config.wearables import WearableConfig
+from roomctl.models import (
+    PRIORITY_RANK,
+    Alarm,
+    AlarmAction,
+    AlarmEvent,
+    AlarmKind,
+    DeviceState,
+    HubEvent,
+    LinkState,
+    Quality,
+    Quantity,
+    Reading,
+    ServiceHealth,
+    SessionState,
+)
+
+_BREAKS_THROUGH = (AlarmAction.RAISED, AlarmAction.ESCALATED)
+_UNCONFIGURED = WearableConfig.model_fields  # defaults for wearables that report but are not in the configuration
+
+
+class AlarmEngine:
+    def __init__(
+        self,
+        config: AlarmsConfig,
+        wearables: Sequence[WearableConfig],
+        *,
+        clock: Clock,
+        id_prefix: str | None = None,
+        history_size: int = 1000,
+    ) -> None:
+        self.config = config
+        self._clock = clock
+        self._book = AlarmBook(clock, latching=config.latching, id_prefix=id_prefix, history_size=history_size)
+        self._pause = AudioPauseTimer(clock, config.audio_pause_s)
+        self._priorities = technical_priorities(config.technical)
+        self._rules = config.rules
+        self._ruled = frozenset(rule.quantity for rule in config.rules)
+        self._watches: dict[tuple[str, Quantity], QuantityWatch | None] = {}
+        started = clock.monotonic()
+        self._devices = {w.id: DeviceWatch.configured(w, started) for w in wearables}
+        self._session_id: str | None = None
+        self._session_started: float | None = None
+
+    # ------------------------------------------------------------------ inputs
+
+    def __call__(self, event: HubEvent) -> list[HubEvent]:
+        if type(event) is Reading:
+            return self._on_reading(event)
+        if type(event) is DeviceState:
+            return self._on_device(event)
+        if type(event) is ServiceHealth:
+            return self._on_health(event)
+        if type(event) is SessionState:
+            self._on_session(event)
+        return []
+
+    def tick(self) -> list[HubEvent]:
+        """Call about once a second: delays that elapse without new events, lost wearables, the audio pause ending."""
+        now = self._clock.monotonic()
+        events: list[HubEvent] = []
+        for watch in self._watches.values():
+            if watch is not None:
+                changed = [g for g in watch.groups if g.tick(now)]
+                if changed:
+                    events += self._settle(watch, changed)
+        for device in self._devices.values():
+            events += self._sync_device(device, now)
+        ended = self._pause.tick()
+        if ended is not None:
+            events.append(ended)
+        return events
+
+    def acknowledge(self, alarm_id: str | None = None) -> list[HubEvent]:
+        """Acknowledge one alarm (None: all) and pause audio; nothing happens when there is nothing to acknowledge."""
+        ceiling = self._book.highest_rank()
+        if ceiling == 0 or (alarm_id is not None and self._book.get(alarm_id) is None):
+            return []
+        events: list[HubEvent] = list(self._book.acknowledge(alarm_id))
+        events.append(self._pause.start(ceiling))
+        return events
+
+    def acknowledge_command(self, command: Acknowledge, publish: Callable[[HubEvent], None]) -> CommandResult:
+        """The daemon's handler for an Acknowledge command: publish what it causes and say what happened."""
+        if command.alarm_id is not None and self._book.get(command.alarm_id) is None:
+            return CommandResult(ok=False, message=f"no alarm {command.alarm_id} is shown (it may have cleared)")
+        events = self.acknowledge(command.alarm_id)
+        for event in events:
+            publish(event)
+        if not events:
+            return CommandResult(ok=True, message="no alarms to acknowledge")
+        return CommandResult(ok=True, message=f"acknowledged; audio paused for {self._pause.duration_s:g} s")
+
+    # ------------------------------------------------------------------ inspection
+
+    @property
+    def alarms(self) -> dict[str, Alarm]:
+        """Every alarm shown now, by id (active, acknowledged or latched)."""
+        return self._book.alarms
+
+    @property
+    def history(self) -> deque[AlarmEvent]:
+        """The most recent alarm events (bounded); the full log is the stored AlarmEvents."""
+        return self._book.history
+
+    def audio_paused_s(self) -> float:
+        """Seconds of audio pause left (0 when sounding)."""
+        return self._pause.remaining_s()
+
+    # ------------------------------------------------------------------ physiological
+
+    def _on_reading(self, r: Reading) -> list[HubEvent]:
+        key = (r.device, r.quantity)
+        try:
+            watch = self._watches[key]
+        except KeyError:
+            watch = self._add_watch(key)
+        if watch is None:
+            return []
+        value = r.value
+        if value is None or r.quality is Quality.INVALID:
+            for g in watch.groups:
+                g.suspend()  # no data: never calm, never clears
+            return []
+        changed = watch.update(value, self._clock.monotonic(), r.quality is Quality.OK)
+        if changed is None:
+            return []
+        return self._settle(watch, changed)
+
+    def _add_watch(self, key: tuple[str, Quantity]) -> QuantityWatch | None:
+        device, quantity = key
+        watch = None
+        if quantity in self._ruled:
+            watch = QuantityWatch(device, quantity, self._rules, self.config.baseline_window_s)
+            watch.session_started(self._session_started)
+        self._watches[key] = watch
+        return watch
+
+    def _settle(self, watch: QuantityWatch, groups: list[LimitGroup]) -> list[HubEvent]:
+        events: list[AlarmEvent] = []
+        for g in groups:
+            key: Key = (watch.device, g.condition)
+            top = g.top()
+            if top is None:
+                events += self._book.absent(key)
+                continue
+            relative = None
+            if top.factor is not None and g.baseline is not None and top.limit != top.hard_limit:
+                relative = (top.factor, g.baseline)
+            condition = Condition(
+                condition=g.condition,
+                kind=AlarmKind.PHYSIOLOGICAL,
+                priority=top.priority,
+                message=limit_message(g.quantity, g.direction, g.last_value, top.limit, relative),
+                quantity=g.quantity,
+                device=watch.device,
+                value=g.last_value,
+                limit=top.limit,
+            )
+            events += self._book.present(key, condition)
+        return self._with_break_through(events)
+
+    def _on_session(self, s: SessionState) -> None:
+        if s.id == self._session_id:
+            return
+        self._session_id = s.id
+        self._session_started = self._clock.monotonic() if s.id is not None else None
+        for watch in self._watches.values():
+            if watch is not None:
+                watch.session_started(self._session_started)
+
+    # ------------------------------------------------------------------ technical
+
+    def _on_device(self, ds: DeviceState) -> list[HubEvent]:
+        now = self._clock.monotonic()
+        device = self._devices.get(ds.device)
+        if device is None:
+            device = self._devices[ds.device] = DeviceWatch(
+                ds.device,
+                label=ds.device,
+                profile=ds.profile,
+                stale_after_s=_UNCONFIGURED["stale_after_s"].default,
+                lost_after_s=_UNCONFIGURED["lost_after_s"].default,
+                battery_low_percent=_UNCONFIGURED["battery_low_percent"].default,
+                since=now,
+            )
+        device.update(ds, now)
+        if ds.state is not LinkState.CONNECTED:
+            for (dev, _), watch in self._watches.items():
+                if dev == ds.device and watch is not None:
+                    for g in watch.groups:
+                        g.suspend()
+        return self._sync_device(device, now)
+
+    def _sync_device(self, device: DeviceWatch, now: float) -> list[HubEvent]:
+        present = device.conditions(now, self.config.technical.condition_delay_s, self._priorities)
+        events: list[AlarmEvent] = []
+        for name in DEVICE_CONDITIONS:
+            key = (device.device, name)
+            condition = present.get(name)
+            events += self._book.present(key, condition) if condition else self._book.absent(key)
+        return self._with_break_through(events)
+
+    def _on_health(self, h: ServiceHealth) -> list[HubEvent]:
+        name = SERVICE_CONDITIONS.get(h.service)
+        if name is None:
+            return []
+        key = (f"service:{h.service}", name)
+        if h.ok:
+            return self._with_break_through(self._book.absent(key))
+        condition = service_condition(h.service, h.detail, self._priorities[name])
+        return self._with_break_through(self._book.present(key, condition))
+
+    # ------------------------------------------------------------------ audio pause
+
+    def _with_break_through(self, events: list[AlarmEvent]) -> list[HubEvent]:
+        out: list[HubEvent] = list(events)
+        for e in events:
+            if e.action in _BREAKS_THROUGH:
+                ended = self._pause.break_through(PRIORITY_RANK[e.alarm.priority])
+                if ended is not None:
+                    out.append(ended)
+        return out

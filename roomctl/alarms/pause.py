@@ -1,0 +1,58 @@
+"""The timed audio pause that acknowledging starts: at most 2 minutes, broken through by a higher priority.
+
+Only the audible / attention-grabbing part pauses; the alarms themselves stay on the screen. Timing is monotonic; the
+wall-clock ``until`` is for display only.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from roomctl.clock import Clock
+from roomctl.models import AudioPause
+
+MAX_PAUSE_S = 120.0
+
+ENDED = AudioPause(until=None, remaining_s=0.0)
+
+
+class AudioPauseTimer:
+    def __init__(self, clock: Clock, duration_s: float) -> None:
+        if not 0 < duration_s <= MAX_PAUSE_S:
+            raise ValueError(f"the audio pause must last between 0 and {MAX_PAUSE_S:g} s, not {duration_s:g} s")
+        self._clock = clock
+        self.duration_s = duration_s
+        self._deadline: float | None = None
+        self.ceiling = 0
+        """Highest priority rank present when the pause began; a new alarm above it breaks through."""
+
+    @property
+    def active(self) -> bool:
+        return self._deadline is not None
+
+    def remaining_s(self) -> float:
+        if self._deadline is None:
+            return 0.0
+        return max(0.0, self._deadline - self._clock.monotonic())
+
+    def start(self, ceiling: int) -> AudioPause:
+        """(Re)start the pause for the configured time."""
+        self._deadline = self._clock.monotonic() + self.duration_s
+        self.ceiling = ceiling
+        return AudioPause(until=self._clock.now() + timedelta(seconds=self.duration_s), remaining_s=self.duration_s)
+
+    def break_through(self, rank: int) -> AudioPause | None:
+        """An alarm of priority ``rank`` was raised or escalated: above the ceiling it ends the pause."""
+        if self._deadline is not None and rank > self.ceiling:
+            return self._end()
+        return None
+
+    def tick(self) -> AudioPause | None:
+        if self._deadline is not None and self._clock.monotonic() >= self._deadline:
+            return self._end()
+        return None
+
+    def _end(self) -> AudioPause:
+        self._deadline = None
+        self.ceiling = 0
+        return ENDED

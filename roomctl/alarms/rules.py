@@ -1,0 +1,154 @@
+"""Limit evaluation for one quantity of one wearable: condition delay, hysteresis, escalation, baseline-relative limits.
+
+Each configured :class:`LimitRule` becomes one :class:`RuleState` per direction (low / high). Rules of the same quantity and
+direction form one :class:`LimitGroup`, which is one alarm (``spo2_low``) whose priority is that of its most severe rule
+whose condition exists: SpO2 < 90 for 10 s raises ``spo2_low`` at medium, < 85 for 5 s escalates the same alarm to high.
+This is the hot path: plain floats and slots, no models, no allocation while nothing changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from roomctl.alarms.baseline import Baseline
+from roomctl.config.alarms import LimitRule
+from roomctl.models import PRIORITY_RANK, Priority, Quantity
+
+LOW = -1.0
+HIGH = 1.0
+DIRECTION_NAMES = {LOW: "low", HIGH: "high"}
+
+
+@dataclass(slots=True)
+class RuleState:
+    """One limit in one direction. ``sign * (value - limit) > 0`` means the limit is crossed."""
+
+    sign: float
+    hard_limit: float
+    factor: float | None
+    priority: Priority
+    rank: int
+    delay_s: float
+    hysteresis: float
+    limit: float = 0.0
+    pending_since: float | None = None
+    met: bool = False
+
+    def __post_init__(self) -> None:
+        self.limit = self.hard_limit
+
+    def use_baseline(self, baseline: float | None) -> None:
+        """Limit relative to the patient's baseline, never beyond the hard limit (a ceiling for high, a floor for low)."""
+        if self.factor is None or baseline is None:
+            self.limit = self.hard_limit
+        elif self.sign == HIGH:
+            self.limit = min(baseline * self.factor, self.hard_limit)
+        else:
+            self.limit = max(baseline * self.factor, self.hard_limit)
+
+
+class LimitGroup:
+    """All rules of one quantity and direction: one alarm condition that escalates."""
+
+    __slots__ = ("baseline", "condition", "direction", "last_value", "quantity", "rules")
+
+    def __init__(self, quantity: Quantity, sign: float, rules: list[RuleState]) -> None:
+        self.quantity = quantity
+        self.direction = DIRECTION_NAMES[sign]
+        self.condition = f"{quantity.value}_{self.direction}"
+        self.rules = sorted(rules, key=lambda r: -r.rank)
+        self.last_value = 0.0
+        self.baseline: float | None = None
+
+    def update(self, value: float, now: float) -> bool:
+        """Evaluate one valid value at monotonic time ``now``; True when a rule's condition began or ended."""
+        self.last_value = value
+        changed = False
+        for r in self.rules:
+            d = r.sign * (value - r.limit)
+            if d > 0:
+                if not r.met:
+                    if r.pending_since is None:
+                        r.pending_since = now
+                    if now - r.pending_since >= r.delay_s:
+                        r.met = changed = True
+            else:
+                r.pending_since = None
+                if r.met and d <= -r.hysteresis:
+                    r.met = False
+                    changed = True
+        return changed
+
+    def tick(self, now: float) -> bool:
+        """Condition delays that elapse between readings (the last valid value still stands)."""
+        changed = False
+        for r in self.rules:
+            if not r.met and r.pending_since is not None and now - r.pending_since >= r.delay_s:
+                r.met = changed = True
+        return changed
+
+    def suspend(self) -> None:
+        """No data: a pending delay restarts with the next valid value; a condition that exists stays (never calm)."""
+        for r in self.rules:
+            r.pending_since = None
+
+    def use_baseline(self, baseline: float | None) -> None:
+        self.baseline = baseline
+        for r in self.rules:
+            r.use_baseline(baseline)
+
+    def top(self) -> RuleState | None:
+        """The most severe rule whose condition exists, or None."""
+        for r in self.rules:
+            if r.met:
+                return r
+        return None
+
+
+def rule_states(rule: LimitRule) -> list[RuleState]:
+    out = []
+    rank = PRIORITY_RANK[rule.priority]
+    for sign, limit, factor in ((LOW, rule.low, rule.low_from_baseline), (HIGH, rule.high, rule.high_from_baseline)):
+        if limit is not None:
+            out.append(RuleState(sign, limit, factor, rule.priority, rank, rule.condition_delay_s, rule.hysteresis))
+    return out
+
+
+class QuantityWatch:
+    """The limit groups (low, high) and baseline of one quantity from one wearable."""
+
+    __slots__ = ("baseline", "device", "groups", "quantity")
+
+    def __init__(self, device: str, quantity: Quantity, rules: list[LimitRule], baseline_window_s: float) -> None:
+        self.device = device
+        self.quantity = quantity
+        states = [s for rule in rules if rule.quantity is quantity for s in rule_states(rule)]
+        self.groups = [LimitGroup(quantity, sign, [s for s in states if s.sign == sign]) for sign in (LOW, HIGH)]
+        self.groups = [g for g in self.groups if g.rules]
+        relative = any(s.factor is not None for s in states)
+        self.baseline = Baseline(baseline_window_s) if relative else None
+
+    def update(self, value: float, now: float, for_baseline: bool) -> list[LimitGroup] | None:
+        """Evaluate one valid value; the groups whose condition changed, or None (the common case)."""
+        baseline = self.baseline
+        if baseline is not None and for_baseline and baseline.collecting and baseline.add(value, now):
+            for g in self.groups:
+                g.use_baseline(baseline.value)
+        changed: list[LimitGroup] | None = None
+        for g in self.groups:
+            if g.update(value, now):
+                if changed is None:
+                    changed = []
+                changed.append(g)
+        return changed
+
+    def session_started(self, started: float | None) -> None:
+        """A new session (monotonic start) resets the baseline; None: no session, hard limits only."""
+        if self.baseline is None:
+            return
+        if started is None:
+            self.baseline.stop()
+        else:
+            self.baseline.start(started)
+        for g in self.groups:
+            g.use_baseline(None)

@@ -1,0 +1,146 @@
+"""Technical alarm conditions: wearables that stop sending, go away, slip off or run low; storage and broker failures.
+
+A :class:`DeviceWatch` follows one wearable's :class:`DeviceState` on the monotonic clock and says, at any moment, which
+technical conditions exist. Intermittent wearables (blood pressure cuff, thermometer) connect only to hand over a
+measurement, so being disconnected is their normal state: they never raise stale or lost alarms.
+"""
+
+from __future__ import annotations
+
+from roomctl.alarms.book import Condition
+from roomctl.alarms.texts import number, technical_message
+from roomctl.config.alarms import TechnicalAlarmConfig
+from roomctl.config.wearables import WearableConfig
+from roomctl.models import AlarmKind, DeviceState, LinkState, Priority, TechnicalCondition
+
+INTERMITTENT_PROFILES = frozenset({"thermometer", "blood_pressure"})
+
+DELAYED_CONDITIONS: dict[TechnicalCondition, str] = {
+    TechnicalCondition.FINGER_OFF: "finger_off",
+    TechnicalCondition.SENSOR_DISPLACED: "sensor_displaced",
+    TechnicalCondition.NO_CONTACT: "no_contact",
+}
+"""Wearable-reported conditions that must last ``technical.condition_delay_s``; poor_signal shows as reading quality."""
+
+DEVICE_CONDITIONS = ("data_stale", "device_disconnected", "finger_off", "sensor_displaced", "no_contact", "low_battery")
+
+SERVICE_CONDITIONS: dict[str, str] = {"storage": "storage_failure", "mqtt": "broker_unreachable"}
+"""ServiceHealth.service -> the technical condition its failure raises."""
+
+_LINK_UP = (LinkState.CONNECTED, LinkState.STALE)
+
+
+def technical_priorities(cfg: TechnicalAlarmConfig) -> dict[str, Priority]:
+    return {
+        "data_stale": cfg.stale,
+        "device_disconnected": cfg.disconnected,
+        "finger_off": cfg.finger_off,
+        "sensor_displaced": cfg.finger_off,
+        "no_contact": cfg.no_contact,
+        "low_battery": cfg.low_battery,
+        "storage_failure": cfg.storage_failure,
+        "broker_unreachable": cfg.broker_unreachable,
+    }
+
+
+class DeviceWatch:
+    """What is technically wrong with one wearable right now."""
+
+    def __init__(
+        self,
+        device: str,
+        *,
+        label: str,
+        profile: str,
+        stale_after_s: float,
+        lost_after_s: float,
+        battery_low_percent: float,
+        since: float,
+    ) -> None:
+        self.device = device
+        self.label = label
+        self.continuous = profile not in INTERMITTENT_PROFILES
+        self.stale_after_s = stale_after_s
+        self.lost_after_s = lost_after_s
+        self.battery_low_percent = battery_low_percent
+        self.state: LinkState | None = None
+        self.ever_connected = False
+        self.away_since: float | None = since
+        """Link down (never connected, disconnected or reconnecting) since this monotonic time."""
+        self.silent_since: float | None = None
+        """No data since (only once the wearable has been connected)."""
+        self.condition_since: dict[TechnicalCondition, float] = {}
+        self.battery: float | None = None
+        self.reports_low_battery = False
+
+    @classmethod
+    def configured(cls, w: WearableConfig, since: float) -> DeviceWatch:
+        return cls(
+            w.id,
+            label=w.label or w.id,
+            profile=w.profile,
+            stale_after_s=w.stale_after_s,
+            lost_after_s=w.lost_after_s,
+            battery_low_percent=w.battery_low_percent,
+            since=since,
+        )
+
+    def update(self, ds: DeviceState, now: float) -> None:
+        state = self.state = ds.state
+        if state is LinkState.CONNECTED:
+            self.ever_connected = True
+            self.away_since = self.silent_since = None
+        elif state is LinkState.STALE:
+            self.ever_connected = True
+            self.away_since = None
+            if self.silent_since is None:
+                self.silent_since = now - self.stale_after_s  # the link reports stale after that long without data
+        else:
+            if self.away_since is None:
+                self.away_since = now
+            if self.ever_connected and self.silent_since is None:
+                self.silent_since = now
+        link_up = state in _LINK_UP
+        current = set(ds.conditions) if link_up else set()
+        for cond in list(self.condition_since):
+            if cond not in current:
+                del self.condition_since[cond]
+        for cond in current:
+            self.condition_since.setdefault(cond, now)
+        self.battery = ds.battery if link_up else None
+        self.reports_low_battery = TechnicalCondition.LOW_BATTERY in current
+
+    def conditions(self, now: float, condition_delay_s: float, priorities: dict[str, Priority]) -> dict[str, Condition]:
+        """The technical conditions that exist at monotonic time ``now``."""
+        found: dict[str, float | None] = {}
+        if self.continuous:
+            if self.silent_since is not None and now - self.silent_since >= self.stale_after_s:
+                found["data_stale"] = None
+            if self.away_since is not None and now - self.away_since >= self.lost_after_s:
+                found["device_disconnected"] = None
+        for cond, since in self.condition_since.items():
+            name = DELAYED_CONDITIONS.get(cond)
+            if name is not None and now - since >= condition_delay_s:
+                found[name] = None
+        battery = self.battery
+        if self.reports_low_battery or (battery is not None and battery <= self.battery_low_percent):
+            found["low_battery"] = battery
+        return {name: self._condition(name, value, priorities[name]) for name, value in found.items()}
+
+    def _condition(self, name: str, value: float | None, priority: Priority) -> Condition:
+        detail = f"{number(value)} %" if value is not None else ""
+        return Condition(
+            condition=name,
+            kind=AlarmKind.TECHNICAL,
+            priority=priority,
+            message=technical_message(name, self.label, detail),
+            device=self.device,
+            value=value,
+        )
+
+
+def service_condition(service: str, detail: str, priority: Priority) -> Condition:
+    name = SERVICE_CONDITIONS[service]
+    return Condition(
+        condition=name, kind=AlarmKind.TECHNICAL, priority=priority, message=technical_message(name, detail=detail)
+    )

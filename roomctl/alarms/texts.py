@@ -1,0 +1,62 @@
+"""Alarm messages in words for the screen. No patient identifiers: only quantities, values, limits and wearable labels."""
+
+from __future__ import annotations
+
+from roomctl.models import UNITS, Quantity
+
+QUANTITY_NAMES: dict[Quantity, str] = {
+    Quantity.HEART_RATE: "Heart rate",
+    Quantity.SPO2: "SpO2",
+    Quantity.PULSE_RATE: "Pulse rate",
+    Quantity.PERFUSION_INDEX: "Perfusion index",
+    Quantity.SPO2_FAST: "SpO2 (fast)",
+    Quantity.PULSE_RATE_FAST: "Pulse rate (fast)",
+    Quantity.SPO2_SLOW: "SpO2 (slow)",
+    Quantity.PULSE_RATE_SLOW: "Pulse rate (slow)",
+    Quantity.TEMPERATURE: "Temperature",
+    Quantity.SYSTOLIC: "Systolic BP",
+    Quantity.DIASTOLIC: "Diastolic BP",
+    Quantity.MEAN_ARTERIAL_PRESSURE: "Mean BP",
+    Quantity.BATTERY: "Battery",
+}
+
+
+def number(value: float) -> str:
+    """A value as people read it: 87, 38.4, 120 (one decimal at most, no trailing zeros)."""
+    return f"{round(value, 1):g}"
+
+
+def with_unit(value: float, quantity: Quantity) -> str:
+    unit = UNITS.get(quantity, "")
+    return f"{number(value)} {unit}" if unit else number(value)
+
+
+def limit_message(
+    quantity: Quantity, direction: str, value: float, limit: float, baseline: tuple[float, float] | None = None
+) -> str:
+    """``SpO2 low: 87 % (limit 90)``; with a baseline-relative limit, how the limit was derived."""
+    name = QUANTITY_NAMES.get(quantity, quantity.value.replace("_", " ").capitalize())
+    why = f"limit {number(limit)}"
+    if baseline is not None:
+        factor, base = baseline
+        why += f" = {factor:g} × baseline {number(base)}"
+    return f"{name} {direction}: {with_unit(value, quantity)} ({why})"
+
+
+TECHNICAL_MESSAGES: dict[str, str] = {
+    "data_stale": "No data from {label}",
+    "device_disconnected": "Wearable lost: {label} is not connected",
+    "finger_off": "Finger off: {label}",
+    "sensor_displaced": "Sensor displaced: {label}",
+    "no_contact": "No skin contact: {label}",
+    "low_battery": "Battery low: {label}",
+    "storage_failure": "Storage failure: the record is not being written",
+    "broker_unreachable": "MQTT broker unreachable: dashboards are not updated",
+}
+
+
+def technical_message(condition: str, label: str = "", detail: str = "") -> str:
+    text = TECHNICAL_MESSAGES[condition].format(label=label)
+    if detail:
+        text += f" ({detail[:80]})"
+    return text
