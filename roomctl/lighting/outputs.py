@@ -1,0 +1,112 @@
+"""Light channels on GPIO through gpiozero: pin factories by name, one PWM output per pin, levels written as duty."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from roomctl.config.lighting import ChannelConfig, HardwareBoard, PinFactoryName
+from roomctl.errors import RoomctlError
+from roomctl.lighting.perceptual import level_to_duty
+
+log = logging.getLogger(__name__)
+
+# Output names of the pins of grouped channels, in the order of `pins` in the configuration.
+OUTPUT_SUFFIXES: dict[str, tuple[str, ...]] = {"dimmable": ("",), "warm_cool": ("warm", "cool"), "rgb": ("r", "g", "b")}
+
+# gpiozero's pin factories by roomctl name: (module, class). Imported only when asked for.
+_FACTORIES: dict[str, tuple[str, str]] = {
+    "lgpio": ("gpiozero.pins.lgpio", "LGPIOFactory"),
+    "pigpio": ("gpiozero.pins.pigpio", "PiGPIOFactory"),
+    "rpigpio": ("gpiozero.pins.rpigpio", "RPiGPIOFactory"),
+    "native": ("gpiozero.pins.native", "NativeFactory"),
+}
+
+
+class LightingError(RoomctlError):
+    """The lights cannot be driven: no GPIO on this machine, a pin in use, a factory that cannot do PWM."""
+
+
+def output_keys(channel: ChannelConfig) -> tuple[str, ...]:
+    """Names of a channel's outputs: ``lamp`` for a dimmable channel, ``ceiling.warm``/``ceiling.cool``, ``strip.r``..."""
+    return tuple(f"{channel.id}.{s}" if s else channel.id for s in OUTPUT_SUFFIXES[channel.kind])
+
+
+def make_pin_factory(name: PinFactoryName, *, board: HardwareBoard = "pi4", chip: int | None = None) -> Any:
+    """A gpiozero pin factory by name. ``mock`` records every PWM change (MockPWMPin); the others need a Raspberry Pi.
+
+    ``board`` and ``chip`` matter only for ``hardware`` (roomctl's own factory for /sys/class/pwm)."""
+    if name == "mock":
+        from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+        return MockFactory(pin_class=MockPWMPin)
+    if name == "hardware":
+        from roomctl.lighting.sysfs_pwm import SysfsPWMFactory
+
+        return SysfsPWMFactory(board=board, chip=chip)
+    module_name, class_name = _FACTORIES[name]
+    try:
+        factory_class = getattr(importlib.import_module(module_name), class_name)
+        return factory_class()
+    except Exception as e:  # foreign library boundary: lgpio, pigpio and RPi.GPIO raise their own types
+        raise LightingError(
+            f"the '{name}' pin factory is not available on this machine ({e}). This needs a Raspberry Pi with "
+            f"{_PACKAGE_HINT.get(name, 'GPIO')}; use the 'mock' pin factory (or --mock) to try without one"
+        ) from e
+
+
+_PACKAGE_HINT = {
+    "lgpio": "the lgpio library (apt install python3-lgpio)",
+    "pigpio": "the pigpio daemon running (apt install pigpio python3-pigpio; systemctl enable --now pigpiod)",
+    "rpigpio": "RPi.GPIO (apt install python3-rpi.gpio; not on a Pi 5)",
+    "native": "GPIO memory access",
+    "hardware": "hardware PWM enabled in config.txt",
+}
+
+
+class ChannelOutput:
+    """One configured channel: a gpiozero PWMOutputDevice per pin. Remembers the level it last wrote to each pin."""
+
+    def __init__(self, config: ChannelConfig, pin_factory: Any) -> None:
+        from gpiozero import GPIOZeroError, PWMOutputDevice
+
+        self.config = config
+        self.keys = output_keys(config)
+        self._devices: list[Any] = []
+        try:
+            for pin in config.pins:
+                self._devices.append(
+                    PWMOutputDevice(pin, frequency=config.pwm_frequency_hz, initial_value=0, pin_factory=pin_factory)
+                )
+        except (GPIOZeroError, OSError, ValueError) as e:
+            self.close()
+            pins = ", ".join(f"GPIO{p}" for p in config.pins)
+            raise LightingError(f"light channel '{config.id}' ({pins}) cannot be driven: {e}") from e
+        self._levels = [0.0] * len(config.pins)
+        self._duties = [0.0] * len(config.pins)
+
+    @property
+    def id(self) -> str:
+        return self.config.id
+
+    @property
+    def levels(self) -> tuple[float, ...]:
+        """The perceived level last written to each pin."""
+        return tuple(self._levels)
+
+    def write(self, levels: Sequence[float]) -> None:
+        """Set each pin to a perceived level 0.0-1.0; pins whose duty does not change are not touched."""
+        for i, level in enumerate(levels):
+            duty = level_to_duty(level)
+            if duty != self._duties[i]:
+                self._devices[i].value = duty
+                self._duties[i] = duty
+            self._levels[i] = level
+
+    def close(self) -> None:
+        """Release the pins (software PWM stops: the light goes off)."""
+        for device in self._devices:
+            device.close()
+        self._devices.clear()
