@@ -15,3 +15,7 @@ class ConfigError(RoomctlError):
 
 class DecodeError(RoomctlError, ValueError):
     """Bytes from a wearable that do not form a valid measurement."""
+
+
+class StorageError(RoomctlError):
+    """The room's database cannot be opened, read or written."""

@@ -1,0 +1,117 @@
+"""One session's record, loaded from the database into plain arrays: the input of the report and its summary."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from roomctl.config.alarms import default_rules
+from roomctl.config.session import default_phases
+from roomctl.errors import StorageError
+from roomctl.models import AlarmEvent, Quantity, SessionState
+from roomctl.storage.database import Database, SessionRow
+
+
+@dataclass
+class Series:
+    ts: list[float] = field(default_factory=list)
+    values: list[float | None] = field(default_factory=list)
+    quality: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PhaseSpan:
+    id: str
+    label: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class EventPoint:
+    ts: float
+    event: str
+    text: str | None
+    data: dict[str, Any]
+
+
+@dataclass
+class SessionRecord:
+    row: SessionRow
+    state: SessionState
+    start: float
+    end: float
+    series: dict[tuple[Quantity, bool], Series]  # (quantity, manual?) -> readings
+    events: list[EventPoint]
+    alarms: list[AlarmEvent]
+    phases: list[PhaseSpan]
+    limits: dict[Quantity, tuple[float | None, float | None]]
+
+    def get(self, quantity: Quantity, manual: bool = False) -> Series:
+        return self.series.get((quantity, manual), Series())
+
+
+def load(db: Database, session_id: str) -> SessionRecord:
+    row = db.session(session_id)
+    if row is None:
+        raise StorageError(f"no session '{session_id}' in {db.path} (roomctl session list shows them)")
+    state = SessionState.model_validate_json(row.state)
+    series: dict[tuple[Quantity, bool], Series] = {}
+    last_ts = row.started_at
+    for _seq, ts, device, quantity, value, _unit, quality in db.readings(session_id):
+        s = series.setdefault((Quantity(quantity), device == "manual"), Series())
+        s.ts.append(ts)
+        s.values.append(value)
+        s.quality.append(quality)
+        last_ts = max(last_ts, ts)
+    events = [EventPoint(ts, ev, text, json.loads(data)) for _seq, _id, ts, ev, text, data in db.events(session_id)]
+    alarms = [AlarmEvent.model_validate_json(payload) for *_x, payload in db.alarm_events(session_id)]
+    end = row.ended_at or max([last_ts, *(e.ts for e in events)])
+    labels = {p["id"]: p["label"] for p in row.meta.get("phases", [])} or {p.id: p.label for p in default_phases()}
+    return SessionRecord(
+        row=row,
+        state=state,
+        start=row.started_at,
+        end=end,
+        series=series,
+        events=events,
+        alarms=alarms,
+        phases=_phases(events, row.started_at, end, labels),
+        limits=_limits(row.meta),
+    )
+
+
+def _phases(events: list[EventPoint], start: float, end: float, labels: dict[str, str]) -> list[PhaseSpan]:
+    """Phase spans from the session start and phase changes; a session without phases is one span."""
+    marks: list[tuple[float, str]] = []
+    for e in events:
+        if e.event == "session_start" and e.data.get("phase"):
+            marks.append((e.ts, str(e.data["phase"])))
+        elif e.event == "phase_change":
+            marks.append((e.ts, str(e.data.get("to"))))
+    if not marks:
+        return [PhaseSpan("session", "Whole session", start, end)]
+    if marks[0][0] > start:
+        marks.insert(0, (start, marks[0][1]))
+    spans = []
+    for i, (ts, pid) in enumerate(marks):
+        stop = marks[i + 1][0] if i + 1 < len(marks) else end
+        if stop > ts:
+            spans.append(PhaseSpan(pid, labels.get(pid, pid), ts, stop))
+    return spans
+
+
+def _limits(meta: dict[str, Any]) -> dict[Quantity, tuple[float | None, float | None]]:
+    """The first limits each quantity alarms at (highest low, lowest high) from the rules saved with the session."""
+    rules = meta.get("alarm_rules") or [r.model_dump(mode="json") for r in default_rules()]
+    out: dict[Quantity, tuple[float | None, float | None]] = {}
+    for rule in rules:
+        q = Quantity(rule["quantity"])
+        low, high = out.get(q, (None, None))
+        if rule.get("low") is not None:
+            low = rule["low"] if low is None else max(low, rule["low"])
+        if rule.get("high") is not None:
+            high = rule["high"] if high is None else min(high, rule["high"])
+        out[q] = (low, high)
+    return out

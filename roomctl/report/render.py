@@ -1,0 +1,263 @@
+"""The session report as one page (PDF or PNG): charts across the session, then the summary tables.
+
+matplotlib (Agg backend) is imported here only, when a report is made, so the rest of roomctl starts fast.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from roomctl import __version__
+from roomctl.errors import RoomctlError
+from roomctl.models import Quantity
+from roomctl.report.data import Series, SessionRecord
+from roomctl.report.summary import AlarmSummary, Summary, summarise
+from roomctl.report.tables import MAX_ALARM_ROWS, alarm_table, duration, phase_table
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+PRIORITY_COLOURS = {"high": "#d62728", "medium": "#e6a700", "low": "#17becf"}
+TREND_POINTS = 2000
+
+
+def _x(ts: float) -> float:
+    """Unix seconds to matplotlib's date numbers (days since its 1970 epoch)."""
+    return ts / 86400.0
+
+
+def _xs(s: Series) -> tuple[list[float], list[float]]:
+    """Chart points; a missing or invalid value becomes NaN so the line shows a gap, never a made-up value."""
+    xs = [_x(t) for t in s.ts]
+    ys = [math.nan if v is None or q == "invalid" else v for v, q in zip(s.values, s.quality, strict=True)]
+    return xs, ys
+
+
+def render(rec: SessionRecord, out: Path, *, tz: tzinfo | None = None, site: str | None = None) -> Summary:
+    """Draw the report for ``rec`` into ``out`` (.pdf or .png); returns the summary it shows."""
+    if out.suffix.lower() not in (".pdf", ".png"):
+        raise RoomctlError(f"{out}: the report is written as .pdf or .png")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    tz = tz or datetime.now().astimezone().tzinfo or UTC
+    summary = summarise(rec)
+    alarm_rows = min(len(summary.alarms), MAX_ALARM_ROWS) + (1 if len(summary.alarms) > MAX_ALARM_ROWS else 0)
+    conditions = sorted({a.condition for a in summary.alarms})
+    heights = [
+        0.9,
+        2.6,
+        1.7,
+        1.8,
+        0.35 + 0.22 * max(1, len(conditions)),
+        0.24 * (len(summary.phases) + 2),
+        0.24 * (max(1, alarm_rows) + 1),
+    ]
+    fig = plt.figure(figsize=(11.69, sum(heights) + 0.6))
+    grid = fig.add_gridspec(
+        len(heights), 1, height_ratios=heights, hspace=0.35, left=0.1, right=0.93, top=0.985, bottom=0.015
+    )
+    header = fig.add_subplot(grid[0])
+    hr_ax = fig.add_subplot(grid[1])
+    spo2_ax = fig.add_subplot(grid[2], sharex=hr_ax)
+    bp_ax = fig.add_subplot(grid[3], sharex=hr_ax)
+    alarm_ax = fig.add_subplot(grid[4], sharex=hr_ax)
+    charts = [hr_ax, spo2_ax, bp_ax, alarm_ax]
+
+    _header(header, rec, tz, site)
+    for ax in charts:
+        _phases_and_events(ax, rec, label=ax is hr_ax)
+    _heart(hr_ax, rec)
+    _spo2(spo2_ax, rec)
+    _bp_temperature(bp_ax, rec)
+    _alarm_strip(alarm_ax, summary.alarms, conditions)
+    _mark_alarms(hr_ax, summary.alarms, ("heart_rate", "pulse"))
+    _mark_alarms(spo2_ax, summary.alarms, ("spo2",))
+    hr_ax.set_xlim(_x(rec.start), _x(rec.end))
+    alarm_ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=tz))  # type: ignore[no-untyped-call]
+    alarm_ax.xaxis.set_major_locator(mdates.AutoDateLocator(tz=tz, maxticks=12))  # type: ignore[no-untyped-call]
+    for ax in charts[:-1]:
+        ax.tick_params(labelbottom=False)
+    phase_table(fig.add_subplot(grid[5]), summary, tz)
+    alarm_table(fig.add_subplot(grid[6]), summary.alarms, tz)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return summary
+
+
+def _header(ax: Axes, rec: SessionRecord, tz: tzinfo, site: str | None) -> None:
+    ax.axis("off")
+    start = datetime.fromtimestamp(rec.start, tz)
+    end = datetime.fromtimestamp(rec.end, tz)
+    kind = rec.state.session_kind.value if rec.state.session_kind else rec.row.kind
+    doses = ", ".join(f"{d.astimezone(tz):%H:%M}" for d in rec.state.dose_times) or "none recorded"
+    ax.text(0, 1, f"{kind.capitalize()} session {rec.row.id}", fontsize=15, weight="bold", va="top")
+    lines = [
+        f"{start:%Y-%m-%d %H:%M} - {end:%H:%M} ({duration(rec.end - rec.start)}), times in {start:%Z}"
+        + (f"   room: {site}" if site else ""),
+        f"doses at {doses}   |   patient / chart no.: ______________________ (by hand: roomctl keeps no patient identifiers)",
+        f"roomctl {__version__}; not a certified medical device. Made {datetime.now(tz):%Y-%m-%d %H:%M}.",
+    ]
+    ax.text(0, 0.55, "\n".join(lines), fontsize=8.5, va="top", linespacing=1.5)
+
+
+def _phases_and_events(ax: Axes, rec: SessionRecord, *, label: bool) -> None:
+    for i, p in enumerate(rec.phases):
+        ax.axvspan(_x(p.start), _x(p.end), color="#000000", alpha=0.04 if i % 2 else 0.0, lw=0)
+        if label:
+            ax.text(
+                _x(p.start) + 0.0005,
+                1.02,
+                p.label,
+                transform=ax.get_xaxis_transform(),
+                fontsize=6.5,
+                rotation=20,
+                va="bottom",
+            )
+    starts = [e.ts for e in rec.events if e.event == "break_start"]
+    ends = [e.ts for e in rec.events if e.event == "break_end"]
+    for i, began in enumerate(starts):
+        stop = ends[i] if i < len(ends) else rec.end
+        ax.axvspan(_x(began), _x(stop), facecolor="none", edgecolor="#2ca02c", hatch="///", lw=0, alpha=0.35)
+    for e in rec.events:
+        if e.event in ("dose", "supplemental_dose"):
+            ax.axvline(_x(e.ts), color="black", lw=1.1, ls="-" if e.event == "dose" else "--")
+            if label:
+                mg = f" {e.data['amount_mg']:g} mg" if e.data.get("amount_mg") else ""
+                text = ("Dose" if e.event == "dose" else "Supplemental") + mg
+                ax.text(_x(e.ts), 0.97, f" {text}", transform=ax.get_xaxis_transform(), fontsize=7, va="top")
+        elif e.event == "note" and label:
+            ax.plot(_x(e.ts), 0.0, marker="^", color="#555555", ms=5, transform=ax.get_xaxis_transform(), clip_on=False)
+
+
+def _limits(ax: Axes, rec: SessionRecord, quantity: Quantity, colour: str) -> None:
+    for limit in rec.limits.get(quantity, (None, None)):
+        if limit is not None:
+            ax.axhline(limit, color=colour, lw=0.8, ls=":", alpha=0.8)
+
+
+def _trend(ax: Axes, s: Series, colour: str, label: str, *, lw: float = 0.8) -> None:
+    """Many readings become a median line in a min-max band (bins of about 15 s over 8 h); gaps stay gaps."""
+    import numpy as np
+
+    xs, ys = _xs(s)
+    x, y = np.asarray(xs), np.asarray(ys)
+    if len(x) > TREND_POINTS:
+        edges = np.linspace(x[0], x[-1], TREND_POINTS + 1)
+        index = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, TREND_POINTS - 1)
+        centres = (edges[:-1] + edges[1:]) / 2
+        groups = np.split(y, np.flatnonzero(np.diff(index)) + 1)
+        present = np.unique(index)
+        stats = np.full((TREND_POINTS, 3), np.nan)
+        for i, g in zip(present, groups, strict=True):
+            g = g[~np.isnan(g)]
+            if len(g):
+                stats[i] = (g.min(), np.median(g), g.max())
+        ax.fill_between(centres, stats[:, 0], stats[:, 2], color=colour, alpha=0.25, lw=0)
+        ax.plot(centres, stats[:, 1], color=colour, lw=lw, label=f"{label} (median, min-max band)")
+    else:
+        ax.plot(x, y, color=colour, lw=lw, label=label)
+
+
+def _heart(ax: Axes, rec: SessionRecord) -> None:
+    for q, colour, label in (
+        (Quantity.PULSE_RATE, "#999999", "pulse (oximeter)"),
+        (Quantity.HEART_RATE, "#b2182b", "heart rate"),
+    ):
+        s = rec.get(q)
+        if s.ts:
+            _trend(ax, s, colour, label)
+    manual = rec.get(Quantity.PULSE_RATE, manual=True)
+    if manual.ts:
+        ax.plot(*_xs(manual), "o", color="#b2182b", ms=3, label="pulse (manual)")
+    _limits(ax, rec, Quantity.HEART_RATE, "#b2182b")
+    ax.set_ylabel("bpm")
+    _legend(ax, "upper right")
+    ax.grid(axis="y", alpha=0.3)
+
+
+def _spo2(ax: Axes, rec: SessionRecord) -> None:
+    s = rec.get(Quantity.SPO2)
+    if s.ts:
+        _trend(ax, s, "#2166ac", "SpO2")
+        q = [
+            (_x(t), v)
+            for t, v, qual in zip(s.ts, s.values, s.quality, strict=True)
+            if qual == "questionable" and v is not None
+        ]
+        if q:
+            ax.plot(*zip(*q, strict=True), ".", color="#e08214", ms=3, label="questionable (artefact?)")
+        valid = [v for v, qual in zip(s.values, s.quality, strict=True) if v is not None and qual != "invalid"]
+        ax.set_ylim(min(85.0, *(valid or [85.0])) - 1, 100.5)
+    _limits(ax, rec, Quantity.SPO2, "#2166ac")
+    ax.set_ylabel("SpO2 %")
+    _legend(ax, "lower right")
+    ax.grid(axis="y", alpha=0.3)
+
+
+def _legend(ax: Axes, loc: Literal["upper right", "lower right"]) -> None:
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc=loc, fontsize=7, frameon=False)
+    else:
+        ax.text(0.5, 0.5, "no readings", transform=ax.transAxes, ha="center", va="center", fontsize=8, color="grey")
+
+
+def _bp_temperature(ax: Axes, rec: SessionRecord) -> None:
+    systolic, diastolic = (rec.get(q, manual=True) for q in (Quantity.SYSTOLIC, Quantity.DIASTOLIC))
+    for manual in (True, False):
+        sy, di = rec.get(Quantity.SYSTOLIC, manual), rec.get(Quantity.DIASTOLIC, manual)
+        pairs = [
+            (_x(t), a, b)
+            for t, a, b in zip(sy.ts, sy.values, di.values, strict=False)
+            if a is not None and b is not None
+        ]
+        if pairs:
+            xs, hi, lo = zip(*pairs, strict=True)
+            ax.vlines(xs, lo, hi, color="#542788", lw=1.2)
+            ax.plot(xs, hi, "v", color="#542788", ms=4, label="systolic" if manual else None)
+            ax.plot(xs, lo, "^", color="#542788", ms=4, label="diastolic" if manual else None)
+    _limits(ax, rec, Quantity.SYSTOLIC, "#542788")
+    ax.set_ylabel("BP mmHg")
+    ax.grid(axis="y", alpha=0.3)
+    temp = ax.twinx()
+    for manual in (True, False):
+        t = rec.get(Quantity.TEMPERATURE, manual)
+        if t.ts:
+            temp.plot(*_xs(t), "o", color="#c51b7d", ms=3.5, label="temperature" if manual else None)
+    _limits(temp, rec, Quantity.TEMPERATURE, "#c51b7d")
+    temp.set_ylim(35.5, 39.5)
+    temp.set_ylabel("°C", color="#c51b7d")
+    if systolic.ts or diastolic.ts:
+        ax.set_ylim(40, max(180.0, *(v for v in systolic.values if v is not None)) + 10)
+    handles = ax.get_legend_handles_labels()[0] + temp.get_legend_handles_labels()[0]
+    if handles:
+        ax.legend(handles=handles, loc="upper right", fontsize=7, frameon=False, ncols=3)
+
+
+def _alarm_strip(ax: Axes, alarms: list[AlarmSummary], conditions: list[str]) -> None:
+    for row, condition in enumerate(conditions):
+        for a in (a for a in alarms if a.condition == condition):
+            ax.broken_barh(
+                [(_x(a.raised), max(a.duration_s, 20) / 86400)],
+                (row + 0.15, 0.7),
+                color=PRIORITY_COLOURS.get(a.priority, "grey"),
+            )
+    ax.set_yticks([r + 0.5 for r in range(len(conditions))], [c.replace("_", " ") for c in conditions], fontsize=7)
+    ax.set_ylim(0, max(1, len(conditions)))
+    ax.set_ylabel("alarms", fontsize=8)
+    if not conditions:
+        ax.text(0.5, 0.5, "no alarms", transform=ax.transAxes, ha="center", va="center", fontsize=8, color="grey")
+
+
+def _mark_alarms(ax: Axes, alarms: list[AlarmSummary], prefixes: tuple[str, ...]) -> None:
+    for a in alarms:
+        if a.condition.startswith(prefixes):
+            end = a.raised + max(a.duration_s, 20)
+            ax.axvspan(_x(a.raised), _x(end), color=PRIORITY_COLOURS.get(a.priority, "grey"), alpha=0.25, lw=0)

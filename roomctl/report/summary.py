@@ -1,0 +1,126 @@
+"""The report's numbers: min / median / max per phase, time outside limits, alarms and how long they lasted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from roomctl.models import AlarmAction, Quantity
+from roomctl.report.data import PhaseSpan, Series, SessionRecord
+
+SUMMARY_QUANTITIES = (Quantity.HEART_RATE, Quantity.PULSE_RATE, Quantity.SPO2)
+MAX_SAMPLE_S = 5.0
+"""A reading stands for the time until the next one, at most this long (a gap is not time outside limits)."""
+
+
+@dataclass(frozen=True)
+class Stats:
+    n: int
+    min: float | None
+    median: float | None
+    max: float | None
+    outside_s: float
+
+
+@dataclass(frozen=True)
+class PhaseSummary:
+    phase: PhaseSpan
+    stats: dict[Quantity, Stats]
+
+
+@dataclass(frozen=True)
+class AlarmSummary:
+    raised: float
+    condition: str
+    priority: str
+    kind: str
+    value: float | None
+    limit: float | None
+    acknowledged_after_s: float | None
+    duration_s: float
+    active_at_end: bool
+
+
+@dataclass(frozen=True)
+class Summary:
+    phases: list[PhaseSummary]
+    whole: PhaseSummary
+    alarms: list[AlarmSummary]
+
+
+def _arrays(s: Series) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Timestamps, values (NaN where missing or invalid) and how long each reading stands for."""
+    ts = np.asarray(s.ts, dtype=np.float64)
+    values = np.asarray([np.nan if v is None else v for v in s.values], dtype=np.float64)
+    values[np.asarray(s.quality) == "invalid"] = np.nan
+    weight = np.minimum(np.diff(ts, append=ts[-1] + 1.0) if len(ts) else ts, MAX_SAMPLE_S)
+    return ts, values, weight
+
+
+def _stats(
+    ts: npt.NDArray[np.float64],
+    values: npt.NDArray[np.float64],
+    weight: npt.NDArray[np.float64],
+    span: tuple[float, float],
+    limits: tuple[float | None, float | None],
+) -> Stats:
+    inside_span = (ts >= span[0]) & (ts < span[1]) & ~np.isnan(values)
+    v, w = values[inside_span], weight[inside_span]
+    if not len(v):
+        return Stats(0, None, None, None, 0.0)
+    low, high = limits
+    outside = np.zeros(len(v), dtype=bool)
+    if low is not None:
+        outside |= v < low
+    if high is not None:
+        outside |= v > high
+    return Stats(len(v), float(v.min()), float(np.median(v)), float(v.max()), float(w[outside].sum()))
+
+
+def summarise(rec: SessionRecord) -> Summary:
+    arrays = {q: _arrays(rec.get(q)) for q in SUMMARY_QUANTITIES if rec.get(q).ts}
+
+    def phase_summary(span: PhaseSpan) -> PhaseSummary:
+        return PhaseSummary(
+            span,
+            {q: _stats(*a, (span.start, span.end), rec.limits.get(q, (None, None))) for q, a in arrays.items()},
+        )
+
+    whole = PhaseSpan("session", "Whole session", rec.start, rec.end + 1e-3)
+    return Summary([phase_summary(p) for p in rec.phases], phase_summary(whole), _alarms(rec))
+
+
+def _alarms(rec: SessionRecord) -> list[AlarmSummary]:
+    """Pair each alarm's raise with its acknowledgement and clearing (by alarm id)."""
+    raised: dict[str, AlarmSummary] = {}
+    acked: dict[str, float] = {}
+    done: list[AlarmSummary] = []
+    for ev in rec.alarms:
+        a, ts = ev.alarm, ev.ts.timestamp()
+        if ev.action is AlarmAction.RAISED:
+            raised[a.id] = AlarmSummary(
+                ts, a.condition, a.priority.value, a.kind.value, a.value, a.limit, None, 0.0, active_at_end=True
+            )
+        elif ev.action is AlarmAction.ACKNOWLEDGED and a.id in raised:
+            acked.setdefault(a.id, ts)
+        elif ev.action is AlarmAction.CLEARED and a.id in raised:
+            first = raised.pop(a.id)
+            done.append(_closed(first, acked.get(a.id), ts, active=False))
+    done += [_closed(s, acked.get(i), rec.end, active=True) for i, s in raised.items()]
+    return sorted(done, key=lambda s: s.raised)
+
+
+def _closed(s: AlarmSummary, ack: float | None, end: float, *, active: bool) -> AlarmSummary:
+    return AlarmSummary(
+        s.raised,
+        s.condition,
+        s.priority,
+        s.kind,
+        s.value,
+        s.limit,
+        None if ack is None else ack - s.raised,
+        max(0.0, end - s.raised),
+        active_at_end=active,
+    )

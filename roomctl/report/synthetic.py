@@ -1,0 +1,227 @@
+"""An emulated, time-accelerated dosing session written straight into a database, for tests and benchmarks.
+
+The physiology is plausible, not a model of anyone: heart rate rises 30-90 min after the dose and again after the
+supplemental half dose, taking breaks lifts it a little; SpO2 stays 96-99 % with a few artefacts (dips flagged
+questionable, and gaps where the finger is off). Blood pressure and temperature are entered every 30 minutes.
+Alarms come from a simple threshold check with a condition delay, as the real engine would raise them.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from roomctl.config.session import default_phases
+from roomctl.models import (
+    UNITS,
+    Alarm,
+    AlarmAction,
+    AlarmEvent,
+    AlarmKind,
+    HubEvent,
+    Priority,
+    Quality,
+    Quantity,
+    Reading,
+    SessionEvent,
+    SessionEventKind,
+    SessionKind,
+    SessionState,
+)
+from roomctl.storage.database import Database, Row, SessionRow
+from roomctl.storage.rows import RowMaker
+
+# The timeline, in minutes from the session start: (minute, phase) and (minute, event, text).
+PHASES = [
+    (0, "arrival"),
+    (20, "intentions"),
+    (40, "dose"),
+    (55, "onset"),
+    (100, "active"),
+    (130, "supplemental"),
+    (280, "taper"),
+    (370, "closing"),
+    (460, "discharge"),
+]
+DOSE_MIN, SUPPLEMENTAL_MIN = 40, 150
+HYSTERESIS = 2.0
+ACK_AFTER_S = 20.0
+BREAKS = [(195, 205), (330, 342)]
+NOTES = [(70, "patient reports warmth, calm"), (240, "long stretch of quiet introspection"), (400, "reflection")]
+
+
+def _effect(minutes_since: float, amplitude: float) -> float:
+    """A dose's effect: none before 10 min, peak about 80 min after, then a slow decline."""
+    x = minutes_since - 10
+    if x <= 0:
+        return 0.0
+    return amplitude * (x / 70) * math.exp(1 - x / 70)
+
+
+@dataclass
+class Physiology:
+    rng: random.Random
+    baseline_hr: float = 70.0
+    doses_min: list[tuple[float, float]] = field(default_factory=list)  # (minute, relative strength)
+    _drift: float = 0.0
+
+    def heart_rate(self, minute: float, on_break: bool) -> float:
+        self._drift = 0.995 * self._drift + self.rng.gauss(0, 0.35)
+        effect = sum(_effect(minute - m, 44 * s) for m, s in self.doses_min)
+        return self.baseline_hr + effect + self._drift + (9 if on_break else 0) + self.rng.gauss(0, 1.5)
+
+    def spo2(self) -> float:
+        return min(100.0, max(95.5, self.rng.gauss(97.6, 0.6)))
+
+
+@dataclass
+class _Limit:
+    quantity: Quantity
+    condition: str
+    low: float | None
+    high: float | None
+    priority: Priority
+    delay_s: float
+    crossed_since: float | None = None
+    alarm: Alarm | None = None
+    raised_t: float | None = None
+
+
+def emulated_events(start: datetime, hours: float = 8.0, rate_hz: float = 1.0, seed: int = 1) -> Iterator[HubEvent]:
+    """Every hub event of the session, in time order (the session id is random)."""
+    rng = random.Random(seed)
+    sid = secrets.token_hex(6)
+    phys = Physiology(rng)
+    limits = [
+        _Limit(Quantity.HEART_RATE, "heart_rate_high", None, 120, Priority.MEDIUM, 10),
+        _Limit(Quantity.SPO2, "spo2_low", 90, None, Priority.MEDIUM, 10),
+        _Limit(Quantity.SPO2, "spo2_very_low", 85, None, Priority.HIGH, 5),
+    ]
+    artefacts = sorted(rng.uniform(30, hours * 60 - 30) for _ in range(4))
+    timeline: list[tuple[float, SessionEventKind, str | None, dict[str, Any]]] = [
+        (0, SessionEventKind.SESSION_START, None, {"session_kind": "dosing", "phase": "arrival"}),
+        (DOSE_MIN, SessionEventKind.DOSE, None, {"amount_mg": 120}),
+        (SUPPLEMENTAL_MIN, SessionEventKind.SUPPLEMENTAL_DOSE, None, {"amount_mg": 60}),
+        *((m, SessionEventKind.NOTE, t, {}) for m, t in NOTES),
+        *((a, SessionEventKind.BREAK_START, None, {}) for a, _ in BREAKS),
+        *((b, SessionEventKind.BREAK_END, None, {}) for _, b in BREAKS),
+        *(
+            (float(m), SessionEventKind.PHASE_CHANGE, None, dict[str, Any](**{"from": PHASES[i - 1][1], "to": p}))
+            for i, (m, p) in enumerate(PHASES)
+            if i
+        ),
+    ]
+    timeline.sort(key=lambda t: t[0])
+    state = SessionState(id=sid, session_kind=SessionKind.DOSING, phase="arrival", started_at=start)
+    step = 1.0 / rate_hz
+    n = int(hours * 3600 * rate_hz)
+    next_vitals = 0.0
+    for i in range(n + 1):
+        t = i * step
+        minute = t / 60
+        ts = start + timedelta(seconds=t)
+        while timeline and timeline[0][0] <= minute:
+            _, kind, text, data = timeline.pop(0)
+            if kind is SessionEventKind.DOSE or kind is SessionEventKind.SUPPLEMENTAL_DOSE:
+                phys.doses_min.append((minute, 1.0 if kind is SessionEventKind.DOSE else 0.5))
+                state = state.model_copy(update={"dose_times": (*state.dose_times, ts)})
+            if kind is SessionEventKind.PHASE_CHANGE:
+                state = state.model_copy(update={"phase": data["to"]})
+            if kind in (SessionEventKind.BREAK_START, SessionEventKind.BREAK_END):
+                state = state.model_copy(update={"on_break": kind is SessionEventKind.BREAK_START})
+            yield SessionEvent(id=secrets.token_hex(8), session=sid, event=kind, ts=ts, text=text, data=data)
+            yield state
+        hr = phys.heart_rate(minute, state.on_break)
+        yield Reading(quantity=Quantity.HEART_RATE, value=round(hr), unit="bpm", device="chest-strap", ts=ts)
+        spo2: float | None = round(phys.spo2())
+        quality = Quality.OK
+        for a in artefacts:
+            if a <= minute < a + 0.6:  # a 36 s artefact: a dip, then the finger slips off
+                spo2, quality = (
+                    (None, Quality.INVALID) if minute > a + 0.45 else (82 + rng.random() * 4, Quality.QUESTIONABLE)
+                )
+        yield Reading(quantity=Quantity.SPO2, value=spo2, unit="%", device="oximeter", ts=ts, quality=quality)
+        yield from _alarms(limits, {Quantity.HEART_RATE: hr, Quantity.SPO2: spo2}, t, ts)
+        if t >= next_vitals:
+            next_vitals += 1800
+            yield from _manual_vitals(sid, ts, hr, phys.baseline_hr, rng)
+    end = start + timedelta(seconds=n * step)
+    yield SessionEvent(id=secrets.token_hex(8), session=sid, event=SessionEventKind.SESSION_END, ts=end)
+    yield state.model_copy(update={"ended_at": end})
+
+
+def _manual_vitals(sid: str, ts: datetime, hr: float, base: float, rng: random.Random) -> Iterator[HubEvent]:
+    rise = max(0.0, hr - base)
+    sys_ = round(118 + 1.1 * rise + rng.gauss(0, 4))
+    dia = round(76 + 0.6 * rise + rng.gauss(0, 3))
+    temp = round(36.6 + 0.02 * rise + rng.gauss(0, 0.1), 1)
+    yield SessionEvent(
+        id=secrets.token_hex(8),
+        session=sid,
+        event=SessionEventKind.BLOOD_PRESSURE,
+        ts=ts,
+        data={"systolic": sys_, "diastolic": dia},
+    )
+    for q, v in ((Quantity.SYSTOLIC, sys_), (Quantity.DIASTOLIC, dia), (Quantity.TEMPERATURE, temp)):
+        yield Reading(quantity=q, value=v, unit=UNITS[q], device="manual", ts=ts)
+    yield SessionEvent(
+        id=secrets.token_hex(8), session=sid, event=SessionEventKind.TEMPERATURE, ts=ts, data={"celsius": temp}
+    )
+
+
+def _alarms(limits: list[_Limit], values: dict[Quantity, float | None], t: float, ts: datetime) -> Iterator[AlarmEvent]:
+    for lim in limits:
+        v = values.get(lim.quantity)
+        if v is None:
+            continue  # no data is not a calm patient: the alarm state stays as it was
+        crossed = (lim.low is not None and v < lim.low) or (lim.high is not None and v > lim.high)
+        back = (lim.low is None or v >= lim.low + HYSTERESIS) and (lim.high is None or v <= lim.high - HYSTERESIS)
+        if lim.alarm is not None and lim.raised_t is not None and t - lim.raised_t >= ACK_AFTER_S:
+            lim.raised_t = None
+            yield AlarmEvent(action=AlarmAction.ACKNOWLEDGED, alarm=lim.alarm, ts=ts)  # the team acknowledges
+        if crossed and lim.alarm is None:
+            lim.crossed_since = t if lim.crossed_since is None else lim.crossed_since
+            if t - lim.crossed_since >= lim.delay_s:
+                limit = lim.low if lim.low is not None else lim.high
+                lim.alarm = Alarm(
+                    id=secrets.token_hex(6), condition=lim.condition, kind=AlarmKind.PHYSIOLOGICAL, priority=lim.priority,
+                    message=f"{lim.condition.replace('_', ' ')}", quantity=lim.quantity, device=None, value=v, limit=limit, raised_at=ts,
+                )  # fmt: skip
+                lim.raised_t = t
+                yield AlarmEvent(action=AlarmAction.RAISED, alarm=lim.alarm, ts=ts)
+        elif not crossed:
+            lim.crossed_since = None
+            if lim.alarm is not None and back:
+                cleared = lim.alarm.model_copy(update={"active": False, "cleared_at": ts})
+                yield AlarmEvent(action=AlarmAction.CLEARED, alarm=cleared, ts=ts)
+                lim.alarm = None
+
+
+def fill_database(db: Database, start: datetime, hours: float = 8.0, rate_hz: float = 1.0, seed: int = 1) -> str:
+    """Write an emulated session into ``db``; returns its id."""
+    maker = RowMaker(None)
+    rows: list[Row] = []
+    last: SessionState | None = None
+    now = start.timestamp()
+    for event in emulated_events(start, hours, rate_hz, seed):
+        if isinstance(event, SessionState):
+            last = event
+        row = maker.make(event, now)
+        if row is not None:
+            rows.append(row)
+        if len(rows) >= 5000:
+            db.write_batch(rows, now)
+            rows = []
+    db.write_batch(rows, now)
+    assert last is not None
+    assert last.id is not None
+    assert last.started_at is not None
+    ended = last.ended_at.timestamp() if last.ended_at else None
+    meta = {"phases": [{"id": p.id, "label": p.label} for p in default_phases()]}
+    db.save_session(SessionRow(last.id, "dosing", last.started_at.timestamp(), ended, last.model_dump_json(), meta))
+    return last.id

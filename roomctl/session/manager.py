@@ -1,0 +1,300 @@
+"""The session manager: starts and ends sessions, follows the dosing timeline, takes manual vitals, reminds.
+
+Every change is saved to the store (the ``sessions`` row, synchronously) before it is announced on the hub, and
+events reach the disk through the storage writer; a command's result is returned only after both. After a
+restart, :meth:`SessionManager.resume` picks the open session up where it was. Session ids are random: no
+patient identifier is ever part of a session.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from roomctl.clock import Clock, SystemClock
+from roomctl.commands import (
+    Command,
+    CommandResult,
+    EndSession,
+    EnterBloodPressure,
+    EnterTemperature,
+    MarkEvent,
+    SetPhase,
+    StartSession,
+)
+from roomctl.config import RoomConfig
+from roomctl.errors import StorageError
+from roomctl.hub import Hub
+from roomctl.models import UNITS, Quantity, Reading, SessionEvent, SessionEventKind, SessionKind, SessionState
+from roomctl.session.checks import check_blood_pressure, check_temperature
+from roomctl.session.timeline import suggest
+from roomctl.storage.database import SessionRow
+from roomctl.storage.store import Store
+from roomctl.storage.writer import StorageWriter
+
+log = logging.getLogger(__name__)
+
+MANUAL_DEVICE = "manual"
+NO_SESSION = "no session is running; start one first"
+
+
+def _ok(message: str) -> CommandResult:
+    return CommandResult(ok=True, message=message)
+
+
+def _refused(message: str) -> CommandResult:
+    return CommandResult(ok=False, message=message)
+
+
+class SessionManager:
+    def __init__(
+        self,
+        config: RoomConfig,
+        hub: Hub,
+        store: Store,
+        *,
+        clock: Clock | None = None,
+        writer: StorageWriter | None = None,
+    ) -> None:
+        self.config = config
+        self.hub = hub
+        self.store = store
+        self.clock: Clock = clock or SystemClock()
+        self.writer = writer
+        self.state = SessionState(id=None)
+        self._phases = config.session.phases
+        self._interval_s = config.session.vitals_check_interval_min * 60
+        self._dose_mono: float | None = None
+        self._vitals_due_mono: float | None = None
+        self._reminded = False
+        self._meta: dict[str, Any] = {}
+
+    @property
+    def active(self) -> bool:
+        return self.state.id is not None and self.state.ended_at is None
+
+    # ---------------------------------------------------------------- lifecycle
+
+    async def resume(self) -> bool:
+        """Take up the session that was open when the daemon stopped; True if there was one."""
+        row = await self.store.open_session()
+        if row is None:
+            self.hub.publish(self.state)
+            return False
+        state = SessionState.model_validate_json(row.state)
+        mono, now = self.clock.monotonic(), self.clock.now()
+        self._meta = row.meta
+        self._dose_mono = mono - (now - state.dose_times[0]).total_seconds() if state.dose_times else None
+        next_check = state.next_vitals_check
+        self._vitals_due_mono = mono + (next_check - now).total_seconds() if next_check else None
+        self._reminded = False
+        self.state = state
+        log.info("resumed session %s in phase %s", state.id, state.phase)
+        await self._commit([self._event(SessionEventKind.NOTE, "roomctl restarted; session resumed", source="roomctl")])
+        return True
+
+    async def handle(self, command: Command, source: str = "local") -> CommandResult:
+        """Act on a session command; anything else is not this manager's."""
+        try:
+            match command:
+                case StartSession():
+                    return await self.start(command.session_kind)
+                case EndSession():
+                    return await self.end()
+                case SetPhase():
+                    return await self.set_phase(command.phase)
+                case MarkEvent():
+                    return await self.mark(command.event, command.text, command.amount_mg)
+                case EnterBloodPressure():
+                    return await self.enter_blood_pressure(command.systolic, command.diastolic, command.pulse_rate)
+                case EnterTemperature():
+                    return await self.enter_temperature(command.celsius)
+                case _:
+                    return _refused(f"'{command.command}' is not a session command")
+        except StorageError as e:
+            log.error("session command %s from %s not recorded: %s", command.command, source, e)
+            return _refused(f"not recorded: {e}")
+
+    async def start(self, kind: SessionKind) -> CommandResult:
+        if self.active:
+            return _refused(f"session {self.state.id} is still running; end it first")
+        now = self.clock.now()
+        dosing = kind is SessionKind.DOSING
+        self._dose_mono = None
+        self._reminded = False
+        self._vitals_due_mono = self.clock.monotonic() + self._interval_s if dosing else None
+        self._meta = {
+            "phases": [{"id": p.id, "label": p.label} for p in self._phases],
+            "alarm_rules": [r.model_dump(mode="json") for r in self.config.alarms.rules],
+            "vitals_check_interval_min": self.config.session.vitals_check_interval_min,
+        }
+        self.state = SessionState(
+            id=secrets.token_hex(6),
+            session_kind=kind,
+            phase=self._phases[0].id if dosing else None,
+            started_at=now,
+            next_vitals_check=now + timedelta(seconds=self._interval_s) if dosing else None,
+        )
+        data = {"session_kind": kind.value, "phase": self.state.phase}
+        await self._commit([self._event(SessionEventKind.SESSION_START, None, **data)])
+        return _ok(f"{kind.value} session {self.state.id} started")
+
+    async def end(self) -> CommandResult:
+        if not self.active:
+            return _refused(NO_SESSION)
+        ended = self.state.model_copy(update={"ended_at": self.clock.now(), "next_vitals_check": None})
+        event = self._event(SessionEventKind.SESSION_END, None)
+        self.state = ended
+        await self._commit([event])
+        self.state = SessionState(id=None)
+        self.hub.publish(self.state)
+        self._dose_mono = self._vitals_due_mono = None
+        return _ok(f"session {ended.id} ended")
+
+    # ---------------------------------------------------------------- the timeline
+
+    async def set_phase(self, phase: str) -> CommandResult:
+        if not self.active:
+            return _refused(NO_SESSION)
+        if self.state.session_kind is not SessionKind.DOSING:
+            return _refused("phases belong to dosing sessions")
+        ids = [p.id for p in self._phases]
+        if phase not in ids:
+            return _refused(f"unknown phase '{phase}'; the phases are: {', '.join(ids)}")
+        if phase == self.state.phase:
+            return _ok(f"already in phase {phase}")
+        event = self._event(SessionEventKind.PHASE_CHANGE, None, **{"from": self.state.phase, "to": phase})
+        self.state = self.state.model_copy(update={"phase": phase})
+        self.state = self.state.model_copy(update={"suggested_phase": self._suggestion()})
+        await self._commit([event])
+        return _ok(f"phase: {self._label(phase)}")
+
+    async def mark(self, event: str, text: str | None, amount_mg: float | None) -> CommandResult:
+        if not self.active:
+            return _refused(NO_SESSION)
+        kind = SessionEventKind(event)
+        now = self.clock.now()
+        update: dict[str, Any] = {}
+        data: dict[str, Any] = {"amount_mg": amount_mg} if amount_mg is not None else {}
+        if kind in (SessionEventKind.DOSE, SessionEventKind.SUPPLEMENTAL_DOSE):
+            if self.state.session_kind is not SessionKind.DOSING:
+                return _refused("doses are recorded in dosing sessions only")
+            first = self.state.dose_times[0] if self.state.dose_times else None
+            if kind is SessionEventKind.DOSE and first is not None:
+                return _refused(f"the dose was already recorded at {first:%H:%M} UTC; mark a supplemental dose instead")
+            if kind is SessionEventKind.SUPPLEMENTAL_DOSE and first is None:
+                return _refused("record the initial dose first")
+            if first is None:
+                self._dose_mono = self.clock.monotonic()
+            update["dose_times"] = (*self.state.dose_times, now)
+        elif kind is SessionEventKind.BREAK_START:
+            if self.state.on_break:
+                return _refused("a break is already running")
+            update["on_break"] = True
+        elif kind is SessionEventKind.BREAK_END:
+            if not self.state.on_break:
+                return _refused("no break is running")
+            update["on_break"] = False
+        elif kind is SessionEventKind.NOTE and not (text and text.strip()):
+            return _refused("a note needs some text")
+        self.state = self.state.model_copy(update=update)
+        self.state = self.state.model_copy(update={"suggested_phase": self._suggestion()})
+        await self._commit([self._event(kind, text, **data)])
+        return _ok(f"{kind.value.replace('_', ' ')} marked at {now:%H:%M:%S} UTC")
+
+    # ---------------------------------------------------------------- manual vitals
+
+    async def enter_blood_pressure(self, systolic: float, diastolic: float, pulse_rate: float | None) -> CommandResult:
+        problem = check_blood_pressure(systolic, diastolic, pulse_rate)
+        if problem:
+            return _refused(problem)
+        if not self.active:
+            return _refused(NO_SESSION)
+        values = {Quantity.SYSTOLIC: systolic, Quantity.DIASTOLIC: diastolic, Quantity.PULSE_RATE: pulse_rate}
+        data = {"systolic": systolic, "diastolic": diastolic, "pulse_rate": pulse_rate}
+        await self._manual_vitals(SessionEventKind.BLOOD_PRESSURE, values, data)
+        pulse = f", pulse {pulse_rate:g} bpm" if pulse_rate is not None else ""
+        return _ok(f"blood pressure {systolic:g}/{diastolic:g} mmHg{pulse} recorded")
+
+    async def enter_temperature(self, celsius: float) -> CommandResult:
+        problem = check_temperature(celsius)
+        if problem:
+            return _refused(problem)
+        if not self.active:
+            return _refused(NO_SESSION)
+        await self._manual_vitals(SessionEventKind.TEMPERATURE, {Quantity.TEMPERATURE: celsius}, {"celsius": celsius})
+        return _ok(f"temperature {celsius:.1f} °C recorded")
+
+    async def _manual_vitals(
+        self, kind: SessionEventKind, values: dict[Quantity, float | None], data: dict[str, Any]
+    ) -> None:
+        now = self.clock.now()
+        readings = [
+            Reading(quantity=q, value=v, unit=UNITS[q], device=MANUAL_DEVICE, ts=now)
+            for q, v in values.items()
+            if v is not None
+        ]
+        if self._vitals_due_mono is not None:  # a check was made: the next reminder counts from now
+            self._vitals_due_mono = self.clock.monotonic() + self._interval_s
+            self._reminded = False
+            self.state = self.state.model_copy(update={"next_vitals_check": now + timedelta(seconds=self._interval_s)})
+        await self._commit([self._event(kind, None, **data), *readings])
+
+    # ---------------------------------------------------------------- time
+
+    async def tick(self) -> None:
+        """Call about once a second: updates the phase suggestion and announces a vitals check when due."""
+        if not self.active:
+            return
+        suggestion = self._suggestion()
+        if suggestion != self.state.suggested_phase:
+            self.state = self.state.model_copy(update={"suggested_phase": suggestion})
+            self.hub.publish(self.state)
+        due = self._vitals_due_mono
+        if due is not None and not self._reminded and self.clock.monotonic() >= due:
+            self._reminded = True
+            self.hub.publish(
+                self._event(SessionEventKind.VITALS_CHECK_DUE, "time to check blood pressure and temperature")
+            )
+
+    async def run(self, period_s: float = 1.0) -> None:
+        """Tick forever (the daemon runs this as a task)."""
+        while True:
+            await self.clock.sleep(period_s)
+            await self.tick()
+
+    def _suggestion(self) -> str | None:
+        if self._dose_mono is None or self.state.session_kind is not SessionKind.DOSING:
+            return None
+        minutes = (self.clock.monotonic() - self._dose_mono) / 60
+        return suggest(self._phases, self.state.phase, minutes)
+
+    # ---------------------------------------------------------------- plumbing
+
+    def _label(self, phase: str) -> str:
+        return next((p.label for p in self._phases if p.id == phase), phase)
+
+    def _event(self, kind: SessionEventKind, text: str | None, **data: Any) -> SessionEvent:
+        assert self.state.id is not None
+        return SessionEvent(
+            id=secrets.token_hex(8), session=self.state.id, event=kind, ts=self.clock.now(), text=text, data=data
+        )
+
+    async def _commit(self, events: list[SessionEvent | Reading]) -> None:
+        """Save the session row, announce the state and events, and wait until the writer has them on disk."""
+        state = self.state
+        assert state.id is not None
+        assert state.session_kind is not None
+        assert state.started_at is not None
+        ended = state.ended_at.timestamp() if state.ended_at else None
+        row = SessionRow(
+            state.id, state.session_kind.value, state.started_at.timestamp(), ended, state.model_dump_json(), self._meta
+        )
+        await self.store.save_session(row)
+        for event in events:
+            self.hub.publish(event)
+        self.hub.publish(state)
+        if self.writer is not None:
+            await self.writer.flush()

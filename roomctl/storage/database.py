@@ -1,0 +1,255 @@
+"""Synchronous SQLite access. Used from the store's one writer thread, and directly by the CLI (export, report).
+
+Every write is one transaction. ``synchronous=FULL`` with WAL: a committed batch is on disk (fsync'd) when
+:meth:`Database.write_batch` returns; batching keeps that to a few fsyncs a second.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from roomctl.errors import StorageError
+from roomctl.outbox import OutboxRecord
+from roomctl.storage.schema import migrate
+
+# Where each hub event kind lands besides the outbox: table and column list (seq comes first, added at write time).
+TABLES: dict[str, tuple[str, str]] = {
+    "reading": ("readings", "seq, ts, session, device, quantity, value, unit, quality"),
+    "rr_intervals": ("rr_intervals", "seq, ts, session, device, intervals"),
+    "event": ("events", "seq, id, ts, session, event, text, data"),
+    "alarm": ("alarms", "seq, ts, session, action, alarm_id, condition, alarm_kind, priority, payload"),
+    "device": ("device_states", "seq, ts, session, device, state, payload"),
+    "lighting": ("lighting", "seq, ts, session, scene, payload"),
+}
+_INSERTS = {
+    kind: f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * (cols.count(',') + 1))})"
+    for kind, (table, cols) in TABLES.items()
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One event ready for the database: its outbox record (without seq) and its table row (without seq)."""
+
+    kind: str
+    session: str | None
+    payload: str
+    columns: tuple[Any, ...] | None  # None: outbox only (session state)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    id: str
+    kind: str
+    started_at: float
+    ended_at: float | None
+    state: str  # SessionState JSON
+    meta: dict[str, Any]
+
+
+class Database:
+    def __init__(self, path: Path | str, *, readonly: bool = False, busy_timeout_s: float = 5.0) -> None:
+        self.path = Path(path)
+        try:
+            if readonly:
+                if not self.path.is_file():
+                    raise StorageError(f"{self.path}: no such database (is the path right? see storage.path)")
+                self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.conn = sqlite3.connect(self.path, isolation_level=None)
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                self.conn.execute("PRAGMA synchronous = FULL")
+            self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+            if not readonly:
+                migrate(self.conn)
+            self.last_seq = self._max_seq()
+        except sqlite3.Error as e:
+            raise StorageError(f"{self.path}: cannot open the database: {e}") from e
+        except OSError as e:
+            raise StorageError(f"{self.path}: cannot create the database folder: {e}") from e
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _max_seq(self) -> int:
+        """The highest seq ever handed out: AUTOINCREMENT keeps it even after the rows are deleted."""
+        found = 0
+        for sql in ("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'", "SELECT MAX(seq) FROM outbox"):
+            try:
+                row = self.conn.execute(sql).fetchone()
+            except sqlite3.OperationalError:
+                continue  # no sqlite_sequence yet: nothing was ever written
+            if row and row[0] is not None:
+                found = max(found, int(row[0]))
+        return found
+
+    # ---------------------------------------------------------------- writing
+
+    def write_batch(self, rows: Sequence[Row], now: float) -> int:
+        """Write rows and their outbox records in one transaction; returns the last seq used."""
+        seq = self.last_seq
+        outbox: list[tuple[int, str, str | None, str, float]] = []
+        per_table: dict[str, list[tuple[Any, ...]]] = {}
+        for row in rows:
+            seq += 1
+            outbox.append((seq, row.kind, row.session, row.payload, now))
+            if row.columns is not None:
+                per_table.setdefault(row.kind, []).append((seq, *row.columns))
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.executemany(
+                    "INSERT INTO outbox (seq, kind, session, payload, created_at) VALUES (?, ?, ?, ?, ?)", outbox
+                )
+                for kind, table_rows in per_table.items():
+                    self.conn.executemany(_INSERTS[kind], table_rows)
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as e:
+            raise StorageError(f"could not write {len(rows)} record(s) to {self.path}: {e}") from e
+        self.last_seq = seq
+        return seq
+
+    def save_session(self, row: SessionRow) -> None:
+        try:
+            self.conn.execute(
+                "INSERT INTO sessions (id, kind, started_at, ended_at, state, meta) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET ended_at = excluded.ended_at, state = excluded.state",
+                (row.id, row.kind, row.started_at, row.ended_at, row.state, json.dumps(row.meta)),
+            )
+        except sqlite3.Error as e:
+            raise StorageError(f"could not save session {row.id} to {self.path}: {e}") from e
+
+    def mark_sent(self, seqs: Sequence[int], now: float) -> None:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.executemany("UPDATE outbox SET sent = 1, sent_at = ? WHERE seq = ?", [(now, s) for s in seqs])
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as e:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise StorageError(f"could not mark outbox records sent in {self.path}: {e}") from e
+
+    def apply_retention(self, now: float, retention_days: float, sent_keep_s: float, unsent_max_age_s: float) -> int:
+        """Delete what is past its keeping time, in small chunks; returns how many rows went."""
+        cutoff = now - retention_days * 86400
+        deleted = 0
+        try:
+            old_sessions = [
+                r[0]
+                for r in self.conn.execute(
+                    "SELECT id FROM sessions WHERE COALESCE(ended_at, started_at) < ? AND ended_at IS NOT NULL",
+                    (cutoff,),
+                )
+            ]
+            for table, _ in TABLES.values():
+                for session in old_sessions:
+                    deleted += self._delete_chunked(
+                        f"DELETE FROM {table} WHERE seq IN (SELECT seq FROM {table} WHERE session = ? LIMIT 5000)",
+                        (session,),
+                    )
+                deleted += self._delete_chunked(
+                    f"DELETE FROM {table} WHERE seq IN (SELECT seq FROM {table} WHERE session IS NULL AND ts < ? LIMIT 5000)",
+                    (cutoff,),
+                )
+            for session in old_sessions:
+                self.conn.execute("DELETE FROM sessions WHERE id = ?", (session,))
+            deleted += len(old_sessions)
+            deleted += self._delete_chunked(
+                "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE sent = 1 AND sent_at < ? LIMIT 5000)",
+                (now - sent_keep_s,),
+            )
+            deleted += self._delete_chunked(
+                "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE sent = 0 AND created_at < ? LIMIT 5000)",
+                (now - unsent_max_age_s,),
+            )
+        except sqlite3.Error as e:
+            raise StorageError(f"could not delete old records from {self.path}: {e}") from e
+        return deleted
+
+    def _delete_chunked(self, sql: str, params: tuple[Any, ...]) -> int:
+        total = 0
+        while True:
+            n = self.conn.execute(sql, params).rowcount
+            total += n
+            if n < 5000:
+                return total
+
+    # ---------------------------------------------------------------- reading
+
+    def pending(self, after_seq: int, limit: int) -> list[OutboxRecord]:
+        rows = self.conn.execute(
+            "SELECT seq, kind, session, payload FROM outbox WHERE sent = 0 AND seq > ? ORDER BY seq LIMIT ?",
+            (after_seq, limit),
+        )
+        return [OutboxRecord(seq=r[0], kind=r[1], session=r[2], payload=r[3]) for r in rows]
+
+    def open_session(self) -> SessionRow | None:
+        row = self.conn.execute(
+            "SELECT id, kind, started_at, ended_at, state, meta FROM sessions WHERE ended_at IS NULL "
+            "ORDER BY started_at DESC LIMIT 1"
+        ).fetchone()
+        return _session_row(row) if row else None
+
+    def session(self, session_id: str) -> SessionRow | None:
+        row = self.conn.execute(
+            "SELECT id, kind, started_at, ended_at, state, meta FROM sessions WHERE id = ?", (session_id,)
+        ).fetchone()
+        return _session_row(row) if row else None
+
+    def sessions(self) -> list[tuple[SessionRow, int, int]]:
+        """Every session, newest first, with its number of readings and events."""
+        rows = self.conn.execute(
+            "SELECT id, kind, started_at, ended_at, state, meta, "
+            "(SELECT COUNT(*) FROM readings r WHERE r.session = s.id), "
+            "(SELECT COUNT(*) FROM events e WHERE e.session = s.id) "
+            "FROM sessions s ORDER BY started_at DESC"
+        ).fetchall()
+        return [(_session_row(r[:6]), int(r[6]), int(r[7])) for r in rows]
+
+    def readings(self, session_id: str) -> Iterator[tuple[int, float, str, str, float | None, str, str]]:
+        """(seq, ts, device, quantity, value, unit, quality), oldest first."""
+        yield from self.conn.execute(
+            "SELECT seq, ts, device, quantity, value, unit, quality FROM readings WHERE session = ? ORDER BY ts, seq",
+            (session_id,),
+        )
+
+    def rr_intervals(self, session_id: str) -> list[tuple[int, float, str, str]]:
+        """(seq, ts, device, intervals JSON), oldest first."""
+        return self.conn.execute(
+            "SELECT seq, ts, device, intervals FROM rr_intervals WHERE session = ? ORDER BY ts, seq", (session_id,)
+        ).fetchall()
+
+    def events(self, session_id: str) -> list[tuple[int, str, float, str, str | None, str]]:
+        """(seq, id, ts, event, text, data JSON), oldest first."""
+        return self.conn.execute(
+            "SELECT seq, id, ts, event, text, data FROM events WHERE session = ? ORDER BY ts, seq", (session_id,)
+        ).fetchall()
+
+    def alarm_events(self, session_id: str) -> list[tuple[int, float, str, str]]:
+        """(seq, ts, action, AlarmEvent JSON), oldest first."""
+        return self.conn.execute(
+            "SELECT seq, ts, action, payload FROM alarms WHERE session = ? ORDER BY ts, seq", (session_id,)
+        ).fetchall()
+
+    def count(self, table: str) -> int:
+        if table not in {t for t, _ in TABLES.values()} | {"outbox", "sessions"}:
+            raise ValueError(f"unknown table {table}")
+        return int(self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+    def integrity_check(self) -> str:
+        return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _session_row(row: Sequence[Any]) -> SessionRow:
+    return SessionRow(
+        id=row[0], kind=row[1], started_at=row[2], ended_at=row[3], state=row[4], meta=json.loads(row[5] or "{}")
+    )

@@ -1,0 +1,106 @@
+"""The async face of the database: every call runs on one dedicated writer thread, so the event loop never blocks.
+
+``Store`` also implements the MQTT publisher's :class:`~roomctl.outbox.Outbox` protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import TracebackType
+from typing import Self, TypeVar
+
+from roomctl.clock import Clock, SystemClock
+from roomctl.outbox import OutboxRecord
+from roomctl.storage.database import Database, Row, SessionRow
+
+T = TypeVar("T")
+
+SENT_KEEP_S = 600.0
+"""Sent outbox records are kept this long (for a look after an incident), then deleted."""
+UNSENT_MAX_AGE_S = 3 * 86400.0
+"""Outbox records never sent (no broker for days, or MQTT off) are dropped after this; the record itself stays."""
+
+
+class Store:
+    """``async with Store(path) as store:`` opens (and migrates) the database on its own thread."""
+
+    def __init__(self, path: Path | str, *, clock: Clock | None = None, busy_timeout_s: float = 5.0) -> None:
+        self.path = Path(path)
+        self.busy_timeout_s = busy_timeout_s
+        self._clock: Clock = clock or SystemClock()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="roomctl-storage")
+        self._db: Database | None = None
+        self._new_record = asyncio.Event()
+        self.last_seq = 0
+
+    async def open(self) -> None:
+        self._db = await self._run(functools.partial(Database, self.path, busy_timeout_s=self.busy_timeout_s))
+        self.last_seq = self._db.last_seq
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._run(self._db.close)
+            self._db = None
+        self._executor.shutdown(wait=True)
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            raise RuntimeError("the store is not open")
+        return self._db
+
+    async def _run(self, fn: Callable[..., T], *args: object) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args))
+
+    async def call(self, fn: Callable[[Database], T]) -> T:
+        """Run ``fn(database)`` on the storage thread (for reads that have no method here)."""
+        return await self._run(fn, self.db)
+
+    # ---------------------------------------------------------------- writes
+
+    async def write_batch(self, rows: Sequence[Row], now: float) -> int:
+        last = await self._run(self.db.write_batch, rows, now)
+        self.last_seq = last
+        self._new_record.set()
+        return last
+
+    async def save_session(self, row: SessionRow) -> None:
+        await self._run(self.db.save_session, row)
+
+    async def open_session(self) -> SessionRow | None:
+        return await self._run(self.db.open_session)
+
+    async def apply_retention(self, now: float, retention_days: float) -> int:
+        return await self._run(self.db.apply_retention, now, retention_days, SENT_KEEP_S, UNSENT_MAX_AGE_S)
+
+    async def integrity_check(self) -> str:
+        """``PRAGMA integrity_check``: "ok" when the file is sound."""
+        return await self._run(self.db.integrity_check)
+
+    # ---------------------------------------------------------------- the Outbox protocol
+
+    async def pending(self, after_seq: int, limit: int) -> list[OutboxRecord]:
+        return await self._run(self.db.pending, after_seq, limit)
+
+    async def mark_sent(self, seqs: Sequence[int]) -> None:
+        if seqs:
+            await self._run(self.db.mark_sent, list(seqs), self._clock.now().timestamp())
+
+    async def wait_new(self, after_seq: int) -> None:
+        while self.last_seq <= after_seq:
+            self._new_record.clear()
+            await self._new_record.wait()

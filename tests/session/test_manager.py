@@ -1,0 +1,157 @@
+"""The session manager: timeline, phase suggestions, reminders, refusals, resume after restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from roomctl.clock import FakeClock
+from roomctl.commands import EndSession, EnterBloodPressure, EnterTemperature, MarkEvent, SetPhase, StartSession
+from roomctl.models import SessionKind
+from tests.session.conftest import Room, make_room
+
+
+async def test_start_dose_and_phase_suggestions_follow_elapsed_time(room: Room) -> None:
+    m, clock = room.manager, room.clock
+    assert (await m.handle(StartSession())).ok
+    sid = m.state.id
+    assert sid is not None
+    assert len(sid) == 12  # random hex, nothing about the patient
+    assert m.state.phase == "arrival"
+    await m.tick()
+    assert m.state.suggested_phase is None  # no dose yet: time suggests nothing
+    assert (await m.handle(MarkEvent(event="dose", amount_mg=120))).ok
+    assert m.state.suggested_phase == "dose"
+    clock.advance(16 * 60)
+    await m.tick()
+    assert m.state.suggested_phase == "onset"
+    assert (await m.handle(SetPhase(phase="onset"))).ok
+    assert m.state.suggested_phase is None  # the team followed the suggestion
+    clock.advance(45 * 60)  # 61 min after the dose
+    await m.tick()
+    assert m.state.suggested_phase == "active"
+    assert room.hub.state.session.suggested_phase == "active"
+    assert (await m.handle(SetPhase(phase="taper"))).ok  # the team may run ahead of the clock
+    await m.tick()
+    assert m.state.suggested_phase is None  # and is never pushed back
+
+
+async def test_doses_breaks_and_notes_are_checked(room: Room) -> None:
+    m = room.manager
+    assert not (await m.handle(MarkEvent(event="dose"))).ok  # no session
+    await m.handle(StartSession())
+    result = await m.handle(MarkEvent(event="supplemental_dose"))
+    assert not result.ok
+    assert "initial dose first" in result.message
+    assert (await m.handle(MarkEvent(event="dose", amount_mg=120))).ok
+    again = await m.handle(MarkEvent(event="dose"))
+    assert not again.ok
+    assert "supplemental" in again.message
+    room.clock.advance(100 * 60)
+    assert (await m.handle(MarkEvent(event="supplemental_dose", amount_mg=60))).ok
+    assert len(m.state.dose_times) == 2
+    assert (await m.handle(MarkEvent(event="break_start"))).ok
+    assert m.state.on_break
+    assert not (await m.handle(MarkEvent(event="break_start"))).ok
+    assert (await m.handle(MarkEvent(event="break_end"))).ok
+    assert not (await m.handle(MarkEvent(event="note", text="  "))).ok
+    assert (await m.handle(MarkEvent(event="note", text="calm"))).ok
+    assert not (await m.handle(SetPhase(phase="nonsense"))).ok
+    stored = await room.store.call(lambda db: [e[3] for e in db.events(m.state.id or "")])
+    assert stored == ["session_start", "dose", "supplemental_dose", "break_start", "break_end", "note"]
+    assert (await m.handle(EndSession())).ok
+    assert room.hub.state.session.id is None
+
+
+async def test_preparation_session_has_no_doses_or_phases(room: Room) -> None:
+    m = room.manager
+    await m.handle(StartSession(session_kind=SessionKind.PREPARATION))
+    assert m.state.phase is None
+    assert m.state.next_vitals_check is None
+    assert not (await m.handle(MarkEvent(event="dose"))).ok
+    assert not (await m.handle(SetPhase(phase="onset"))).ok
+    assert not (await m.handle(StartSession())).ok  # one session at a time
+
+
+async def test_vitals_reminder_when_due_and_reset_by_an_entry(room: Room) -> None:
+    m, clock = room.manager, room.clock
+    await m.handle(StartSession())
+    clock.advance(30 * 60 - 1)
+    await m.tick()
+    assert room.events("vitals_check_due") == []
+    clock.advance(2)
+    await m.tick()
+    await m.tick()
+    assert len(room.events("vitals_check_due")) == 1  # once, not every tick
+    before = m.state.next_vitals_check
+    assert (await m.handle(EnterTemperature(celsius=37.1))).ok
+    assert m.state.next_vitals_check is not None
+    assert before is not None
+    assert (m.state.next_vitals_check - before).total_seconds() > 60
+    clock.advance(30 * 60 + 1)
+    await m.tick()
+    assert len(room.events("vitals_check_due")) == 2
+
+
+async def test_manual_vitals_become_readings_from_device_manual(room: Room) -> None:
+    m = room.manager
+    await m.handle(StartSession())
+    result = await m.handle(EnterBloodPressure(systolic=142, diastolic=91, pulse_rate=88))
+    assert result.ok
+    assert result.message == "blood pressure 142/91 mmHg, pulse 88 bpm recorded"
+    latest = room.hub.state.readings
+    assert latest[("manual", "systolic")].value == 142  # type: ignore[index]
+    sid = m.state.id or ""
+    rows = await room.store.call(lambda db: [(r[2], r[3], r[4]) for r in db.readings(sid)])
+    assert sorted(rows) == [
+        ("manual", "diastolic", 91.0),
+        ("manual", "pulse_rate", 88.0),
+        ("manual", "systolic", 142.0),
+    ]
+
+
+async def test_implausible_entries_are_refused_and_never_stored(room: Room) -> None:
+    m = room.manager
+    await m.handle(StartSession())
+    # model_construct skips validation, as a buggy client might: the manager checks again
+    bp = await m.handle(EnterBloodPressure.model_construct(systolic=400, diastolic=20, pulse_rate=None))
+    assert not bp.ok
+    assert bp.message.startswith("blood pressure 400/20 mmHg refused: systolic 400 mmHg is outside")
+    temp = await m.handle(EnterTemperature.model_construct(celsius=3.0))
+    assert not temp.ok
+    assert "temperature refused: celsius 3 °C is outside the plausible range 30-45 °C" in temp.message
+    sid = m.state.id or ""
+    assert await room.store.call(lambda db: list(db.readings(sid))) == []
+    assert room.events("blood_pressure") == []
+    assert room.events("temperature") == []
+
+
+async def test_session_resumes_after_restart(tmp_path: Path) -> None:
+    path = tmp_path / "room.db"
+    clock = FakeClock()
+    first = await make_room(path, clock)
+    await first.manager.handle(StartSession())
+    await first.manager.handle(MarkEvent(event="dose", amount_mg=120))
+    await first.manager.handle(SetPhase(phase="onset"))
+    await first.manager.handle(MarkEvent(event="break_start"))
+    before = first.manager.state
+    await first.store.close()  # as if the daemon died: no end of session
+
+    clock.advance(70 * 60)
+    second = await make_room(path, clock)
+    assert await second.manager.resume()
+    after = second.manager.state
+    assert after.id == before.id
+    assert after.phase == "onset"
+    assert after.dose_times == before.dose_times
+    assert after.on_break
+    assert second.hub.state.session.id == before.id
+    await second.manager.tick()
+    assert second.manager.state.suggested_phase == "active"  # 70 min after the dose, counted across the restart
+    assert [e.text for e in second.events("note")] == ["roomctl restarted; session resumed"]
+    assert (await second.manager.handle(MarkEvent(event="break_end"))).ok
+    await second.writer.stop()
+    await second.store.close()
+    third = await make_room(path, clock)
+    assert await third.manager.resume()
+    assert not third.manager.state.on_break
+    await third.store.close()

@@ -1,0 +1,65 @@
+"""The outbox (the MQTT publisher's source): seq strictly increasing across restarts, pending / mark_sent / wait_new."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from roomctl.clock import SystemClock
+from roomctl.hub import Hub
+from roomctl.models import SessionState
+from roomctl.outbox import Outbox
+from roomctl.storage.store import Store
+from roomctl.storage.writer import StorageWriter
+from tests.storage.helpers import T0, reading
+
+
+async def write(store: Store, events: int) -> list[int]:
+    hub = Hub()
+    writer = StorageWriter(store, hub, clock=SystemClock())
+    for i in range(events):
+        hub.publish(reading(i))
+    await writer.flush()
+    await writer.stop()
+    return [r.seq for r in await store.pending(0, 10_000)]
+
+
+async def test_seq_strictly_increases_across_reopen_even_after_sent_rows_are_deleted(tmp_path: Path) -> None:
+    path = tmp_path / "room.db"
+    async with Store(path) as store:
+        first = await write(store, 5)
+        await store.mark_sent(first)
+        # everything sent and deleted by retention: the table is empty, the sequence must not restart
+        await store.call(lambda db: db.apply_retention(T0.timestamp() + 10**9, 400, 0, 10**9))
+        assert await store.pending(0, 100) == []
+    async with Store(path) as store:
+        second = await write(store, 5)
+    assert first == [1, 2, 3, 4, 5]
+    assert second == [6, 7, 8, 9, 10]
+
+
+async def test_pending_mark_sent_and_wait_new(tmp_path: Path) -> None:
+    async with Store(tmp_path / "room.db") as store:
+        outbox: Outbox = store  # the protocol the MQTT publisher codes against
+        hub = Hub()
+        writer = StorageWriter(store, hub, clock=SystemClock())
+        waiter = asyncio.create_task(outbox.wait_new(0))
+        await asyncio.sleep(0.05)
+        assert not waiter.done()  # nothing written yet
+        hub.publish(SessionState(id="s1", started_at=T0))
+        hub.publish(reading(1))
+        hub.publish(reading(2))
+        await writer.flush()
+        await asyncio.wait_for(waiter, timeout=5)
+        records = await outbox.pending(0, 10)
+        assert [(r.seq, r.kind, r.session) for r in records] == [
+            (1, "session", "s1"),
+            (2, "reading", "s1"),
+            (3, "reading", "s1"),
+        ]
+        assert '"heart_rate"' in records[1].payload
+        await outbox.mark_sent([1, 2])
+        assert [r.seq for r in await outbox.pending(0, 10)] == [3]
+        assert [r.seq for r in await outbox.pending(3, 10)] == []
+        await asyncio.wait_for(outbox.wait_new(2), timeout=1)  # returns at once: seq 3 exists
+        await writer.stop()
