@@ -1,0 +1,74 @@
+"""One hub event of every kind the outbox carries, for the tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from roomctl.models import (
+    Alarm,
+    AlarmAction,
+    AlarmEvent,
+    AlarmKind,
+    DeviceState,
+    HubEvent,
+    LightingState,
+    LinkState,
+    Priority,
+    Quality,
+    Quantity,
+    Reading,
+    RRIntervals,
+    SessionEvent,
+    SessionEventKind,
+    SessionKind,
+    SessionState,
+)
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def reading(i: int, quantity: Quantity = Quantity.HEART_RATE, value: float | None = 70.0) -> Reading:
+    return Reading(
+        quantity=quantity,
+        value=value,
+        unit="bpm" if quantity in (Quantity.HEART_RATE, Quantity.PULSE_RATE) else "%",
+        device="strap",
+        ts=T0 + timedelta(milliseconds=250 * i),
+        quality=Quality.OK,
+    )
+
+
+def alarm(action: AlarmAction, ts: datetime) -> AlarmEvent:
+    body = Alarm(
+        id="a1",
+        condition="spo2_low",
+        kind=AlarmKind.PHYSIOLOGICAL,
+        priority=Priority.HIGH,
+        message="SpO2 low",
+        quantity=Quantity.SPO2,
+        device="oxi",
+        value=88.0,
+        limit=90.0,
+        raised_at=ts,
+    )
+    return AlarmEvent(action=action, alarm=body, ts=ts)
+
+
+def one_of_each(now: datetime) -> list[HubEvent]:
+    """Readings (one missing value), RR, a device, an alarm raised and cleared, session, event, lighting."""
+    return [
+        SessionState(id="s1", session_kind=SessionKind.DOSING, phase="onset", started_at=now, dose_times=(now,)),
+        DeviceState(
+            device="oxi", profile="plx_continuous", state=LinkState.CONNECTED, battery=80, rssi=-60, last_seen=now
+        ),
+        Reading(quantity=Quantity.SPO2, value=97.0, unit="%", device="oxi", ts=now),
+        Reading(quantity=Quantity.PULSE_RATE, value=None, unit="bpm", device="oxi", ts=now, quality=Quality.INVALID),
+        RRIntervals(device="strap", ts=now, intervals=(0.8, 0.81)),
+        alarm(AlarmAction.RAISED, now),
+        SessionEvent(
+            id="e1", session="s1", event=SessionEventKind.DOSE, ts=now, text="120 mg", data={"amount_mg": 120}
+        ),
+        LightingState(scene="calm", levels={"ceiling": 0.3, "lamp": 0.5}, reason="phase"),
+        alarm(AlarmAction.CLEARED, now + timedelta(seconds=1)),
+        DeviceState(device="oxi", profile="plx_continuous", state=LinkState.STALE, last_seen=now),
+    ]

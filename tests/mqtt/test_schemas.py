@@ -1,0 +1,92 @@
+"""The shipped schemas equal the generated ones; ``roomctl schema mqtt`` prints them; every encoded payload validates."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from roomctl.cli.main import main
+from roomctl.config import MqttConfig, RoomSection
+from roomctl.mqtt.schemas import all_schemas, entry_for, render
+from roomctl.mqtt.topics import Topics, encode
+from roomctl.outbox import OutboxRecord
+from tests.mqtt.conftest import SCHEMA_DIR
+from tests.mqtt.events import one_of_each
+
+NOW = datetime(2026, 3, 1, 9, 30, 0, 123000, tzinfo=UTC)
+
+
+def test_shipped_schema_files_equal_the_generated_ones() -> None:
+    generated = all_schemas()
+    shipped = {p.stem: p.read_text() for p in SCHEMA_DIR.glob("*.json")}
+    assert set(shipped) == set(generated), "run: roomctl schema mqtt --write schemas/mqtt"
+    for name, schema in generated.items():
+        assert shipped[name] == render(schema), f"schemas/mqtt/{name}.json is stale"
+        jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_cli_prints_every_schema_and_one_by_topic(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["schema", "mqtt"]) == 0
+    assert json.loads(capsys.readouterr().out) == all_schemas()
+    assert main(["schema", "mqtt", "--topic", "vitals/spo2"]) == 0
+    assert json.loads(capsys.readouterr().out)["title"] == "Vital"
+    assert main(["schema", "mqtt", "--write", str(tmp_path)]) == 0
+    assert sorted(p.stem for p in tmp_path.glob("*.json")) == sorted(all_schemas())
+
+
+def test_cli_unknown_topic_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema", "mqtt", "--topic", "vitals/a/b"]) == 1
+    err = capsys.readouterr().err
+    assert "no schema for topic 'vitals/a/b'" in err
+    assert "Traceback" not in err
+
+
+def test_every_encoded_payload_validates(shipped_schemas: dict[str, dict[str, Any]]) -> None:
+    topics = Topics(MqttConfig(), RoomSection(site="clinic", room="willow"))
+    for seq, event in enumerate(one_of_each(NOW), start=1):
+        msg, _ = encode(topics, OutboxRecord(seq, event.kind, "s1", event.model_dump_json()))
+        relative = msg.topic.removeprefix(topics.root + "/")
+        entry = entry_for(relative)
+        assert entry is not None, relative
+        assert entry.retained == msg.retain
+        payload = json.loads(msg.payload)
+        jsonschema.validate(payload, shipped_schemas[entry.name])
+        assert payload["seq"] == seq
+
+
+def test_vital_payload_is_exactly_the_contract() -> None:
+    topics = Topics(MqttConfig(topic_prefix="clinics/north"), RoomSection(site="clinic", room="willow"))
+    event = one_of_each(NOW)[3]  # pulse rate, value missing
+    msg, _ = encode(topics, OutboxRecord(7, "reading", None, event.model_dump_json()))
+    assert msg.topic == "clinics/north/clinic/willow/vitals/pulse_rate"
+    assert (msg.retain, msg.expires) == (False, True)
+    assert json.loads(msg.payload) == {
+        "ts": "2026-03-01T09:30:00.123Z",
+        "value": None,
+        "unit": "bpm",
+        "device": "oxi",
+        "session": None,
+        "seq": 7,
+        "quality": "invalid",
+    }
+
+
+def test_schema_rejects_a_payload_that_drifts(shipped_schemas: dict[str, dict[str, Any]]) -> None:
+    good = {
+        "ts": "2026-03-01T09:30:00.123Z",
+        "value": 1,
+        "unit": "%",
+        "device": "d",
+        "session": None,
+        "seq": 1,
+        "quality": "ok",
+    }
+    jsonschema.validate(good, shipped_schemas["vital"])
+    for bad in (good | {"extra": 1}, good | {"ts": "2026-03-01 09:30"}, {k: v for k, v in good.items() if k != "seq"}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, shipped_schemas["vital"])
