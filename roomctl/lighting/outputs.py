@@ -39,9 +39,9 @@ def make_pin_factory(name: PinFactoryName, *, board: HardwareBoard = "pi4", chip
 
     ``board`` and ``chip`` matter only for ``hardware`` (roomctl's own factory for /sys/class/pwm)."""
     if name == "mock":
-        from gpiozero.pins.mock import MockFactory, MockPWMPin
+        from gpiozero.pins.mock import MockFactory
 
-        return MockFactory(pin_class=MockPWMPin)
+        return MockFactory(pin_class=_bounded_mock_pwm_pin())
     if name == "hardware":
         from roomctl.lighting.sysfs_pwm import SysfsPWMFactory
 
@@ -55,6 +55,25 @@ def make_pin_factory(name: PinFactoryName, *, board: HardwareBoard = "pi4", chip
             f"the '{name}' pin factory is not available on this machine ({e}). This needs a Raspberry Pi with "
             f"{_PACKAGE_HINT.get(name, 'GPIO')}; use the 'mock' pin factory (or --mock) to try without one"
         ) from e
+
+
+MOCK_HISTORY = 10_000
+"""State changes a mock pin keeps: the demo runs for hours at 60 fade steps a second, so its history must be bounded."""
+
+
+def _bounded_mock_pwm_pin() -> type:
+    """gpiozero's MockPWMPin with a bounded state history (a deque instead of an ever-growing list)."""
+    from collections import deque
+    from time import monotonic
+
+    from gpiozero.pins.mock import MockPWMPin, PinState
+
+    class BoundedMockPWMPin(MockPWMPin):  # type: ignore[misc]
+        def clear_states(self) -> None:
+            self._last_change = monotonic()
+            self.states = deque([PinState(0.0, self._state)], maxlen=MOCK_HISTORY)
+
+    return BoundedMockPWMPin
 
 
 _PACKAGE_HINT = {
