@@ -1,0 +1,204 @@
+"""The local API's wire format: newline-delimited JSON, one message per line, versioned.
+
+Server to client: ``hello`` (once, first), ``snapshot`` (the room's whole live state, second), then ``event`` (each hub
+event as its model JSON) and ``result`` (the answer to a command, with the client's request ``id``).
+Client to server: ``command`` ``{"type": "command", "id": "...", "command": {...}}`` with a :mod:`roomctl.commands`
+command. Every client line is checked strictly (size, JSON, schema); a bad one gets an error ``result`` and is never acted on.
+See docs/screen.md for the protocol as a client writer needs it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, TypeAdapter, ValidationError
+
+from roomctl import __version__
+from roomctl.commands import Command
+from roomctl.config import RoomConfig
+from roomctl.hub import LiveState
+from roomctl.models import (
+    Alarm,
+    AlarmEvent,
+    AudioPause,
+    DeviceState,
+    LightingState,
+    Model,
+    Priority,
+    Quantity,
+    Reading,
+    RRIntervals,
+    ServiceHealth,
+    SessionEvent,
+    SessionState,
+    UtcDatetime,
+)
+
+PROTOCOL_VERSION = 1
+MAX_CLIENT_LINE = 8 * 1024
+"""Bytes; a command is a few hundred. A longer line is refused and the connection closed."""
+MAX_SERVER_LINE = 8 * 1024 * 1024
+"""Bytes a client should accept per line (a snapshot of a large room stays far below this)."""
+
+
+class WearableInfo(Model):
+    id: str
+    label: str
+    profile: str
+    stale_after_s: float
+
+
+class PhaseInfo(Model):
+    id: str
+    label: str
+
+
+class LimitInfo(Model):
+    quantity: Quantity
+    low: float | None
+    high: float | None
+    priority: Priority
+
+
+class RoomInfo(Model):
+    """What a client needs to label the screen; no patient data."""
+
+    site: str
+    room: str
+    name: str
+    wearables: tuple[WearableInfo, ...] = ()
+    scenes: tuple[str, ...] = ()
+    phases: tuple[PhaseInfo, ...] = ()
+    limits: tuple[LimitInfo, ...] = ()
+    audio_pause_s: float = 120.0
+
+    @classmethod
+    def from_config(cls, config: RoomConfig) -> RoomInfo:
+        return cls(
+            site=config.room.site,
+            room=config.room.room,
+            name=config.room.name or config.room.room,
+            wearables=tuple(
+                WearableInfo(id=w.id, label=w.label or w.id, profile=w.profile, stale_after_s=w.stale_after_s)
+                for w in config.wearables
+            ),
+            scenes=tuple(config.lighting.scenes),
+            phases=tuple(PhaseInfo(id=p.id, label=p.label) for p in config.session.phases),
+            limits=tuple(
+                LimitInfo(quantity=r.quantity, low=r.low, high=r.high, priority=r.priority) for r in config.alarms.rules
+            ),
+            audio_pause_s=config.alarms.audio_pause_s,
+        )
+
+
+class Hello(Model):
+    type: Literal["hello"] = "hello"
+    protocol: int = PROTOCOL_VERSION
+    server_version: str = __version__
+    room: RoomInfo
+
+
+class Snapshot(Model):
+    type: Literal["snapshot"] = "snapshot"
+    ts: UtcDatetime
+    readings: tuple[Reading, ...] = ()
+    devices: tuple[DeviceState, ...] = ()
+    alarms: tuple[Alarm, ...] = ()
+    audio_pause: AudioPause | None = None
+    session: SessionState = SessionState(id=None)
+    lighting: LightingState | None = None
+    health: tuple[ServiceHealth, ...] = ()
+
+    @classmethod
+    def from_state(cls, state: LiveState, ts: datetime) -> Snapshot:
+        return cls(
+            ts=ts,
+            readings=tuple(state.readings.values()),
+            devices=tuple(state.devices.values()),
+            alarms=tuple(state.alarms.values()),
+            audio_pause=state.audio_pause,
+            session=state.session,
+            lighting=state.lighting,
+            health=tuple(state.health.values()),
+        )
+
+
+EventPayload = Annotated[
+    Reading
+    | RRIntervals
+    | DeviceState
+    | AlarmEvent
+    | AudioPause
+    | SessionEvent
+    | SessionState
+    | LightingState
+    | ServiceHealth,
+    Field(discriminator="kind"),
+]
+
+
+class EventMessage(Model):
+    type: Literal["event"] = "event"
+    event: EventPayload
+
+
+class Result(Model):
+    type: Literal["result"] = "result"
+    id: str | None = Field(description="the request id the client gave; null when the line had none")
+    ok: bool
+    message: str = ""
+    error: Literal["invalid", "failed", "unavailable"] | None = None
+
+
+class CommandMessage(Model):
+    type: Literal["command"] = "command"
+    id: str = Field(min_length=1, max_length=64)
+    command: Command
+
+
+ServerMessage = Annotated[Hello | Snapshot | EventMessage | Result, Field(discriminator="type")]
+SERVER_ADAPTER: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)
+
+
+def encode(message: Model) -> bytes:
+    return message.model_dump_json().encode() + b"\n"
+
+
+def encode_event(event_json: bytes) -> bytes:
+    """Wrap an event's already-serialised model JSON: the server serialises each hub event once for all clients."""
+    return b'{"type":"event","event":' + event_json + b"}\n"
+
+
+class InvalidLine(ValueError):
+    """A client line that is not a valid command; ``request_id`` is the id, when one could be read."""
+
+    def __init__(self, reason: str, request_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.request_id = request_id
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(p) for p in loc if not (isinstance(p, str) and p.startswith("function-")))
+
+
+def parse_command_line(line: bytes) -> CommandMessage:
+    """Check one client line strictly. Raises :class:`InvalidLine` with a reason in words."""
+    if len(line) > MAX_CLIENT_LINE:
+        raise InvalidLine(f"line too long ({len(line)} bytes; the limit is {MAX_CLIENT_LINE})")
+    try:
+        data = json.loads(line)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InvalidLine(f"not valid JSON: {e}") from e
+    if not isinstance(data, dict):
+        raise InvalidLine("a message must be a JSON object")
+    raw_id = data.get("id")
+    request_id = raw_id if isinstance(raw_id, str) and len(raw_id) <= 64 else None
+    if data.get("type") != "command":
+        raise InvalidLine(f"unknown message type {data.get('type')!r} (clients send only 'command')", request_id)
+    try:
+        return CommandMessage.model_validate(data)
+    except ValidationError as e:
+        problems = [f"{_where(err['loc'])}: {err['msg'].removeprefix('Value error, ')}" for err in e.errors()]
+        raise InvalidLine("invalid command: " + "; ".join(problems), request_id) from e

@@ -1,0 +1,40 @@
+"""``roomctl tui [--socket PATH] [--config FILE]``: the therapists' screen, a client of the daemon's local API."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "tui", help="the therapists' screen (connects to the running daemon; runs on tty1 or over SSH)"
+    )
+    parser.add_argument("--socket", type=Path, help="local API socket (default: from the configuration)")
+    parser.add_argument("--config", type=Path, help="room configuration file, used to find the socket")
+    parser.set_defaults(handler=tui_command)
+
+
+def socket_path(args: argparse.Namespace) -> Path:
+    if args.socket is not None:
+        return Path(args.socket)
+    if args.config is not None:
+        from roomctl.config import load_config
+
+        return load_config(args.config).api.socket_path
+    from roomctl.config import ApiConfig
+
+    return ApiConfig().socket_path
+
+
+def tui_command(args: argparse.Namespace) -> int:
+    from roomctl.api.client import ApiClient
+    from roomctl.tui.app import RoomApp
+
+    path = socket_path(args)
+    # Log lines would scribble over the screen: keep only errors, and Textual owns the terminal.
+    logging.getLogger().setLevel(logging.ERROR)
+    RoomApp(ApiClient(path)).run()
+    return 0

@@ -1,0 +1,1 @@
+"""``roomctl tui``: the therapists' screen, a client of the local API."""

@@ -1,0 +1,267 @@
+"""The therapists' screen: a Textual app that is only a client of the local API.
+
+It runs without a daemon (it says so and keeps retrying). Redraws happen when data arrives and on a 1 s tick for the
+clocks; a flash timer runs only while an unacknowledged high or medium alarm is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import ClassVar, Protocol
+
+from rich.text import Text
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Static
+
+from roomctl.api.client import ApiUnavailable, Update
+from roomctl.clock import Clock, SystemClock
+from roomctl.commands import Acknowledge, Command, CommandResult, MarkEvent, SetLevel, SetPhase, SetScene
+from roomctl.models import Priority
+from roomctl.tui.dialogs import blood_pressure_dialog, dose_dialog, note_dialog, temperature_dialog
+from roomctl.tui.view import FLASH_HALF_PERIOD_S, VITALS, RoomView, alarm_line
+from roomctl.tui.widgets import Cell, VitalPanel, lighting_line, link_line, session_lines, wearable_lines
+
+KEYS: tuple[tuple[str, str], ...] = (
+    ("a", "ack"),
+    ("1-9", "scene"),
+    ("+-", "dim"),
+    ("d", "dose"),
+    ("D", "suppl"),
+    ("b", "break"),
+    ("n", "note"),
+    ("p", "BP"),
+    ("t", "temp"),
+    ("[]", "phase"),
+    ("q", "quit"),
+)
+
+
+def keys_help() -> Text:
+    """The key line, 80 columns: keys bright, words dim."""
+    text = Text()
+    for i, (key, word) in enumerate(KEYS):
+        text.append((" " if i else "") + key, style="bold")
+        text.append(f" {word}")
+    return text
+
+
+class Link(Protocol):
+    """What the screen needs from the daemon: :class:`roomctl.api.client.ApiClient` provides it."""
+
+    def updates(self) -> AsyncIterator[Update]: ...
+
+    async def send(self, command: Command) -> CommandResult: ...
+
+
+class RoomApp(App[None]):
+    CSS_PATH = "roomctl.tcss"
+    TITLE = "roomctl"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a,space", "acknowledge", "ack", show=False),
+        *[Binding(str(n), f"scene({n})", f"scene {n}", show=False) for n in range(1, 10)],
+        Binding("s", "next_scene", "scene", show=False),
+        Binding("plus,equals_sign", "light(0.1)", "brighter", show=False),
+        Binding("minus", "light(-0.1)", "dimmer", show=False),
+        Binding("d", "dose(False)", "dose", show=False),
+        Binding("D", "dose(True)", "supplemental dose", show=False),
+        Binding("b", "break", "break", show=False),
+        Binding("n", "note", "note", show=False),
+        Binding("p", "blood_pressure", "BP", show=False),
+        Binding("t", "temperature", "temperature", show=False),
+        Binding("left_square_bracket", "phase(-1)", "previous phase", show=False),
+        Binding("right_square_bracket", "phase(1)", "next phase", show=False),
+        Binding("q", "quit", "quit", show=False),
+    ]
+
+    def __init__(self, link: Link, *, clock: Clock | None = None) -> None:
+        super().__init__()
+        self.theme = "ansi-dark"
+        self.link = link
+        self.clock = clock or SystemClock()
+        self.view = RoomView()
+        self.message = ""
+        self.commands_sent = 0
+        self._flash_timer: Timer | None = None
+        self._flash_priority: Priority | None = None
+        self._flash_on = True
+        self._render_pending = False
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="header"):
+            yield Cell(id="room-name", markup=False)
+            yield Cell(id="link", markup=False)
+        yield Cell(id="banner", markup=False)
+        for spec in VITALS[:2]:
+            yield VitalPanel(spec, large=True)
+        with Horizontal(id="small-vitals"):
+            for spec in VITALS[2:]:
+                yield VitalPanel(spec, large=False)
+        yield Cell(id="session", markup=False)
+        with Horizontal(id="bottom"):
+            yield Cell(id="wearables", markup=False)
+            with Vertical(id="room-side"):
+                yield Cell(id="lighting", markup=False)
+                yield Cell(id="message", markup=False)
+        yield Static(keys_help(), id="keys")
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.refresh_view)  # the session clock, countdowns and staleness
+        self.receive()
+        self.refresh_view()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.refresh_view)
+
+    @work(exclusive=True, group="link")
+    async def receive(self) -> None:
+        async for update in self.link.updates():
+            self.view.apply(update)
+            if not self._render_pending:  # coalesce a burst (HR, SpO2, PR, PI arrive together) into one redraw
+                self._render_pending = True
+                self.set_timer(0.05, self._render_now)
+
+    def _render_now(self) -> None:
+        self._render_pending = False
+        self.refresh_view()
+
+    def refresh_view(self) -> None:
+        view, now = self.view, self.clock.now()
+        info = view.info
+        self._cell("room-name").show(f"{info.name}  ({info.site}/{info.room})" if info else "roomctl")
+        self._cell("link").show(link_line(view))
+        self._cell("link").set_class(not view.connected, "down")
+        for panel in self._main.query(VitalPanel):
+            panel.refresh_from(view, now)
+        self._cell("session").show(session_lines(view, now))
+        self._cell("wearables").show(wearable_lines(view))
+        self._cell("lighting").show(lighting_line(view))
+        self._cell("message").show(self.message)
+        self._refresh_banner(now)
+
+    @property
+    def _main(self) -> Screen[object]:
+        """The room screen: it keeps updating (and stays visible) under a dialog."""
+        return self.screen_stack[0]
+
+    def _cell(self, id_: str) -> Cell:
+        return self._main.query_one(f"#{id_}", Cell)
+
+    def _refresh_banner(self, now: datetime) -> None:
+        banner = self._cell("banner")
+        view = self.view
+        alarms = view.alarms_in_order()
+        if not view.connected:
+            text, top = "** NO LINK TO THE ROOM DAEMON: this screen cannot show alarms (retrying)", Priority.MEDIUM
+        elif not alarms:
+            text, top = "no alarms", None
+        else:
+            text, top = alarm_line(alarms[0]), alarms[0].priority
+        second = []
+        pause = view.pause_remaining(now) if view.connected else 0.0
+        if pause > 0:
+            second.append(f"audio paused {int(pause) // 60}:{int(pause) % 60:02d}")
+        if len(alarms) > 1 and view.connected:
+            second.append(alarm_line(alarms[1]) + (f"  (+{len(alarms) - 2} more)" if len(alarms) > 2 else ""))
+        banner.show("\n".join([text, "   ".join(second)]) if second else text)
+        for priority in Priority:
+            banner.set_class(top is priority, f"priority-{priority.value}")
+        acknowledged = bool(alarms) and all(a.acknowledged_at is not None for a in alarms)
+        banner.set_class(acknowledged and view.connected, "acknowledged")
+        self._set_flashing(view.flashing() if view.connected else None)
+
+    def _set_flashing(self, priority: Priority | None) -> None:
+        if priority == self._flash_priority:
+            return
+        if self._flash_timer is not None:
+            self._flash_timer.stop()
+            self._flash_timer = None
+        self._flash_priority = priority
+        self._flash_on = True
+        banner = self._cell("banner")
+        banner.set_class(priority is not None, "flashing")
+        banner.set_class(False, "flash-off")
+        if priority is not None:
+            self._flash_timer = self.set_interval(FLASH_HALF_PERIOD_S[priority], self._flash)
+
+    def _flash(self) -> None:
+        self._flash_on = not self._flash_on
+        self._cell("banner").set_class(not self._flash_on, "flash-off")
+
+    @property
+    def flash_timer_running(self) -> bool:
+        return self._flash_timer is not None
+
+    # --- actions: each sends one command -----------------------------------------------------------------------
+
+    @work(group="send")
+    async def send(self, command: Command) -> None:
+        self.commands_sent += 1
+        try:
+            result = await self.link.send(command)
+        except ApiUnavailable as e:
+            self.message = f"not done: {e}"
+        else:
+            self.message = result.message or ("done" if result.ok else "refused")
+            if not result.ok:
+                self.message = f"refused: {self.message}"
+        self._cell("message").show(self.message)
+
+    def action_acknowledge(self) -> None:
+        self.send(Acknowledge())
+
+    def action_scene(self, number: int) -> None:
+        scenes = self.view.info.scenes if self.view.info else ()
+        if 1 <= number <= len(scenes):
+            self.send(SetScene(scene=scenes[number - 1]))
+        else:
+            self._say(f"no scene {number} (this room has {len(scenes)})")
+
+    def action_next_scene(self) -> None:
+        scenes = list(self.view.info.scenes) if self.view.info else []
+        if not scenes:
+            self._say("this room has no scenes")
+            return
+        current = self.view.lighting.scene if self.view.lighting else None
+        nxt = scenes[(scenes.index(current) + 1) % len(scenes)] if current in scenes else scenes[0]
+        self.send(SetScene(scene=nxt))
+
+    def action_light(self, delta: float) -> None:
+        level = round(min(1.0, max(0.0, self.view.light_level() + delta)), 2)
+        self.send(SetLevel(level=level))
+
+    def action_dose(self, supplemental: bool) -> None:
+        self.push_screen(dose_dialog(supplemental), self._send_if_given)
+
+    def action_break(self) -> None:
+        self.send(MarkEvent(event="break_end" if self.view.session.on_break else "break_start"))
+
+    def action_note(self) -> None:
+        self.push_screen(note_dialog(), self._send_if_given)
+
+    def action_blood_pressure(self) -> None:
+        self.push_screen(blood_pressure_dialog(), self._send_if_given)
+
+    def action_temperature(self) -> None:
+        self.push_screen(temperature_dialog(), self._send_if_given)
+
+    def action_phase(self, step: int) -> None:
+        phase = self.view.phase_step(step)
+        if phase is None:
+            self._say("no phase that way")
+        else:
+            self.send(SetPhase(phase=phase))
+
+    def _send_if_given(self, command: Command | None) -> None:
+        if command is not None:
+            self.send(command)
+
+    def _say(self, text: str) -> None:
+        self.message = text
+        self._cell("message").show(text)

@@ -1,0 +1,126 @@
+"""Small entry dialogs: note, blood pressure, temperature, dose. Enter confirms, Escape cancels; errors in words."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import ClassVar
+
+from pydantic import ValidationError
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from roomctl.commands import Command, EnterBloodPressure, EnterTemperature, MarkEvent
+
+Parser = Callable[[str], Command]
+
+
+class EntryDialog(ModalScreen[Command | None]):
+    """Asks for one line, turns it into a command with ``parse`` (which raises ValueError with a reason)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel", show=False)]
+
+    def __init__(self, title: str, hint: str, parse: Parser, placeholder: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.hint = hint
+        self.parse = parse
+        self.placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(self.title_text, id="dialog-title", markup=False)
+            yield Static(self.hint, id="dialog-hint", markup=False)
+            yield Input(placeholder=self.placeholder, id="dialog-input")
+            yield Static("", id="dialog-error", markup=False)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        try:
+            command = self.parse(event.value.strip())
+        except ValueError as e:
+            self.query_one("#dialog-error", Static).update(str(e))
+            return
+        self.dismiss(command)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def _words(e: ValidationError) -> str:
+    """The first problem pydantic found, in the user's terms."""
+    err = e.errors()[0]
+    field = str(err["loc"][0]) if err["loc"] else ""
+    ctx = err.get("ctx") or {}
+    if err["type"] == "greater_than_equal":
+        return f"{field} must be at least {ctx.get('ge')}"
+    if err["type"] == "less_than_equal":
+        return f"{field} must be at most {ctx.get('le')}"
+    if err["type"] == "greater_than":
+        return f"{field} must be more than {ctx.get('gt')}"
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
+def parse_note(text: str) -> Command:
+    if not text:
+        raise ValueError("type a note first (Escape cancels)")
+    if len(text) > 500:
+        raise ValueError(f"a note holds at most 500 characters ({len(text)} typed)")
+    return MarkEvent(event="note", text=text)
+
+
+def parse_blood_pressure(text: str) -> Command:
+    match = re.fullmatch(r"(\d{2,3})\s*/\s*(\d{2,3})(?:\s+(\d{2,3}))?", text)
+    if match is None:
+        raise ValueError("type systolic/diastolic and optionally the pulse, e.g. 128/82 76")
+    pulse = int(match.group(3)) if match.group(3) else None
+    try:
+        return EnterBloodPressure(systolic=int(match.group(1)), diastolic=int(match.group(2)), pulse_rate=pulse)
+    except ValidationError as e:
+        raise ValueError(_words(e)) from e
+
+
+def parse_temperature(text: str) -> Command:
+    try:
+        celsius = float(text.replace(",", "."))
+    except ValueError as e:
+        raise ValueError("type the temperature in °C, e.g. 37.2") from e
+    try:
+        return EnterTemperature(celsius=celsius)
+    except ValidationError as e:
+        raise ValueError(_words(e).replace("celsius", "temperature") + " °C") from e
+
+
+def dose_parser(event: str) -> Parser:
+    def parse(text: str) -> Command:
+        if not text:
+            return MarkEvent(event=event)
+        try:
+            amount = float(text.replace(",", "."))
+            return MarkEvent(event=event, amount_mg=amount)
+        except ValueError as e:
+            raise ValueError("the amount is a number of mg between 0 and 500, or leave it empty") from e
+
+    return parse
+
+
+def note_dialog() -> EntryDialog:
+    return EntryDialog("Note", "Enter saves the note with the time; Escape cancels.", parse_note)
+
+
+def blood_pressure_dialog() -> EntryDialog:
+    return EntryDialog(
+        "Blood pressure", "systolic/diastolic [pulse], e.g. 128/82 76", parse_blood_pressure, "128/82 76"
+    )
+
+
+def temperature_dialog() -> EntryDialog:
+    return EntryDialog("Temperature", "body temperature in °C, e.g. 37.2", parse_temperature, "37.2")
+
+
+def dose_dialog(supplemental: bool) -> EntryDialog:
+    event = "supplemental_dose" if supplemental else "dose"
+    title = "Supplemental dose given now?" if supplemental else "Dose given now (T0)?"
+    return EntryDialog(title, "amount in mg (optional); Enter marks it now, Escape cancels", dose_parser(event), "mg")

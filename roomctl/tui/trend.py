@@ -1,0 +1,61 @@
+"""Bounded trend buffers: mean per time bucket; the whole-session buffer halves its resolution when full."""
+
+from __future__ import annotations
+
+from collections import deque
+
+
+class Trend:
+    """Means per ``bucket_s`` bucket. With ``span_s`` the buffer keeps only that long; without, it keeps at most
+    ``max_points`` buckets by merging neighbours (doubling the bucket) when full: memory stays bounded for any session."""
+
+    def __init__(self, bucket_s: float, *, span_s: float | None = None, max_points: int = 720) -> None:
+        self.bucket_s = bucket_s
+        self.span_s = span_s
+        self.max_points = max_points
+        self._buckets: deque[tuple[int, float, int]] = deque()  # (bucket index, sum, count)
+
+    def add(self, t: float, value: float) -> None:
+        index = int(t // self.bucket_s)
+        if self._buckets and self._buckets[-1][0] == index:
+            _, total, count = self._buckets[-1]
+            self._buckets[-1] = (index, total + value, count + 1)
+        elif not self._buckets or index > self._buckets[-1][0]:
+            self._buckets.append((index, value, 1))
+        else:
+            return  # out of order (a clock jump backwards): the trend is a glance, not the record
+        if self.span_s is not None:
+            oldest = index - int(self.span_s // self.bucket_s)
+            while self._buckets and self._buckets[0][0] <= oldest:
+                self._buckets.popleft()
+        elif len(self._buckets) > self.max_points:
+            self._coarsen()
+
+    def _coarsen(self) -> None:
+        self.bucket_s *= 2
+        merged: dict[int, tuple[float, int]] = {}
+        for index, total, count in self._buckets:
+            t, c = merged.get(index // 2, (0.0, 0))
+            merged[index // 2] = (t + total, c + count)
+        self._buckets = deque((i, t, c) for i, (t, c) in merged.items())
+
+    def clear(self) -> None:
+        self._buckets.clear()
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def series(self, until: float | None = None) -> list[float | None]:
+        """Bucket means from the oldest bucket (or ``span_s`` back from ``until``) to ``until``; gaps are None."""
+        if not self._buckets:
+            return []
+        last = int(until // self.bucket_s) if until is not None else self._buckets[-1][0]
+        first = self._buckets[0][0]
+        if self.span_s is not None and until is not None:
+            first = last - int(self.span_s // self.bucket_s) + 1
+        by_index = {i: total / count for i, total, count in self._buckets}
+        return [by_index.get(i) for i in range(first, last + 1)]
+
+    def range(self, until: float | None = None) -> tuple[float, float] | None:
+        values = [v for v in self.series(until) if v is not None]
+        return (min(values), max(values)) if values else None

@@ -1,0 +1,228 @@
+"""What the screen knows: the room's state as the API reports it, and how each part reads in words. No Textual here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from roomctl.api.client import Disconnected, Update
+from roomctl.api.protocol import EventMessage, Hello, RoomInfo, Snapshot
+from roomctl.models import (
+    PRIORITY_RANK,
+    Alarm,
+    AlarmAction,
+    AlarmEvent,
+    AudioPause,
+    DeviceState,
+    LightingState,
+    LinkState,
+    Priority,
+    Quality,
+    Quantity,
+    Reading,
+    ServiceHealth,
+    SessionState,
+)
+from roomctl.tui.trend import Trend
+
+
+@dataclass(frozen=True)
+class VitalSpec:
+    quantity: Quantity
+    label: str
+    unit: str
+    decimals: int
+    min_span: float  # smallest sparkline scale, so noise does not look dramatic
+
+
+VITALS: tuple[VitalSpec, ...] = (
+    VitalSpec(Quantity.HEART_RATE, "HR", "bpm", 0, 20),
+    VitalSpec(Quantity.SPO2, "SpO2", "%", 0, 6),
+    VitalSpec(Quantity.PULSE_RATE, "PR", "bpm", 0, 20),
+    VitalSpec(Quantity.PERFUSION_INDEX, "PI", "%", 1, 2),
+)
+DEFAULT_STALE_S = 10.0
+PREFIX = {Priority.HIGH: "***", Priority.MEDIUM: "**", Priority.LOW: "*"}
+FLASH_HALF_PERIOD_S = {Priority.HIGH: 0.25, Priority.MEDIUM: 0.83}  # ~2 Hz and ~0.6 Hz; low priority is steady
+
+
+@dataclass(frozen=True)
+class VitalReading:
+    text: str  # the number, or "--"
+    status: str  # "" when fine, otherwise why there is no (trustworthy) number
+
+
+@dataclass
+class RoomView:
+    info: RoomInfo | None = None
+    connected: bool = False
+    link_problem: str = ""  # why the link is down, in words; "" before the first attempt ends
+    latest: dict[Quantity, Reading] = field(default_factory=dict)
+    devices: dict[str, DeviceState] = field(default_factory=dict)
+    alarms: dict[str, Alarm] = field(default_factory=dict)
+    audio_pause: AudioPause | None = None
+    session: SessionState = field(default_factory=lambda: SessionState(id=None))
+    lighting: LightingState | None = None
+    health: dict[str, ServiceHealth] = field(default_factory=dict)
+    recent: dict[Quantity, Trend] = field(default_factory=dict)
+    whole: dict[Quantity, Trend] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for spec in VITALS:
+            self.recent[spec.quantity] = Trend(10.0, span_s=15 * 60)
+            self.whole[spec.quantity] = Trend(30.0, max_points=720)
+
+    def apply(self, update: Update) -> None:
+        match update:
+            case Hello():
+                self.info = update.room
+            case Snapshot():
+                self.connected, self.link_problem = True, ""
+                self.latest = {}
+                for r in sorted(update.readings, key=lambda r: r.ts):
+                    self._reading(r, trend=False)
+                self.devices = {d.device: d for d in update.devices}
+                self.alarms = {a.id: a for a in update.alarms}
+                self.audio_pause = update.audio_pause
+                self._session(update.session)
+                self.lighting = update.lighting
+                self.health = {h.service: h for h in update.health}
+            case EventMessage():
+                self._event(update.event)
+            case Disconnected():
+                self.connected, self.link_problem = False, update.reason
+
+    def _event(self, event: object) -> None:
+        match event:
+            case Reading():
+                self._reading(event, trend=True)
+            case DeviceState():
+                self.devices[event.device] = event
+            case AlarmEvent():
+                if event.action is AlarmAction.CLEARED:
+                    self.alarms.pop(event.alarm.id, None)
+                else:
+                    self.alarms[event.alarm.id] = event.alarm
+            case AudioPause():
+                self.audio_pause = event if event.until is not None else None
+            case SessionState():
+                self._session(event)
+            case LightingState():
+                self.lighting = event
+            case ServiceHealth():
+                self.health[event.service] = event
+
+    def _reading(self, reading: Reading, *, trend: bool) -> None:
+        self.latest[reading.quantity] = reading
+        usable = reading.value is not None and reading.quality is not Quality.INVALID
+        if trend and usable and reading.value is not None and reading.quantity in self.recent:
+            t = reading.ts.timestamp()
+            self.recent[reading.quantity].add(t, reading.value)
+            self.whole[reading.quantity].add(t, reading.value)
+
+    def _session(self, session: SessionState) -> None:
+        if session.id != self.session.id:
+            for trend in self.whole.values():
+                trend.clear()
+        self.session = session
+
+    # --- how things read ---------------------------------------------------------------------------------------
+
+    def stale_after(self, device: str) -> float:
+        for w in self.info.wearables if self.info else ():
+            if w.id == device:
+                return w.stale_after_s
+        return DEFAULT_STALE_S
+
+    def vital(self, spec: VitalSpec, now: datetime) -> VitalReading:
+        """The number to show, or "--" and why: a frozen old number is never shown."""
+        if not self.connected:
+            return VitalReading("--", "no data: daemon not reachable")
+        reading = self.latest.get(spec.quantity)
+        if reading is None:
+            return VitalReading("--", "no data")
+        device = self.devices.get(reading.device)
+        if device is not None and device.state in (LinkState.DISCONNECTED, LinkState.CONNECTING):
+            return VitalReading("--", f"no data: {device.state.value}")
+        age = (now - reading.ts).total_seconds()
+        if age > self.stale_after(reading.device):
+            return VitalReading("--", f"no data for {format_duration(age)}")
+        if reading.value is None or reading.quality is Quality.INVALID:
+            return VitalReading("--", "no data: sensor reports no valid value")
+        text = f"{reading.value:.{spec.decimals}f}"
+        return VitalReading(text, "questionable signal" if reading.quality is Quality.QUESTIONABLE else "")
+
+    def limits_text(self, quantity: Quantity) -> str:
+        rules = [lim for lim in (self.info.limits if self.info else ()) if lim.quantity is quantity]
+        lows = [lim.low for lim in rules if lim.low is not None]
+        highs = [lim.high for lim in rules if lim.high is not None]
+        if lows and highs:
+            return f"{max(lows):g}-{min(highs):g}"
+        if lows:
+            return f"low {max(lows):g}"
+        return f"high {min(highs):g}" if highs else ""
+
+    def alarms_in_order(self) -> list[Alarm]:
+        """Highest priority first; unacknowledged before acknowledged; newest first."""
+        return sorted(
+            self.alarms.values(),
+            key=lambda a: (-PRIORITY_RANK[a.priority], a.acknowledged_at is not None, -a.raised_at.timestamp()),
+        )
+
+    def flashing(self) -> Priority | None:
+        """The priority whose flash rate the banner uses: only unacknowledged high and medium alarms flash."""
+        waiting = [a.priority for a in self.alarms.values() if a.acknowledged_at is None]
+        for priority in (Priority.HIGH, Priority.MEDIUM):
+            if priority in waiting:
+                return priority
+        return None
+
+    def pause_remaining(self, now: datetime) -> float:
+        if self.audio_pause is None or self.audio_pause.until is None:
+            return 0.0
+        return max(0.0, (self.audio_pause.until - now).total_seconds())
+
+    def phase_label(self, phase: str | None) -> str:
+        for p in self.info.phases if self.info else ():
+            if p.id == phase:
+                return p.label
+        return phase or "-"
+
+    def phase_step(self, step: int) -> str | None:
+        """The phase ``step`` places after (or before) the current one, or None at either end."""
+        phases = [p.id for p in self.info.phases] if self.info else []
+        if not phases:
+            return None
+        if self.session.phase not in phases:
+            return phases[0] if step > 0 else None
+        i = phases.index(self.session.phase) + step
+        return phases[i] if 0 <= i < len(phases) else None
+
+    def light_level(self) -> float:
+        levels = list(self.lighting.levels.values()) if self.lighting else []
+        return sum(levels) / len(levels) if levels else 0.0
+
+
+def alarm_line(alarm: Alarm) -> str:
+    text = f"{PREFIX[alarm.priority]} {alarm.message}"
+    if alarm.value is not None and alarm.limit is not None:
+        text += f" ({alarm.value:g}, limit {alarm.limit:g})"
+    if alarm.acknowledged_at is not None:
+        text += " [acknowledged]"
+    elif alarm.latched or not alarm.active:
+        text += " [ended - acknowledge to clear]"
+    return text
+
+
+def format_duration(seconds: float) -> str:
+    s = int(max(0, seconds))
+    if s < 60:
+        return f"{s} s"
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def format_clock(seconds: float) -> str:
+    s = int(max(0, seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"

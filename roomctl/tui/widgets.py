@@ -1,0 +1,148 @@
+"""The screen's parts. Each redraws only when what it shows changes (``Cell.show`` compares before it updates)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Static
+
+from roomctl.tui.glyphs import big_digits, medium_digits, sparkline
+from roomctl.tui.view import RoomView, VitalSpec, format_clock
+
+
+class Cell(Static):
+    """A Static that refreshes only when its text actually changes."""
+
+    _shown: str | None = None
+
+    def show(self, text: str) -> None:
+        if text != self._shown:
+            self._shown = text
+            self.update(text)
+
+    @property
+    def shown(self) -> str:
+        return self._shown or ""
+
+
+class VitalPanel(Horizontal):
+    """One vital: name, unit and limits; the number in large block digits; its 15-minute and session trends."""
+
+    def __init__(self, spec: VitalSpec, *, large: bool) -> None:
+        super().__init__(id=f"vital-{spec.quantity.value}", classes="vital large" if large else "vital small")
+        self.spec = spec
+        self.large = large
+        self.nodata = False
+
+    def compose(self) -> ComposeResult:
+        q = self.spec.quantity.value
+        yield Cell(id=f"{q}-label", classes="vital-label", markup=False)
+        yield Cell(id=f"{q}-value", classes="vital-value", markup=False)
+        with Vertical(classes="vital-trends"):
+            yield Cell(id=f"{q}-recent", classes="trend", markup=False)
+            yield Cell(id=f"{q}-whole", classes="trend", markup=False)
+            yield Cell(id=f"{q}-range", classes="trend-range", markup=False)
+
+    def refresh_from(self, view: RoomView, now: datetime) -> None:
+        spec = self.spec
+        q = spec.quantity
+        reading = view.vital(spec, now)
+        self.set_class(reading.text == "--", "nodata")
+        status = reading.status or view.limits_text(q)
+        label = f"{spec.label}\n{spec.unit}\n{status}" if self.large else f"{spec.label} {spec.unit}\n{status}"
+        self.query_one(f"#{q.value}-label", Cell).show(label)
+        digits = big_digits(reading.text) if self.large else medium_digits(reading.text)
+        self.query_one(f"#{q.value}-value", Cell).show(digits)
+        height = 2 if self.large else 1
+        width = max(4, self.query_one(f"#{q.value}-recent", Cell).size.width - 4)
+        t = now.timestamp()
+        recent = sparkline(view.recent[q].series(t), width, height, spec.min_span)
+        whole = sparkline(view.whole[q].series(t), width, height, spec.min_span)
+        self.query_one(f"#{q.value}-recent", Cell).show(_labelled("15m", recent))
+        self.query_one(f"#{q.value}-whole", Cell).show(_labelled("all", whole))
+        r15, rall = view.recent[q].range(t), view.whole[q].range()
+        fmt = f".{spec.decimals}f"
+        ranges = (("15m", r15), ("all", rall)) if self.large else (("15m", r15),)
+        parts = [f"{name} {rng[0]:{fmt}}-{rng[1]:{fmt}}" for name, rng in ranges if rng]
+        self.query_one(f"#{q.value}-range", Cell).show("  ".join(parts))
+
+
+def _labelled(name: str, spark: str) -> str:
+    lines = spark.split("\n")
+    pad = " " * (len(name) + 1)
+    return "\n".join((f"{name} " if i == len(lines) - 1 else pad) + line for i, line in enumerate(lines))
+
+
+def session_lines(view: RoomView, now: datetime) -> str:
+    s = view.session
+    if s.id is None:
+        return "No session running."
+    kind = s.session_kind.value.capitalize() if s.session_kind else "Session"
+    first = f"{kind} session"
+    if s.ended_at is not None:
+        first += " (ended)"
+    elif s.started_at is not None:
+        first += f"   since start {format_clock((now - s.started_at).total_seconds())}"
+    if s.dose_times:
+        first += f"   since dose {format_clock((now - s.dose_times[-1]).total_seconds())}"
+        if len(s.dose_times) > 1:
+            first += f" ({len(s.dose_times)} doses)"
+    if s.on_break:
+        first += "   ON BREAK"
+    second = f"Phase: {view.phase_label(s.phase)}"
+    if s.suggested_phase and s.suggested_phase != s.phase:
+        second += f"  (suggested: {view.phase_label(s.suggested_phase)})"
+    if s.next_vitals_check is not None:
+        due = (s.next_vitals_check - now).total_seconds()
+        second += "   vitals check DUE" if due <= 0 else f"   vitals check in {format_minutes(due)}"
+    return f"{first}\n{second}"
+
+
+def wearable_lines(view: RoomView) -> str:
+    """One entry per wearable; with more than two, two entries per line (the screen has two lines for them)."""
+    entries = []
+    for w in view.info.wearables if view.info else ():
+        d = view.devices.get(w.id)
+        if d is None:
+            entries.append(f"{w.label[:14]:<14} unknown")
+            continue
+        text = f"{w.label[:14]:<14} {d.state.value}"
+        text += f" batt {d.battery:.0f}%" if d.battery is not None else ""
+        text += f" {d.rssi}dBm" if d.rssi is not None else ""
+        if d.conditions:
+            text += " " + ",".join(c.value.replace("_", " ") for c in d.conditions)
+        entries.append(text)
+    if not entries:
+        return "no wearables configured"
+    if len(entries) <= 2:
+        return "\n".join(entries)
+    pairs = [entries[i : i + 2] for i in range(0, len(entries), 2)]
+    return "\n".join(
+        f"{a[:39]:<40}{b[:39] if b else ''}" for a, b in ((p[0], p[1] if len(p) > 1 else "") for p in pairs)
+    )
+
+
+def lighting_line(view: RoomView) -> str:
+    light = view.lighting
+    if light is None:
+        return "Light: unknown"
+    scene = light.scene or "custom"
+    why = f" ({light.reason})" if light.reason else ""
+    return f"Light: {scene} {view.light_level() * 100:.0f}%{why}"
+
+
+def link_line(view: RoomView) -> str:
+    if not view.connected:
+        return f"{view.link_problem}, retrying" if view.link_problem else "connecting to the daemon..."
+    parts = ["daemon ok"]
+    for h in sorted(view.health.values(), key=lambda h: h.service):
+        parts.append(f"{h.service} {'ok' if h.ok else 'DOWN'}")
+    return "  ".join(parts)
+
+
+def format_minutes(seconds: float) -> str:
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"

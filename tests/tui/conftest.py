@@ -1,0 +1,159 @@
+"""The screen against a real API server (real hub, real socket, a recording command handler), and a scripted link
+for snapshot tests (which run the app in their own event loop)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from roomctl.api.client import ApiClient, Update
+from roomctl.api.protocol import RoomInfo
+from roomctl.api.server import ApiServer
+from roomctl.clock import FakeClock
+from roomctl.commands import Command, CommandResult
+from roomctl.config import demo_config_text, parse_config
+from roomctl.hub import Hub
+from roomctl.models import (
+    Alarm,
+    AlarmAction,
+    AlarmEvent,
+    AlarmKind,
+    DeviceState,
+    LightingState,
+    LinkState,
+    Priority,
+    Quantity,
+    Reading,
+    SessionKind,
+    SessionState,
+)
+from roomctl.tui.app import RoomApp
+from tests.api.conftest import RecordingHandler
+
+T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+UNITS = {Quantity.HEART_RATE: "bpm", Quantity.SPO2: "%", Quantity.PULSE_RATE: "bpm", Quantity.PERFUSION_INDEX: "%"}
+DEVICE = {
+    Quantity.HEART_RATE: "chest-strap",
+    Quantity.SPO2: "oximeter",
+    Quantity.PULSE_RATE: "oximeter",
+    Quantity.PERFUSION_INDEX: "oximeter",
+}
+
+
+def demo_info() -> RoomInfo:
+    return RoomInfo.from_config(parse_config(demo_config_text()))
+
+
+def reading(quantity: Quantity, value: float | None, ts: datetime) -> Reading:
+    return Reading(quantity=quantity, value=value, unit=UNITS[quantity], device=DEVICE[quantity], ts=ts)
+
+
+def alarm_event(priority: Priority, *, acknowledged: bool = False, alarm_id: str = "a1") -> AlarmEvent:
+    alarm = Alarm(
+        id=alarm_id,
+        condition="spo2_low",
+        kind=AlarmKind.PHYSIOLOGICAL,
+        priority=priority,
+        message=f"SpO2 low ({priority.value})",
+        quantity=Quantity.SPO2,
+        value=84,
+        limit=85,
+        raised_at=T0,
+        acknowledged_at=T0 if acknowledged else None,
+    )
+    action = AlarmAction.ACKNOWLEDGED if acknowledged else AlarmAction.RAISED
+    return AlarmEvent(action=action, alarm=alarm, ts=T0)
+
+
+def room_state(hub: Hub, now: datetime, *, phase: str = "dose", on_break: bool = False) -> None:
+    """A dosing session 1 h in, dose 30 min ago, connected wearables, a lighting scene, current readings."""
+    hub.publish(
+        SessionState(
+            id="s1",
+            session_kind=SessionKind.DOSING,
+            phase=phase,
+            started_at=now - timedelta(hours=1),
+            dose_times=(now - timedelta(minutes=30),),
+            on_break=on_break,
+            next_vitals_check=now + timedelta(minutes=12),
+            suggested_phase="onset",
+        )
+    )
+    hub.publish(LightingState(scene="arrival", levels={"ceiling": 0.4, "lamp": 0.5}, reason="phase"))
+    for device, profile in (("chest-strap", "heart_rate"), ("oximeter", "plx")):
+        hub.publish(DeviceState(device=device, profile=profile, state=LinkState.CONNECTED, battery=80, rssi=-61))
+    for quantity, value in ((Quantity.HEART_RATE, 84), (Quantity.SPO2, 97), (Quantity.PULSE_RATE, 85)):
+        hub.publish(reading(quantity, value, now))
+    hub.publish(reading(Quantity.PERFUSION_INDEX, 2.4, now))
+
+
+class Served:
+    """A hub and API server on a socket in tmp_path; ``restart`` stops and starts the server like a daemon restart."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.hub = Hub()
+        self.handler = RecordingHandler()
+        self.socket_path = tmp_path / "api.sock"
+        self.clock = FakeClock(start=T0)
+        self.server: ApiServer | None = None
+
+    async def start(self) -> None:
+        self.server = ApiServer(self.hub, self.handler, demo_info(), self.socket_path, clock=self.clock)
+        await self.server.__aenter__()
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.__aexit__(None, None, None)
+            self.server = None
+
+    def app(self) -> RoomApp:
+        return RoomApp(ApiClient(self.socket_path, min_backoff_s=0.05, max_backoff_s=0.2), clock=self.clock)
+
+
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[Served]:
+    s = Served(tmp_path)
+    room_state(s.hub, s.clock.now())
+    await s.start()
+    yield s
+    await s.stop()
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], bool], within_s: float = 15.0) -> None:
+    """Let the app run until ``condition`` holds (the app talks to a real socket)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    while not condition():
+        assert loop.time() < deadline, "condition not reached in time"
+        await pilot.pause(0.02)
+
+
+async def connected(pilot: Pilot[None]) -> RoomApp:
+    app = pilot.app
+    assert isinstance(app, RoomApp)
+    await until(pilot, lambda: app.view.connected and app.view.lighting is not None)
+    app.refresh_view()
+    await pilot.pause()
+    return app
+
+
+class ScriptedLink:
+    """A link that plays fixed updates and then stays quiet; records what the screen sends."""
+
+    def __init__(self, script: Sequence[Update]) -> None:
+        self.script = script
+        self.sent: list[Command] = []
+
+    async def updates(self) -> AsyncIterator[Update]:
+        for update in self.script:
+            yield update
+        await asyncio.Event().wait()
+
+    async def send(self, command: Command) -> CommandResult:
+        self.sent.append(command)
+        return CommandResult(ok=True, message="done")

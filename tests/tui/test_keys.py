@@ -1,0 +1,124 @@
+"""Every key action: the command that reaches the daemon's handler over the real socket."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from roomctl.commands import (
+    Acknowledge,
+    Command,
+    EnterBloodPressure,
+    EnterTemperature,
+    MarkEvent,
+    SetLevel,
+    SetPhase,
+    SetScene,
+)
+from roomctl.tui.app import RoomApp
+from tests.tui.conftest import Served, connected, room_state, until
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        (["a"], Acknowledge()),
+        (["space"], Acknowledge()),
+        (["1"], SetScene(scene="arrival")),
+        (["5"], SetScene(scene="clinical")),
+        (["s"], SetScene(scene="journey")),  # the next scene after the current one ("arrival")
+        (["+"], SetLevel(level=0.55)),  # lighting is at 45 % on average
+        (["-"], SetLevel(level=0.35)),
+        (["b"], MarkEvent(event="break_start")),
+        (["["], SetPhase(phase="arrival")),  # the session is in "dose"
+        (["]"], SetPhase(phase="onset")),
+        (["d", "enter"], MarkEvent(event="dose")),
+        (["d", "8", "0", "enter"], MarkEvent(event="dose", amount_mg=80)),
+        (["D", "4", "0", "enter"], MarkEvent(event="supplemental_dose", amount_mg=40)),
+        (["n", *"calm, eyes closed", "enter"], MarkEvent(event="note", text="calm, eyes closed")),
+        (["p", *"128/82 76", "enter"], EnterBloodPressure(systolic=128, diastolic=82, pulse_rate=76)),
+        (["t", *"37,4", "enter"], EnterTemperature(celsius=37.4)),
+    ],
+)
+async def test_key_sends_command(served: Served, keys: list[str], expected: Command) -> None:
+    app = served.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await connected(pilot)
+        await pilot.press(*keys)
+        assert await served.handler.next() == expected
+        await until(pilot, lambda: app.message == f"done: {expected.command}")
+        assert served.handler.commands.empty()
+
+
+async def test_break_key_ends_a_break(served: Served) -> None:
+    room_state(served.hub, served.clock.now(), on_break=True)
+    app = served.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await connected(pilot)
+        await until(pilot, lambda: app.view.session.on_break)
+        await pilot.press("b")
+        assert await served.handler.next() == MarkEvent(event="break_end")
+
+
+@pytest.mark.parametrize(
+    ("keys", "error"),
+    [
+        (["p", *"120/130", "enter"], "diastolic 130 must be below systolic 120"),
+        (["p", *"400/80", "enter"], "systolic must be at most 300"),
+        (["p", *"high", "enter"], "type systolic/diastolic"),
+        (["t", *"3.7", "enter"], "temperature must be at least 30.0 °C"),
+        (["t", *"warm", "enter"], "type the temperature in °C"),
+        (["n", "enter"], "type a note first"),
+        (["d", *"9999", "enter"], "the amount is a number of mg"),
+    ],
+)
+async def test_dialog_shows_error_and_sends_nothing(served: Served, keys: list[str], error: str) -> None:
+    app = served.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await connected(pilot)
+        await pilot.press(*keys)
+        shown = str(app.screen.query_one("#dialog-error").render())
+        assert error in shown
+        await pilot.press("escape")
+        assert not app.screen.query("#dialog")  # back on the main screen
+        await pilot.press("a")  # the next command is the first to reach the handler
+        assert await served.handler.next() == Acknowledge()
+
+
+async def test_refusal_from_daemon_is_shown(served: Served) -> None:
+    app = served.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await connected(pilot)
+        await pilot.press("p", *"230/90", "enter")  # the test handler refuses systolic above 200
+        assert await served.handler.next() == EnterBloodPressure(systolic=230, diastolic=90)
+        await until(pilot, lambda: app.message == "refused: systolic above 200: please re-measure")
+
+
+async def test_key_without_daemon_says_not_done(served: Served) -> None:
+    await served.stop()
+    app = served.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: "retrying" in app.query_one("#link").render().__str__())
+        await pilot.press("a")
+        await until(pilot, lambda: app.message.startswith("not done: the daemon is not reachable"))
+
+
+async def test_quit_leaves_the_daemon_serving(served: Served) -> None:
+    storage = served.hub.subscribe("storage", maxsize=100)
+    app = served.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await connected(pilot)
+        assert served.server is not None
+        assert served.server.client_count == 1
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running)
+    assert served.server is not None
+    while served.server.client_count:  # noqa: ASYNC110 - a counter without an event
+        await asyncio.sleep(0.01)
+    served.hub.publish(served.hub.state.session.model_copy(update={"phase": "onset"}))
+    assert (await asyncio.wait_for(storage.get(), 5)).kind == "session"
+    again: RoomApp = served.app()  # a new screen connects and gets the state as it is now
+    async with again.run_test(size=(80, 24)) as pilot:
+        await connected(pilot)
+        assert again.view.session.phase == "onset"

@@ -1,0 +1,128 @@
+"""Numbers are shown only while they are fresh: "no data" instead of a frozen number; the link to the daemon."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from roomctl.models import DeviceState, LinkState, Quality, Quantity
+from roomctl.tui.app import RoomApp
+from roomctl.tui.glyphs import big_digits, medium_digits
+from tests.tui.conftest import Served, connected, reading, until
+
+
+def digits(app: RoomApp, quantity: Quantity) -> str:
+    return str(app.query_one(f"#{quantity.value}-value").render())
+
+
+def label(app: RoomApp, quantity: Quantity) -> str:
+    return str(app.query_one(f"#{quantity.value}-label").render())
+
+
+def link(app: RoomApp) -> str:
+    return str(app.query_one("#link").render())
+
+
+async def test_fresh_values_in_large_digits(served: Served) -> None:
+    app = served.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await connected(pilot)
+        assert digits(app, Quantity.HEART_RATE) == big_digits("84")
+        assert digits(app, Quantity.SPO2) == big_digits("97")
+        assert digits(app, Quantity.PULSE_RATE) == medium_digits("85")
+        assert digits(app, Quantity.PERFUSION_INDEX) == medium_digits("2.4")
+        assert label(app, Quantity.HEART_RATE).splitlines() == ["HR", "bpm", "50-120"]
+        assert not app.query_one("#vital-heart_rate").has_class("nodata")
+
+
+async def test_stale_reading_shows_no_data_not_the_old_number(served: Served) -> None:
+    app = served.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await connected(pilot)
+        served.clock.advance(4)  # the demo wearables go stale after 5 s
+        app.refresh_view()
+        assert digits(app, Quantity.HEART_RATE) == big_digits("84")
+        served.clock.advance(3)
+        app.refresh_view()
+        assert digits(app, Quantity.HEART_RATE) == big_digits("--")
+        assert label(app, Quantity.HEART_RATE).splitlines()[2] == "no data for 7 s"
+        assert app.query_one("#vital-heart_rate").has_class("nodata")
+        served.hub.publish(reading(Quantity.HEART_RATE, 90, served.clock.now()))
+        await until(pilot, lambda: digits(app, Quantity.HEART_RATE) == big_digits("90"))
+
+
+async def test_missing_or_invalid_value_shows_no_data(served: Served) -> None:
+    app = served.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await connected(pilot)
+        served.hub.publish(reading(Quantity.SPO2, None, served.clock.now()))
+        await until(pilot, lambda: digits(app, Quantity.SPO2) == big_digits("--"))
+        assert "no valid value" in label(app, Quantity.SPO2)
+        invalid = reading(Quantity.SPO2, 97, served.clock.now()).model_copy(update={"quality": Quality.INVALID})
+        served.hub.publish(invalid)
+        served.hub.publish(reading(Quantity.PULSE_RATE, 88, served.clock.now()))
+        await until(pilot, lambda: digits(app, Quantity.PULSE_RATE) == medium_digits("88"))
+        assert digits(app, Quantity.SPO2) == big_digits("--")
+
+
+async def test_disconnected_wearable_shows_no_data_at_once(served: Served) -> None:
+    app = served.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await connected(pilot)
+        served.hub.publish(DeviceState(device="oximeter", profile="plx", state=LinkState.DISCONNECTED))
+        await until(pilot, lambda: digits(app, Quantity.SPO2) == big_digits("--"))
+        assert "no data: disconnected" in label(app, Quantity.SPO2)
+        assert digits(app, Quantity.HEART_RATE) == big_digits("84")  # the strap is still fine
+        assert "Oximeter       disconnected" in str(app.query_one("#wearables").render())
+
+
+async def test_no_daemon_then_daemon_starts_restarts_and_the_screen_follows(served: Served) -> None:
+    await served.stop()
+    app = served.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: "retrying" in link(app))
+        assert link(app).startswith("daemon not reachable (")
+        assert "NO LINK TO THE ROOM DAEMON" in str(app.query_one("#banner").render())
+        assert digits(app, Quantity.HEART_RATE) == big_digits("--")
+        await served.start()
+        await until(pilot, lambda: link(app) == "daemon ok")
+        await until(pilot, lambda: digits(app, Quantity.HEART_RATE) == big_digits("84"))
+        await served.stop()  # the daemon restarts
+        await until(pilot, lambda: "retrying" in link(app))
+        assert digits(app, Quantity.HEART_RATE) == big_digits("--")  # no frozen number while the link is down
+        served.hub.publish(reading(Quantity.HEART_RATE, 101, served.clock.now()))
+        await served.start()
+        await until(pilot, lambda: digits(app, Quantity.HEART_RATE) == big_digits("101"))
+        assert link(app) == "daemon ok"
+
+
+async def test_session_clock_phase_and_trends(served: Served) -> None:
+    app = served.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await connected(pilot)
+        session = str(app.query_one("#session").render())
+        assert "since start 1:00:00" in session
+        assert "since dose 0:30:00" in session
+        assert "Phase: Dose (T0)  (suggested: Onset)" in session
+        assert "vitals check in 12 min" in session
+        for minute in range(1, 6):  # five minutes of readings feed both trends
+            served.clock.advance(60)
+            served.hub.publish(reading(Quantity.HEART_RATE, 80 + 5 * minute, served.clock.now()))
+        await until(pilot, lambda: "15m 85-105" in str(app.query_one("#heart_rate-range").render()))
+        recent = str(app.query_one("#heart_rate-recent").render())
+        assert "█" in recent
+        assert "_" in recent  # the lowest value of the range is drawn as '_'
+        assert "since start 1:05:00" in str(app.query_one("#session").render())
+        assert str(app.query_one("#lighting").render()) == "Light: arrival 45% (phase)"
+
+
+async def test_daemon_health_shows_in_the_header(served: Served) -> None:
+    from roomctl.models import ServiceHealth
+
+    app = served.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await connected(pilot)
+        served.hub.publish(ServiceHealth(service="mqtt", ok=False, detail="broker unreachable", ts=served.clock.now()))
+        await until(pilot, lambda: link(app) == "daemon ok  mqtt DOWN")
+        ts = served.clock.now() + timedelta(seconds=1)
+        served.hub.publish(ServiceHealth(service="mqtt", ok=True, ts=ts))
+        await until(pilot, lambda: link(app) == "daemon ok  mqtt ok")
