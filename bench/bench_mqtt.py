@@ -75,6 +75,10 @@ class BenchOutbox:
         self.all_sent.clear()
         self._new.set()
 
+    @property
+    def last_seq(self) -> int:
+        return len(self.records)
+
     async def pending(self, after_seq: int, limit: int) -> list[OutboxRecord]:
         return self.records[after_seq : after_seq + limit]
 

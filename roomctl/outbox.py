@@ -22,6 +22,11 @@ class OutboxRecord:
 
 
 class Outbox(Protocol):
+    @property
+    def last_seq(self) -> int:
+        """The newest seq written so far, sent or not (0 when the outbox is empty)."""
+        ...
+
     async def pending(self, after_seq: int, limit: int) -> list[OutboxRecord]:
         """Unsent records with ``seq > after_seq``, oldest first."""
         ...
@@ -29,5 +34,5 @@ class Outbox(Protocol):
     async def mark_sent(self, seqs: Sequence[int]) -> None: ...
 
     async def wait_new(self, after_seq: int) -> None:
-        """Return once a record with ``seq > after_seq`` exists (at once if one does)."""
+        """Return once a record with ``seq > after_seq`` exists, sent or not (at once if one does)."""
         ...

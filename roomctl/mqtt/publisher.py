@@ -194,27 +194,21 @@ class MqttPublisher:
         cursor = 0
         await self._flush_acks()
         window = self._config.max_inflight
-        quick_wake = False
+        # Rows written before this connection are the backlog of an outage: replayed paced, so the broker and the
+        # dashboards are not flooded. Rows written from now on are live and go out as they come.
+        backlog_end = self._outbox.last_seq
         while True:
-            # An outbox that tells its newest seq (roomctl's Store: last_seq) lets the cursor skip rows already sent;
-            # read before the query, so a row written meanwhile is never skipped.
-            newest: int | None = getattr(self._outbox, "last_seq", None)
+            newest = self._outbox.last_seq  # read before the query, so a row written meanwhile is never skipped
             records = await self._outbox.pending(cursor, window)
             if not records:
-                if isinstance(newest, int):
-                    cursor = max(cursor, newest)
-                if quick_wake:
-                    await self._clock.sleep(0.1)  # an outbox whose wait_new also counts sent rows: never spin
-                before = self._clock.monotonic()
+                cursor = max(cursor, newest)
                 await self._outbox.wait_new(cursor)
-                quick_wake = self._clock.monotonic() - before < 0.01
                 continue
-            quick_wake = False
             for record in records:
                 while len(self._inflight) >= window:
                     self._window.clear()
                     await self._window.wait()
-                if (wait := self._pace.take()) > 0:
+                if record.seq <= backlog_end and (wait := self._pace.take()) > 0:
                     await self._clock.sleep(wait)
                 self._send(conn, record)
                 cursor = record.seq

@@ -131,7 +131,10 @@ class Database:
     def mark_sent(self, seqs: Sequence[int], now: float) -> None:
         try:
             self.conn.execute("BEGIN IMMEDIATE")
-            self.conn.executemany("UPDATE outbox SET sent = 1, sent_at = ? WHERE seq = ?", [(now, s) for s in seqs])
+            self.conn.executemany(
+                "UPDATE outbox SET sent = 1, sent_at = ? WHERE seq BETWEEN ? AND ?",
+                [(now, first, last) for first, last in _runs(seqs)],
+            )
             self.conn.execute("COMMIT")
         except sqlite3.Error as e:
             if self.conn.in_transaction:
@@ -253,3 +256,14 @@ def _session_row(row: Sequence[Any]) -> SessionRow:
     return SessionRow(
         id=row[0], kind=row[1], started_at=row[2], ended_at=row[3], state=row[4], meta=json.loads(row[5] or "{}")
     )
+
+
+def _runs(seqs: Sequence[int]) -> list[tuple[int, int]]:
+    """Contiguous runs of seqs as (first, last): acknowledgements mostly come in order, so one UPDATE covers many."""
+    runs: list[tuple[int, int]] = []
+    for seq in sorted(seqs):
+        if runs and seq <= runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], max(seq, runs[-1][1]))
+        else:
+            runs.append((seq, seq))
+    return runs

@@ -32,6 +32,10 @@ class MemoryOutbox:
         return record
 
     @property
+    def last_seq(self) -> int:
+        return self._seq
+
+    @property
     def unsent(self) -> list[int]:
         return sorted(set(self.records) - self.sent)
 

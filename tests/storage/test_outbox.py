@@ -63,3 +63,12 @@ async def test_pending_mark_sent_and_wait_new(tmp_path: Path) -> None:
         assert [r.seq for r in await outbox.pending(3, 10)] == []
         await asyncio.wait_for(outbox.wait_new(2), timeout=1)  # returns at once: seq 3 exists
         await writer.stop()
+
+
+async def test_acknowledgements_out_of_order_mark_exactly_those_rows(tmp_path: Path) -> None:
+    async with Store(tmp_path / "room.db") as store:
+        seqs = await write(store, 8)
+        acked = [seqs[4], seqs[0], seqs[1], seqs[2], seqs[6]]  # PUBACKs arrive in any order, with gaps
+        await store.mark_sent(acked)
+        left = [r.seq for r in await store.pending(0, 100)]
+        assert left == [s for s in seqs if s not in acked]
