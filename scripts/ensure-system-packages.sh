@@ -8,6 +8,7 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing="$
 command -v dbus-daemon >/dev/null 2>&1 || missing="$missing dbus"
 command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"  # unit checks (tests/daemon/test_units.py)
 [ -z "$missing" ] && exit 0
 
 echo "roomctl: installing system packages:$missing"

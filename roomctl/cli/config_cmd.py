@@ -17,7 +17,9 @@ def register(sub: Any) -> None:
     check.set_defaults(handler=check_command)
     schema = actions.add_parser("schema", help="print the JSON Schema of the room configuration")
     schema.set_defaults(handler=schema_command)
-    docs = actions.add_parser("docs", help="print the configuration reference (Markdown), or --write it into a document")
+    docs = actions.add_parser(
+        "docs", help="print the configuration reference (Markdown), or --write it into a document"
+    )
     docs.add_argument("--write", type=Path, metavar="DOC", help="replace the generated block in DOC")
     docs.set_defaults(handler=docs_command)
 

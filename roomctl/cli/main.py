@@ -15,6 +15,14 @@ from roomctl.errors import ConfigError, RoomctlError
 # they import heavy libraries only inside their handlers, so `roomctl decode` stays quick.
 COMMAND_MODULES = [
     "config_cmd",
+    "session_cmd",
+    "decode_cmd",
+    "scan_cmd",
+    "tui_cmd",
+    "run_cmd",
+    "demo_cmd",
+    "schema_cmd",
+    "lights_cmd",
 ]
 
 

@@ -1,0 +1,228 @@
+"""The daemon: every part of the room composed, supervised, and stopped gracefully.
+
+Start order (stop is the reverse, so nothing is ever produced that storage cannot keep):
+
+1. the hub, with the alarm engine as an inline processor (alarms can never lag or drop);
+2. storage: the database, then the writer that commits hub events in batches;
+3. the session (resumed when one was open), lighting, MQTT and the local API;
+4. the supervised services: alarm tick, session tick, wearable links, MQTT, the watchdog.
+
+SIGTERM or SIGINT stops it: systemd hears STOPPING, the services are cancelled in reverse (MQTT says "offline"), the
+lights go to the safe level, the API closes, and the writer flushes everything to disk before the database closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from roomctl import __version__
+from roomctl.alarms.engine import AlarmEngine
+from roomctl.api.protocol import RoomInfo
+from roomctl.api.server import ApiServer
+from roomctl.clock import Clock, SystemClock
+from roomctl.commands import Acknowledge, Command, CommandResult
+from roomctl.config import RoomConfig
+from roomctl.daemon.dispatch import CommandDispatcher
+from roomctl.daemon.health import WearableFreshness, service_health_problems
+from roomctl.daemon.supervisor import Supervisor
+from roomctl.daemon.systemd import Notifier, Watchdog, watchdog_interval
+from roomctl.hub import Hub
+from roomctl.lighting.controller import LightingController
+from roomctl.models import ServiceHealth
+from roomctl.sensors.service import SensorService
+from roomctl.session.manager import SessionManager
+from roomctl.storage.store import Store
+from roomctl.storage.writer import StorageWriter
+
+log = logging.getLogger(__name__)
+
+ALARM_TICK_S = 1.0
+
+CRITICAL_HEALTH = ("storage",)
+"""Parts whose own ``ServiceHealth`` must be ok for the watchdog to be pinged (a broker outage is not one of them)."""
+
+
+class Daemon:
+    def __init__(
+        self,
+        config: RoomConfig,
+        *,
+        clock: Clock | None = None,
+        pin_factory: Any = None,
+        bus_address: str | None = None,
+        state_dir: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.config = config
+        self.clock: Clock = clock or SystemClock()
+        self.pin_factory = pin_factory
+        self.bus_address = bus_address
+        # Relative paths in the configuration (the demo's) live in the state folder; absolute ones are kept.
+        base = (state_dir or Path.cwd()).resolve()
+        self.db_path = base / config.storage.path
+        self.socket_path = base / config.api.socket_path
+        self.hub = Hub()
+        self.notifier = Notifier(environ)
+        self.watchdog_timeout_s = watchdog_interval(environ)
+        self.supervisor = Supervisor(clock=self.clock, on_health=self._service_health)
+        self.freshness = WearableFreshness(self.hub, config.wearables, clock=self.clock)
+        self.ready = asyncio.Event()
+        self.parts: list[str] = []  # what this room runs, in start order (for the log and the tests)
+        self._stop = asyncio.Event()
+
+    def request_stop(self) -> None:
+        """Begin a graceful shutdown (what SIGTERM and SIGINT do)."""
+        self._stop.set()
+
+    def _service_health(self, name: str, ok: bool, detail: str) -> None:
+        """A supervised service failed or came back: the screen and MQTT hear it (a healthy start is no news)."""
+        key = f"service:{name}"
+        if ok and key not in self.hub.state.health:
+            return
+        self.hub.publish(ServiceHealth(service=key, ok=ok, detail=detail, ts=self.clock.now()))
+
+    def problems(self) -> list[str]:
+        """Everything that keeps the daemon from calling itself healthy; empty when healthy."""
+        return [
+            *self.supervisor.problems(),
+            *service_health_problems(self.hub, CRITICAL_HEALTH),
+            *self.freshness.problems(),
+        ]
+
+    async def run(self) -> int:
+        """Run until asked to stop; return the exit status (0 after a clean shutdown)."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop)
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                await self._compose(stack)
+                stack.push_async_callback(self.supervisor.stop)  # first out: the services, in reverse order
+                self.supervisor.start()
+                status = f"monitoring {len(self.config.wearables)} wearable(s); parts: {', '.join(self.parts)}"
+                log.info("roomctl %s ready: %s", __version__, status)
+                self.notifier.ready(status)
+                self.ready.set()
+                await self._stop.wait()
+                log.info("shutting down")
+                self.notifier.stopping()
+                # leaving the stack: services stopped (MQTT "offline"), API closed, lights safe, writer flushed,
+                # database closed: the reverse of the start
+            log.info("stopped cleanly")
+            return 0
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+
+    async def _compose(self, stack: contextlib.AsyncExitStack) -> None:
+        cfg, hub, clock = self.config, self.hub, self.clock
+
+        # 1. alarms inline, before anything publishes
+        alarms = AlarmEngine(cfg.alarms, cfg.wearables, clock=clock)
+        hub.add_processor(alarms)
+        self.alarms = alarms
+        self.supervisor.add("alarm-tick", self._alarm_tick)
+        self.parts.append("alarms")
+
+        # 2. storage: first in, last out
+        store = await stack.enter_async_context(Store(self.db_path, clock=clock))
+        writer = StorageWriter(
+            store,
+            hub,
+            clock=clock,
+            flush_interval_s=min(cfg.storage.flush_interval_s, 0.5),
+            retention_days=cfg.storage.retention_days,
+        )
+        await writer.start()
+        stack.push_async_callback(self._stop_writer, writer)
+        self.parts.append("storage")
+
+        # 3. the session (resumed where it was), then the lights that follow it
+        session = SessionManager(cfg, hub, store, clock=clock, writer=writer)
+        await session.resume()
+        self.supervisor.add("session", session.run)
+        self.parts.append("session")
+
+        lighting = LightingController(
+            cfg.lighting,
+            hub,
+            phase_scenes={p.id: p.scene for p in cfg.session.phases if p.scene is not None},
+            pin_factory=self.pin_factory,
+            clock=clock,
+            state_file=self.db_path.parent / "lighting.json",
+        )
+        stack.callback(self._log_lights, lighting)  # runs after the lighting has stopped
+        await stack.enter_async_context(lighting)  # on the way out: every channel to the safe level
+        self.lighting = lighting
+        self.parts.append("lighting")
+
+        dispatcher = CommandDispatcher(session=session, lighting=lighting, alarms=_Acknowledger(alarms, hub))
+        self.dispatcher = dispatcher
+
+        # 4. producers and consumers that run as supervised services
+        if self.bus_address is not None:
+            os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = self.bus_address  # bleak's only seam for the bus
+        sensors = SensorService(cfg.wearables, cfg.ble, hub, clock=clock)
+        self.supervisor.add("ble-scanner", sensors.scanner)
+        for link in sensors.links:
+            self.supervisor.add(f"wearable:{link.id}", link)
+        self.parts.append("sensors")
+
+        if cfg.mqtt.enabled:
+            from roomctl.mqtt.publisher import MqttPublisher  # paho costs ~26 MiB: only when MQTT is on
+
+            publisher = MqttPublisher(
+                cfg.mqtt, cfg.room, store, hub, commands=dispatcher, clock=clock, config_summary=cfg.summary()
+            )
+            self.supervisor.add("mqtt", publisher)  # cancelled on stop: publishes "offline" and disconnects
+            self.parts.append("mqtt")
+
+        api = ApiServer(
+            hub,
+            dispatcher,
+            RoomInfo.from_config(cfg),
+            self.socket_path,
+            socket_group=cfg.api.socket_group,
+            clock=clock,
+        )
+        await stack.enter_async_context(api)
+        self.parts.append("api")
+
+        if self.watchdog_timeout_s is not None:
+            watchdog = Watchdog(self.notifier, self.watchdog_timeout_s, {"daemon": self.problems}, clock=clock)
+            self.supervisor.add("watchdog", watchdog)
+
+    async def _alarm_tick(self) -> None:
+        while True:
+            await self.clock.sleep(ALARM_TICK_S)
+            for event in self.alarms.tick():
+                self.hub.publish(event)
+
+    def _log_lights(self, lighting: LightingController) -> None:
+        levels = " ".join(f"{cid}=" + ",".join(f"{v:.2f}" for v in out.levels) for cid, out in lighting.outputs.items())
+        reason = lighting.current.reason if lighting.current is not None else "none"
+        log.info("lights at the %s level: %s", reason, levels or "(no channels)", extra={"lighting": reason})
+
+    async def _stop_writer(self, writer: StorageWriter) -> None:
+        await writer.stop()
+        log.info("storage flushed: %d events written", writer.written)
+
+
+class _Acknowledger:
+    """The alarm engine's acknowledge, as a command handler: publishes what it causes and says what happened."""
+
+    def __init__(self, alarms: AlarmEngine, hub: Hub) -> None:
+        self.alarms = alarms
+        self.hub = hub
+
+    async def handle(self, command: Command, source: str) -> CommandResult:
+        if not isinstance(command, Acknowledge):
+            return CommandResult(ok=False, message=f"'{command.command}' is not an alarm command")
+        return self.alarms.acknowledge_command(command, self.hub.publish)

@@ -1,0 +1,50 @@
+"""The demo starts a dosing session through the local API, as a therapist would, so the screen shows a live session."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+from roomctl.commands import Command, MarkEvent, SetPhase, StartSession
+from roomctl.errors import RoomctlError
+from roomctl.models import SessionKind, SessionState
+
+DEMO_COMMANDS: tuple[Command, ...] = (
+    StartSession(session_kind=SessionKind.DOSING),
+    SetPhase(phase="dose"),
+    MarkEvent(event="dose", amount_mg=120),
+)
+
+
+async def start_demo_session(socket_path: Path, *, timeout_s: float) -> str:
+    """Wait for the daemon's API, then start a dosing session and mark the dose (unless a session is already running)."""
+    from roomctl.api.client import ApiClient
+    from roomctl.api.protocol import Snapshot
+
+    client = ApiClient(socket_path)
+    first: asyncio.Future[SessionState] = asyncio.get_running_loop().create_future()
+
+    async def read() -> None:  # keeps reading, so the answers to our commands arrive
+        async for message in client.updates():
+            if isinstance(message, Snapshot) and not first.done():
+                first.set_result(message.session)
+
+    reader = asyncio.create_task(read())
+    try:
+        async with asyncio.timeout(timeout_s):
+            session = await first
+            if session.id is not None and session.ended_at is None:
+                return f"session {session.id} resumed"
+            for command in DEMO_COMMANDS:
+                result = await client.send(command)
+                if not result.ok:
+                    raise RoomctlError(f"the daemon refused the demo's {command.command}: {result.message}")
+    except TimeoutError:
+        raise RoomctlError(f"the daemon's API at {socket_path} did not answer within {timeout_s:.0f} s") from None
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+        await client.close()
+    return "demo session started; dose given"

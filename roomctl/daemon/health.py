@@ -1,0 +1,52 @@
+"""Health checks the watchdog runs: storage healthy, every wearable fresh or covered by an alarm.
+
+A wearable that sends nothing is healthy for the daemon only while an alarm says so on the screen: monitoring that has
+silently stopped is the failure the watchdog exists for. Freshness is measured on the monotonic clock (wall time jumps).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from roomctl.clock import Clock
+from roomctl.config import WearableConfig
+from roomctl.hub import Hub
+from roomctl.models import HubEvent, Reading, RRIntervals
+
+
+class WearableFreshness:
+    """Remembers when each wearable last sent data; :meth:`problems` names those silent for too long without an alarm."""
+
+    def __init__(self, hub: Hub, wearables: Sequence[WearableConfig], *, clock: Clock, margin_s: float = 5.0) -> None:
+        self.hub = hub
+        self.wearables = list(wearables)
+        self.clock = clock
+        self.margin_s = margin_s
+        self.started = clock.monotonic()
+        self.last_data: dict[str, float] = {}
+        hub.add_processor(self.observe)
+
+    def observe(self, event: HubEvent) -> None:
+        if isinstance(event, Reading | RRIntervals):
+            self.last_data[event.device] = self.clock.monotonic()
+
+    def problems(self) -> list[str]:
+        now = self.clock.monotonic()
+        alarmed = {a.device for a in self.hub.state.alarms.values() if a.device is not None}
+        out = []
+        for w in self.wearables:
+            silent_s = now - self.last_data.get(w.id, self.started)
+            # The alarm engine raises a technical alarm by lost_after_s at the latest; allow it a margin to do so.
+            if silent_s > w.lost_after_s + self.margin_s and w.id not in alarmed:
+                out.append(f"wearable {w.id} silent for {silent_s:.0f} s and no alarm raised for it")
+        return out
+
+
+def service_health_problems(hub: Hub, services: Iterable[str]) -> list[str]:
+    """Problems that the named services reported about themselves as ``ServiceHealth`` (e.g. storage)."""
+    out = []
+    for name in services:
+        health = hub.state.health.get(name)
+        if health is not None and not health.ok:
+            out.append(f"{name} unhealthy: {health.detail or 'no detail'}")
+    return out

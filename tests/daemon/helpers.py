@@ -1,0 +1,125 @@
+"""Helpers for the daemon's end-to-end tests: a real terminal (tmux), systemd's notify socket, child processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import uuid
+from pathlib import Path
+
+
+class Tmux:
+    """A private tmux server (its own socket) with one session of a fixed size; reads the screen as text."""
+
+    def __init__(self, command: str, *, width: int = 100, height: int = 30, env: dict[str, str] | None = None) -> None:
+        self.server = f"roomctl-test-{uuid.uuid4().hex[:12]}"
+        self.session = "t"
+        args = ["new-session", "-d", "-s", self.session, "-x", str(width), "-y", str(height)]
+        for key, value in (env or {}).items():
+            args += ["-e", f"{key}={value}"]
+        self._tmux(*args, command)
+
+    def _tmux(self, *args: str) -> str:
+        done = subprocess.run(["tmux", "-L", self.server, *args], capture_output=True, text=True, timeout=30)
+        if done.returncode != 0:
+            raise RuntimeError(f"tmux {' '.join(args)}: {done.stderr.strip()}")
+        return done.stdout
+
+    def screen(self) -> str:
+        return self._tmux("capture-pane", "-p", "-t", self.session)
+
+    def send_keys(self, *keys: str) -> None:
+        self._tmux("send-keys", "-t", self.session, *keys)
+
+    def pane_pid(self) -> int:
+        return int(self._tmux("display-message", "-p", "-t", self.session, "#{pane_pid}").strip())
+
+    async def wait_for(self, predicate: object, within_s: float = 60.0, poll_s: float = 0.25) -> str:
+        """Poll the screen (a terminal has no event to await) until ``predicate(screen)`` holds; return that screen."""
+        assert callable(predicate)
+        text = ""
+        try:
+            async with asyncio.timeout(within_s):
+                while True:
+                    text = self.screen()
+                    if predicate(text):
+                        return text
+                    await asyncio.sleep(poll_s)
+        except TimeoutError:
+            raise AssertionError(f"the screen never showed what was expected; last screen:\n{text}") from None
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.server, "kill-server"], capture_output=True, timeout=30)
+
+
+class NotifyListener:
+    """Plays systemd's side of ``NOTIFY_SOCKET``: a datagram socket that collects what the daemon sends."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        self.sock.setblocking(False)
+        self.messages: list[str] = []
+
+    async def wait_for(self, line: str, count: int = 1, within_s: float = 60.0) -> None:
+        """Wait until ``line`` has arrived ``count`` times in all."""
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(within_s):
+            while self.count(line) < count:
+                self.messages.append((await loop.sock_recv(self.sock, 4096)).decode())
+
+    def drain(self) -> list[str]:
+        """Take in whatever has arrived without waiting; returns every message so far."""
+        while True:
+            try:
+                self.messages.append(self.sock.recv(4096).decode())
+            except BlockingIOError:
+                return self.messages
+
+    def count(self, line: str) -> int:
+        return sum(1 for m in self.messages if line in m.splitlines())
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """PIDs whose command line contains ``text`` (to prove nothing was left behind)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmdline and int(entry.name) != os.getpid():
+            found.append(int(entry.name))
+    return found
+
+
+async def wait_for_new_process(text: str, old: int, within_s: float = 60.0) -> int:
+    """Wait for a process whose command line contains ``text``, other than ``old`` (polls /proc: no event to await)."""
+    async with asyncio.timeout(within_s):
+        while True:
+            new = [p for p in processes_mentioning(text) if p != old]
+            if new:
+                return new[0]
+            await asyncio.sleep(0.2)
+
+
+async def stop_process(proc: asyncio.subprocess.Process, within_s: float = 30.0) -> int:
+    """SIGTERM, wait; SIGKILL only if it hangs (then the test fails on the status anyway)."""
+    if proc.returncode is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), within_s)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode is not None
+    return proc.returncode

@@ -1,0 +1,78 @@
+"""The systemd units: ``systemd-analyze verify`` clean, hardened to an exposure of 3.0 or lower, the user set up right."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+UNITS = Path(__file__).resolve().parents[2] / "systemd"
+INSTALLED = "/opt/roomctl/venv/bin/roomctl"
+
+
+def _analyze(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["systemd-analyze", *args], capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("unit", ["roomctl.service", "roomctl-tui.service"])
+def test_unit_verifies_clean(unit: str, tmp_path: Path) -> None:
+    text = (UNITS / unit).read_text()
+    assert INSTALLED in text  # the path docs/operations.md installs to
+    # verify checks that ExecStart exists: point it at this checkout's roomctl, change nothing else
+    local = tmp_path / unit
+    local.write_text(text.replace(INSTALLED, str(Path(sys.executable).parent / "roomctl")))
+    done = _analyze("verify", "--man=no", str(local))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout + done.stderr == ""
+
+
+@pytest.mark.parametrize("unit", ["roomctl.service", "roomctl-tui.service"])
+def test_exposure_is_3_or_lower(unit: str) -> None:
+    done = _analyze("security", "--offline=true", "--no-pager", str(UNITS / unit))
+    match = re.search(r"Overall exposure level for \S+: (\d+\.\d)", done.stdout)
+    assert match, done.stdout + done.stderr
+    assert float(match.group(1)) <= 3.0, done.stdout
+
+
+def test_daemon_unit_keeps_restarting_and_pings_a_watchdog() -> None:
+    text = (UNITS / "roomctl.service").read_text()
+    for line in ("Type=notify", "WatchdogSec=30", "Restart=always", "StartLimitIntervalSec=0", "User=roomctl"):
+        assert re.search(rf"^{re.escape(line)}$", text, re.MULTILINE), line
+    assert re.search(r"^SupplementaryGroups=gpio bluetooth$", text, re.MULTILINE)
+    tui = (UNITS / "roomctl-tui.service").read_text()
+    assert "TTYPath=/dev/tty1" in tui
+    assert "Conflicts=getty@tty1.service" in tui
+
+
+def test_sysusers_and_tmpfiles_create_the_user_and_config_folder(tmp_path: Path) -> None:
+    (tmp_path / "etc").mkdir()
+    done = subprocess.run(
+        ["systemd-sysusers", f"--root={tmp_path}", str(UNITS / "roomctl.sysusers.conf")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    groups = {line.split(":")[0]: line.split(":")[3] for line in (tmp_path / "etc/group").read_text().splitlines()}
+    assert "roomctl" in groups["gpio"].split(",")
+    assert "roomctl" in groups["bluetooth"].split(",")
+    passwd = (tmp_path / "etc/passwd").read_text()
+    assert re.search(r"^roomctl:x:\d+:\d+:.*:/var/lib/roomctl:", passwd, re.MULTILINE)
+    # /etc/roomctl: root-owned, readable by the roomctl group only
+    done = subprocess.run(
+        ["systemd-tmpfiles", f"--root={tmp_path}", "--create", str(UNITS / "roomctl.tmpfiles.conf")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    gid = next(
+        int(line.split(":")[2])
+        for line in (tmp_path / "etc/group").read_text().splitlines()
+        if line.startswith("roomctl:")
+    )
+    st = (tmp_path / "etc/roomctl").stat()
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (0, gid, 0o750)
