@@ -12,8 +12,7 @@ from roomctl.alarms.texts import number, technical_message
 from roomctl.config.alarms import TechnicalAlarmConfig
 from roomctl.config.wearables import WearableConfig
 from roomctl.models import AlarmKind, DeviceState, LinkState, Priority, TechnicalCondition
-
-INTERMITTENT_PROFILES = frozenset({"thermometer", "blood_pressure"})
+from roomctl.sensors.profiles import PROFILES
 
 DELAYED_CONDITIONS: dict[TechnicalCondition, str] = {
     TechnicalCondition.FINGER_OFF: "finger_off",
@@ -59,7 +58,7 @@ class DeviceWatch:
     ) -> None:
         self.device = device
         self.label = label
-        self.continuous = profile not in INTERMITTENT_PROFILES
+        self.continuous = PROFILES[profile].continuous if profile in PROFILES else True
         self.stale_after_s = stale_after_s
         self.lost_after_s = lost_after_s
         self.battery_low_percent = battery_low_percent

@@ -1,7 +1,8 @@
 """Health checks the watchdog runs: storage healthy, every wearable fresh or covered by an alarm.
 
-A wearable that sends nothing is healthy for the daemon only while an alarm says so on the screen: monitoring that has
-silently stopped is the failure the watchdog exists for. Freshness is measured on the monotonic clock (wall time jumps).
+A continuous wearable that sends nothing is healthy for the daemon only while an alarm says so on the screen: monitoring
+that has silently stopped is the failure the watchdog exists for. Spot-check devices (a cuff, a thermometer) are silent
+between measurements by design and are not counted. Freshness is measured on the monotonic clock (wall time jumps).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from roomctl.clock import Clock
 from roomctl.config import WearableConfig
 from roomctl.hub import Hub
 from roomctl.models import HubEvent, Reading, RRIntervals
+from roomctl.sensors.profiles import PROFILES
 
 
 class WearableFreshness:
@@ -19,7 +21,7 @@ class WearableFreshness:
 
     def __init__(self, hub: Hub, wearables: Sequence[WearableConfig], *, clock: Clock, margin_s: float = 5.0) -> None:
         self.hub = hub
-        self.wearables = list(wearables)
+        self.wearables = [w for w in wearables if PROFILES[w.profile].continuous]
         self.clock = clock
         self.margin_s = margin_s
         self.started = clock.monotonic()

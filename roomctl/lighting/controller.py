@@ -150,11 +150,15 @@ class LightingController:
     # -- following the room ---------------------------------------------------------------------------------------
 
     async def _watch(self) -> None:
-        version = self._hub.version
-        self._reconcile()
-        while True:
-            version = await self._hub.wait_changed(version)
+        # Only session and alarm events can change the light: readings (hundreds a second at worst) never wake us.
+        changes = self._hub.subscribe("lighting", maxsize=64, kinds=("session", "alarm"))
+        try:
             self._reconcile()
+            while True:
+                await changes.get_batch()  # what changed is read from hub.state: only the latest matters
+                self._reconcile()
+        finally:
+            changes.close()
 
     def _alarm_active(self) -> bool:
         until_ack = self.config.alarm_scene_until == "acknowledged"

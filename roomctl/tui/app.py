@@ -78,6 +78,7 @@ class RoomApp(App[None]):
         Binding("left_square_bracket", "phase(-1)", "previous phase", show=False),
         Binding("right_square_bracket", "phase(1)", "next phase", show=False),
         Binding("q", "quit", "quit", show=False),
+        Binding("ctrl+c", "quit", "quit", show=False, priority=True),  # as in any terminal program, even in a dialog
     ]
 
     def __init__(self, link: Link, *, clock: Clock | None = None) -> None:

@@ -204,9 +204,8 @@ class RoomView:
 
 
 def alarm_line(alarm: Alarm) -> str:
+    """The priority prefix and the alarm engine's message, which already names the value and the limit."""
     text = f"{PREFIX[alarm.priority]} {alarm.message}"
-    if alarm.value is not None and alarm.limit is not None:
-        text += f" ({alarm.value:g}, limit {alarm.limit:g})"
     if alarm.acknowledged_at is not None:
         text += " [acknowledged]"
     elif alarm.latched or not alarm.active:

@@ -158,6 +158,14 @@ async def test_a_silent_wearable_is_a_problem_until_an_alarm_covers_it() -> None
     assert fresh.problems() == []
 
 
+def test_a_spot_check_device_silent_between_measurements_is_not_a_problem() -> None:
+    clock = FakeClock()
+    cuff = WearableConfig(id="cuff", profile="blood_pressure", address="C0:FF:EE:00:00:09", lost_after_s=12)
+    fresh = WearableFreshness(Hub(), [cuff, _wearable("strap")], clock=clock, margin_s=5)
+    clock.advance(3600)
+    assert fresh.problems() == ["wearable strap silent for 3600 s and no alarm raised for it"]
+
+
 def test_service_health_problems_read_the_hub() -> None:
     hub = Hub()
     ts = datetime(2026, 1, 1, tzinfo=UTC)

@@ -122,3 +122,13 @@ async def test_quit_leaves_the_daemon_serving(served: Served) -> None:
     async with again.run_test(size=(80, 24)) as pilot:
         await connected(pilot)
         assert again.view.session.phase == "onset"
+
+
+async def test_ctrl_c_quits_even_from_a_dialog(served: Served) -> None:
+    app = served.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await connected(pilot)
+        await pilot.press("n")  # the note dialog takes the keyboard
+        await until(pilot, lambda: len(app.screen_stack) > 1)
+        await pilot.press("ctrl+c")
+        await until(pilot, lambda: not app.is_running)
