@@ -89,7 +89,13 @@ class Room:
         return self.hub.state.devices.get(device_id)
 
     def states(self, device_id: str) -> list[LinkState]:
-        return [e.state for e in self.events if isinstance(e, DeviceState) and e.device == device_id]
+        """The link states the device went through, in order (a DeviceState that changed only its battery or
+        conditions repeats the state: those repeats are collapsed)."""
+        out: list[LinkState] = []
+        for e in self.events:
+            if isinstance(e, DeviceState) and e.device == device_id and (not out or out[-1] is not e.state):
+                out.append(e.state)
+        return out
 
     def count(self, kinds: Iterable[str]) -> int:
         wanted = set(kinds)
