@@ -76,7 +76,8 @@ async def test_broker_outage_loses_nothing(
             )
     runs = [h.ok for i, h in enumerate(health) if i == 0 or h.ok != health[i - 1].ok]
     assert runs == [True, False, True]  # healthy, broker unreachable (a technical alarm), healthy again
-    assert "lost" in health[1].detail
+    # whichever the publisher noticed first: the connection dropping, or a publish that found it gone
+    assert "lost" in health[1].detail or "cannot publish" in health[1].detail, health[1].detail
     assert any("refused the connection" in h.detail for h in health)
     assert publisher.stats.connects >= 2
     # de-duplicate by seq, keep arrival order
