@@ -15,6 +15,7 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static
@@ -133,6 +134,14 @@ class RoomApp(App[None]):
         self.refresh_view()
 
     def refresh_view(self) -> None:
+        try:
+            self._draw()
+        except (NoMatches, IndexError):
+            # quitting: a redraw timer that fires while the screens are torn down finds nothing to draw on
+            if self.is_running and not self._closing:
+                raise
+
+    def _draw(self) -> None:
         view, now = self.view, self.clock.now()
         info = view.info
         self._cell("room-name").show(f"{info.name}  ({info.site}/{info.room})" if info else "roomctl")

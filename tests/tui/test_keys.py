@@ -132,3 +132,13 @@ async def test_ctrl_c_quits_even_from_a_dialog(served: Served) -> None:
         await until(pilot, lambda: len(app.screen_stack) > 1)
         await pilot.press("ctrl+c")
         await until(pilot, lambda: not app.is_running)
+
+
+async def test_a_redraw_timer_firing_during_quit_draws_nothing(served: Served) -> None:
+    app = served.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await connected(pilot)
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running)
+    assert not app.screen_stack
+    app.refresh_view()  # a coalesced redraw (50 ms timer) can land here; it used to raise IndexError on quit
