@@ -6,7 +6,7 @@ clocks; a flash timer runs only while an unacknowledged high or medium alarm is 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import ClassVar, Protocol
 
@@ -134,10 +134,13 @@ class RoomApp(App[None]):
         self.refresh_view()
 
     def refresh_view(self) -> None:
+        self._unless_quitting(self._draw)
+
+    def _unless_quitting(self, draw: Callable[[], None]) -> None:
+        """Run a timer's drawing; while the app quits, the screens are torn down and there is nothing to draw on."""
         try:
-            self._draw()
+            draw()
         except (NoMatches, IndexError):
-            # quitting: a redraw timer that fires while the screens are torn down finds nothing to draw on
             if self.is_running and not self._closing:
                 raise
 
@@ -202,7 +205,7 @@ class RoomApp(App[None]):
 
     def _flash(self) -> None:
         self._flash_on = not self._flash_on
-        self._cell("banner").set_class(not self._flash_on, "flash-off")
+        self._unless_quitting(lambda: self._cell("banner").set_class(not self._flash_on, "flash-off"))
 
     @property
     def flash_timer_running(self) -> bool:
