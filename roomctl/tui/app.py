@@ -205,7 +205,10 @@ class RoomApp(App[None]):
 
     def _flash(self) -> None:
         self._flash_on = not self._flash_on
-        self._unless_quitting(lambda: self._cell("banner").set_class(not self._flash_on, "flash-off"))
+        self._unless_quitting(self._draw_flash)
+
+    def _draw_flash(self) -> None:
+        self._cell("banner").set_class(not self._flash_on, "flash-off")
 
     @property
     def flash_timer_running(self) -> bool:
