@@ -124,7 +124,7 @@ class RoomApp(App[None]):
     @work(exclusive=True, group="link")
     async def receive(self) -> None:
         async for update in self.link.updates():
-            self.view.apply(update)
+            self.view.apply_update(update)
             if not self._render_pending:  # coalesce a burst (HR, SpO2, PR, PI arrive together) into one redraw
                 self._render_pending = True
                 self.set_timer(0.05, self._render_now)

@@ -7,20 +7,18 @@ from datetime import datetime
 
 from roomctl.api.client import Disconnected, Update
 from roomctl.api.protocol import EventMessage, Hello, RoomInfo, Snapshot
+from roomctl.hub import LiveState
 from roomctl.models import (
     PRIORITY_RANK,
     Alarm,
     AlarmAction,
     AlarmEvent,
-    AudioPause,
-    DeviceState,
-    LightingState,
+    HubEvent,
     LinkState,
     Priority,
     Quality,
     Quantity,
     Reading,
-    ServiceHealth,
     SessionState,
 )
 from roomctl.tui.trend import Trend
@@ -53,17 +51,12 @@ class VitalReading:
 
 
 @dataclass
-class RoomView:
+class RoomView(LiveState):
+    """The hub's latest-state model (``LiveState``), fed from the API, plus the link and the trends."""
+
     info: RoomInfo | None = None
     connected: bool = False
     link_problem: str = ""  # why the link is down, in words; "" before the first attempt ends
-    latest: dict[Quantity, Reading] = field(default_factory=dict)
-    devices: dict[str, DeviceState] = field(default_factory=dict)
-    alarms: dict[str, Alarm] = field(default_factory=dict)
-    audio_pause: AudioPause | None = None
-    session: SessionState = field(default_factory=lambda: SessionState(id=None))
-    lighting: LightingState | None = None
-    health: dict[str, ServiceHealth] = field(default_factory=dict)
     recent: dict[Quantity, Trend] = field(default_factory=dict)
     whole: dict[Quantity, Trend] = field(default_factory=dict)
 
@@ -72,59 +65,39 @@ class RoomView:
             self.recent[spec.quantity] = Trend(10.0, span_s=15 * 60)
             self.whole[spec.quantity] = Trend(30.0, max_points=720)
 
-    def apply(self, update: Update) -> None:
+    def apply_update(self, update: Update) -> None:
         match update:
             case Hello():
                 self.info = update.room
             case Snapshot():
                 self.connected, self.link_problem = True, ""
-                self.latest = {}
-                for r in sorted(update.readings, key=lambda r: r.ts):
-                    self._reading(r, trend=False)
-                self.devices = {d.device: d for d in update.devices}
-                self.alarms = {a.id: a for a in update.alarms}
-                self.audio_pause = update.audio_pause
-                self._session(update.session)
-                self.lighting = update.lighting
-                self.health = {h.service: h for h in update.health}
+                self.readings, self.latest, self.devices, self.alarms, self.health = {}, {}, {}, {}, {}
+                self.audio_pause, self.lighting = None, None
+                snapshot: list[HubEvent] = [*sorted(update.readings, key=lambda r: r.ts), *update.devices]
+                snapshot += [AlarmEvent(action=AlarmAction.RAISED, alarm=a, ts=a.raised_at) for a in update.alarms]
+                snapshot += [*update.health, update.session]
+                snapshot += [e for e in (update.audio_pause, update.lighting) if e is not None]
+                for event in snapshot:
+                    self.apply(event, trend=False)
             case EventMessage():
-                self._event(update.event)
+                self.apply(update.event)
             case Disconnected():
                 self.connected, self.link_problem = False, update.reason
 
-    def _event(self, event: object) -> None:
-        match event:
-            case Reading():
-                self._reading(event, trend=True)
-            case DeviceState():
-                self.devices[event.device] = event
-            case AlarmEvent():
-                if event.action is AlarmAction.CLEARED:
-                    self.alarms.pop(event.alarm.id, None)
-                else:
-                    self.alarms[event.alarm.id] = event.alarm
-            case AudioPause():
-                self.audio_pause = event if event.until is not None else None
-            case SessionState():
-                self._session(event)
-            case LightingState():
-                self.lighting = event
-            case ServiceHealth():
-                self.health[event.service] = event
+    def apply(self, event: HubEvent, *, trend: bool = True) -> None:
+        if isinstance(event, SessionState) and event.id != self.session.id:
+            for whole in self.whole.values():
+                whole.clear()
+        super().apply(event)
+        if trend and isinstance(event, Reading):
+            self._add_to_trends(event)
 
-    def _reading(self, reading: Reading, *, trend: bool) -> None:
-        self.latest[reading.quantity] = reading
-        usable = reading.value is not None and reading.quality is not Quality.INVALID
-        if trend and usable and reading.value is not None and reading.quantity in self.recent:
-            t = reading.ts.timestamp()
-            self.recent[reading.quantity].add(t, reading.value)
-            self.whole[reading.quantity].add(t, reading.value)
-
-    def _session(self, session: SessionState) -> None:
-        if session.id != self.session.id:
-            for trend in self.whole.values():
-                trend.clear()
-        self.session = session
+    def _add_to_trends(self, reading: Reading) -> None:
+        if reading.value is None or reading.quality is Quality.INVALID or reading.quantity not in self.recent:
+            return  # a missing value is a gap in the trend, never a point
+        t = reading.ts.timestamp()
+        self.recent[reading.quantity].add(t, reading.value)
+        self.whole[reading.quantity].add(t, reading.value)
 
     # --- how things read ---------------------------------------------------------------------------------------
 
