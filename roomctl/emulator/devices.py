@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from roomctl.emulator import encoders as enc
 from roomctl.emulator.scenario import Scenario
+from roomctl.sensors.decoders.crc import crc8_smbus
+from roomctl.sensors.decoders.viatom import CMD_READ_SENSORS, encode_response
 
 Notification = tuple[str, bytes]  # (characteristic UUID, value)
 
@@ -198,17 +200,17 @@ class Viatom(EmulatedDevice):
         self.requests = 0
 
     def on_write(self, uuid: str, data: bytes) -> list[Notification]:
-        if uuid != self.WRITE or len(data) < 8 or data[0] != 0xAA or enc.crc8(data[:-1]) != data[-1]:
+        if uuid != self.WRITE or len(data) < 8 or data[0] != 0xAA or crc8_smbus(data[:-1]) != data[-1]:
             return []
         self.requests += 1
-        if data[1] != enc.VIATOM_READ_SENSORS:
-            return [(self.NOTIFY, enc.viatom_response(b"", status=0x01))]
+        if data[1] != CMD_READ_SENSORS:
+            return [(self.NOTIFY, encode_response(b"", status=0x01))]
         off = self.finger_off
         spo2, _ = self.scenario.spo2()
         sensors = enc.viatom_sensors(
             None if off else spo2, None if off else self.pulse(), self.battery(), finger=not off
         )
-        return [(self.NOTIFY, enc.viatom_response(sensors))]
+        return [(self.NOTIFY, encode_response(sensors))]
 
 
 class Jumper(EmulatedDevice):

@@ -1,13 +1,16 @@
 """Payload encoders for the emulated wearables, written from the byte layouts in ble-protocols.md.
 
-Deliberately independent of :mod:`roomctl.sensors.decoders`: the tests feed one into the other, so a misreading of
-the specification on either side shows up as a mismatch.
+The payloads are deliberately independent of :mod:`roomctl.sensors.decoders`: the tests feed one into the other, so
+a misreading of the specification on either side shows up as a mismatch. Vendor framing (the Viatom frame, the CRCs)
+is shared with the decoders; tests/decoders checks it against slow textbook CRCs of its own.
 """
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Iterable
+
+from roomctl.sensors.decoders.pc60fw import crc_frame
 
 SFLOAT_NAN = 0x07FF
 FLOAT_NAN = 0x007FFFFF
@@ -129,39 +132,6 @@ def nonin(
     )
 
 
-def crc8(data: bytes, poly: int = 0x07) -> int:
-    """CRC-8, init 0, MSB first (Viatom uses poly 0x07)."""
-    crc = 0
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = ((crc << 1) ^ poly) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
-    return crc
-
-
-def crc8_maxim(data: bytes) -> int:
-    """CRC-8/MAXIM (Dallas 1-Wire): reflected poly 0x31, init 0."""
-    crc = 0
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x8C if crc & 1 else crc >> 1
-    return crc
-
-
-VIATOM_READ_SENSORS = 0x17
-
-
-def viatom_request(cmd: int, block: int = 0, payload: bytes = b"") -> bytes:
-    frame = bytes([0xAA, cmd, cmd ^ 0xFF]) + struct.pack("<HH", block, len(payload)) + payload
-    return frame + bytes([crc8(frame)])
-
-
-def viatom_response(payload: bytes, status: int = 0, block: int = 0) -> bytes:
-    frame = bytes([0x55, status, status ^ 0xFF]) + struct.pack("<HH", block, len(payload)) + payload
-    return frame + bytes([crc8(frame)])
-
-
 def viatom_sensors(
     spo2: int | None, hr: int | None, battery: int, finger: bool, motion: int = 0, pi_strength: int = 50
 ) -> bytes:
@@ -181,4 +151,4 @@ def pc60fw(spo2: int | None, pr: int | None, pi_percent: float) -> bytes:
     s = 0 if spo2 is None else spo2
     p = 0 if pr is None else pr
     frame = bytes([0xAA, 0x55, 0x0F, 0x08, 0x01, s, p & 0xFF, p >> 8, round(pi_percent * 10), 0, 0])
-    return frame + bytes([crc8_maxim(frame)])
+    return crc_frame(frame)

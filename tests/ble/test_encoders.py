@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from roomctl.emulator import encoders as enc
-from roomctl.sensors.decoders import DECODERS, READ_SENSORS_REQUEST, stream_decoder_for
+from roomctl.sensors.decoders import DECODERS, stream_decoder_for
+from roomctl.sensors.decoders.viatom import encode_response
 from roomctl.sensors.measurement import Measurement
 
 
@@ -106,17 +107,13 @@ def test_nonin(spo2: int | None, pr: int | None, finger: bool, low: bool) -> Non
 
 @given(spo2=st.integers(70, 100), hr=st.integers(30, 250), battery=st.integers(0, 100), finger=st.booleans())
 def test_viatom(spo2: int, hr: int, battery: int, finger: bool) -> None:
-    m = one("viatom", enc.viatom_response(enc.viatom_sensors(spo2, hr, battery, finger)))
+    m = one("viatom", encode_response(enc.viatom_sensors(spo2, hr, battery, finger)))
     assert m.values["battery"] == battery
     assert m.status["finger_present"] is finger
     if finger:
         assert (m.values["spo2"], m.values["pulse_rate"]) == (spo2, hr)
     else:
         assert m.values["spo2"] is None
-
-
-def test_viatom_request_is_the_one_the_link_writes() -> None:
-    assert enc.viatom_request(enc.VIATOM_READ_SENSORS) == READ_SENSORS_REQUEST
 
 
 @given(pr=st.integers(30, 254), spo2=st.integers(70, 100), pi=st.floats(0.1, 20.0))

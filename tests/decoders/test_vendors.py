@@ -6,7 +6,7 @@ import pytest
 
 from roomctl.errors import DecodeError
 from roomctl.sensors.decoders import DECODERS, READ_SENSORS_REQUEST, encode_request, stream_decoder_for
-from roomctl.sensors.decoders._crc import crc8_maxim, crc8_smbus
+from roomctl.sensors.decoders.crc import crc8_maxim, crc8_smbus
 from roomctl.sensors.decoders.viatom import encode_response
 from tests.decoders import spec
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from roomctl.errors import DecodeError
 from roomctl.sensors.decoders._common import OK, PERFUSION_INDEX, PULSE_RATE, SPO2, finish, put
-from roomctl.sensors.decoders._crc import crc8_maxim
+from roomctl.sensors.decoders.crc import crc8_maxim
 from roomctl.sensors.decoders.stream import StreamDecoder
 from roomctl.sensors.measurement import Measurement, Value
 

@@ -20,7 +20,7 @@ import struct
 
 from roomctl.errors import DecodeError
 from roomctl.sensors.decoders._common import BATTERY, PULSE_RATE, SPO2, finish, put
-from roomctl.sensors.decoders._crc import crc8_smbus
+from roomctl.sensors.decoders.crc import crc8_smbus
 from roomctl.sensors.decoders.stream import StreamDecoder
 from roomctl.sensors.measurement import Measurement, Value
 
