@@ -154,3 +154,37 @@ class ApiClient:
 
 class _ProtocolMismatch(Exception):
     pass
+
+
+async def send_once(socket_path: Path | str, command: Command, timeout_s: float = 10.0) -> CommandResult:
+    """Connect, send one command, return the daemon's answer (for scripts and ``roomctl session``).
+
+    Raises :class:`ApiUnavailable` when the daemon is not reachable or does not answer within ``timeout_s``.
+    """
+    client = ApiClient(socket_path)
+    ready = asyncio.Event()
+    problem: list[str] = []
+
+    async def read() -> None:  # keep reading: the answer arrives on the same stream as the events
+        async for update in client.updates():
+            if isinstance(update, Disconnected):
+                problem.append(update.reason)
+                ready.set()
+                return
+            if isinstance(update, Snapshot):
+                ready.set()
+
+    reader = asyncio.create_task(read())
+    try:
+        try:
+            await asyncio.wait_for(ready.wait(), timeout_s)
+        except TimeoutError as e:
+            raise ApiUnavailable(f"the daemon at {socket_path} did not answer within {timeout_s:.0f} s") from e
+        if problem:
+            raise ApiUnavailable(problem[0])
+        return await client.send(command, timeout_s)
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+        await client.close()

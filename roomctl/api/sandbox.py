@@ -17,7 +17,17 @@ from pathlib import Path
 from roomctl.api.protocol import RoomInfo
 from roomctl.api.server import ApiServer
 from roomctl.clock import Clock, SystemClock
-from roomctl.commands import Acknowledge, Command, CommandResult, MarkEvent, SetLevel, SetPhase, SetScene
+from roomctl.commands import (
+    Acknowledge,
+    Command,
+    CommandResult,
+    EndSession,
+    MarkEvent,
+    SetLevel,
+    SetPhase,
+    SetScene,
+    StartSession,
+)
 from roomctl.config import demo_config_text, parse_config
 from roomctl.hub import Hub
 from roomctl.models import (
@@ -64,6 +74,12 @@ class SandboxHandler:
             case MarkEvent(event="dose" | "supplemental_dose"):
                 doses = (*state.session.dose_times, now)
                 self.hub.publish(state.session.model_copy(update={"dose_times": doses}))
+            case StartSession():
+                self.hub.publish(
+                    SessionState(id=f"sandbox-{len(self.commands)}", session_kind=command.session_kind, started_at=now)
+                )
+            case EndSession():
+                self.hub.publish(SessionState(id=None))
             case MarkEvent(event="break_start" | "break_end"):
                 self.hub.publish(state.session.model_copy(update={"on_break": command.event == "break_start"}))
         return CommandResult(ok=True, message=f"{command.command}: done")

@@ -13,12 +13,25 @@ from typing import TYPE_CHECKING, Any
 from roomctl.errors import RoomctlError, StorageError
 
 if TYPE_CHECKING:
+    from roomctl.commands import Command
     from roomctl.storage.database import Database
 
 
 def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser("session", help="list, export or report recorded sessions")
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "session", help="start or end the room's session; list, export or report recorded sessions"
+    )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    daemon = argparse.ArgumentParser(add_help=False)
+    link = daemon.add_mutually_exclusive_group()
+    link.add_argument("--socket", type=Path, help="the daemon's local API socket (default: from the configuration)")
+    link.add_argument("--config", type=Path, help="room configuration whose [api] socket_path to use")
+
+    start = actions.add_parser("start", parents=[daemon], help="start a session in the running daemon")
+    start.add_argument("kind", help="the kind of session: preparation, dosing or integration")
+    start.set_defaults(handler=start_command)
+    end = actions.add_parser("end", parents=[daemon], help="end the running session (the record is closed)")
+    end.set_defaults(handler=end_command)
     where = argparse.ArgumentParser(add_help=False)
     group = where.add_mutually_exclusive_group()
     group.add_argument("--db", type=Path, help="the room's database (default: storage.path of --config)")
@@ -40,6 +53,36 @@ def register(sub: Any) -> None:
     rep.add_argument("-o", "--output", type=Path, help="file to write, .pdf or .png (default: session-ID.pdf)")
     rep.add_argument("--utc", action="store_true", help="show times in UTC (default: this machine's time zone)")
     rep.set_defaults(handler=report_command)
+
+
+def _send(args: argparse.Namespace, command: Command) -> int:
+    """Send one command through the daemon's local API; print its answer; exit 1 when refused."""
+    import asyncio
+
+    from roomctl.api.client import send_once
+    from roomctl.cli.tui_cmd import socket_path
+
+    result = asyncio.run(send_once(socket_path(args), command))
+    if not result.ok:
+        raise RoomctlError(f"refused: {result.message}")
+    print(result.message)
+    return 0
+
+
+def start_command(args: argparse.Namespace) -> int:
+    from roomctl.commands import StartSession
+    from roomctl.models import SessionKind
+
+    kinds = [k.value for k in SessionKind]
+    if args.kind not in kinds:
+        raise RoomctlError(f"no session kind '{args.kind}'; the kinds are: {', '.join(kinds)}")
+    return _send(args, StartSession(session_kind=SessionKind(args.kind)))
+
+
+def end_command(args: argparse.Namespace) -> int:
+    from roomctl.commands import EndSession
+
+    return _send(args, EndSession())
 
 
 def _database_path(args: argparse.Namespace) -> Path:

@@ -23,7 +23,8 @@ def socket_path(args: argparse.Namespace) -> Path:
     if args.config is not None:
         from roomctl.config import load_config
 
-        return load_config(args.config).api.socket_path
+        path = load_config(args.config).api.socket_path
+        return path if path.is_absolute() else Path(args.config).parent / path  # as `roomctl run` resolves it
     from roomctl.config import ApiConfig
 
     return ApiConfig().socket_path

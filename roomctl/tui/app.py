@@ -6,49 +6,62 @@ clocks; a flash timer runs only while an unacknowledged high or medium alarm is 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime
 from typing import ClassVar, Protocol
 
 from rich.text import Text
 from textual import work
+from textual.actions import parse as parse_action
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Static
 
 from roomctl.api.client import ApiUnavailable, Update
 from roomctl.clock import Clock, SystemClock
 from roomctl.commands import Acknowledge, Command, CommandResult, MarkEvent, SetLevel, SetPhase, SetScene
-from roomctl.models import Priority
-from roomctl.tui.dialogs import blood_pressure_dialog, dose_dialog, note_dialog, temperature_dialog
-from roomctl.tui.view import FLASH_HALF_PERIOD_S, VITALS, RoomView, alarm_line
-from roomctl.tui.widgets import Cell, VitalPanel, lighting_line, link_line, session_lines, wearable_lines
-
-KEYS: tuple[tuple[str, str], ...] = (
-    ("a", "ack"),
-    ("1-9", "scene"),
-    ("+-", "dim"),
-    ("d", "dose"),
-    ("D", "suppl"),
-    ("b", "break"),
-    ("n", "note"),
-    ("p", "BP"),
-    ("t", "temp"),
-    ("[]", "phase"),
-    ("q", "quit"),
+from roomctl.models import Priority, SessionKind
+from roomctl.tui.dialogs import (
+    blood_pressure_dialog,
+    dose_dialog,
+    end_session_dialog,
+    note_dialog,
+    start_session_dialog,
+    temperature_dialog,
+)
+from roomctl.tui.view import FLASH_HALF_PERIOD_S, VITALS, RoomView, alarm_line, format_clock
+from roomctl.tui.widgets import (
+    Cell,
+    VitalPanel,
+    lighting_line,
+    link_line,
+    session_lines,
+    session_title,
+    wearable_lines,
 )
 
+HELP_WIDTH = 80
+"""The help line is laid out for the narrowest screen (the Linux console's 80 columns), two rows at most."""
 
-def keys_help() -> Text:
-    """The key line, 80 columns: keys bright, words dim."""
-    text = Text()
-    for i, (key, word) in enumerate(KEYS):
-        text.append((" " if i else "") + key, style="bold")
+
+def keys_help(entries: Iterable[tuple[str, str]], width: int = HELP_WIDTH) -> Text:
+    """The key lines from (key as displayed, word) pairs: keys bright, words dim; an entry never splits across rows."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    column = 0
+    for key, word in entries:
+        entry = len(key) + 1 + len(word)
+        if column and column + 1 + entry > width:
+            text.append("\n")
+            column = 0
+        elif column:
+            text.append(" ")
+            column += 1
+        text.append(key, style="bold")
         text.append(f" {word}")
+        column += entry
     return text
 
 
@@ -64,23 +77,33 @@ class RoomApp(App[None]):
     CSS_PATH = "roomctl.tcss"
     TITLE = "roomctl"
     ENABLE_COMMAND_PALETTE = False
+    # The help line is made from these: every binding with show=True, in this order, when check_action allows it now.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a,space", "acknowledge", "ack", show=False),
-        *[Binding(str(n), f"scene({n})", f"scene {n}", show=False) for n in range(1, 10)],
-        Binding("s", "next_scene", "scene", show=False),
-        Binding("plus,equals_sign", "light(0.1)", "brighter", show=False),
-        Binding("minus", "light(-0.1)", "dimmer", show=False),
-        Binding("d", "dose(False)", "dose", show=False),
-        Binding("D", "dose(True)", "supplemental dose", show=False),
-        Binding("b", "break", "break", show=False),
-        Binding("n", "note", "note", show=False),
-        Binding("p", "blood_pressure", "BP", show=False),
-        Binding("t", "temperature", "temperature", show=False),
-        Binding("left_square_bracket", "phase(-1)", "previous phase", show=False),
+        Binding("a,space", "acknowledge", "ack", key_display="a"),
+        Binding("S", "start_session", "start session"),
+        Binding("d", "dose(False)", "dose"),
+        Binding("D", "dose(True)", "suppl"),
+        Binding("b", "break", "break"),
+        Binding("n", "note", "note"),
+        Binding("p", "blood_pressure", "BP"),
+        Binding("t", "temperature", "temp"),
+        Binding("left_square_bracket", "phase(-1)", "phase", key_display="[]"),
         Binding("right_square_bracket", "phase(1)", "next phase", show=False),
-        Binding("q", "quit", "quit", show=False),
+        Binding("E", "end_session", "end session"),
+        Binding("1", "scene(1)", "scene", key_display="1-9"),
+        *[Binding(str(n), f"scene({n})", f"scene {n}", show=False) for n in range(2, 10)],
+        Binding("s", "next_scene", "next scene", show=False),
+        Binding("plus,equals_sign", "light(0.1)", "dim", key_display="+-"),
+        Binding("minus", "light(-0.1)", "dimmer", show=False),
+        Binding("q", "quit", "quit"),
         Binding("ctrl+c", "quit", "quit", show=False, priority=True),  # as in any terminal program, even in a dialog
     ]
+    SESSION_ACTIONS: ClassVar[frozenset[str]] = frozenset(
+        {"break", "note", "blood_pressure", "temperature", "end_session"}
+    )
+    """Keys for any running session (preparation and integration: the room and the record; vitals optional)."""
+    DOSING_ACTIONS: ClassVar[frozenset[str]] = frozenset({"dose", "phase"})
+    """Keys for a dosing session only: the dose timeline."""
 
     def __init__(self, link: Link, *, clock: Clock | None = None) -> None:
         super().__init__()
@@ -111,7 +134,7 @@ class RoomApp(App[None]):
             with Vertical(id="room-side"):
                 yield Cell(id="lighting", markup=False)
                 yield Cell(id="message", markup=False)
-        yield Static(keys_help(), id="keys")
+        yield Cell(id="keys")
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.refresh_view)  # the session clock, countdowns and staleness
@@ -157,6 +180,29 @@ class RoomApp(App[None]):
         self._cell("lighting").show(lighting_line(view))
         self._cell("message").show(self.message)
         self._refresh_banner(now)
+        self._cell("keys").show(keys_help(self.help_entries()))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Which keys work now: session keys only in a session, the dose timeline only in a dosing session."""
+        session = self.view.session
+        running = session.id is not None and session.ended_at is None
+        if action == "start_session":
+            return not running
+        if action in self.SESSION_ACTIONS:
+            return running
+        if action in self.DOSING_ACTIONS:
+            return running and session.session_kind is SessionKind.DOSING
+        return True
+
+    def help_entries(self) -> list[tuple[str, str]]:
+        """(key, word) for each binding shown in the help line that works now."""
+        entries = []
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            _namespace, name, parameters = parse_action(binding.action)
+            if binding.show and self.check_action(name, parameters):
+                entries.append((binding.key_display or binding.key, binding.description))
+        return entries
 
     @property
     def _main(self) -> Screen[object]:
@@ -266,6 +312,16 @@ class RoomApp(App[None]):
 
     def action_temperature(self) -> None:
         self.push_screen(temperature_dialog(), self._send_if_given)
+
+    def action_start_session(self) -> None:
+        self.push_screen(start_session_dialog(), self._send_if_given)
+
+    def action_end_session(self) -> None:
+        session = self.view.session
+        if session.started_at is None:
+            return
+        ran = format_clock((self.clock.now() - session.started_at).total_seconds())
+        self.push_screen(end_session_dialog(session_title(session), ran), self._send_if_given)
 
     def action_phase(self, step: int) -> None:
         phase = self.view.phase_step(step)

@@ -10,10 +10,19 @@ from pydantic import ValidationError
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.events import Key
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from roomctl.commands import Command, EnterBloodPressure, EnterTemperature, MarkEvent
+from roomctl.commands import (
+    Command,
+    EndSession,
+    EnterBloodPressure,
+    EnterTemperature,
+    MarkEvent,
+    StartSession,
+)
+from roomctl.models import SessionKind
 
 Parser = Callable[[str], Command]
 
@@ -47,6 +56,43 @@ class EntryDialog(ModalScreen[Command | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class ChoiceDialog(ModalScreen[Command | None]):
+    """A question answered with one key: each key in ``choices`` dismisses with its command (None: nothing to do)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel", show=False)]
+
+    def __init__(self, title: str, hint: str, choices: dict[str, Command | None]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.hint = hint
+        self.choices = choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(self.title_text, id="dialog-title", markup=False)
+            yield Static(self.hint, id="dialog-hint", markup=False)
+
+    def on_key(self, event: Key) -> None:
+        if event.character in self.choices:
+            event.stop()
+            self.dismiss(self.choices[event.character])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def start_session_dialog() -> ChoiceDialog:
+    kinds = {"p": SessionKind.PREPARATION, "d": SessionKind.DOSING, "i": SessionKind.INTEGRATION}
+    choices: dict[str, Command | None] = {key: StartSession(session_kind=kind) for key, kind in kinds.items()}
+    hint = "p preparation   d dosing   i integration   (Escape: no session)"
+    return ChoiceDialog("Start a session", hint, choices)
+
+
+def end_session_dialog(title: str, ran: str) -> ChoiceDialog:
+    hint = f"It has run {ran}. y ends it and closes the record; n or Escape keeps it running."
+    return ChoiceDialog(f"End the {title.lower()}?", hint, {"y": EndSession(), "n": None})
 
 
 def _words(e: ValidationError) -> str:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
+from roomctl.models import SessionKind, SessionState
 from roomctl.tui.glyphs import big_digits, medium_digits, sparkline
 from roomctl.tui.view import RoomView, VitalSpec, format_clock
 
@@ -16,16 +18,17 @@ from roomctl.tui.view import RoomView, VitalSpec, format_clock
 class Cell(Static):
     """A Static that refreshes only when its text actually changes."""
 
-    _shown: str | None = None
+    _shown: str | Text | None = None
 
-    def show(self, text: str) -> None:
+    def show(self, text: str | Text) -> None:
         if text != self._shown:
             self._shown = text
             self.update(text)
 
     @property
     def shown(self) -> str:
-        return self._shown or ""
+        shown = self._shown or ""
+        return shown.plain if isinstance(shown, Text) else shown
 
 
 class VitalPanel(Horizontal):
@@ -76,12 +79,19 @@ def _labelled(name: str, spark: str) -> str:
     return "\n".join((f"{name} " if i == len(lines) - 1 else pad) + line for i, line in enumerate(lines))
 
 
+NO_SESSION = "No session - monitoring with the room's limits.\nS starts one: preparation, dosing or integration."
+
+
+def session_title(session: SessionState) -> str:
+    """ "Dosing session", "Preparation session", ..."""
+    return f"{session.session_kind.value.capitalize()} session" if session.session_kind else "Session"
+
+
 def session_lines(view: RoomView, now: datetime) -> str:
     s = view.session
     if s.id is None:
-        return "No session running."
-    kind = s.session_kind.value.capitalize() if s.session_kind else "Session"
-    first = f"{kind} session"
+        return NO_SESSION
+    first = session_title(s)
     if s.ended_at is not None:
         first += " (ended)"
     elif s.started_at is not None:
@@ -92,6 +102,8 @@ def session_lines(view: RoomView, now: datetime) -> str:
             first += f" ({len(s.dose_times)} doses)"
     if s.on_break:
         first += "   ON BREAK"
+    if s.session_kind is not SessionKind.DOSING:
+        return f"{first}\nThe room and the record: light, notes; vitals optional (p BP, t temp)"
     second = f"Phase: {view.phase_label(s.phase)}"
     if s.suggested_phase and s.suggested_phase != s.phase:
         second += f"  (suggested: {view.phase_label(s.suggested_phase)})"

@@ -1,0 +1,97 @@
+"""Sessions in a real room: ``roomctl run`` (not the demo) with the screen in a real terminal and the command line.
+
+The daemon starts with no session, as under systemd. From the keyboard: S d starts a dosing session, E y ends it.
+From the command line: ``roomctl session start|end`` through the local API, with refusals in words.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+import sys
+from pathlib import Path
+
+from roomctl.config import demo_config_text
+from roomctl.daemon.demo import roomctl_argv
+from tests.daemon.helpers import Tmux, stop_process
+
+
+def room_without_wearables() -> str:
+    """The demo room (mock light pins, relative state paths) without its wearables: the session is what is tested."""
+    return re.sub(r"\[\[wearables\]\].*?(?=\n\[lighting\])", "", demo_config_text(), flags=re.S)
+
+
+async def roomctl(*args: str) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        *roomctl_argv(*args), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode()
+
+
+def sessions(db: Path) -> list[tuple[str, bool]]:
+    with sqlite3.connect(db) as conn:
+        return [(kind, ended is not None) for kind, ended in conn.execute("select kind, ended_at from sessions")]
+
+
+async def test_session_from_the_keyboard_and_the_command_line(tmp_path: Path) -> None:
+    config = tmp_path / "room.toml"
+    config.write_text(room_without_wearables())
+    socket_path = tmp_path / "api.sock"
+    log_path = tmp_path / "daemon.log"
+    with log_path.open("wb") as log_file:
+        daemon = await asyncio.create_subprocess_exec(
+            *roomctl_argv("run", "--config", str(config)), stdout=log_file, stderr=log_file
+        )
+    tmux: Tmux | None = None
+    try:
+        tui = " ".join(roomctl_argv("tui", "--socket", str(socket_path)))
+        tmux = Tmux(f"exec {tui}", width=80, height=24)
+        await tmux.wait_for(lambda s: "No session - monitoring with the room's limits" in s and "daemon ok" in s)
+
+        tmux.send_keys("S")
+        await tmux.wait_for(lambda s: "p preparation   d dosing   i integration" in s)
+        tmux.send_keys("d")
+        screen = await tmux.wait_for(lambda s: "Dosing session" in s and "Phase: Arrival and baseline" in s)
+        assert "d dose" in screen
+        assert sessions(tmp_path / "roomctl.db") == [("dosing", False)]
+
+        status, out = await roomctl("session", "start", "integration", "--socket", str(socket_path))
+        assert status == 1
+        assert "refused: session" in out
+        assert "is still running; end it first" in out
+
+        tmux.send_keys("E")
+        await tmux.wait_for(lambda s: "End the dosing session?" in s)
+        tmux.send_keys("y")
+        await tmux.wait_for(lambda s: "No session - monitoring" in s and "ended" in s)
+        assert sessions(tmp_path / "roomctl.db") == [("dosing", True)]
+
+        status, out = await roomctl("session", "start", "integration", "--config", str(config))
+        assert status == 0, out
+        assert re.fullmatch(r"integration session [0-9a-f]{12} started\n", out)
+        await tmux.wait_for(lambda s: "Integration session" in s and "vitals optional" in s)
+        status, out = await roomctl("session", "end", "--socket", str(socket_path))
+        assert status == 0, out
+        assert re.fullmatch(r"session [0-9a-f]{12} ended\n", out)
+        await tmux.wait_for(lambda s: "No session - monitoring" in s)
+        status, out = await roomctl("session", "end", "--socket", str(socket_path))
+        assert (status, out) == (1, "roomctl: refused: no session is running; start one first\n")
+        assert sessions(tmp_path / "roomctl.db") == [("dosing", True), ("integration", True)]
+    finally:
+        if tmux is not None:
+            tmux.close()
+        assert await stop_process(daemon) == 0, log_path.read_text()
+    assert "Traceback" not in log_path.read_text()
+
+
+async def test_session_command_line_refusals_in_words(tmp_path: Path) -> None:
+    status, out = await roomctl("session", "start", "party", "--socket", str(tmp_path / "api.sock"))
+    assert (status, out) == (1, "roomctl: no session kind 'party'; the kinds are: preparation, dosing, integration\n")
+    status, out = await roomctl("session", "end", "--socket", str(tmp_path / "api.sock"))
+    assert status == 1
+    assert out == f"roomctl: daemon not reachable ({tmp_path / 'api.sock'} does not exist)\n"
+    assert "Traceback" not in out
+    assert sys.executable  # the same interpreter runs the command line

@@ -1,0 +1,160 @@
+"""Sessions the therapists run from the screen: the real session manager behind a real API socket.
+
+Start each kind with S, see what fits it (keys and session lines), end it with E and a confirmation, "no session" plainly
+in between; the record in the database says the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from textual.binding import Binding
+from textual.pilot import Pilot
+
+from roomctl.api.client import ApiClient
+from roomctl.api.protocol import RoomInfo
+from roomctl.api.server import ApiServer
+from roomctl.clock import FakeClock
+from roomctl.config import demo_config_text, parse_config
+from roomctl.daemon.dispatch import CommandDispatcher
+from roomctl.hub import Hub
+from roomctl.models import SessionKind
+from roomctl.session import SessionManager
+from roomctl.storage.store import Store
+from roomctl.storage.writer import StorageWriter
+from roomctl.tui.app import RoomApp
+from tests.tui.conftest import T0, ScriptedLink, until
+
+
+@dataclass
+class RealRoom:
+    hub: Hub
+    clock: FakeClock
+    store: Store
+    manager: SessionManager
+    socket_path: Path
+
+    def app(self) -> RoomApp:
+        return RoomApp(ApiClient(self.socket_path, min_backoff_s=0.05, max_backoff_s=0.2), clock=self.clock)
+
+
+@pytest.fixture
+async def real_room(tmp_path: Path) -> AsyncIterator[RealRoom]:
+    config = parse_config(demo_config_text())
+    clock = FakeClock(start=T0)
+    hub = Hub()
+    store = Store(tmp_path / "room.db", clock=clock)
+    await store.open()
+    writer = StorageWriter(store, hub, clock=clock)
+    manager = SessionManager(config, hub, store, clock=clock, writer=writer)
+    await manager.resume()
+    socket_path = tmp_path / "api.sock"
+    dispatcher = CommandDispatcher(session=manager)
+    async with ApiServer(hub, dispatcher, RoomInfo.from_config(config), socket_path, clock=clock):
+        yield RealRoom(hub, clock, store, manager, socket_path)
+    await writer.stop()
+    await store.close()
+
+
+def missing(keys: str, *words: str) -> list[str]:
+    return [w for w in words if w not in keys]
+
+
+def text(app: RoomApp, cell: str) -> str:
+    return app._cell(cell).shown
+
+
+async def ready(pilot: Pilot[None]) -> RoomApp:
+    app = pilot.app
+    assert isinstance(app, RoomApp)
+    await until(pilot, lambda: app.view.connected)
+    return app
+
+
+KEYS = {SessionKind.PREPARATION: "p", SessionKind.DOSING: "d", SessionKind.INTEGRATION: "i"}
+
+
+@pytest.mark.parametrize("kind", list(SessionKind))
+async def test_start_and_end_each_kind_from_the_keyboard(real_room: RealRoom, kind: SessionKind) -> None:
+    app = real_room.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await until(pilot, lambda: text(app, "session").startswith("No session - monitoring with the room's limits"))
+        assert "S start session" in text(app, "keys")
+        assert "d dose" not in text(app, "keys")
+        assert "E end" not in text(app, "keys")
+
+        await pilot.press("S")
+        await until(pilot, lambda: len(app.screen_stack) > 1)
+        assert "p preparation   d dosing   i integration" in str(app.screen.query_one("#dialog-hint").render())
+        await pilot.press(KEYS[kind])
+        await until(pilot, lambda: app.view.session.session_kind is kind)
+        assert real_room.manager.state.session_kind is kind
+        title = f"{kind.value.capitalize()} session"
+        await until(pilot, lambda: text(app, "session").startswith(title))
+        keys = text(app, "keys")
+        assert "S start" not in keys
+        assert not missing(keys, "E end session", "p BP", "t temp", "n note", "b break", "a ack", "1-9 scene")
+        if kind is SessionKind.DOSING:
+            assert not missing(keys, "d dose", "D suppl", "[] phase")
+            assert "Phase: Arrival and baseline" in text(app, "session")
+            assert "vitals check in 30 min" in text(app, "session")
+        else:
+            assert missing(keys, "d dose", "D suppl", "[] phase") == ["d dose", "D suppl", "[] phase"]
+            assert "vitals optional" in text(app, "session")
+            await pilot.press("d")  # no dose in this kind of session: the key does nothing
+            await pilot.pause()
+            assert len(app.screen_stack) == 1
+            assert app.commands_sent == 1
+
+        session_id = real_room.manager.state.id
+        await pilot.press("E")  # asks first; n keeps the session
+        await until(pilot, lambda: len(app.screen_stack) > 1)
+        assert f"End the {kind.value} session?" in str(app.screen.query_one("#dialog-title").render())
+        await pilot.press("n")
+        await until(pilot, lambda: len(app.screen_stack) == 1)
+        assert real_room.manager.active
+
+        await pilot.press("E", "y")
+        await until(pilot, lambda: app.view.session.id is None)
+        assert not real_room.manager.active
+        await until(pilot, lambda: text(app, "session").startswith("No session"))
+        assert "S start session" in text(app, "keys")
+        assert app.message == f"session {session_id} ended"
+
+    assert session_id is not None
+    row = await real_room.store.call(lambda db: db.session(session_id))
+    assert row is not None
+    assert row.kind == kind.value
+    assert row.ended_at is not None
+
+
+async def test_escape_starts_nothing(real_room: RealRoom) -> None:
+    app = real_room.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("S")
+        await until(pilot, lambda: len(app.screen_stack) > 1)
+        await pilot.press("x", "escape")  # a key that is not a choice does nothing; Escape closes
+        await until(pilot, lambda: len(app.screen_stack) == 1)
+        assert app.commands_sent == 0
+        assert not real_room.manager.active
+
+
+def test_help_line_fits_80_columns_and_is_made_from_the_bindings() -> None:
+    from roomctl.models import SessionState
+
+    app = RoomApp(ScriptedLink([]))
+    app.view.session = SessionState(id="s", session_kind=SessionKind.DOSING, started_at=T0)
+    entries = app.help_entries()
+    assert {("d", "dose"), ("[]", "phase"), ("1-9", "scene")} <= set(entries)
+    from roomctl.tui.app import keys_help
+
+    lines = keys_help(entries).plain.split("\n")
+    assert len(lines) <= 2
+    assert all(len(line) <= 80 for line in lines)
+    shown = {b.action for b in app.BINDINGS if isinstance(b, Binding) and b.show}
+    assert {"dose(False)", "start_session", "end_session", "acknowledge", "quit"} <= shown
