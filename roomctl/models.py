@@ -163,6 +163,7 @@ class AlarmAction(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     CLEARED = "cleared"
     LATCHED = "latched"  # the condition ended; the alarm stays shown (active=False, latched=True) until acknowledged
+    REANNUNCIATED = "reannunciated"  # the pause after an acknowledge ran out and the condition exists: it signals again
 
 
 class AlarmEvent(Model):

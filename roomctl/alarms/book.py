@@ -58,6 +58,21 @@ class AlarmBook:
     def highest_rank(self) -> int:
         return max((PRIORITY_RANK[a.priority] for a in self._open.values()), default=0)
 
+    def acknowledged_rank(self) -> int:
+        """The highest priority among the acknowledged alarms still shown: what an audio pause is silencing now."""
+        return max((PRIORITY_RANK[a.priority] for a in self._open.values() if a.acknowledged_at is not None), default=0)
+
+    def unacknowledged(self) -> list[Alarm]:
+        return [a for a in self._open.values() if a.acknowledged_at is None]
+
+    def reannunciate(self, alarm_id: str) -> list[AlarmEvent]:
+        """The acknowledge pause of an alarm whose condition still exists ran out: it signals again (unacknowledged)."""
+        key = self._keys.get(alarm_id)
+        alarm = self._open.get(key) if key is not None else None
+        if key is None or alarm is None or not alarm.active or alarm.acknowledged_at is None:
+            return []
+        return [self._record(key, AlarmAction.REANNUNCIATED, alarm.model_copy(update={"acknowledged_at": None}))]
+
     def present(self, key: Key, c: Condition) -> list[AlarmEvent]:
         """The condition exists: raise it, escalate it, or (if only latched) replace the latched alarm with a new one."""
         alarm = self._open.get(key)

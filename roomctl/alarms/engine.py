@@ -7,6 +7,7 @@ covers what happens between events: condition delays that elapse, wearables lost
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable, Sequence
 
@@ -67,6 +68,8 @@ class AlarmEngine:
         self._devices = {w.id: DeviceWatch.configured(w, started) for w in wearables}
         self._session_id: str | None = None
         self._session_started: float | None = None
+        self._reminders: dict[str, float] = {}
+        """Acknowledged alarm id -> monotonic time its pause ends; if its condition still exists then, it re-annunciates."""
 
     # ------------------------------------------------------------------ inputs
 
@@ -95,15 +98,28 @@ class AlarmEngine:
         ended = self._pause.tick()
         if ended is not None:
             events.append(ended)
+        due = [alarm_id for alarm_id, deadline in self._reminders.items() if deadline <= now]
+        for alarm_id in due:
+            del self._reminders[alarm_id]
+            events += self._book.reannunciate(alarm_id)
         return events
 
     def acknowledge(self, alarm_id: str | None = None) -> list[HubEvent]:
-        """Acknowledge one alarm (None: all) and pause audio; nothing happens when there is nothing to acknowledge."""
-        ceiling = self._book.highest_rank()
-        if ceiling == 0 or (alarm_id is not None and self._book.get(alarm_id) is None):
+        """Acknowledge one alarm by id, or all of them (None, the screen's key); nothing happens when there is nothing.
+
+        Acknowledging all also starts the room's audio pause (the countdown on the screen). Acknowledging one alarm pauses
+        only that alarm's signal: another unacknowledged alarm keeps sounding. Either way each acknowledged alarm whose
+        condition still exists signals again (``reannunciated``) when ``audio_pause_s`` has passed.
+        """
+        if self._book.highest_rank() == 0 or (alarm_id is not None and self._book.get(alarm_id) is None):
             return []
         events: list[HubEvent] = list(self._book.acknowledge(alarm_id))
-        events.append(self._pause.start(ceiling))
+        deadline = self._clock.monotonic() + self._pause.duration_s
+        for alarm in self._book.alarms.values():
+            if alarm.active and alarm.acknowledged_at is not None and alarm_id in (None, alarm.id):
+                self._reminders[alarm.id] = deadline
+        if alarm_id is None:
+            events.append(self._pause.start())
         return events
 
     def acknowledge_command(self, command: Acknowledge, publish: Callable[[HubEvent], None]) -> CommandResult:
@@ -115,6 +131,10 @@ class AlarmEngine:
             publish(event)
         if not events:
             return CommandResult(ok=True, message="no alarms to acknowledge")
+        if command.alarm_id is not None:
+            return CommandResult(
+                ok=True, message=f"acknowledged {command.alarm_id}; its signal pauses for {self._pause.duration_s:g} s"
+            )
         return CommandResult(ok=True, message=f"acknowledged; audio paused for {self._pause.duration_s:g} s")
 
     # ------------------------------------------------------------------ inspection
@@ -144,7 +164,7 @@ class AlarmEngine:
         if watch is None:
             return []
         value = r.value
-        if value is None or r.quality is Quality.INVALID:
+        if value is None or r.quality is Quality.INVALID or not math.isfinite(value):
             for g in watch.groups:
                 g.suspend()  # no data: never calm, never clears
             return []
@@ -241,9 +261,11 @@ class AlarmEngine:
 
     def _with_break_through(self, events: list[AlarmEvent]) -> list[HubEvent]:
         out: list[HubEvent] = list(events)
+        if not self._pause.active:
+            return out
         for e in events:
             if e.action in _BREAKS_THROUGH:
-                ended = self._pause.break_through(PRIORITY_RANK[e.alarm.priority])
+                ended = self._pause.break_through(PRIORITY_RANK[e.alarm.priority], self._book.acknowledged_rank())
                 if ended is not None:
                     out.append(ended)
         return out

@@ -1,7 +1,7 @@
-"""The timed audio pause that acknowledging starts: at most 2 minutes, broken through by a higher priority.
+"""The timed audio pause that acknowledging all starts: at most 2 minutes, broken through by a higher priority.
 
 Only the audible / attention-grabbing part pauses; the alarms themselves stay on the screen. Timing is monotonic; the
-wall-clock ``until`` is for display only.
+wall-clock ``until`` is for records only (the screen counts down ``remaining_s`` on its own monotonic clock).
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ class AudioPauseTimer:
         self._clock = clock
         self.duration_s = duration_s
         self._deadline: float | None = None
-        self.ceiling = 0
-        """Highest priority rank present when the pause began; a new alarm above it breaks through."""
 
     @property
     def active(self) -> bool:
@@ -35,15 +33,15 @@ class AudioPauseTimer:
             return 0.0
         return max(0.0, self._deadline - self._clock.monotonic())
 
-    def start(self, ceiling: int) -> AudioPause:
+    def start(self) -> AudioPause:
         """(Re)start the pause for the configured time."""
         self._deadline = self._clock.monotonic() + self.duration_s
-        self.ceiling = ceiling
         return AudioPause(until=self._clock.now() + timedelta(seconds=self.duration_s), remaining_s=self.duration_s)
 
-    def break_through(self, rank: int) -> AudioPause | None:
-        """An alarm of priority ``rank`` was raised or escalated: above the ceiling it ends the pause."""
-        if self._deadline is not None and rank > self.ceiling:
+    def break_through(self, rank: int, ceiling: int) -> AudioPause | None:
+        """An alarm of priority ``rank`` was raised or escalated; above ``ceiling`` (the highest acknowledged alarm still
+        shown, i.e. what the pause silences) it ends the pause."""
+        if self._deadline is not None and rank > ceiling:
             return self._end()
         return None
 
@@ -54,5 +52,4 @@ class AudioPauseTimer:
 
     def _end(self) -> AudioPause:
         self._deadline = None
-        self.ceiling = 0
         return ENDED

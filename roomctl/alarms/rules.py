@@ -30,6 +30,8 @@ class RuleState:
     rank: int
     delay_s: float
     hysteresis: float
+    inclusive: bool = False
+    """The limit value itself counts as crossed ("85 % or below")."""
     limit: float = 0.0
     pending_since: float | None = None
     met: bool = False
@@ -61,30 +63,39 @@ class LimitGroup:
         self.baseline: float | None = None
 
     def update(self, value: float, now: float) -> bool:
-        """Evaluate one valid value at monotonic time ``now``; True when a rule's condition began or ended."""
+        """Evaluate one valid value at monotonic time ``now``; True when a rule's condition began or ended.
+
+        Rules run from the most severe: when a more severe rule's condition exists, a milder rule the value also
+        crosses exists at once, without its own delay (SpO2 below 85 % is below 90 % too), so a recovery from 83 % to
+        87 % stays the one ``spo2_low`` alarm instead of ending it and raising another one later.
+        """
         self.last_value = value
         changed = False
+        worse = False
         for r in self.rules:
             d = r.sign * (value - r.limit)
-            if d > 0:
+            if d > 0 or (d == 0 and r.inclusive):
                 if not r.met:
                     if r.pending_since is None:
                         r.pending_since = now
-                    if now - r.pending_since >= r.delay_s:
+                    if worse or now - r.pending_since >= r.delay_s:
                         r.met = changed = True
             else:
                 r.pending_since = None
                 if r.met and d <= -r.hysteresis:
                     r.met = False
                     changed = True
+            worse = worse or r.met
         return changed
 
     def tick(self, now: float) -> bool:
         """Condition delays that elapse between readings (the last valid value still stands)."""
         changed = False
+        worse = False
         for r in self.rules:
-            if not r.met and r.pending_since is not None and now - r.pending_since >= r.delay_s:
+            if not r.met and r.pending_since is not None and (worse or now - r.pending_since >= r.delay_s):
                 r.met = changed = True
+            worse = worse or r.met
         return changed
 
     def suspend(self) -> None:
@@ -110,7 +121,11 @@ def rule_states(rule: LimitRule) -> list[RuleState]:
     rank = PRIORITY_RANK[rule.priority]
     for sign, limit, factor in ((LOW, rule.low, rule.low_from_baseline), (HIGH, rule.high, rule.high_from_baseline)):
         if limit is not None:
-            out.append(RuleState(sign, limit, factor, rule.priority, rank, rule.condition_delay_s, rule.hysteresis))
+            out.append(
+                RuleState(
+                    sign, limit, factor, rule.priority, rank, rule.condition_delay_s, rule.hysteresis, rule.inclusive
+                )
+            )
     return out
 
 

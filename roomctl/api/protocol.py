@@ -112,13 +112,17 @@ class Snapshot(Model):
     health: tuple[ServiceHealth, ...] = ()
 
     @classmethod
-    def from_state(cls, state: LiveState, ts: datetime) -> Snapshot:
+    def from_state(cls, state: LiveState, ts: datetime, pause_remaining_s: float | None = None) -> Snapshot:
+        """The live state now; ``pause_remaining_s`` (the alarm engine's, monotonic) refreshes the audio pause's."""
+        pause = state.audio_pause
+        if pause is not None and pause_remaining_s is not None:
+            pause = pause.model_copy(update={"remaining_s": pause_remaining_s})
         return cls(
             ts=ts,
             readings=tuple(state.readings.values()),
             devices=tuple(state.devices.values()),
             alarms=tuple(state.alarms.values()),
-            audio_pause=state.audio_pause,
+            audio_pause=pause,
             session=state.session,
             lighting=state.lighting,
             health=tuple(state.health.values()),

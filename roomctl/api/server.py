@@ -16,6 +16,7 @@ import shutil
 import socket
 import stat
 import struct
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -60,8 +61,11 @@ class ApiServer:
         max_clients: int = 8,
         drain_timeout_s: float = 10.0,
         clock: Clock | None = None,
+        pause_remaining: Callable[[], float] | None = None,
     ) -> None:
         self.hub = hub
+        self.pause_remaining = pause_remaining
+        """The alarm engine's audio pause left (monotonic), so a snapshot's countdown never depends on wall time."""
         self.handler = handler
         self.room_info = room_info
         self.socket_path = Path(socket_path)
@@ -152,7 +156,8 @@ class ApiServer:
         sub = self.hub.subscribe(name, maxsize=self.client_queue)
         try:
             writer.write(encode(Hello(room=self.room_info)))
-            writer.write(encode(Snapshot.from_state(self.hub.state, self.clock.now())))
+            remaining = self.pause_remaining() if self.pause_remaining is not None else None
+            writer.write(encode(Snapshot.from_state(self.hub.state, self.clock.now(), remaining)))
             log.info("%s connected", name)
             pump = asyncio.create_task(self._pump(sub, writer, name))
             try:

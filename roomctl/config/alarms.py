@@ -19,6 +19,9 @@ class LimitRule(Section):
     priority: Priority = Priority.MEDIUM
     condition_delay_s: float = Field(10.0, ge=0, le=300, description="the limit must stay crossed this long")
     hysteresis: float = Field(0.0, ge=0, description="the value must come back this far inside the limit to clear")
+    inclusive: StrictBool = Field(
+        False, description="the limit value itself counts as crossed (low 85 inclusive: '85 % or below')"
+    )
     high_from_baseline: float | None = Field(
         None, gt=1.0, le=3.0, description="high limit = baseline x this factor (e.g. 1.25), never above 'high'"
     )
@@ -43,7 +46,9 @@ def default_rules() -> list[LimitRule]:
     """Typical adult monitor defaults (reference/clinical.md): a starting point, configurable per room."""
     return [
         LimitRule(quantity=Quantity.SPO2, low=90, priority=Priority.MEDIUM, condition_delay_s=10, hysteresis=1),
-        LimitRule(quantity=Quantity.SPO2, low=85, priority=Priority.HIGH, condition_delay_s=5, hysteresis=1),
+        LimitRule(
+            quantity=Quantity.SPO2, low=85, inclusive=True, priority=Priority.HIGH, condition_delay_s=5, hysteresis=1
+        ),
         LimitRule(
             quantity=Quantity.HEART_RATE, low=50, high=120, priority=Priority.MEDIUM, condition_delay_s=10, hysteresis=2
         ),

@@ -9,9 +9,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, V
 
 
 class Section(BaseModel):
-    """A configuration table: frozen, unknown keys rejected."""
+    """A configuration table: frozen, unknown keys rejected, numbers finite (TOML's ``nan`` and ``inf`` are refused)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 Slug = Annotated[

@@ -191,6 +191,7 @@ class Daemon:
             self.socket_path,
             socket_group=cfg.api.socket_group,
             clock=clock,
+            pause_remaining=alarms.audio_paused_s,
         )
         await stack.enter_async_context(api)
         self.parts.append("api")

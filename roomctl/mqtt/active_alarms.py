@@ -1,4 +1,8 @@
-"""The retained ``alarms/active`` list, kept from the alarm events in ``seq`` order (seeded from the hub's live state)."""
+"""The retained ``alarms/active`` list, kept from the alarm events in ``seq`` order (seeded from the hub's live state).
+
+Which events belong to this run is decided by ``seq`` (the outbox's order), never by wall time: NTP stepping the clock
+back an hour must not make a new alarm look older than the start and drop it from the list.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,14 @@ from roomctl.mqtt.topics import alarm_body, dumps
 
 
 class ActiveAlarms:
-    def __init__(self, seed: Iterable[Alarm], started_at: str) -> None:
+    def __init__(self, seed: Iterable[Alarm], after_seq: int) -> None:
         self._alarms = {a.id: alarm_body(a.model_dump(mode="json")) for a in seed}
-        self._started_at = started_at
+        self._after_seq = after_seq
 
-    def apply(self, event: dict[str, Any]) -> bool:
+    def apply(self, event: dict[str, Any], seq: int) -> bool:
         """Follow one alarm event (as the outbox holds it); False if it is from before this run and changes nothing."""
-        if event["ts"] < self._started_at:
-            return False  # published on alarms, but a previous run's alarm engine raised it: not active in this one
+        if seq <= self._after_seq:
+            return False  # published on alarms, but stored before this run started: the seed already says what is shown
         alarm = event["alarm"]
         if event["action"] == "cleared":
             self._alarms.pop(alarm["id"], None)

@@ -94,7 +94,7 @@ class MqttPublisher:
         self._ack_ready = asyncio.Event()
         self._health: tuple[bool, str] | None = None
         self._started_at = self._clock.now()
-        self._active_alarms = ActiveAlarms((), iso_ms(self._started_at))
+        self._active_alarms = ActiveAlarms((), 0)
         self.stats = PublisherStats()
         self.connected = asyncio.Event()
         self.commands_ready = asyncio.Event()  # the broker confirmed the command subscription
@@ -103,7 +103,7 @@ class MqttPublisher:
     async def run(self) -> None:
         """Publish until cancelled; on cancel, say ``offline`` and disconnect cleanly."""
         self._started_at = self._clock.now()
-        self._active_alarms = ActiveAlarms(self._hub.state.alarms.values(), iso_ms(self._started_at))
+        self._active_alarms = ActiveAlarms(self._hub.state.alarms.values(), self._outbox.last_seq)
         delay = self._config.reconnect_min_s
         while True:
             try:
@@ -230,7 +230,7 @@ class MqttPublisher:
         self.stats.peak_inflight = max(self.stats.peak_inflight, len(self._inflight))
         if msg.retain:
             self._retained[msg.topic] = msg.payload
-        if record.kind == "alarm" and self._active_alarms.apply(event):
+        if record.kind == "alarm" and self._active_alarms.apply(event, record.seq):
             payload = self._active_alarms.payload(record.seq, event["ts"])
             self._remember(self.topics.alarms_active, payload)
             conn.publish(self.topics.alarms_active, payload, retain=True)

@@ -147,7 +147,7 @@ class RoomApp(App[None]):
     @work(exclusive=True, group="link")
     async def receive(self) -> None:
         async for update in self.link.updates():
-            self.view.apply_update(update)
+            self.view.apply_update(update, self.clock.monotonic())
             if not self._render_pending:  # coalesce a burst (HR, SpO2, PR, PI arrive together) into one redraw
                 self._render_pending = True
                 self.set_timer(0.05, self._render_now)
@@ -223,7 +223,7 @@ class RoomApp(App[None]):
         else:
             text, top = alarm_line(alarms[0]), alarms[0].priority
         second = []
-        pause = view.pause_remaining(now) if view.connected else 0.0
+        pause = view.pause_remaining(self.clock.monotonic()) if view.connected else 0.0
         if pause > 0:
             second.append(f"audio paused {int(pause) // 60}:{int(pause) % 60:02d}")
         if len(alarms) > 1 and view.connected:

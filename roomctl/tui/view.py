@@ -59,13 +59,23 @@ class RoomView(LiveState):
     link_problem: str = ""  # why the link is down, in words; "" before the first attempt ends
     recent: dict[Quantity, Trend] = field(default_factory=dict)
     whole: dict[Quantity, Trend] = field(default_factory=dict)
+    pause_seen: float = (
+        0.0  # monotonic time the audio pause (and its remaining_s) arrived: the countdown ignores wall time
+    )
 
     def __post_init__(self) -> None:
         for spec in VITALS:
             self.recent[spec.quantity] = Trend(10.0, span_s=15 * 60)
             self.whole[spec.quantity] = Trend(30.0, max_points=720)
 
-    def apply_update(self, update: Update) -> None:
+    def apply_update(self, update: Update, monotonic: float = 0.0) -> None:
+        """Apply one update from the link, received at ``monotonic`` (the screen's clock)."""
+        pause = self.audio_pause
+        self._apply_update(update)
+        if self.audio_pause is not pause:
+            self.pause_seen = monotonic
+
+    def _apply_update(self, update: Update) -> None:
         match update:
             case Hello():
                 self.info = update.room
@@ -150,10 +160,11 @@ class RoomView(LiveState):
                 return priority
         return None
 
-    def pause_remaining(self, now: datetime) -> float:
+    def pause_remaining(self, monotonic: float) -> float:
+        """Seconds of audio pause left at the screen's monotonic time (the daemon's ``remaining_s`` counted down)."""
         if self.audio_pause is None or self.audio_pause.until is None:
             return 0.0
-        return max(0.0, (self.audio_pause.until - now).total_seconds())
+        return max(0.0, self.audio_pause.remaining_s - (monotonic - self.pause_seen))
 
     def phase_label(self, phase: str | None) -> str:
         for p in self.info.phases if self.info else ():

@@ -10,6 +10,7 @@ from roomctl.alarms import AlarmEngine
 from roomctl.clock import FakeClock
 from roomctl.config.alarms import AlarmsConfig, LimitRule
 from roomctl.config.wearables import WearableConfig
+from roomctl.hub import Hub
 from roomctl.models import (
     UNITS,
     Alarm,
@@ -43,15 +44,28 @@ def config(*rules: LimitRule, latching: bool = True, **kw: object) -> AlarmsConf
 
 
 class Room:
-    """The engine with a FakeClock; every event it returns is kept in :attr:`events`."""
+    """The engine inside a real :class:`Hub`, with a FakeClock; every event it causes is kept in :attr:`events`."""
 
     def __init__(self, cfg: AlarmsConfig | None = None, wearables: Iterable[WearableConfig] = ()) -> None:
         self.clock = FakeClock()
         self.engine = AlarmEngine(cfg or config(), list(wearables), clock=self.clock, id_prefix="A")
+        self.hub = Hub()
+        self.hub.add_processor(self.engine)
+        self._seen: list[HubEvent] = []
+        self.hub.add_processor(self._seen.append)
         self.events: list[HubEvent] = []
 
+    def publish(self, events: Iterable[HubEvent], *, caused_only: bool = False) -> list[HubEvent]:
+        """Publish into the hub; what went through it in the hub's order (``caused_only``: without the inputs)."""
+        out: list[HubEvent] = []
+        for event in events:
+            start = len(self._seen)
+            self.hub.publish(event)
+            out += self._seen[start + caused_only :]
+        return out
+
     def feed(self, event: HubEvent) -> list[HubEvent]:
-        out = self.engine(event)
+        out = self.publish([event], caused_only=True)
         self.events += out
         return out
 
@@ -68,7 +82,7 @@ class Room:
         out: list[HubEvent] = []
         for _ in range(round(seconds / step)):
             self.clock.advance(step)
-            out += self.engine.tick()
+            out += self.publish(self.engine.tick())
         self.events += out
         return out
 
@@ -99,7 +113,7 @@ class Room:
         return self.feed(SessionState(id=session_id, started_at=self.clock.now() if session_id else None))
 
     def acknowledge(self, alarm_id: str | None = None) -> list[HubEvent]:
-        out = self.engine.acknowledge(alarm_id)
+        out = self.publish(self.engine.acknowledge(alarm_id))
         self.events += out
         return out
 

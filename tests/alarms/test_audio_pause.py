@@ -30,7 +30,7 @@ def test_acknowledge_pauses_audio_for_the_configured_time_then_it_ends(room: Roo
     assert ended.until is None
     assert ended.remaining_s == 0
     assert room.engine.audio_paused_s() == 0
-    assert room.only("spo2_low").acknowledged_at is not None  # the pause ended; the alarm is still shown
+    assert room.only("spo2_low").acknowledged_at is None  # the pause ended, the condition exists: it signals again
 
 
 def test_a_shorter_pause_is_configurable_and_does_not_follow_the_wall_clock() -> None:
@@ -107,5 +107,8 @@ def test_acknowledge_command_publishes_and_reports_in_words(room: Room) -> None:
     result = room.engine.acknowledge_command(Acknowledge(alarm_id=alarm_id), published.append)
     assert result.ok
     assert "120 s" in result.message
-    assert [type(e) for e in published] == [type(alarm_events(room.events)[0]), AudioPause]
+    assert [type(e) for e in published] == [type(alarm_events(room.events)[0])]  # by id: no room-wide pause
     assert alarm_events(published)[0].action is AlarmAction.ACKNOWLEDGED
+    result = room.engine.acknowledge_command(Acknowledge(), published.append)
+    assert result.message == "acknowledged; audio paused for 120 s"
+    assert isinstance(published[-1], AudioPause)

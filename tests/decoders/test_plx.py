@@ -47,7 +47,20 @@ DSS_NAMES = dict(
     )
 )
 MS = 0x0120  # ongoing + fully qualified (the reference's cross-checked example)
-DSS = 0x000030  # poor signal + low perfusion: reported, not invalidating
+DSS = 0x000201  # display update + signal analysis ongoing: reported, neither doubtful nor invalidating
+MS_DOUBTFUL = {6, 10, 11, 12, 14}  # early estimate, demonstration, testing, calibration, questionable measurement
+DSS_DOUBTFUL = {
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    10,
+    12,
+}  # malfunction, irregular / inadequate / poor / erratic signal, low perfusion, ...
 
 
 def spot_check(flags: int, ms: int = MS, dss: int = DSS) -> tuple[bytes, list[int]]:
@@ -139,7 +152,7 @@ def test_each_measurement_status_bit(profile: str, bit: int) -> None:
         assert m.quality == "invalid"
         assert m.values == {"spo2": None, "pulse_rate": None}
     else:
-        assert m.quality == ("questionable" if bit == 14 else "ok")
+        assert m.quality == ("questionable" if bit in MS_DOUBTFUL else "ok")
         assert m.values == {"spo2": 97.5, "pulse_rate": 72.0}
 
 
@@ -155,7 +168,8 @@ def test_each_device_and_sensor_status_bit(profile: str, bit: int) -> None:
         assert m.values == {"spo2": None, "pulse_rate": None}
         assert m.status["missing"] == {"spo2": "flagged_invalid", "pulse_rate": "flagged_invalid"}
     else:
-        assert m.quality == "ok"
+        assert m.quality == ("questionable" if bit in DSS_DOUBTFUL else "ok")  # the value stays, marked doubtful
+        assert m.values == {"spo2": 97.5, "pulse_rate": 72.0}
 
 
 @pytest.mark.parametrize("profile", ["plx_spot_check", "plx_continuous"])

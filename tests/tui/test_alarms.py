@@ -102,3 +102,23 @@ async def test_screen_keeps_updating_under_a_dialog(served: Served) -> None:
         await pilot.press("enter")
         assert (await served.handler.next()).command == "mark"
         assert "priority-high" in banner_classes(app)
+
+
+async def test_the_pause_countdown_ignores_wall_clock_steps(served: Served) -> None:
+    app = served.app()
+    now = served.clock.now()
+    served.hub.publish(alarm_event(Priority.MEDIUM, acknowledged=True))
+    served.hub.publish(AudioPause(until=now + timedelta(seconds=90), remaining_s=90))  # in the snapshot
+    async with app.run_test(size=(80, 24)) as pilot:
+        await connected(pilot)
+        for step in (+3600, -7200):  # NTP steps the wall clock an hour either way
+            served.clock.jump_wall(step)
+            app.refresh_view()
+            assert "audio paused 1:30" in banner_text(app)
+        served.clock.advance(30)
+        served.hub.publish(AudioPause(until=served.clock.now() + timedelta(seconds=60), remaining_s=60))  # an event
+        await until(pilot, lambda: "audio paused 1:00" in banner_text(app))
+        served.clock.jump_wall(+3600)
+        served.clock.advance(15)
+        app.refresh_view()
+        assert "audio paused 0:45" in banner_text(app)

@@ -4,7 +4,11 @@ The continuous characteristic's flag bits are *shifted* relative to spot-check (
 bit 1 in spot-check) and it carries no timestamp. Recommended handling (reference §4), applied here:
 Measurement Status bits 13 (unavailable) or 15 (invalid), or Device & Sensor Status bits 11 (sensor unconnected to
 user), 13 (displaced), 14 (malfunctioning) or 15 (disconnected) -> quality invalid and every value None;
-Measurement Status bit 14 -> questionable. SpO2 above 100 % or pulse rate 0 / above 300 bpm -> None (out_of_range).
+Measurement Status bits that say the value is doubtful (early estimate, demonstration or test data, calibration ongoing,
+questionable measurement: ``MS_QUESTIONABLE``), or Device & Sensor Status bits that do (equipment malfunction, signal
+processing irregularity, inadequate / poor / erratic / non-pulsatile signal, low perfusion, questionable pulse, sensor
+interference, unknown sensor: ``DSS_QUESTIONABLE``) -> questionable: the alarm engine judges the value against the limits but
+never uses it for a baseline. SpO2 above 100 % or pulse rate 0 / above 300 bpm -> None (out_of_range).
 """
 
 from __future__ import annotations
@@ -67,8 +71,11 @@ FEATURE_BITS: dict[int, str] = {
     7: "multiple_bonds",
 }
 MS_INVALID = (1 << 13) | (1 << 15)
-MS_QUESTIONABLE = 1 << 14
+MS_QUESTIONABLE = (1 << 6) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 14)
 DSS_INVALID = (1 << 11) | (1 << 13) | (1 << 14) | (1 << 15)
+DSS_QUESTIONABLE = (
+    (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 12)
+)
 DSS_FINGER_OFF = 1 << 11
 _PRIMARY = (SPO2, PULSE_RATE)
 
@@ -107,6 +114,7 @@ class _StatusFields:
             status["device_sensor_status"] = flag_names(dss, DEVICE_SENSOR_STATUS_BITS)
             status["finger_present"] = not dss & DSS_FINGER_OFF
             self.invalid |= bool(dss & DSS_INVALID)
+            self.questionable |= bool(dss & DSS_QUESTIONABLE)
 
     def read_pai(self, values: dict[str, Value], missing: dict[str, str]) -> None:
         need(self.data, self.offset + 2, f"{self.what} with pulse amplitude index")
