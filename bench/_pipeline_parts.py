@@ -34,12 +34,14 @@ ROOMCTL_ROOT = "roomctl/bench/pipeline"
 async def emulator_child(bus: str, rate: float, rr: bool) -> None:
     """The strap. Commands on stdin: ``wait`` (until subscribed), ``send N`` (at ``rate``), ``quit``."""
     from roomctl.emulator import Emulator, Scenario
-    from roomctl.emulator import encoders as enc
     from roomctl.emulator.devices import HeartRateStrap
+    from roomctl.sensors.decoders import sig_heart_rate
 
     scenario = Scenario(seed=1, artefact_chance=0.0)
     strap = HeartRateStrap(ADDRESS, "Bench Strap", scenario, interval_s=3600.0)  # silent unless we send
-    payloads = [enc.heart_rate(bpm, [60.0 / bpm] if rr else (), contact=True) for bpm in range(68, 77)]
+    payloads = [
+        sig_heart_rate.encode_heart_rate(bpm, [60.0 / bpm] if rr else (), contact=True) for bpm in range(68, 77)
+    ]
     async with Emulator([strap], scenario, bus_address=bus) as emu:
         _say("ready")
         while True:

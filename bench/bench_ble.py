@@ -21,7 +21,7 @@ from pathlib import Path
 
 from _budget import cpu_seconds, percentile
 
-from roomctl.emulator import encoders as enc
+from roomctl.sensors.decoders import sig_heart_rate
 
 ADDRESS = "C0:FF:EE:00:00:01"
 HRM = "00002a37-0000-1000-8000-00805f9b34fb"
@@ -44,7 +44,7 @@ async def child(bus: str, rate: float, count: int) -> dict[int, int]:
             delay = start + seq / rate - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            payload = enc.heart_rate(72, [0.833], contact=True, energy_kj=seq)
+            payload = sig_heart_rate.encode_heart_rate(72, [0.833], contact=True, energy_kj=seq)
             sent[seq] = time.monotonic_ns()
             emu.send(ADDRESS, HRM, payload)
         await asyncio.sleep(1.0)
@@ -120,7 +120,7 @@ def handler_cost(n: int = 20000) -> None:
 
         link._decoders = {HRM: stream_decoder_for("heart_rate")}  # what a session sets up (bench-only shortcut)
         handler = link._handler(HRM)
-        data = bytearray(enc.heart_rate(72, [0.833], contact=True, energy_kj=5))
+        data = bytearray(sig_heart_rate.encode_heart_rate(72, [0.833], contact=True, energy_kj=5))
         start = cpu_seconds()
         for _ in range(n):
             handler(None, data)

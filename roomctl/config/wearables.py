@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import re
-from typing import Literal, Self
+from typing import TYPE_CHECKING, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
 from roomctl.config.base import Section, Slug
+from roomctl.sensors.profiles import PROFILE_NAMES
 
-ProfileName = Literal[
-    "heart_rate",
-    "plx",
-    "berrymed",
-    "nonin",
-    "viatom",
-    "jumper",
-    "pc60fw",
-    "thermometer",
-    "blood_pressure",
-]
+if TYPE_CHECKING:
+    ProfileName = str
+else:  # the names the vendor modules define (roomctl.sensors.profiles): a closed choice in the schema and errors
+    ProfileName = Literal[PROFILE_NAMES]
 
 
 class BleConfig(Section):

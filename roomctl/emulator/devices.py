@@ -1,24 +1,23 @@
-"""Emulated wearables, one class per profile: their GATT layout and what they send, driven by a :class:`Scenario`."""
+"""Emulated wearables, one class per profile: their GATT layout and what they send, driven by a :class:`Scenario`.
+
+UUIDs, the poll protocol and the payload encoders come from the vendor modules (:mod:`roomctl.sensors.decoders`), so a
+device cannot drift from the profile the link uses; :data:`DEVICE_CLASSES` is keyed by each class's ``PROFILE``.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
-from roomctl.emulator import encoders as enc
 from roomctl.emulator.scenario import Scenario
+from roomctl.sensors.decoders import berrymed, jumper, nonin, pc60fw, sig_health, sig_heart_rate, sig_plx, viatom
 from roomctl.sensors.decoders.crc import crc8_smbus
-from roomctl.sensors.decoders.viatom import CMD_READ_SENSORS, encode_response
+from roomctl.sensors.vendor import WearableProfile
 
 Notification = tuple[str, bytes]  # (characteristic UUID, value)
-
-
-def sig(short: int) -> str:
-    return f"0000{short:04x}-0000-1000-8000-00805f9b34fb"
-
-
-BATTERY_SERVICE, BATTERY_LEVEL = sig(0x180F), sig(0x2A19)
+BATTERY_SERVICE, BATTERY_LEVEL = sig_heart_rate.BATTERY_SERVICE, sig_heart_rate.BATTERY_LEVEL.uuid
 
 
 @dataclass(frozen=True)
@@ -30,7 +29,9 @@ class CharSpec:
 
 @dataclass
 class EmulatedDevice:
-    """Base: subclasses set the profile, GATT layout and :meth:`tick` (and :meth:`on_write` for polled protocols)."""
+    """Base: subclasses set :attr:`PROFILE`, the GATT layout and :meth:`tick` (and :meth:`on_write` when polled)."""
+
+    PROFILE: ClassVar[WearableProfile]
 
     address: str
     name: str
@@ -42,10 +43,11 @@ class EmulatedDevice:
 
     def __post_init__(self) -> None:
         self.address = self.address.upper()
+        self.profile = self.PROFILE.name
         self.setup()
 
     def setup(self) -> None:
-        """Fill :attr:`services` and :attr:`profile`."""
+        """Fill :attr:`services`."""
 
     def add_battery_service(self) -> None:
         self.services[BATTERY_SERVICE] = [CharSpec(BATTERY_LEVEL, ("read", "notify"), read=self.battery_value)]
@@ -58,7 +60,7 @@ class EmulatedDevice:
         return self.scenario.battery(self.address, self.battery_start)
 
     def battery_value(self) -> bytes:
-        return enc.battery_level(self.battery())
+        return sig_heart_rate.encode_battery_level(self.battery())
 
     @property
     def finger_off(self) -> bool:
@@ -80,10 +82,12 @@ class EmulatedDevice:
 
 
 class HeartRateStrap(EmulatedDevice):
-    HR_SERVICE, HR_MEASUREMENT, BODY_LOCATION = sig(0x180D), sig(0x2A37), sig(0x2A38)
+    PROFILE = sig_heart_rate.PROFILES[0]
+    HR_SERVICE = sig_heart_rate.SERVICE
+    HR_MEASUREMENT = sig_heart_rate.HEART_RATE_MEASUREMENT.uuid
+    BODY_LOCATION = sig_heart_rate.BODY_SENSOR_LOCATION.uuid
 
     def setup(self) -> None:
-        self.profile = "heart_rate"
         self.services[self.HR_SERVICE] = [
             CharSpec(self.HR_MEASUREMENT, ("notify",)),
             CharSpec(self.BODY_LOCATION, ("read",), read=lambda: b"\x01"),
@@ -92,42 +96,41 @@ class HeartRateStrap(EmulatedDevice):
 
     def tick(self) -> list[Notification]:
         if self.finger_off:  # strap lifted from the skin: contact lost, no RR
-            return [(self.HR_MEASUREMENT, enc.heart_rate(0, (), contact=False))]
+            return [(self.HR_MEASUREMENT, sig_heart_rate.encode_heart_rate(0, (), contact=False))]
         rr = self.scenario.rr_intervals(self.interval_s)
         bpm = round(60.0 / (sum(rr) / len(rr)))
-        return [(self.HR_MEASUREMENT, enc.heart_rate(bpm, rr, contact=True))]
+        return [(self.HR_MEASUREMENT, sig_heart_rate.encode_heart_rate(bpm, rr, contact=True))]
 
 
 class PlxOximeter(EmulatedDevice):
-    PLX_SERVICE, SPOT, CONTINUOUS, FEATURES = sig(0x1822), sig(0x2A5E), sig(0x2A5F), sig(0x2A60)
+    PROFILE = sig_plx.PROFILES[0]
+    PLX_SERVICE, SPOT = sig_plx.SERVICE, sig_plx.SPOT_CHECK.uuid
+    CONTINUOUS, FEATURES = sig_plx.CONTINUOUS.uuid, sig_plx.FEATURES.uuid
 
     def setup(self) -> None:
-        self.profile = "plx"
         self.services[self.PLX_SERVICE] = [
             CharSpec(self.SPOT, ("indicate",)),
             CharSpec(self.CONTINUOUS, ("notify",)),
-            CharSpec(self.FEATURES, ("read",), read=enc.plx_features),
+            CharSpec(self.FEATURES, ("read",), read=sig_plx.encode_features),
         ]
         self.add_battery_service()
 
     def tick(self) -> list[Notification]:
         if self.finger_off:  # D&S bit 11: sensor unconnected to user
-            return [(self.CONTINUOUS, enc.plx_continuous(None, None, None, (11,)))]
+            return [(self.CONTINUOUS, sig_plx.encode_continuous(None, None, None, (11,)))]
         spo2, artefact = self.scenario.spo2()
         bits = (4,) if artefact else ()  # poor signal
-        return [(self.CONTINUOUS, enc.plx_continuous(spo2, self.pulse(), self.scenario.perfusion_index(), bits))]
+        return [(self.CONTINUOUS, sig_plx.encode_continuous(spo2, self.pulse(), self.scenario.perfusion_index(), bits))]
 
 
 class BerryMed(EmulatedDevice):
     """BCI stream: 5-byte packets at ``packet_hz``, cut into notifications of varying size (split and merged)."""
 
-    SERVICE = "49535343-fe7d-4ae5-8fa9-9fafd205e455"
-    DATA = "49535343-1e4d-4bd9-ba61-23c647249616"
-    WRITE = "49535343-8841-43f4-a8d4-ecbe34729bb3"
+    PROFILE = berrymed.PROFILES[0]
+    SERVICE, DATA, WRITE = berrymed.SERVICE, berrymed.DATA.uuid, berrymed.WRITE
     packet_hz: int = 10
 
     def setup(self) -> None:
-        self.profile = "berrymed"
         self.interval_s = 0.2
         self.services[self.SERVICE] = [
             CharSpec(self.DATA, ("notify",)),
@@ -146,7 +149,7 @@ class BerryMed(EmulatedDevice):
         for _ in range(max(1, round(self.packet_hz * self.interval_s))):
             self._phase += pr / 60.0 / self.packet_hz
             pleth = round(50 + 45 * math.sin(2 * math.pi * self._phase))
-            self._pending += enc.berrymed(None if off else spo2, None if off else pr, pleth, off)
+            self._pending += berrymed.encode_packet(None if off else spo2, None if off else pr, pleth, off)
         out: list[Notification] = []
         while self._pending:  # chunks of 3..12 bytes: packets split across and merged into notifications
             size = self.scenario.rng.randint(3, 12)
@@ -158,12 +161,10 @@ class BerryMed(EmulatedDevice):
 
 
 class Nonin(EmulatedDevice):
-    SERVICE = "46a970e0-0d5f-11e2-8b5e-0002a5d5c51b"
-    OXIMETRY = "0aad7ea0-0d60-11e2-8e3c-0002a5d5c51b"
-    CONTROL = "1447af80-0d60-11e2-88b6-0002a5d5c51b"
+    PROFILE = nonin.PROFILES[0]
+    SERVICE, OXIMETRY, CONTROL = nonin.SERVICE, nonin.OXIMETRY.uuid, nonin.CONTROL
 
     def setup(self) -> None:
-        self.profile = "nonin"
         self.services[self.SERVICE] = [CharSpec(self.OXIMETRY, ("notify",)), CharSpec(self.CONTROL, ("write",))]
         self._counter = 0
 
@@ -172,7 +173,7 @@ class Nonin(EmulatedDevice):
         off = self.finger_off
         spo2, _ = self.scenario.spo2()
         battery = self.battery()
-        payload = enc.nonin(
+        payload = nonin.encode_packet(
             None if off else spo2,
             None if off else self.pulse(),
             0.0 if off else self.scenario.perfusion_index(),
@@ -187,12 +188,10 @@ class Nonin(EmulatedDevice):
 class Viatom(EmulatedDevice):
     """Request/response: answers READ_SENSORS (0x17) written to the write characteristic, with a CRC-8 checked frame."""
 
-    SERVICE = "14839ac4-7d7e-415c-9a42-167340cf2339"
-    WRITE = "8b00ace7-eb0b-49b0-bbe9-9aee0a26e1a3"
-    NOTIFY = "0734594a-a8e7-4b1a-a6b1-cd5243059a57"
+    PROFILE = viatom.PROFILES[0]
+    SERVICE, WRITE, NOTIFY = viatom.SERVICE, viatom.WRITE, viatom.NOTIFY.uuid
 
     def setup(self) -> None:
-        self.profile = "viatom"
         self.services[self.SERVICE] = [
             CharSpec(self.WRITE, ("write", "write-without-response")),
             CharSpec(self.NOTIFY, ("notify",)),
@@ -203,21 +202,21 @@ class Viatom(EmulatedDevice):
         if uuid != self.WRITE or len(data) < 8 or data[0] != 0xAA or crc8_smbus(data[:-1]) != data[-1]:
             return []
         self.requests += 1
-        if data[1] != CMD_READ_SENSORS:
-            return [(self.NOTIFY, encode_response(b"", status=0x01))]
+        if data[1] != viatom.CMD_READ_SENSORS:
+            return [(self.NOTIFY, viatom.encode_response(b"", status=0x01))]
         off = self.finger_off
         spo2, _ = self.scenario.spo2()
-        sensors = enc.viatom_sensors(
+        sensors = viatom.encode_sensors(
             None if off else spo2, None if off else self.pulse(), self.battery(), finger=not off
         )
-        return [(self.NOTIFY, encode_response(sensors))]
+        return [(self.NOTIFY, viatom.encode_response(sensors))]
 
 
 class Jumper(EmulatedDevice):
-    SERVICE, NOTIFY = "cdeacb80-5235-4c07-8846-93a37ee6b86d", "cdeacb81-5235-4c07-8846-93a37ee6b86d"
+    PROFILE = jumper.PROFILES[0]
+    SERVICE, NOTIFY = jumper.SERVICE, jumper.DATA.uuid
 
     def setup(self) -> None:
-        self.profile = "jumper"
         self.services[self.SERVICE] = [CharSpec(self.NOTIFY, ("notify",))]
 
     def tick(self) -> list[Notification]:
@@ -226,18 +225,18 @@ class Jumper(EmulatedDevice):
         return [
             (
                 self.NOTIFY,
-                enc.jumper(None if off else self.pulse(), None if off else spo2, self.scenario.perfusion_index()),
+                jumper.encode_frame(
+                    None if off else self.pulse(), None if off else spo2, self.scenario.perfusion_index()
+                ),
             )
         ]
 
 
 class PC60FW(EmulatedDevice):
-    SERVICE = "6e400001-b5a3-f393-e0a9-e50e24dcca9e"
-    WRITE = "6e400002-b5a3-f393-e0a9-e50e24dcca9e"
-    NOTIFY = "6e400003-b5a3-f393-e0a9-e50e24dcca9e"
+    PROFILE = pc60fw.PROFILES[0]
+    SERVICE, WRITE, NOTIFY = pc60fw.SERVICE, pc60fw.WRITE, pc60fw.NOTIFY.uuid
 
     def setup(self) -> None:
-        self.profile = "pc60fw"
         self.services[self.SERVICE] = [
             CharSpec(self.WRITE, ("write-without-response",)),
             CharSpec(self.NOTIFY, ("notify",)),
@@ -249,49 +248,43 @@ class PC60FW(EmulatedDevice):
         return [
             (
                 self.NOTIFY,
-                enc.pc60fw(None if off else spo2, None if off else self.pulse(), self.scenario.perfusion_index()),
+                pc60fw.encode_numbers(
+                    None if off else spo2, None if off else self.pulse(), self.scenario.perfusion_index()
+                ),
             )
         ]
 
 
 class Thermometer(EmulatedDevice):
-    SERVICE, MEASUREMENT = sig(0x1809), sig(0x2A1C)
+    PROFILE = sig_health.PROFILES[0]
+    SERVICE, MEASUREMENT = sig_health.THERMOMETER_SERVICE, sig_health.TEMPERATURE_MEASUREMENT.uuid
 
     def setup(self) -> None:
-        self.profile = "thermometer"
         self.interval_s = 5.0
         self.services[self.SERVICE] = [CharSpec(self.MEASUREMENT, ("indicate",))]
         self.add_battery_service()
 
     def tick(self) -> list[Notification]:
-        return [(self.MEASUREMENT, enc.temperature(self.scenario.temperature()))]
+        return [(self.MEASUREMENT, sig_health.encode_temperature(self.scenario.temperature()))]
 
 
 class BloodPressureCuff(EmulatedDevice):
-    SERVICE, MEASUREMENT = sig(0x1810), sig(0x2A35)
+    PROFILE = sig_health.PROFILES[1]
+    SERVICE, MEASUREMENT = sig_health.BLOOD_PRESSURE_SERVICE, sig_health.BLOOD_PRESSURE_MEASUREMENT.uuid
 
     def setup(self) -> None:
-        self.profile = "blood_pressure"
         self.interval_s = 10.0
         self.services[self.SERVICE] = [CharSpec(self.MEASUREMENT, ("indicate",))]
         self.add_battery_service()
 
     def tick(self) -> list[Notification]:
         sys_, dia = self.scenario.blood_pressure()
-        return [(self.MEASUREMENT, enc.blood_pressure(sys_, dia, round((sys_ + 2 * dia) / 3), self.pulse()))]
+        return [
+            (self.MEASUREMENT, sig_health.encode_blood_pressure(sys_, dia, round((sys_ + 2 * dia) / 3), self.pulse()))
+        ]
 
 
-DEVICE_CLASSES: dict[str, type[EmulatedDevice]] = {
-    "heart_rate": HeartRateStrap,
-    "plx": PlxOximeter,
-    "berrymed": BerryMed,
-    "viatom": Viatom,
-    "nonin": Nonin,
-    "jumper": Jumper,
-    "pc60fw": PC60FW,
-    "thermometer": Thermometer,
-    "blood_pressure": BloodPressureCuff,
-}
+DEVICE_CLASSES: dict[str, type[EmulatedDevice]] = {cls.PROFILE.name: cls for cls in EmulatedDevice.__subclasses__()}
 
 # One of each, at fixed addresses; the first two match roomctl/defaults/demo.toml.
 CATALOGUE: list[tuple[str, str, str]] = [

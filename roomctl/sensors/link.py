@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 from roomctl.clock import Clock
 from roomctl.config.wearables import BleConfig, WearableConfig
 from roomctl.hub import Hub
-from roomctl.models import UNITS, DeviceState, LinkState, Quality, Quantity, Reading, RRIntervals, TechnicalCondition
+from roomctl.models import UNITS, DeviceState, LinkState, Quantity, Reading, RRIntervals, TechnicalCondition
 from roomctl.sensors.errors import ConnectFailed, translate
-from roomctl.sensors.profiles import WearableProfile
 from roomctl.sensors.scanner import SharedScanner, Sighting, Target
+from roomctl.sensors.vendor import Characteristic, WearableProfile
 
 if TYPE_CHECKING:
     from bleak import BleakClient
@@ -37,10 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_QUANTITIES = {q.value: q for q in Quantity}
-_QUALITY = {q.value: q for q in Quality}
-_RR = Quantity.RR_INTERVALS.value
-_SENSOR_KEYS = frozenset({"finger_present", "sensor_contact", "device_sensor_status", "probe_unplugged", "low_battery"})
+_RR = Quantity.RR_INTERVALS
 
 
 class _SessionEnded(Exception):
@@ -73,7 +70,7 @@ class WearableLink:
         self._ever_data = False
         self._started = clock.monotonic()
         self._last_data = self._started
-        self._last_published: dict[str, float] = {}
+        self._last_published: dict[Quantity, float] = {}
         self._battery: float | None = None
         self._rssi: int | None = None
         self._address = config.address
@@ -125,8 +122,6 @@ class WearableLink:
     async def _session(self, sighting: Sighting) -> None:
         from bleak_retry_connector import BleakClientWithServiceCache, close_stale_connections, establish_connection
 
-        from roomctl.sensors.decoders import stream_decoder_for
-
         self._address = sighting.address
         self._rssi = sighting.rssi
         await close_stale_connections(sighting.device)  # a link left up by a previous run, or by a crash
@@ -144,7 +139,7 @@ class WearableLink:
         self._client = client
         self.sessions += 1
         try:
-            self._decoders = {n.uuid: stream_decoder_for(n.decoder) for n in self.profile.notify}
+            self._decoders = {n.uuid: n.characteristic.new_stream() for n in self.profile.notify}
             async with asyncio.timeout(self._ble.connect_timeout_s):
                 await self._subscribe(client)
             self._connected = True
@@ -194,8 +189,9 @@ class WearableLink:
         ]
         if self.profile.poll is not None:
             tasks.append(asyncio.create_task(self._poll(client)))
-        if self.profile.battery_uuid is not None and client.services.get_characteristic(self.profile.battery_uuid):
-            tasks.append(asyncio.create_task(self._read_battery(client, self.profile.battery_uuid)))
+        battery = self.profile.battery
+        if battery is not None and client.services.get_characteristic(battery.uuid):
+            tasks.append(asyncio.create_task(self._read_battery(client, battery)))
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -216,11 +212,9 @@ class WearableLink:
             await client.write_gatt_char(poll.write_uuid, poll.request, response=True)
             await self._clock.sleep(self.config.poll_interval_s)
 
-    async def _read_battery(self, client: BleakClient, uuid: str) -> None:
-        from roomctl.sensors.decoders import DECODERS
-
+    async def _read_battery(self, client: BleakClient, battery: Characteristic) -> None:
         while True:
-            self._on_measurements(DECODERS["battery_level"](bytes(await client.read_gatt_char(uuid))))
+            self._on_measurements(battery.decode(bytes(await client.read_gatt_char(battery.uuid))))
             await self._clock.sleep(self.config.battery_read_interval_s)
 
     async def _close(self) -> None:
@@ -239,24 +233,22 @@ class WearableLink:
         device = self.id
         publish = self._hub.publish
         throttle = self.profile.publish_interval_s
+        sensor_keys = self.profile.sensor_keys
         for m in measurements:
             status = m.status
-            quality = _QUALITY.get(str(status.get("quality", "ok")), Quality.OK)
-            if _SENSOR_KEYS.intersection(status):  # this measurement says what the sensor sees now
+            quality = m.quality
+            if sensor_keys.intersection(status):  # this measurement says what the sensor sees now
                 self._sensor_conditions = frozenset(self.profile.conditions_in(status))
-            for name, value in m.values.items():
+            for quantity, value in m.values.items():
                 if isinstance(value, list):
-                    if name == _RR and value:
+                    if quantity is _RR and value:
                         publish(RRIntervals(device=device, ts=now, intervals=tuple(value)))
-                    continue
-                quantity = _QUANTITIES.get(name)
-                if quantity is None:
                     continue
                 if quantity is Quantity.BATTERY:
                     self._battery = value
-                if throttle and mono - self._last_published.get(name, -1e9) < throttle:
+                if throttle and mono - self._last_published.get(quantity, -1e9) < throttle:
                     continue
-                self._last_published[name] = mono
+                self._last_published[quantity] = mono
                 publish(
                     Reading(
                         quantity=quantity, value=value, unit=UNITS[quantity], device=device, ts=now, quality=quality

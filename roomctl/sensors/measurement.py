@@ -2,11 +2,12 @@
 
 Stable interface (the BLE links and the emulator import it):
 
-* ``values`` maps canonical quantity names (:class:`roomctl.models.Quantity` values, e.g. ``"spo2"``) to a number in the
+* ``values`` maps canonical quantities (:class:`roomctl.models.Quantity`, a ``StrEnum``: ``"spo2"``) to a number in the
   canonical unit (:data:`roomctl.models.UNITS`), a list of numbers (``rr_intervals``, seconds), or ``None`` when the device
   marked the value missing or it was out of the plausible range. A quantity the packet does not carry is absent.
-* ``status`` holds everything else, in snake_case (design/contracts.md). Always present: ``quality`` (``"ok"`` /
-  ``"questionable"`` / ``"invalid"``). When a value is ``None``, ``status["missing"][quantity]`` says why: ``nan``,
+* ``quality`` is a :class:`roomctl.models.Quality` (``ok`` / ``questionable`` / ``invalid``).
+* ``status`` holds everything else, in snake_case (design/contracts.md). When a value is ``None``,
+  ``status["missing"][quantity]`` says why: ``nan``,
   ``nres``, ``reserved``, ``+inf``, ``-inf`` (IEEE-11073 special values), ``device_marker`` (a vendor "invalid" marker
   such as SpO2 127), ``out_of_range``, or ``flagged_invalid`` (the device's own status bits say there is no valid reading).
 * ``timestamp`` is the device's own clock when the packet carries one (naive: devices send local time without a zone),
@@ -23,27 +24,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeAlias
 
+from roomctl.models import Quality, Quantity
+
 Value: TypeAlias = float | list[float] | None
 
 
 @dataclass(frozen=True, slots=True)
 class Measurement:
-    """One decoded reading: canonical ``values``, snake_case ``status``, and the device ``timestamp`` if it sent one."""
+    """One decoded reading: canonical ``values``, its ``quality``, snake_case ``status``, the device ``timestamp``."""
 
-    values: dict[str, Value]
+    values: dict[Quantity, Value]
     status: dict[str, object]
     timestamp: datetime | None = None
-
-    @property
-    def quality(self) -> str:
-        """``"ok"``, ``"questionable"`` or ``"invalid"`` (see ``status["quality"]``)."""
-        return str(self.status.get("quality", "ok"))
+    quality: Quality = Quality.OK
 
     def to_json(self) -> dict[str, Any]:
-        """The ``roomctl decode --json`` shape of one measurement."""
+        """The ``roomctl decode --json`` shape of one measurement (``quality`` sits in ``status`` there)."""
         return {
-            "values": dict(self.values),
-            "status": dict(self.status),
+            "values": {str(q): v for q, v in self.values.items()},
+            "status": {**self.status, "quality": str(self.quality)},
             "timestamp": self.timestamp.isoformat() if self.timestamp is not None else None,
         }
 

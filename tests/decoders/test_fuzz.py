@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from roomctl.errors import DecodeError
-from roomctl.models import Quantity
+from roomctl.models import Quality, Quantity
 from roomctl.sensors.decoders import DECODERS, stream_decoder_for
 from roomctl.sensors.decoders.pc60fw import crc_frame
 from roomctl.sensors.decoders.viatom import encode_response
@@ -17,18 +17,18 @@ from roomctl.sensors.measurement import Measurement
 from tests.decoders import spec
 
 FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-QUALITIES = {"ok", "questionable", "invalid"}
 
 
 def check(measurements: list[Measurement]) -> None:
     assert isinstance(measurements, list)
     for m in measurements:
         assert isinstance(m, Measurement)
-        assert m.status["quality"] in QUALITIES
+        assert isinstance(m.quality, Quality)
+        assert "quality" not in m.status  # one place for it: the typed field
         missing = m.status.get("missing", {})
         assert isinstance(missing, dict)
         for name, value in m.values.items():
-            Quantity(name)  # only canonical names
+            assert isinstance(name, Quantity)  # only canonical quantities, as the enum
             if name == "rr_intervals":
                 assert isinstance(value, list)
                 assert all(spec.RR_RANGE[0] <= v <= spec.RR_RANGE[1] for v in value)
@@ -38,7 +38,7 @@ def check(measurements: list[Measurement]) -> None:
                 low, high = spec.RANGES[name]
                 assert isinstance(value, float)
                 assert low <= value <= high, f"{name}={value} presented as valid"
-        if m.status["quality"] == "invalid" and m.status.get("finger_present") is False:
+        if m.quality is Quality.INVALID and m.status.get("finger_present") is False:
             assert all(v is None for q, v in m.values.items() if q != "battery")  # battery is not a vital
         json.dumps(m.to_json())  # the CLI contract: always serialisable
 

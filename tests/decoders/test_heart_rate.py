@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from roomctl.errors import DecodeError
+from roomctl.models import Quantity
 from roomctl.sensors.decoders import DECODERS
 from tests.decoders import spec
 
@@ -49,7 +50,7 @@ def test_every_flag_combination(flags: int, rfu: int) -> None:
 @pytest.mark.parametrize("heart_rate", [0, 301, 0xFFFF])
 def test_implausible_heart_rate_is_never_a_valid_number(heart_rate: int) -> None:
     [m] = DECODERS["heart_rate"](bytes([0x07]) + spec.u16(heart_rate))
-    assert m.values["heart_rate"] is None
+    assert m.values[Quantity.HEART_RATE] is None
     assert m.status["missing"] == {"heart_rate": "out_of_range"}
     assert m.quality == "invalid"
 
@@ -57,13 +58,13 @@ def test_implausible_heart_rate_is_never_a_valid_number(heart_rate: int) -> None
 def test_rr_intervals_outside_physiology_are_dropped_and_counted() -> None:
     data = bytes([0x10, 60]) + spec.u16(0) + spec.u16(1024) + spec.u16(61 * 1024)
     [m] = DECODERS["heart_rate"](data)
-    assert m.values["rr_intervals"] == [1.0]
+    assert m.values[Quantity.RR_INTERVALS] == [1.0]
     assert m.status["rr_intervals_discarded"] == 2
 
 
 def test_odd_trailing_byte_after_rr_is_ignored_like_nordic() -> None:
     [m] = DECODERS["heart_rate"](bytes([0x10, 60]) + spec.u16(1024) + b"\x04")
-    assert m.values["rr_intervals"] == [1.0]
+    assert m.values[Quantity.RR_INTERVALS] == [1.0]
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from roomctl.models import Quantity
 from roomctl.sensors.decoders import BerryMedStreamDecoder, StreamDecoder, stream_decoder_for
 from roomctl.sensors.decoders.pc60fw import crc_frame
 from roomctl.sensors.decoders.viatom import encode_response
@@ -82,7 +83,7 @@ def test_bad_frames_are_counted_not_raised() -> None:
     bad[5] ^= 0x01
     stream = stream_decoder_for("pc60fw")
     out = stream.feed(bytes(bad) + good)
-    assert [m.values["spo2"] for m in out] == [96.0]
+    assert [m.values[Quantity.SPO2] for m in out] == [96.0]
     assert stream.rejected == 1
     assert stream.last_error is not None
     assert "checksum" in stream.last_error

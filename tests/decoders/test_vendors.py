@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from roomctl.errors import DecodeError
+from roomctl.models import Quantity
 from roomctl.sensors.decoders import DECODERS, READ_SENSORS_REQUEST, encode_request, stream_decoder_for
 from roomctl.sensors.decoders.crc import crc8_maxim, crc8_smbus
 from roomctl.sensors.decoders.viatom import encode_response
@@ -39,7 +40,7 @@ class TestBerryMed:
 
     def test_pulse_rate_bit7_comes_from_byte2_bit6(self) -> None:
         [m] = DECODERS["berrymed"](berrymed(95, 200))
-        assert m.values["pulse_rate"] == 200.0
+        assert m.values[Quantity.PULSE_RATE] == 200.0
 
     @pytest.mark.parametrize(("spo2", "pulse"), [(127, 72), (98, 255), (127, 255), (0, 72)])
     def test_invalid_markers(self, spo2: int, pulse: int) -> None:
@@ -47,8 +48,8 @@ class TestBerryMed:
         missing = m.status["missing"]
         assert isinstance(missing, dict)
         assert all(m.values[q] is None and missing[q] == "device_marker" for q in missing)
-        assert (m.values["spo2"] is None) is (spo2 in (0, 127))
-        assert (m.values["pulse_rate"] is None) is (pulse == 255)
+        assert (m.values[Quantity.SPO2] is None) is (spo2 in (0, 127))
+        assert (m.values[Quantity.PULSE_RATE] is None) is (pulse == 255)
 
     @pytest.mark.parametrize("kind", ["no_finger", "unplugged"])
     def test_finger_off_or_probe_unplugged_is_invalid(self, kind: str) -> None:
@@ -64,11 +65,11 @@ class TestBerryMed:
     def test_several_packets_and_leading_noise(self) -> None:
         data = b"\x12\x7f" + berrymed(97, 60) + berrymed(96, 61) + berrymed(95, 62)[:3]
         ms = DECODERS["berrymed"](data)
-        assert [m.values["spo2"] for m in ms] == [97.0, 96.0]
+        assert [m.values[Quantity.SPO2] for m in ms] == [97.0, 96.0]
 
     def test_truncated_packet_resyncs_at_next_sync_byte(self) -> None:
         ms = DECODERS["berrymed"](berrymed(97, 60)[:3] + berrymed(96, 61))
-        assert [m.values["spo2"] for m in ms] == [96.0]
+        assert [m.values[Quantity.SPO2] for m in ms] == [96.0]
 
     @pytest.mark.parametrize("data", [b"", b"\x01\x02\x03", berrymed()[:4]])
     def test_no_complete_packet(self, data: bytes) -> None:
@@ -98,19 +99,19 @@ class TestNonin:
 
     def test_missing_markers(self) -> None:
         [m] = DECODERS["nonin"](self.packet(spo2=127, pulse=511))
-        assert m.values["spo2"] is None
-        assert m.values["pulse_rate"] is None
+        assert m.values[Quantity.SPO2] is None
+        assert m.values[Quantity.PULSE_RATE] is None
         assert m.quality == "invalid"
 
     def test_pulse_rate_is_big_endian_u16(self) -> None:
         [m] = DECODERS["nonin"](self.packet(pulse=0x0102))
-        assert m.values["pulse_rate"] == 258.0
+        assert m.values[Quantity.PULSE_RATE] == 258.0
 
     def test_sensor_not_connected_is_invalid(self) -> None:
         [m] = DECODERS["nonin"](self.packet(status=0x00))
         assert m.status["finger_present"] is False
         assert m.quality == "invalid"
-        assert m.values["spo2"] is None
+        assert m.values[Quantity.SPO2] is None
 
     @pytest.mark.parametrize("status", [0x12, 0x18])
     def test_weak_signal_or_searching_is_questionable(self, status: int) -> None:
@@ -162,9 +163,9 @@ class TestViatom:
         self, kwargs: dict[str, int], spo2: float | None, pulse: float | None, quality: str
     ) -> None:
         [m] = DECODERS["viatom"](encode_response(self.payload(**kwargs)))
-        assert (m.values["spo2"], m.values["pulse_rate"]) == (spo2, pulse)
+        assert (m.values[Quantity.SPO2], m.values[Quantity.PULSE_RATE]) == (spo2, pulse)
         assert m.quality == quality
-        assert m.values["battery"] == 80.0  # still valid with the finger out
+        assert m.values[Quantity.BATTERY] == 80.0  # still valid with the finger out
 
     def test_bad_crc_status_and_short_payload_are_rejected(self) -> None:
         frame = bytearray(encode_response(self.payload()))
@@ -183,7 +184,7 @@ class TestViatom:
         stream = stream_decoder_for("viatom")
         assert stream.feed(frame[:20]) == []
         [m] = stream.feed(frame[20:])
-        assert m.values["spo2"] == 96.0
+        assert m.values[Quantity.SPO2] == 96.0
 
 
 class TestPc60fw:
@@ -228,7 +229,7 @@ class TestJumper:
     @pytest.mark.parametrize(("pulse", "spo2"), [(255, 98), (72, 127), (0, 0)])
     def test_invalid_markers(self, pulse: int, spo2: int) -> None:
         [m] = DECODERS["jumper"](bytes([0x81, pulse, spo2, 25]))
-        assert None in (m.values["spo2"], m.values["pulse_rate"])
+        assert None in (m.values[Quantity.SPO2], m.values[Quantity.PULSE_RATE])
 
     def test_zero_perfusion_index_is_missing(self) -> None:
         [m] = DECODERS["jumper"](bytes([0x81, 72, 98, 0]))

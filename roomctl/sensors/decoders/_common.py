@@ -12,28 +12,28 @@ from __future__ import annotations
 from datetime import datetime
 
 from roomctl.errors import DecodeError
-from roomctl.models import Quantity
+from roomctl.models import Quality, Quantity
 from roomctl.sensors.measurement import Measurement, Value
 
-HEART_RATE = Quantity.HEART_RATE.value
-RR_INTERVALS = Quantity.RR_INTERVALS.value
-ENERGY_EXPENDED = Quantity.ENERGY_EXPENDED.value
-SPO2 = Quantity.SPO2.value
-PULSE_RATE = Quantity.PULSE_RATE.value
-PERFUSION_INDEX = Quantity.PERFUSION_INDEX.value
-SPO2_FAST = Quantity.SPO2_FAST.value
-PULSE_RATE_FAST = Quantity.PULSE_RATE_FAST.value
-SPO2_SLOW = Quantity.SPO2_SLOW.value
-PULSE_RATE_SLOW = Quantity.PULSE_RATE_SLOW.value
-TEMPERATURE = Quantity.TEMPERATURE.value
-SYSTOLIC = Quantity.SYSTOLIC.value
-DIASTOLIC = Quantity.DIASTOLIC.value
-MEAN_ARTERIAL_PRESSURE = Quantity.MEAN_ARTERIAL_PRESSURE.value
-BATTERY = Quantity.BATTERY.value
+HEART_RATE = Quantity.HEART_RATE
+RR_INTERVALS = Quantity.RR_INTERVALS
+ENERGY_EXPENDED = Quantity.ENERGY_EXPENDED
+SPO2 = Quantity.SPO2
+PULSE_RATE = Quantity.PULSE_RATE
+PERFUSION_INDEX = Quantity.PERFUSION_INDEX
+SPO2_FAST = Quantity.SPO2_FAST
+PULSE_RATE_FAST = Quantity.PULSE_RATE_FAST
+SPO2_SLOW = Quantity.SPO2_SLOW
+PULSE_RATE_SLOW = Quantity.PULSE_RATE_SLOW
+TEMPERATURE = Quantity.TEMPERATURE
+SYSTOLIC = Quantity.SYSTOLIC
+DIASTOLIC = Quantity.DIASTOLIC
+MEAN_ARTERIAL_PRESSURE = Quantity.MEAN_ARTERIAL_PRESSURE
+BATTERY = Quantity.BATTERY
 
 # Plausible ranges (inclusive) in canonical units. A value outside is never presented as valid: it becomes None with
 # status["missing"][q] = "out_of_range". RR intervals outside the range are dropped from the list and counted.
-VALID_RANGES: dict[str, tuple[float, float]] = {
+VALID_RANGES: dict[Quantity, tuple[float, float]] = {
     HEART_RATE: (1.0, 300.0),
     PULSE_RATE: (1.0, 300.0),
     PULSE_RATE_FAST: (1.0, 300.0),
@@ -51,9 +51,9 @@ VALID_RANGES: dict[str, tuple[float, float]] = {
     BATTERY: (0.0, 100.0),
 }
 
-OK = "ok"
-QUESTIONABLE = "questionable"
-INVALID = "invalid"
+OK = Quality.OK
+QUESTIONABLE = Quality.QUESTIONABLE
+INVALID = Quality.INVALID
 
 
 def need(data: bytes, size: int, what: str) -> None:
@@ -62,7 +62,9 @@ def need(data: bytes, size: int, what: str) -> None:
         raise DecodeError(f"{what}: needs {size} bytes, got {len(data)}")
 
 
-def put(values: dict[str, Value], missing: dict[str, str], quantity: str, value: float | None, reason: str) -> None:
+def put(
+    values: dict[Quantity, Value], missing: dict[Quantity, str], quantity: Quantity, value: float | None, reason: str
+) -> None:
     """Store ``value`` under ``quantity`` if present and plausible; otherwise store None and record why."""
     if value is None:
         values[quantity] = None
@@ -77,10 +79,10 @@ def put(values: dict[str, Value], missing: dict[str, str], quantity: str, value:
 
 
 def finish(
-    values: dict[str, Value],
+    values: dict[Quantity, Value],
     status: dict[str, object],
-    missing: dict[str, str],
-    primary: tuple[str, ...],
+    missing: dict[Quantity, str],
+    primary: tuple[Quantity, ...],
     *,
     invalid: bool = False,
     questionable: bool = False,
@@ -99,7 +101,6 @@ def finish(
         quality = QUESTIONABLE
     else:
         quality = OK
-    status["quality"] = quality
     if missing:
         status["missing"] = missing
-    return Measurement(values, status, timestamp)
+    return Measurement(values, status, timestamp, quality)

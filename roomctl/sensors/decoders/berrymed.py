@@ -13,9 +13,11 @@ questionable. ``no_signal`` (byte 0 bit 4) is reported but does not change quali
 from __future__ import annotations
 
 from roomctl.errors import DecodeError
+from roomctl.models import Quantity
 from roomctl.sensors.decoders._common import PULSE_RATE, SPO2, finish, put
 from roomctl.sensors.decoders.stream import StreamDecoder
 from roomctl.sensors.measurement import Measurement, Value
+from roomctl.sensors.vendor import OXIMETER_RULES, Characteristic, Notify, WearableProfile
 
 PACKET_SIZE = 5
 _PRIMARY = (SPO2, PULSE_RATE)
@@ -57,8 +59,8 @@ def decode_packet(packet: bytes) -> Measurement:
     probe_unplugged = bool(b0 & 0x20)
     spo2 = b4 & 0x7F
     pulse = (b3 & 0x7F) | ((b2 & 0x40) << 1)
-    values: dict[str, Value] = {}
-    missing: dict[str, str] = {}
+    values: dict[Quantity, Value] = {}
+    missing: dict[Quantity, str] = {}
     put(values, missing, SPO2, None if spo2 in (0, 127) else float(spo2), "device_marker")
     put(values, missing, PULSE_RATE, None if pulse == 255 else float(pulse), "device_marker")
     searching = bool(b2 & 0x20)
@@ -92,3 +94,36 @@ class BerryMedStreamDecoder(StreamDecoder):
         packets, consumed, skipped = split_packets(buffer)
         self.skipped_bytes += skipped
         return [decode_packet(p) for p in packets], consumed
+
+
+# -- the emulator's side of the protocol
+
+
+def encode_packet(spo2: int | None, pr: int | None, pleth: int, finger_off: bool, signal: int = 8) -> bytes:
+    """One 5-byte BCI packet as the device sends it; SpO2 127 / PR 255 mean invalid."""
+    s = 127 if spo2 is None else spo2
+    p = 255 if pr is None else pr
+    b0 = 0x80 | (signal & 0x0F)
+    if finger_off:
+        b0 |= 0x10
+    b2 = (0x10 if finger_off else 0) | ((p & 0x80) >> 1)
+    return bytes([b0, pleth & 0x7F, b2, p & 0x7F, s & 0x7F])
+
+
+# -- the vendor: what the link, the config and the emulator derive from
+
+SERVICE = "49535343-fe7d-4ae5-8fa9-9fafd205e455"
+WRITE = "49535343-8841-43f4-a8d4-ecbe34729bb3"
+DATA = Characteristic("berrymed", "49535343-1e4d-4bd9-ba61-23c647249616", decode_berrymed, BerryMedStreamDecoder)
+CHARACTERISTICS = (DATA,)
+PROFILES = (
+    WearableProfile(
+        "berrymed",
+        "BerryMed BM1000 family oximeter (BCI 5-byte stream)",
+        SERVICE,
+        (Notify(DATA),),
+        name_patterns=(r"^BerryMed",),
+        conditions=OXIMETER_RULES,
+        publish_interval_s=1.0,
+    ),
+)

@@ -8,6 +8,7 @@ out of range, so it is not a reading either, and ``status["missing"]`` keeps the
 
 from __future__ import annotations
 
+import struct
 from datetime import datetime
 
 SFLOAT_SPECIAL: dict[int, str] = {
@@ -76,3 +77,28 @@ def date_time(data: bytes, offset: int) -> tuple[datetime | None, str]:
         return datetime(year, month, day, hour, minute, second), "valid"
     except ValueError:
         return None, "invalid"
+
+
+# -- encoders (the emulator's side)
+SFLOAT_NAN = 0x07FF
+FLOAT_NAN = 0x007FFFFF
+
+
+def encode_sfloat(value: float | None, exponent: int = 0) -> bytes:
+    """IEEE-11073 16-bit SFLOAT; ``None`` becomes NaN."""
+    if value is None:
+        raw = SFLOAT_NAN
+    else:
+        mantissa = round(value / 10**exponent)
+        if not -2048 <= mantissa <= 2047:
+            raise ValueError(f"{value} does not fit an SFLOAT with exponent {exponent}")
+        raw = ((exponent & 0x0F) << 12) | (mantissa & 0x0FFF)
+    return struct.pack("<H", raw)
+
+
+def encode_float32(value: float | None, exponent: int = -2) -> bytes:
+    """IEEE-11073 32-bit FLOAT; ``None`` becomes NaN."""
+    if value is None:
+        return struct.pack("<I", FLOAT_NAN)
+    mantissa = round(value / 10**exponent) & 0xFFFFFF
+    return struct.pack("<I", mantissa | ((exponent & 0xFF) << 24))

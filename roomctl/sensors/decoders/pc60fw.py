@@ -9,10 +9,12 @@ are ignored. SpO2 0 or PR 0 mean no reading. Low confidence: PR as u16 (the byte
 from __future__ import annotations
 
 from roomctl.errors import DecodeError
-from roomctl.sensors.decoders._common import OK, PERFUSION_INDEX, PULSE_RATE, SPO2, finish, put
+from roomctl.models import Quantity
+from roomctl.sensors.decoders._common import PERFUSION_INDEX, PULSE_RATE, SPO2, finish, put
 from roomctl.sensors.decoders.crc import crc8_maxim
 from roomctl.sensors.decoders.stream import StreamDecoder
 from roomctl.sensors.measurement import Measurement, Value
+from roomctl.sensors.vendor import OXIMETER_RULES, Characteristic, Notify, WearableProfile
 
 SYNC = b"\xaa\x55"
 FRAME_TYPES = (0x0F, 0xF0)
@@ -63,15 +65,15 @@ def decode_frame(frame: bytes) -> Measurement | None:
     if func == FUNC_NUMBERS:
         if len(data) < 4:
             raise DecodeError(f"PC-60FW numbers frame: needs 4 data bytes, got {len(data)}")
-        values: dict[str, Value] = {}
-        missing: dict[str, str] = {}
+        values: dict[Quantity, Value] = {}
+        missing: dict[Quantity, str] = {}
         put(values, missing, SPO2, float(data[0]) if data[0] else None, "device_marker")
         pulse = data[1] | (data[2] << 8)
         put(values, missing, PULSE_RATE, float(pulse) if pulse else None, "device_marker")
         put(values, missing, PERFUSION_INDEX, data[3] / 10, "")
         return finish(values, {}, missing, _PRIMARY)
     if func == FUNC_BATTERY and data:
-        return Measurement({}, {"battery_level_bars": data[0], "quality": OK})
+        return Measurement({}, {"battery_level_bars": data[0]})
     return None
 
 
@@ -108,3 +110,31 @@ class Pc60fwStreamDecoder(StreamDecoder):
             if measurement is not None:
                 measurements.append(measurement)
         return measurements, consumed
+
+
+# -- the emulator's side of the protocol
+
+
+def encode_numbers(spo2: int | None, pr: int | None, pi_percent: float) -> bytes:
+    """PC-60FW numbers frame ``AA 55 0F 08 01 SpO2 PR PRhi PI×10 0 0 CRC8/MAXIM``."""
+    s = 0 if spo2 is None else spo2
+    p = 0 if pr is None else pr
+    return crc_frame(bytes([0xAA, 0x55, 0x0F, 0x08, FUNC_NUMBERS, s, p & 0xFF, p >> 8, round(pi_percent * 10), 0, 0]))
+
+
+# -- the vendor: what the link, the config and the emulator derive from
+
+SERVICE = "6e400001-b5a3-f393-e0a9-e50e24dcca9e"
+WRITE = "6e400002-b5a3-f393-e0a9-e50e24dcca9e"
+NOTIFY = Characteristic("pc60fw", "6e400003-b5a3-f393-e0a9-e50e24dcca9e", decode_pc60fw, Pc60fwStreamDecoder)
+CHARACTERISTICS = (NOTIFY,)
+PROFILES = (
+    WearableProfile(
+        "pc60fw",
+        "Creative Medical / Wellue PC-60FW fingertip oximeter (Nordic UART)",
+        SERVICE,
+        (Notify(NOTIFY),),
+        name_patterns=(r"^PC-60", r"^OxySmart", r"^PC60"),
+        conditions=OXIMETER_RULES,
+    ),
+)

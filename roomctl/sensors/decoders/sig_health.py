@@ -9,6 +9,7 @@ bits are ignored: newer BPS revisions define more of them.
 
 from __future__ import annotations
 
+from roomctl.models import Quantity
 from roomctl.sensors.decoders._common import (
     DIASTOLIC,
     MEAN_ARTERIAL_PRESSURE,
@@ -19,8 +20,10 @@ from roomctl.sensors.decoders._common import (
     need,
     put,
 )
-from roomctl.sensors.decoders.ieee11073 import DATE_TIME_SIZE, date_time, float32, sfloat
+from roomctl.sensors.decoders.ieee11073 import DATE_TIME_SIZE, date_time, encode_float32, encode_sfloat, float32, sfloat
+from roomctl.sensors.decoders.sig_heart_rate import BATTERY_LEVEL
 from roomctl.sensors.measurement import Measurement, Value
+from roomctl.sensors.vendor import Characteristic, Notify, WearableProfile, sig
 
 TEMPERATURE_TYPES: dict[int, str] = {
     1: "armpit",
@@ -45,8 +48,8 @@ def decode_temperature(data: bytes) -> list[Measurement]:
     value, special = float32(data, 1)
     if value is not None and fahrenheit:
         value = (value - 32.0) * 5.0 / 9.0
-    values: dict[str, Value] = {}
-    missing: dict[str, str] = {}
+    values: dict[Quantity, Value] = {}
+    missing: dict[Quantity, str] = {}
     put(values, missing, TEMPERATURE, value, special or "")
     status: dict[str, object] = {"reported_unit": "fahrenheit" if fahrenheit else "celsius"}
     timestamp = None
@@ -84,8 +87,8 @@ def decode_blood_pressure(data: bytes) -> list[Measurement]:
     need(data, 7, what)
     flags = data[0]
     kpa = bool(flags & 0x01)
-    values: dict[str, Value] = {}
-    missing: dict[str, str] = {}
+    values: dict[Quantity, Value] = {}
+    missing: dict[Quantity, str] = {}
     for quantity, offset in ((SYSTOLIC, 1), (DIASTOLIC, 3), (MEAN_ARTERIAL_PRESSURE, 5)):
         put(values, missing, quantity, *_pressure(data, offset, kpa))
     status: dict[str, object] = {"reported_unit": "kpa" if kpa else "mmhg"}
@@ -112,3 +115,49 @@ def decode_blood_pressure(data: bytes) -> list[Measurement]:
         status["pulse_rate_range"] = PULSE_RATE_RANGE[(bits >> 3) & 3]
         questionable = bool(bits & BP_QUESTIONABLE)
     return [finish(values, status, missing, (SYSTOLIC, DIASTOLIC), questionable=questionable, timestamp=timestamp)]
+
+
+# -- the emulator's side of the protocols
+
+
+def encode_temperature(celsius: float | None, body_site: int = 2) -> bytes:
+    """0x2A1C in °C with a Temperature Type (2 = body)."""
+    return bytes([0x04]) + encode_float32(celsius, -2) + bytes([body_site])
+
+
+def encode_blood_pressure(systolic: float, diastolic: float, mean: float | None, pulse: float | None) -> bytes:
+    """0x2A35 in mmHg; the pulse rate field (bit2) when given."""
+    flags = 0x04 if pulse is not None else 0
+    out = bytearray([flags]) + encode_sfloat(systolic) + encode_sfloat(diastolic) + encode_sfloat(mean)
+    if pulse is not None:
+        out += encode_sfloat(pulse)
+    return bytes(out)
+
+
+# -- the vendors: what the link, the config and the emulator derive from
+
+THERMOMETER_SERVICE = sig(0x1809)
+BLOOD_PRESSURE_SERVICE = sig(0x1810)
+TEMPERATURE_MEASUREMENT = Characteristic("temperature", sig(0x2A1C), decode_temperature)
+BLOOD_PRESSURE_MEASUREMENT = Characteristic("blood_pressure", sig(0x2A35), decode_blood_pressure)
+CHARACTERISTICS = (TEMPERATURE_MEASUREMENT, BLOOD_PRESSURE_MEASUREMENT)
+PROFILES = (
+    WearableProfile(
+        "thermometer",
+        "Thermometer (Bluetooth Health Thermometer service)",
+        THERMOMETER_SERVICE,
+        (Notify(TEMPERATURE_MEASUREMENT),),
+        battery=BATTERY_LEVEL,
+        advertised_uuids=(THERMOMETER_SERVICE,),
+        continuous=False,
+    ),
+    WearableProfile(
+        "blood_pressure",
+        "Blood-pressure cuff (Bluetooth Blood Pressure service)",
+        BLOOD_PRESSURE_SERVICE,
+        (Notify(BLOOD_PRESSURE_MEASUREMENT),),
+        battery=BATTERY_LEVEL,
+        advertised_uuids=(BLOOD_PRESSURE_SERVICE,),
+        continuous=False,
+    ),
+)

@@ -13,8 +13,11 @@ never uses it for a baseline. SpO2 above 100 % or pulse rate 0 / above 300 bpm -
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Iterable
+
+from roomctl.models import Quantity
 from roomctl.sensors.decoders._common import (
-    OK,
     PERFUSION_INDEX,
     PULSE_RATE,
     PULSE_RATE_FAST,
@@ -26,8 +29,10 @@ from roomctl.sensors.decoders._common import (
     need,
     put,
 )
-from roomctl.sensors.decoders.ieee11073 import DATE_TIME_SIZE, date_time, sfloat
+from roomctl.sensors.decoders.ieee11073 import DATE_TIME_SIZE, date_time, encode_sfloat, sfloat
+from roomctl.sensors.decoders.sig_heart_rate import BATTERY_LEVEL
 from roomctl.sensors.measurement import Measurement, Value
+from roomctl.sensors.vendor import OXIMETER_RULES, Characteristic, Notify, WearableProfile, sig
 
 MEASUREMENT_STATUS_BITS: dict[int, str] = {
     5: "measurement_ongoing",
@@ -85,7 +90,9 @@ def flag_names(value: int, names: dict[int, str]) -> list[str]:
     return [name for bit, name in names.items() if value >> bit & 1]
 
 
-def _put_sfloat(values: dict[str, Value], missing: dict[str, str], quantity: str, data: bytes, offset: int) -> None:
+def _put_sfloat(
+    values: dict[Quantity, Value], missing: dict[Quantity, str], quantity: Quantity, data: bytes, offset: int
+) -> None:
     value, special = sfloat(data, offset)
     put(values, missing, quantity, value, special or "")
 
@@ -116,7 +123,7 @@ class _StatusFields:
             self.invalid |= bool(dss & DSS_INVALID)
             self.questionable |= bool(dss & DSS_QUESTIONABLE)
 
-    def read_pai(self, values: dict[str, Value], missing: dict[str, str]) -> None:
+    def read_pai(self, values: dict[Quantity, Value], missing: dict[Quantity, str]) -> None:
         need(self.data, self.offset + 2, f"{self.what} with pulse amplitude index")
         _put_sfloat(values, missing, PERFUSION_INDEX, self.data, self.offset)
         self.offset += 2
@@ -127,8 +134,8 @@ def decode_plx_spot_check(data: bytes) -> list[Measurement]:
     what = "PLX spot-check measurement"
     need(data, 5, what)
     flags = data[0]
-    values: dict[str, Value] = {}
-    missing: dict[str, str] = {}
+    values: dict[Quantity, Value] = {}
+    missing: dict[Quantity, str] = {}
     _put_sfloat(values, missing, SPO2, data, 1)
     _put_sfloat(values, missing, PULSE_RATE, data, 3)
     status: dict[str, object] = {"device_clock_not_set": bool(flags & 0x10)}
@@ -160,8 +167,8 @@ def decode_plx_continuous(data: bytes) -> list[Measurement]:
     what = "PLX continuous measurement"
     need(data, 5, what)
     flags = data[0]
-    values: dict[str, Value] = {}
-    missing: dict[str, str] = {}
+    values: dict[Quantity, Value] = {}
+    missing: dict[Quantity, str] = {}
     _put_sfloat(values, missing, SPO2, data, 1)
     _put_sfloat(values, missing, PULSE_RATE, data, 3)
     offset = 5
@@ -200,8 +207,46 @@ def decode_plx_features(data: bytes) -> list[Measurement]:
         need(data, offset + 3, f"{what} with device and sensor status support")
         supported = int.from_bytes(data[offset : offset + 3], "little")
         status["supported_device_sensor_status"] = flag_names(supported, DEVICE_SENSOR_STATUS_BITS)
-    status["quality"] = OK
     return [Measurement({}, status)]
 
 
-__all__ = ["decode_plx_continuous", "decode_plx_features", "decode_plx_spot_check"]
+# -- the emulator's side of the protocol
+
+
+def encode_continuous(
+    spo2: float | None, pr: float | None, pai: float | None = None, device_status_bits: Iterable[int] = ()
+) -> bytes:
+    """0x2A5F with the Device & Sensor Status field (bit3) and, when given, the Pulse Amplitude Index (bit4)."""
+    flags = 0x08 | (0x10 if pai is not None else 0)
+    status = 0
+    for bit in device_status_bits:
+        status |= 1 << bit
+    out = bytearray([flags]) + encode_sfloat(spo2) + encode_sfloat(pr) + status.to_bytes(3, "little")
+    if pai is not None:
+        out += encode_sfloat(pai, -1)
+    return bytes(out)
+
+
+def encode_features() -> bytes:
+    """0x2A60: Device & Sensor Status supported (bit1) with its support mask, and PAI (bit6)."""
+    return struct.pack("<H", 0x0042) + (0xFFFF).to_bytes(3, "little")
+
+
+# -- the vendor: what the link, the config and the emulator derive from
+
+SERVICE = sig(0x1822)
+SPOT_CHECK = Characteristic("plx_spot_check", sig(0x2A5E), decode_plx_spot_check)
+CONTINUOUS = Characteristic("plx_continuous", sig(0x2A5F), decode_plx_continuous)
+FEATURES = Characteristic("plx_features", sig(0x2A60), decode_plx_features)
+CHARACTERISTICS = (SPOT_CHECK, CONTINUOUS, FEATURES)
+PROFILES = (
+    WearableProfile(
+        "plx",
+        "Pulse oximeter (Bluetooth Pulse Oximeter service, continuous measurement)",
+        SERVICE,
+        (Notify(CONTINUOUS), Notify(SPOT_CHECK, required=False)),
+        battery=BATTERY_LEVEL,
+        advertised_uuids=(SERVICE,),
+        conditions=OXIMETER_RULES,
+    ),
+)

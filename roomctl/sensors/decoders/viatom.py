@@ -19,10 +19,12 @@ from __future__ import annotations
 import struct
 
 from roomctl.errors import DecodeError
+from roomctl.models import Quantity
 from roomctl.sensors.decoders._common import BATTERY, PULSE_RATE, SPO2, finish, put
 from roomctl.sensors.decoders.crc import crc8_smbus
 from roomctl.sensors.decoders.stream import StreamDecoder
 from roomctl.sensors.measurement import Measurement, Value
+from roomctl.sensors.vendor import OXIMETER_RULES, Characteristic, Notify, Poll, WearableProfile
 
 CMD_INFO = 0x14
 CMD_PING = 0x15
@@ -102,8 +104,8 @@ def decode_sensors_frame(frame: bytes) -> Measurement:
         )
     spo2, hr_low, hr_high = payload[0], payload[1], payload[2]
     finger = payload[11] != 0
-    values: dict[str, Value] = {}
-    missing: dict[str, str] = {}
+    values: dict[Quantity, Value] = {}
+    missing: dict[Quantity, str] = {}
     put(values, missing, SPO2, None if spo2 in (0, 0xFF) else float(spo2), "device_marker")
     pulse = None if 0xFF in (hr_low, hr_high) or hr_low == hr_high == 0 else float(hr_low | (hr_high << 8))
     put(values, missing, PULSE_RATE, pulse, "device_marker")
@@ -143,3 +145,35 @@ class ViatomStreamDecoder(StreamDecoder):
             except DecodeError as e:
                 self._reject(e)
         return measurements, consumed
+
+
+# -- the emulator's side of the protocol (encode_response above frames it)
+
+
+def encode_sensors(
+    spo2: int | None, hr: int | None, battery: int, finger: bool, motion: int = 0, pi_strength: int = 50
+) -> bytes:
+    """The 13-byte READ_SENSORS payload; 0xFF marks SpO2/HR missing."""
+    s = 0xFF if spo2 is None else spo2
+    h = 0xFF if hr is None else hr
+    return bytes([s, h, 0xFF if hr is None else 0, 0, 0, 0, 0, battery, 0, motion, pi_strength, int(finger), 0])
+
+
+# -- the vendor: what the link, the config and the emulator derive from
+
+SERVICE = "14839ac4-7d7e-415c-9a42-167340cf2339"
+WRITE = "8b00ace7-eb0b-49b0-bbe9-9aee0a26e1a3"
+NOTIFY = Characteristic("viatom", "0734594a-a8e7-4b1a-a6b1-cd5243059a57", decode_viatom, ViatomStreamDecoder)
+CHARACTERISTICS = (NOTIFY,)
+PROFILES = (
+    WearableProfile(
+        "viatom",
+        "Viatom / Wellue O2Ring, Checkme O2, SleepU (polled every poll_interval_s)",
+        SERVICE,
+        (Notify(NOTIFY),),
+        poll=Poll(WRITE, READ_SENSORS_REQUEST),
+        name_patterns=(r"^O2Ring", r"^Checkme", r"^SleepU", r"^O2M", r"^BabyO2", r"^Oxylink", r"^PO[0-9]"),
+        advertised_uuids=(SERVICE,),
+        conditions=OXIMETER_RULES,
+    ),
+)
