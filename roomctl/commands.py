@@ -1,17 +1,29 @@
-"""Commands from people: the TUI (over the local API) and, opt-in, MQTT. One strict definition for both.
+"""Commands from people: the screen (over the local API) and, opt-in, MQTT. One strict definition and one parse for all.
 
-Every command is validated here before anything acts on it; anything malformed is rejected with a reason in words.
+Every command is validated by :func:`parse_command` before anything acts on it; anything malformed is rejected with
+:class:`CommandRejected`, whose message says why in words. The parse is strict: a number must be a JSON number (not a
+string, not ``true``), an enum a known string, no unknown keys, no deep nesting, no 5,000-digit integers.
 Plausibility limits on manual vitals keep typing errors (400/20 mmHg, 3 °C) out of the record.
+
+To add a command: define its model below (with ``command: Literal["name"] = "name"``) and add it to :data:`Command`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Protocol, Self
+import json
+from collections.abc import Collection, Mapping
+from typing import Annotated, Any, Literal, Protocol, Self
 
-from pydantic import Field, TypeAdapter, model_validator
+from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
 from roomctl.config.base import Slug
+from roomctl.errors import RoomctlError
 from roomctl.models import Model, SessionKind
+from roomctl.plausible import LIMITS, check_blood_pressure, check_temperature
+from roomctl.strict_json import BadJson, load_object
+
+MAX_COMMAND_BYTES = 2048
+"""A command's JSON is a few hundred bytes; a longer one is refused."""
 
 
 class Acknowledge(Model):
@@ -71,9 +83,9 @@ class EnterBloodPressure(Model):
     """A blood pressure taken by hand. Implausible numbers are refused, never stored."""
 
     command: Literal["blood_pressure"] = "blood_pressure"
-    systolic: int = Field(ge=50, le=300, description="mmHg")
-    diastolic: int = Field(ge=20, le=200, description="mmHg")
-    pulse_rate: int | None = Field(None, ge=20, le=250, description="bpm")
+    systolic: int = Field(ge=LIMITS["systolic"][0], le=LIMITS["systolic"][1], description="mmHg")
+    diastolic: int = Field(ge=LIMITS["diastolic"][0], le=LIMITS["diastolic"][1], description="mmHg")
+    pulse_rate: int | None = Field(None, ge=LIMITS["pulse_rate"][0], le=LIMITS["pulse_rate"][1], description="bpm")
 
     @model_validator(mode="after")
     def _order(self) -> Self:
@@ -86,7 +98,7 @@ class EnterTemperature(Model):
     """A body temperature taken by hand, in °C."""
 
     command: Literal["temperature"] = "temperature"
-    celsius: float = Field(ge=30.0, le=45.0)
+    celsius: float = Field(ge=LIMITS["celsius"][0], le=LIMITS["celsius"][1])
 
 
 Command = Annotated[
@@ -103,6 +115,84 @@ Command = Annotated[
     Field(discriminator="command"),
 ]
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
+COMMAND_NAMES: frozenset[str] = frozenset(COMMAND_ADAPTER.json_schema()["discriminator"]["mapping"])
+
+
+class CommandRejected(RoomctlError, ValueError):
+    """A command that was refused and not acted on; the message says why, in words.
+
+    ``request_id`` is the local API request's id when one could be read (so the refusal can be matched to the request).
+    """
+
+    def __init__(self, reason: str, request_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.request_id = request_id
+
+
+def parse_command(
+    raw: bytes | str | Mapping[str, Any], *, allowed: Collection[str] | None = None, channel: str = ""
+) -> Command:
+    """The one strict parse of a command, for the local API, MQTT and the screen.
+
+    ``raw`` is the command's JSON (bytes or text) or the already-decoded object. ``allowed`` limits which commands this
+    channel accepts (MQTT accepts only a few); ``channel`` names it in the refusal ("not allowed over MQTT").
+    Raises :class:`CommandRejected` with a reason in words.
+    """
+    try:
+        if isinstance(raw, Mapping):
+            data = dict(raw)
+            text = json.dumps(data, allow_nan=False, ensure_ascii=False)
+            data = load_object(text, max_bytes=MAX_COMMAND_BYTES)  # the same limits as for bytes from outside
+        else:
+            data = load_object(raw, max_bytes=MAX_COMMAND_BYTES, example='{"command": "set_scene", "scene": "calm"}')
+            text = raw.decode() if isinstance(raw, bytes) else raw
+    except (BadJson, TypeError, ValueError, RecursionError) as e:
+        raise CommandRejected(f"command refused: {e}") from None
+    name = data.get("command")
+    if not isinstance(name, str) or name not in COMMAND_NAMES:
+        shown = repr(name)[:40] if name is not None else "none"
+        known = sorted(allowed if allowed is not None else COMMAND_NAMES)
+        raise CommandRejected(f"command refused: unknown command {shown}; known: {', '.join(known)}")
+    if allowed is not None and name not in allowed:
+        raise CommandRejected(
+            f"command refused: {name!r} is not allowed{' over ' + channel if channel else ''}"
+            f" (only {', '.join(sorted(allowed))})"
+        )
+    try:
+        return COMMAND_ADAPTER.validate_json(text, strict=True)
+    except ValidationError as e:
+        raise CommandRejected(_in_words(data, e)) from None
+
+
+def _in_words(raw: dict[str, Any], error: ValidationError) -> str:
+    command = raw.get("command")
+    numbers = {k: v for k, v in raw.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    if command == "blood_pressure" and "systolic" in numbers and "diastolic" in numbers:
+        message = check_blood_pressure(numbers["systolic"], numbers["diastolic"], numbers.get("pulse_rate"))
+        if message:
+            return message
+    if command == "temperature" and "celsius" in numbers:
+        message = check_temperature(numbers["celsius"])
+        if message:
+            return message
+    return "command refused: " + "; ".join(_problem(err) for err in error.errors(include_url=False)[:5])
+
+
+_BOUNDS = {
+    "greater_than_equal": ("ge", "must be at least"),
+    "less_than_equal": ("le", "must be at most"),
+    "greater_than": ("gt", "must be more than"),
+    "less_than": ("lt", "must be less than"),
+}
+
+
+def _problem(err: Any) -> str:
+    where = ".".join(str(p) for p in err["loc"][1:] if not str(p).startswith("function-")) or "command"
+    bound = _BOUNDS.get(err["type"])
+    ctx = err.get("ctx") or {}
+    if bound is not None and bound[0] in ctx:
+        return f"{where} {bound[1]} {ctx[bound[0]]:g}"
+    return f"{where}: {str(err['msg']).removeprefix('Value error, ')}"
 
 
 class CommandResult(Model):

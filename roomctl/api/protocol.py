@@ -9,14 +9,13 @@ See docs/screen.md for the protocol as a client writer needs it.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter
 
 from roomctl import __version__
-from roomctl.commands import Command
+from roomctl.commands import Command, CommandRejected, parse_command
 from roomctl.config import RoomConfig
 from roomctl.hub import LiveState
 from roomctl.models import (
@@ -35,6 +34,7 @@ from roomctl.models import (
     SessionState,
     UtcDatetime,
 )
+from roomctl.strict_json import BadJson, load_object
 
 PROTOCOL_VERSION = 1
 MAX_CLIENT_LINE = 8 * 1024
@@ -175,34 +175,30 @@ def encode_event(event_json: bytes) -> bytes:
     return b'{"type":"event","event":' + event_json + b"}\n"
 
 
-class InvalidLine(ValueError):
-    """A client line that is not a valid command; ``request_id`` is the id, when one could be read."""
-
-    def __init__(self, reason: str, request_id: str | None = None) -> None:
-        super().__init__(reason)
-        self.request_id = request_id
-
-
-def _where(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(p) for p in loc if not (isinstance(p, str) and p.startswith("function-")))
+InvalidLine = CommandRejected
+"""A client line that is not a valid command: the one command error family (``request_id`` when one could be read)."""
 
 
 def parse_command_line(line: bytes) -> CommandMessage:
-    """Check one client line strictly. Raises :class:`InvalidLine` with a reason in words."""
-    if len(line) > MAX_CLIENT_LINE:
-        raise InvalidLine(f"line too long ({len(line)} bytes; the limit is {MAX_CLIENT_LINE})")
+    """Check one client line strictly (the shared command parse). Raises :class:`CommandRejected` with a reason in words."""
     try:
-        data = json.loads(line)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise InvalidLine(f"not valid JSON: {e}") from e
-    if not isinstance(data, dict):
-        raise InvalidLine("a message must be a JSON object")
+        data = load_object(line, max_bytes=MAX_CLIENT_LINE, example='{"type": "command", "id": "1", "command": {...}}')
+    except BadJson as e:
+        raise CommandRejected(f"message refused: {e}") from None
     raw_id = data.get("id")
-    request_id = raw_id if isinstance(raw_id, str) and len(raw_id) <= 64 else None
+    request_id = raw_id if isinstance(raw_id, str) and 0 < len(raw_id) <= 64 else None
     if data.get("type") != "command":
-        raise InvalidLine(f"unknown message type {data.get('type')!r} (clients send only 'command')", request_id)
+        shown = repr(data.get("type"))[:40]
+        raise CommandRejected(f"unknown message type {shown} (clients send only 'command')", request_id)
+    extra = sorted(set(data) - {"type", "id", "command"})
+    if extra:
+        raise CommandRejected(f"message refused: unknown keys {', '.join(k[:20] for k in extra[:5])}", request_id)
+    if request_id is None:
+        raise CommandRejected("message refused: id must be a string of 1-64 characters")
+    command = data.get("command")
+    if not isinstance(command, dict):
+        raise CommandRejected("message refused: command must be a JSON object", request_id)
     try:
-        return CommandMessage.model_validate(data)
-    except ValidationError as e:
-        problems = [f"{_where(err['loc'])}: {err['msg'].removeprefix('Value error, ')}" for err in e.errors()]
-        raise InvalidLine("invalid command: " + "; ".join(problems), request_id) from e
+        return CommandMessage(id=request_id, command=parse_command(command))
+    except CommandRejected as e:
+        raise CommandRejected(str(e), request_id) from None

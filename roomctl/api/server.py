@@ -24,7 +24,6 @@ from typing import Self
 from roomctl.api.protocol import (
     MAX_CLIENT_LINE,
     Hello,
-    InvalidLine,
     Result,
     RoomInfo,
     Snapshot,
@@ -33,7 +32,7 @@ from roomctl.api.protocol import (
     parse_command_line,
 )
 from roomctl.clock import Clock, SystemClock
-from roomctl.commands import CommandHandler
+from roomctl.commands import CommandHandler, CommandRejected
 from roomctl.errors import RoomctlError
 from roomctl.hub import Hub, Subscription
 from roomctl.models import HubEvent
@@ -226,7 +225,7 @@ class ApiServer:
                 continue
             try:
                 message = parse_command_line(line)
-            except InvalidLine as e:
+            except CommandRejected as e:
                 self.rejected_lines += 1
                 log.warning("%s: rejected a message: %s", name, e)
                 writer.write(encode(Result(id=e.request_id, ok=False, message=str(e), error="invalid")))

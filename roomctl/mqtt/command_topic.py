@@ -1,55 +1,27 @@
-"""Commands over MQTT (opt-in): strict validation and an allow-list. Anything else is rejected with a reason, never acted on.
+"""Commands over MQTT (opt-in): the shared strict parse (:func:`roomctl.commands.parse_command`) and an allow-list.
 
 Only lighting (``set_scene``, ``set_level``, ``reset_lighting``) and alarm ``acknowledge`` may come over MQTT; session
-and clinical entries stay with the people in the room (the TUI).
+and clinical entries stay with the people in the room (the screen). Anything else is rejected with a reason, never acted on.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any, get_args
+from typing import Annotated, get_args
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter
 
-from roomctl.commands import COMMAND_ADAPTER, Acknowledge, Command, ResetLighting, SetLevel, SetScene
+from roomctl.commands import MAX_COMMAND_BYTES, Acknowledge, Command, CommandRejected, ResetLighting, SetLevel, SetScene
+from roomctl.commands import parse_command as parse_any_command
 
-MAX_COMMAND_BYTES = 2048
+__all__ = ["ALLOWED", "MAX_COMMAND_BYTES", "MQTT_COMMAND_ADAPTER", "CommandRejected", "MqttCommand", "parse_command"]
+
 MqttCommand = Annotated[Acknowledge | SetScene | SetLevel | ResetLighting, Field(discriminator="command")]
 MQTT_COMMAND_ADAPTER: TypeAdapter[MqttCommand] = TypeAdapter(MqttCommand)
 ALLOWED: frozenset[str] = frozenset(m.model_fields["command"].default for m in get_args(get_args(MqttCommand)[0]))
-KNOWN: frozenset[str] = frozenset(m.model_fields["command"].default for m in get_args(get_args(Command)[0]))
-
-
-class CommandRejected(ValueError):
-    """A command that will not be acted on; the message says why, in words."""
-
-
-def _explain(error: ValidationError) -> str:
-    parts = []
-    for err in error.errors()[:5]:
-        loc = ".".join(str(p) for p in err["loc"][1:]) or "command"
-        parts.append(f"{loc}: {err['msg']}")
-    return "; ".join(parts)
 
 
 def parse_command(payload: bytes, *, retained: bool) -> Command:
     """Validate one command message, or raise :class:`CommandRejected`."""
     if retained:
         raise CommandRejected("retained message: commands must be sent with retain=false, or they would repeat")
-    if len(payload) > MAX_COMMAND_BYTES:
-        raise CommandRejected(f"payload of {len(payload)} bytes is over the {MAX_COMMAND_BYTES}-byte limit")
-    try:
-        data: Any = json.loads(payload)
-    except (UnicodeDecodeError, ValueError) as e:
-        raise CommandRejected(f"not valid JSON ({e})") from None
-    if not isinstance(data, dict):
-        raise CommandRejected('not a JSON object like {"command": "set_scene", "scene": "calm"}')
-    name = data.get("command")
-    if not isinstance(name, str) or name not in KNOWN:
-        raise CommandRejected(f"unknown command {name!r}; allowed over MQTT: {', '.join(sorted(ALLOWED))}")
-    if name not in ALLOWED:
-        raise CommandRejected(f"command {name!r} is not allowed over MQTT (only {', '.join(sorted(ALLOWED))})")
-    try:
-        return COMMAND_ADAPTER.validate_json(payload)
-    except ValidationError as e:
-        raise CommandRejected(f"invalid {name}: {_explain(e)}") from None
+    return parse_any_command(payload, allowed=ALLOWED, channel="MQTT")

@@ -28,7 +28,7 @@ from roomctl.config import RoomConfig
 from roomctl.errors import StorageError
 from roomctl.hub import Hub
 from roomctl.models import UNITS, Quantity, Reading, SessionEvent, SessionEventKind, SessionKind, SessionState
-from roomctl.session.checks import check_blood_pressure, check_temperature
+from roomctl.plausible import check_blood_pressure, check_temperature
 from roomctl.session.timeline import suggest
 from roomctl.storage.database import SessionRow
 from roomctl.storage.store import Store

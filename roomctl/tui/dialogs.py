@@ -6,7 +6,6 @@ import re
 from collections.abc import Callable
 from typing import ClassVar
 
-from pydantic import ValidationError
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -14,21 +13,18 @@ from textual.events import Key
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from roomctl.commands import (
-    Command,
-    EndSession,
-    EnterBloodPressure,
-    EnterTemperature,
-    MarkEvent,
-    StartSession,
-)
+from roomctl.commands import Command, EndSession, StartSession, parse_command
 from roomctl.models import SessionKind
 
 Parser = Callable[[str], Command]
 
 
 class EntryDialog(ModalScreen[Command | None]):
-    """Asks for one line, turns it into a command with ``parse`` (which raises ValueError with a reason)."""
+    """Asks for one line, turns it into a command with ``parse`` (which raises ValueError with a reason).
+
+    The parsers build the command's data and hand it to the one strict parse the local API and MQTT use too, so a
+    refusal reads the same wherever it comes from.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel", show=False)]
 
@@ -95,37 +91,20 @@ def end_session_dialog(title: str, ran: str) -> ChoiceDialog:
     return ChoiceDialog(f"End the {title.lower()}?", hint, {"y": EndSession(), "n": None})
 
 
-def _words(e: ValidationError) -> str:
-    """The first problem pydantic found, in the user's terms."""
-    err = e.errors()[0]
-    field = str(err["loc"][0]) if err["loc"] else ""
-    ctx = err.get("ctx") or {}
-    if err["type"] == "greater_than_equal":
-        return f"{field} must be at least {ctx.get('ge')}"
-    if err["type"] == "less_than_equal":
-        return f"{field} must be at most {ctx.get('le')}"
-    if err["type"] == "greater_than":
-        return f"{field} must be more than {ctx.get('gt')}"
-    return str(err["msg"]).removeprefix("Value error, ")
-
-
 def parse_note(text: str) -> Command:
     if not text:
         raise ValueError("type a note first (Escape cancels)")
-    if len(text) > 500:
-        raise ValueError(f"a note holds at most 500 characters ({len(text)} typed)")
-    return MarkEvent(event="note", text=text)
+    return parse_command({"command": "mark", "event": "note", "text": text})
 
 
 def parse_blood_pressure(text: str) -> Command:
-    match = re.fullmatch(r"(\d{2,3})\s*/\s*(\d{2,3})(?:\s+(\d{2,3}))?", text)
+    match = re.fullmatch(r"(\d{1,3})\s*/\s*(\d{1,3})(?:\s+(\d{1,3}))?", text)
     if match is None:
         raise ValueError("type systolic/diastolic and optionally the pulse, e.g. 128/82 76")
-    pulse = int(match.group(3)) if match.group(3) else None
-    try:
-        return EnterBloodPressure(systolic=int(match.group(1)), diastolic=int(match.group(2)), pulse_rate=pulse)
-    except ValidationError as e:
-        raise ValueError(_words(e)) from e
+    entry: dict[str, object] = {"command": "blood_pressure", "systolic": int(match[1]), "diastolic": int(match[2])}
+    if match[3]:
+        entry["pulse_rate"] = int(match[3])
+    return parse_command(entry)
 
 
 def parse_temperature(text: str) -> Command:
@@ -133,21 +112,18 @@ def parse_temperature(text: str) -> Command:
         celsius = float(text.replace(",", "."))
     except ValueError as e:
         raise ValueError("type the temperature in °C, e.g. 37.2") from e
-    try:
-        return EnterTemperature(celsius=celsius)
-    except ValidationError as e:
-        raise ValueError(_words(e).replace("celsius", "temperature") + " °C") from e
+    return parse_command({"command": "temperature", "celsius": celsius})
 
 
 def dose_parser(event: str) -> Parser:
     def parse(text: str) -> Command:
         if not text:
-            return MarkEvent(event=event)
+            return parse_command({"command": "mark", "event": event})
         try:
             amount = float(text.replace(",", "."))
-            return MarkEvent(event=event, amount_mg=amount)
         except ValueError as e:
             raise ValueError("the amount is a number of mg between 0 and 500, or leave it empty") from e
+        return parse_command({"command": "mark", "event": event, "amount_mg": amount})
 
     return parse
 

@@ -83,12 +83,12 @@ async def test_commands_are_validated_and_only_allowed_ones_act(
         jsonschema.validate(result.json(), shipped_schemas["command_result"])
     assert [r.json()["ok"] for r in rejected] == [False] * 4
     reasons = [r.json()["message"] for r in rejected]
-    assert reasons[0].startswith("not valid JSON")
+    assert reasons[0].startswith("command refused: not valid JSON")
     assert (
         reasons[1]
-        == "command 'end_session' is not allowed over MQTT (only acknowledge, reset_lighting, set_level, set_scene)"
+        == "command refused: 'end_session' is not allowed over MQTT (only acknowledge, reset_lighting, set_level, set_scene)"
     )
-    assert reasons[2].startswith("invalid set_level: level: Input should be less than or equal to 1")
+    assert reasons[2] == "command refused: level must be at most 1"
     assert reasons[3].startswith("retained message")
     for reason in reasons:
         assert f"MQTT command rejected: {reason}" in caplog.text

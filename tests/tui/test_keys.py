@@ -65,12 +65,12 @@ async def test_break_key_ends_a_break(served: Served) -> None:
     ("keys", "error"),
     [
         (["p", *"120/130", "enter"], "diastolic 130 must be below systolic 120"),
-        (["p", *"400/80", "enter"], "systolic must be at most 300"),
+        (["p", *"400/80", "enter"], "systolic 400 mmHg is outside the plausible range 50-300 mmHg"),
         (["p", *"high", "enter"], "type systolic/diastolic"),
-        (["t", *"3.7", "enter"], "temperature must be at least 30.0 °C"),
+        (["t", *"3.7", "enter"], "celsius 3.7 °C is outside the plausible range 30-45 °C"),
         (["t", *"warm", "enter"], "type the temperature in °C"),
         (["n", "enter"], "type a note first"),
-        (["d", *"9999", "enter"], "the amount is a number of mg"),
+        (["d", *"9999", "enter"], "amount_mg must be at most 500"),
     ],
 )
 async def test_dialog_shows_error_and_sends_nothing(served: Served, keys: list[str], error: str) -> None:

@@ -1,0 +1,52 @@
+"""Plausible ranges of manual vitals: a typing error must never become a reading.
+
+The command models (:mod:`roomctl.commands`) take their field limits from :data:`LIMITS`, and their refusals are worded
+by the checks here ("blood pressure 400/20 mmHg refused: ..."). The session manager checks again before storing,
+so a command built without validation is refused too.
+"""
+
+from __future__ import annotations
+
+# Plausible ranges, the same as roomctl.commands' field limits: (low, high, unit) per entered value.
+LIMITS: dict[str, tuple[float, float, str]] = {
+    "systolic": (50, 300, "mmHg"),
+    "diastolic": (20, 200, "mmHg"),
+    "pulse_rate": (20, 250, "bpm"),
+    "celsius": (30.0, 45.0, "°C"),
+}
+
+
+def _out_of_range(name: str, value: float) -> str | None:
+    low, high, unit = LIMITS[name]
+    if low <= value <= high:
+        return None
+    label = "pulse" if name == "pulse_rate" else name
+    return f"{label} {value:g} {unit} is outside the plausible range {low:g}-{high:g} {unit}"
+
+
+def check_blood_pressure(systolic: float, diastolic: float, pulse_rate: float | None = None) -> str | None:
+    """None when plausible, else the reason it was refused."""
+    problems = [
+        p
+        for p in (
+            _out_of_range("systolic", systolic),
+            _out_of_range("diastolic", diastolic),
+            _out_of_range("pulse_rate", pulse_rate) if pulse_rate is not None else None,
+        )
+        if p
+    ]
+    if not problems and diastolic >= systolic:
+        problems.append(f"diastolic {diastolic:g} must be below systolic {systolic:g}")
+    if not problems:
+        return None
+    return f"blood pressure {systolic:g}/{diastolic:g} mmHg refused: {'; '.join(problems)}. Nothing was stored; please measure or type it again."
+
+
+def check_temperature(celsius: float) -> str | None:
+    problem = _out_of_range("celsius", celsius)
+    if problem is None:
+        return None
+    hint = ""
+    if 86 <= celsius <= 113:
+        hint = f" It looks like °F: {celsius:g} °F is {(celsius - 32) * 5 / 9:.1f} °C; enter °C."
+    return f"temperature refused: {problem}. Nothing was stored.{hint}"
