@@ -156,6 +156,9 @@ class AlarmEngine:
     # ------------------------------------------------------------------ physiological
 
     def _on_reading(self, r: Reading) -> list[HubEvent]:
+        device = self._devices.get(r.device)
+        if device is not None:
+            device.heard(self._clock.monotonic())
         key = (r.device, r.quantity)
         try:
             watch = self._watches[key]

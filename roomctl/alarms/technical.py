@@ -1,7 +1,9 @@
 """Technical alarm conditions: wearables that stop sending, go away, slip off or run low; storage and broker failures.
 
-A :class:`DeviceWatch` follows one wearable's :class:`DeviceState` on the monotonic clock and says, at any moment, which
-technical conditions exist. Intermittent wearables (blood pressure cuff, thermometer) connect only to hand over a
+A :class:`DeviceWatch` follows one wearable's :class:`DeviceState` and readings on the monotonic clock and says, at any
+moment, which technical conditions exist. Stale and lost count from the wearable's **last data** as the engine saw it
+(not from when the link got round to reporting a state), so "lost" fires ``lost_after_s`` after the last data, not the
+link's own stale period plus the engine's count. Intermittent wearables (blood pressure cuff, thermometer) connect only to hand over a
 measurement, so being disconnected is their normal state: they never raise stale or lost alarms.
 """
 
@@ -64,10 +66,10 @@ class DeviceWatch:
         self.battery_low_percent = battery_low_percent
         self.state: LinkState | None = None
         self.ever_connected = False
-        self.away_since: float | None = since
-        """Link down (never connected, disconnected or reconnecting) since this monotonic time."""
-        self.silent_since: float | None = None
-        """No data since (only once the wearable has been connected)."""
+        self.last_data = since
+        """Monotonic time of the last reading from this wearable (or when the watch began, before any)."""
+        self.stale_reported = False
+        """The link said ``stale`` (it judged the data stale, or its link just dropped) and has not said connected since."""
         self.condition_since: dict[TechnicalCondition, float] = {}
         self.battery: float | None = None
         self.reports_low_battery = False
@@ -84,21 +86,19 @@ class DeviceWatch:
             since=since,
         )
 
+    def heard(self, now: float) -> None:
+        """A reading (any value, even a missing one) came from this wearable."""
+        self.last_data = now
+        self.ever_connected = True
+
     def update(self, ds: DeviceState, now: float) -> None:
         state = self.state = ds.state
-        if state is LinkState.CONNECTED:
+        if state in _LINK_UP:
             self.ever_connected = True
-            self.away_since = self.silent_since = None
-        elif state is LinkState.STALE:
-            self.ever_connected = True
-            self.away_since = None
-            if self.silent_since is None:
-                self.silent_since = now - self.stale_after_s  # the link reports stale after that long without data
-        else:
-            if self.away_since is None:
-                self.away_since = now
-            if self.ever_connected and self.silent_since is None:
-                self.silent_since = now
+        if state is LinkState.STALE:
+            self.stale_reported = True
+        elif state is LinkState.CONNECTED:
+            self.stale_reported = False
         link_up = state in _LINK_UP
         current = set(ds.conditions) if link_up else set()
         for cond in list(self.condition_since):
@@ -112,10 +112,11 @@ class DeviceWatch:
     def conditions(self, now: float, condition_delay_s: float, priorities: dict[str, Priority]) -> dict[str, Condition]:
         """The technical conditions that exist at monotonic time ``now``."""
         found: dict[str, float | None] = {}
-        if self.continuous:
-            if self.silent_since is not None and now - self.silent_since >= self.stale_after_s:
+        if self.continuous and self.state is not LinkState.CONNECTED:
+            silent = now - self.last_data
+            if self.ever_connected and (self.stale_reported or silent >= self.stale_after_s):
                 found["data_stale"] = None
-            if self.away_since is not None and now - self.away_since >= self.lost_after_s:
+            if silent >= self.lost_after_s:
                 found["device_disconnected"] = None
         for cond, since in self.condition_since.items():
             name = DELAYED_CONDITIONS.get(cond)

@@ -12,9 +12,9 @@ from roomctl.alarms.signal import sounding
 from roomctl.api.protocol import Snapshot
 from roomctl.cli.main import main
 from roomctl.config.alarms import AlarmsConfig, LimitRule
-from roomctl.models import AlarmAction, Priority, Quality, Quantity
+from roomctl.models import AlarmAction, LinkState, Priority, Quality, Quantity
 
-from .conftest import STRAP, Room, alarm_events, config, pauses
+from .conftest import OXIMETER, STRAP, Room, alarm_events, config, pauses
 
 SPO2 = Quantity.SPO2
 HR = Quantity.HEART_RATE
@@ -204,3 +204,18 @@ def test_only_the_highest_unacknowledged_priority_sounds_and_nothing_during_the_
     assert sounding(room.hub.state.alarms.values(), room.hub.state.audio_pause is not None) is Priority.LOW
     room.acknowledge()
     assert sounding(room.hub.state.alarms.values(), room.hub.state.audio_pause is not None) is None
+
+
+def test_lost_counts_from_the_last_data_not_from_when_the_link_reports_it() -> None:
+    room = Room(wearables=[OXIMETER])  # stale_after_s 10, lost_after_s 30
+    room.device(LinkState.CONNECTED)
+    room.hold(SPO2, 97, 5)  # the last data 1 s before the clock stops here
+    room.wait(9)
+    room.device(LinkState.STALE)  # the link's own stale period: 10 s after the last data
+    assert room.conditions() == {"data_stale"}
+    room.wait(19)
+    assert room.conditions() == {"data_stale"}
+    room.wait(1)  # 30 s after the last data (the link, ticking, reports disconnected a moment later)
+    assert room.conditions() == {"data_stale", "device_disconnected"}
+    room.device(LinkState.DISCONNECTED)
+    assert room.conditions() == {"data_stale", "device_disconnected"}

@@ -53,21 +53,23 @@ def test_a_stale_wearable_suspends_a_pending_delay(room: Room) -> None:
     room.device(LinkState.CONNECTED)
     room.hold(SPO2, 88, 3)
     room.device(LinkState.STALE)
-    room.wait(30)
+    room.wait(20)  # lost would follow 30 s after the last data
     assert room.conditions() == {"data_stale"}
 
 
 def test_a_wearable_lost_while_a_physiological_alarm_is_active_shows_both() -> None:
     room = Room(config(latching=False), [OXIMETER])
     room.device(LinkState.CONNECTED)
-    room.hold(SPO2, 87, 11)
+    room.hold(SPO2, 87, 11)  # the last reading 1 s before the link goes
     spo2 = room.only("spo2_low")
     room.device(LinkState.DISCONNECTED)
-    room.wait(9)
+    room.wait(8)
     assert room.conditions() == {"spo2_low"}
-    room.wait(1)
+    room.wait(1)  # stale_after_s (10) after the last data
     assert room.conditions() == {"spo2_low", "data_stale"}
-    room.wait(20)
+    room.wait(19)
+    assert room.conditions() == {"spo2_low", "data_stale"}
+    room.wait(1)  # lost_after_s (30) after the last data, not after the link reported it
     assert room.conditions() == {"spo2_low", "data_stale", "device_disconnected"}
     lost = room.only("device_disconnected")
     assert lost.kind is AlarmKind.TECHNICAL
