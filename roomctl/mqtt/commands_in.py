@@ -1,28 +1,83 @@
 """The command inbox: messages on ``<root>/cmd`` are validated on arrival, queued (bounded) and handled one at a time.
 
-Results go to the request's MQTT v5 response topic (with its correlation data) or else to ``<root>/cmd/result``.
+Every command gets exactly one reply, published on the room's own reply subtree ``<root>/cmd/result`` (or below it):
+- to the request's MQTT v5 Response Topic (with its correlation data) when that topic passes paho's topic validation and
+  lies under ``<root>/cmd/result``; a command asking for any other reply topic (a wildcard, ``…/status``, another room)
+  is rejected, logged once, and answered on ``<root>/cmd/result``;
+- ``dropped: busy`` when more than :data:`QUEUE_LIMIT` commands are already waiting: the command is not acted on.
+Replies wait in a bounded queue (:data:`REPLY_LIMIT`) and are published as paho has room. A reply that cannot be
+published is counted and logged (rate-limited); it never stops the MQTT part.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.properties import Properties
 
 from roomctl.commands import Command, CommandHandler
 from roomctl.models import iso_ms
 from roomctl.mqtt.command_topic import CommandRejected, parse_command
-from roomctl.mqtt.connection import Connection, publish_properties
+from roomctl.mqtt.connection import BrokerUnavailable, Connection, publish_properties
 from roomctl.mqtt.topics import Topics, dumps
 
 log = logging.getLogger(__name__)
 
 QUEUE_LIMIT = 16
+"""Commands waiting to be handled; one more is answered ``dropped: busy`` and not acted on."""
+REPLY_LIMIT = 1024
+"""Replies waiting to be published (about 200 bytes each). Past this a reply is dropped, counted and logged."""
+MAX_RESPONSE_TOPIC = 256
+"""Bytes; a longer Response Topic is refused."""
+BUSY = "dropped: busy"
+"""The start of the reply to a command that arrived while :data:`QUEUE_LIMIT` commands were waiting."""
+RETRY_S = 0.05
+LOG_EVERY_S = 10.0
+
+
+def check_response_topic(topic: str, reply_root: str) -> str | None:
+    """None when roomctl may publish its reply on ``topic``, else why not (in words)."""
+    try:
+        encoded = topic.encode("utf-8")
+    except UnicodeEncodeError:
+        return "the response topic is not valid UTF-8"
+    if not encoded:
+        return "the response topic is empty"
+    if len(encoded) > MAX_RESPONSE_TOPIC:
+        return f"the response topic is {len(encoded)} bytes long (at most {MAX_RESPONSE_TOPIC})"
+    if "\0" in topic:
+        return "the response topic contains a NUL character"
+    try:
+        mqtt.Client._raise_for_invalid_topic(encoded)  # paho's own check of a publish topic
+    except ValueError as e:
+        return f"the response topic {topic[:80]!r} is not a topic roomctl can publish to ({e})"
+    if not mqtt.topic_matches_sub(f"{reply_root}/#", topic):
+        return f"the response topic {topic[:80]!r} is not under this room's reply topic {reply_root}"
+    return None
+
+
+class _Every:
+    """Allows a log line at most once per ``period_s`` and counts what it held back."""
+
+    def __init__(self, period_s: float) -> None:
+        self.period_s = period_s
+        self._last = -period_s
+        self.held = 0
+
+    def ready(self) -> bool:
+        now = time.monotonic()
+        if now - self._last >= self.period_s:
+            self._last = now
+            return True
+        self.held += 1
+        return False
 
 
 class CommandInbox:
@@ -32,34 +87,85 @@ class CommandInbox:
         self._now = now
         self._queue: deque[tuple[Command, str, bytes | None]] = deque()
         self._ready = asyncio.Event()
-        self._results: deque[tuple[str, bytes, Properties | None]] = deque(maxlen=4 * QUEUE_LIMIT)
+        self._replies: deque[tuple[str, bytes, Properties | None]] = deque()
+        self._replies_waiting = asyncio.Event()
         self.accepted = 0
         self.rejected = 0
+        self.busy = 0
+        self.replies_lost = 0
+        self._busy_log = _Every(LOG_EVERY_S)
+        self._lost_log = _Every(LOG_EVERY_S)
 
     def offer(self, msg: mqtt.MQTTMessage) -> None:
-        """Validate one message (on the loop, from paho's callback) and queue it, or reject it with a logged reason."""
+        """Validate one message (on the loop, from paho's callback) and queue it, or reject it with a logged reason.
+
+        Never raises: a failure here is logged, and the MQTT part goes on.
+        """
+        try:
+            self._offer(msg)
+        except Exception:
+            log.exception("MQTT command handling failed")
+
+    def _offer(self, msg: mqtt.MQTTMessage) -> None:
         if msg.topic != self._topics.command:
             return
         props = getattr(msg, "properties", None)
-        reply_to: str = getattr(props, "ResponseTopic", None) or self._topics.command_result
+        asked: str | None = getattr(props, "ResponseTopic", None)
         correlation: bytes | None = getattr(props, "CorrelationData", None)
+        reply_to = self._topics.command_result
         try:
-            if len(self._queue) >= QUEUE_LIMIT:
-                raise CommandRejected(f"more than {QUEUE_LIMIT} commands waiting; slow down")
+            if asked is not None:
+                problem = check_response_topic(asked, self._topics.command_result)
+                if problem is not None:
+                    raise CommandRejected(f"command refused: {problem}")
+                reply_to = asked
             command = parse_command(bytes(msg.payload), retained=bool(msg.retain))
         except CommandRejected as e:
             self.rejected += 1
             log.warning("MQTT command rejected: %s", e)
             self._reply(reply_to, correlation, ok=False, command=None, message=str(e))
             return
+        if len(self._queue) >= QUEUE_LIMIT:
+            self.busy += 1
+            if self._busy_log.ready():
+                log.warning(
+                    "MQTT commands: %s (%d waiting; %d more dropped since the last report)",
+                    BUSY,
+                    QUEUE_LIMIT,
+                    self._busy_log.held,
+                )
+                self._busy_log.held = 0
+            message = f"{BUSY}: {QUEUE_LIMIT} commands are already waiting; not done, send it again later"
+            self._reply(reply_to, correlation, ok=False, command=command.command, message=message)
+            return
         self._queue.append((command, reply_to, correlation))
         self._ready.set()
 
     async def serve(self, conn: Connection) -> None:
+        """Handle commands one at a time and, beside that, publish replies (a slow command never holds up a reply)."""
+        tasks = {
+            asyncio.create_task(self._send_replies(conn), name="mqtt-command-replies"),
+            asyncio.create_task(self._handle_commands(), name="mqtt-command-handler"),
+        }
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # re-raises as it is (BrokerUnavailable: the publisher reconnects)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _send_replies(self, conn: Connection) -> None:
         while True:
-            while self._results:
-                topic, payload, props = self._results.popleft()
-                conn.publish(topic, payload, retain=False, properties=props)
+            if not self._replies:
+                self._replies_waiting.clear()
+                await self._replies_waiting.wait()
+            elif not self._publish_replies(conn):
+                await asyncio.sleep(RETRY_S)  # paho's queue is full: it drains as the broker acknowledges
+
+    async def _handle_commands(self) -> None:
+        while True:
             if not self._queue:
                 self._ready.clear()
                 await self._ready.wait()
@@ -75,11 +181,39 @@ class CommandInbox:
             log.info("MQTT command %s: %s", command.command, result.message or ("done" if result.ok else "refused"))
             self._reply(reply_to, correlation, ok=result.ok, command=command.command, message=result.message)
 
+    def _publish_replies(self, conn: Connection) -> bool:
+        """Publish waiting replies; False when paho's queue is full just now. A reply that fails otherwise is lost."""
+        while self._replies:
+            topic, payload, props = self._replies[0]
+            rc: MQTTErrorCode | None = None
+            try:
+                rc = conn.client.publish(topic, payload, qos=1, retain=False, properties=props).rc
+                problem = mqtt.error_string(rc)
+            except ValueError as e:  # paho refused the topic or payload: never stop the MQTT part for it
+                problem = str(e)
+            if rc == mqtt.MQTT_ERR_QUEUE_SIZE:
+                return False
+            if rc == mqtt.MQTT_ERR_NO_CONN:
+                raise BrokerUnavailable(f"cannot publish to {conn.where}: {problem}")  # the publisher reconnects
+            self._replies.popleft()
+            if rc != mqtt.MQTT_ERR_SUCCESS:
+                self._lost(f"cannot publish a command reply on {topic[:80]}: {problem}")
+        return True
+
+    def _lost(self, reason: str) -> None:
+        self.replies_lost += 1
+        if self._lost_log.ready():
+            log.warning("MQTT %s (%d more since the last report)", reason, self._lost_log.held)
+            self._lost_log.held = 0
+
     def _reply(self, topic: str, correlation: bytes | None, *, ok: bool, command: str | None, message: str) -> None:
+        if len(self._replies) >= REPLY_LIMIT:
+            self._lost(f"reply queue full ({REPLY_LIMIT}): a reply to {command or 'a rejected command'} was dropped")
+            return
         props = None
         if correlation is not None:
             props = publish_properties()
             props.CorrelationData = correlation
         body = {"ok": ok, "command": command, "message": message, "ts": iso_ms(self._now())}
-        self._results.append((topic, dumps(body), props))
-        self._ready.set()
+        self._replies.append((topic, dumps(body), props))
+        self._replies_waiting.set()

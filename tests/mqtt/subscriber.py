@@ -23,6 +23,7 @@ class Received:
     payload: bytes
     retain: bool
     expiry: int | None
+    correlation: bytes | None = None
 
     def json(self) -> Any:
         return json.loads(self.payload)
@@ -76,8 +77,9 @@ class Subscriber:
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         props = getattr(msg, "properties", None)
         expiry = getattr(props, "MessageExpiryInterval", None)
+        correlation = getattr(props, "CorrelationData", None)
         with self._lock:
-            self.messages.append(Received(msg.topic, bytes(msg.payload), bool(msg.retain), expiry))
+            self.messages.append(Received(msg.topic, bytes(msg.payload), bool(msg.retain), expiry, correlation))
         self._loop.call_soon_threadsafe(self._changed.set)
 
     def snapshot(self) -> list[Received]:
