@@ -145,6 +145,8 @@ class Hub:
         self._pending: deque[HubEvent] = deque()
         self._dispatching = False
         self._changed = asyncio.Event()
+        self.on_processor_error: Callable[[Processor, Exception], None] | None = None
+        """Told when a processor raises (the daemon turns an alarm engine failure into a technical alarm)."""
 
     def add_processor(self, processor: Processor) -> None:
         """Run ``processor`` inline for every event, in the order processors were added."""
@@ -184,8 +186,10 @@ class Hub:
         for processor in self._processors:
             try:
                 produced = processor(event)
-            except Exception:
+            except Exception as e:
                 log.exception("processor %r failed on a %s event", processor, event.kind)
+                if self.on_processor_error is not None:
+                    self.on_processor_error(processor, e)
                 continue
             if produced:
                 self._pending.extend(produced)

@@ -16,9 +16,9 @@ from roomctl.alarms.pause import AudioPauseTimer
 from roomctl.alarms.rules import LimitGroup, QuantityWatch
 from roomctl.alarms.technical import (
     DEVICE_CONDITIONS,
-    SERVICE_CONDITIONS,
     DeviceWatch,
     service_condition,
+    service_condition_name,
     technical_priorities,
 )
 from roomctl.alarms.texts import limit_message
@@ -251,7 +251,7 @@ class AlarmEngine:
         return self._with_break_through(events)
 
     def _on_health(self, h: ServiceHealth) -> list[HubEvent]:
-        name = SERVICE_CONDITIONS.get(h.service)
+        name = service_condition_name(h.service)
         if name is None:
             return []
         key = (f"service:{h.service}", name)

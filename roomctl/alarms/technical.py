@@ -25,8 +25,15 @@ DELAYED_CONDITIONS: dict[TechnicalCondition, str] = {
 
 DEVICE_CONDITIONS = ("data_stale", "device_disconnected", "finger_off", "sensor_displaced", "no_contact", "low_battery")
 
-SERVICE_CONDITIONS: dict[str, str] = {"storage": "storage_failure", "mqtt": "broker_unreachable"}
-"""ServiceHealth.service -> the technical condition its failure raises."""
+SERVICE_CONDITIONS: dict[str, str] = {
+    "storage": "storage_failure",
+    "mqtt": "broker_unreachable",
+    "alarms": "alarm_engine_failure",
+}
+"""ServiceHealth.service -> the technical condition its failure raises; any other ``service:<name>`` (a supervised loop
+that failed and is being restarted) raises ``service_failure``."""
+
+SUPERVISED_PREFIX = "service:"
 
 _LINK_UP = (LinkState.CONNECTED, LinkState.STALE)
 
@@ -41,6 +48,8 @@ def technical_priorities(cfg: TechnicalAlarmConfig) -> dict[str, Priority]:
         "low_battery": cfg.low_battery,
         "storage_failure": cfg.storage_failure,
         "broker_unreachable": cfg.broker_unreachable,
+        "alarm_engine_failure": cfg.alarm_engine_failure,
+        "service_failure": cfg.service_failure,
     }
 
 
@@ -139,8 +148,20 @@ class DeviceWatch:
         )
 
 
+def service_condition_name(service: str) -> str | None:
+    """The technical condition a failing service raises, or None for services that raise none."""
+    if service.startswith(SUPERVISED_PREFIX):
+        return "service_failure"
+    return SERVICE_CONDITIONS.get(service)
+
+
 def service_condition(service: str, detail: str, priority: Priority) -> Condition:
-    name = SERVICE_CONDITIONS[service]
+    name = service_condition_name(service)
+    assert name is not None
+    label = service.removeprefix(SUPERVISED_PREFIX)
     return Condition(
-        condition=name, kind=AlarmKind.TECHNICAL, priority=priority, message=technical_message(name, detail=detail)
+        condition=name,
+        kind=AlarmKind.TECHNICAL,
+        priority=priority,
+        message=technical_message(name, label=label, detail=detail),
     )

@@ -52,6 +52,8 @@ TECHNICAL_MESSAGES: dict[str, str] = {
     "low_battery": "Battery low: {label}",
     "storage_failure": "Storage failure: the record is not being written",
     "broker_unreachable": "MQTT broker unreachable: dashboards are not updated",
+    "alarm_engine_failure": "Alarm engine failure: alarms may be missing; roomctl is restarting",
+    "service_failure": "roomctl part '{label}' failed and is being restarted",
 }
 
 

@@ -69,6 +69,10 @@ class TechnicalAlarmConfig(Section):
     low_battery: Priority = Priority.LOW
     storage_failure: Priority = Priority.HIGH
     broker_unreachable: Priority = Priority.LOW
+    alarm_engine_failure: Priority = Field(Priority.HIGH, description="the alarm engine itself raised")
+    service_failure: Priority = Field(
+        Priority.MEDIUM, description="a supervised loop (link, lighting, MQTT, session) failed and is restarting"
+    )
     condition_delay_s: float = Field(5.0, ge=0, le=120, description="finger off / no contact must last this long")
 
 

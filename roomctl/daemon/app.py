@@ -45,8 +45,12 @@ log = logging.getLogger(__name__)
 
 ALARM_TICK_S = 1.0
 
-CRITICAL_HEALTH = ("storage",)
-"""Parts whose own ``ServiceHealth`` must be ok for the watchdog to be pinged (a broker outage is not one of them)."""
+CRITICAL_HEALTH = ("storage", "alarms")
+"""Parts whose own ``ServiceHealth`` must be ok for the watchdog to be pinged (a broker outage is not one of them).
+An alarm engine that raised never reports ok again in this run: the watchdog stops and systemd restarts the daemon."""
+
+CRITICAL_SERVICES = {"alarm-tick": "alarms", "storage-writer": "storage"}
+"""Supervised loops whose failure is reported as the failure of that part (a high-priority technical alarm)."""
 
 
 class Daemon:
@@ -74,6 +78,8 @@ class Daemon:
         self.supervisor = Supervisor(clock=self.clock, on_health=self._service_health)
         self.freshness = WearableFreshness(self.hub, config.wearables, clock=self.clock)
         self.ready = asyncio.Event()
+        self._engine_failed = False
+        self.hub.on_processor_error = self._processor_failed
         self.parts: list[str] = []  # what this room runs, in start order (for the log and the tests)
         self._stop = asyncio.Event()
 
@@ -83,10 +89,23 @@ class Daemon:
 
     def _service_health(self, name: str, ok: bool, detail: str) -> None:
         """A supervised service failed or came back: the screen and MQTT hear it (a healthy start is no news)."""
+        part = CRITICAL_SERVICES.get(name)
+        if part is not None:
+            if not ok:  # not cleared by a restart: the watchdog stops and systemd restarts the whole daemon
+                what = f"the {name} loop failed: {detail}"
+                self.hub.publish(ServiceHealth(service=part, ok=False, detail=what, ts=self.clock.now()))
+            return
         key = f"service:{name}"
         if ok and key not in self.hub.state.health:
             return
         self.hub.publish(ServiceHealth(service=key, ok=ok, detail=detail, ts=self.clock.now()))
+
+    def _processor_failed(self, processor: object, error: Exception) -> None:
+        """A hub processor raised. The alarm engine raising is a high-priority technical alarm and stops the watchdog."""
+        if processor is self.alarms and not self._engine_failed:
+            self._engine_failed = True
+            detail = f"the alarm engine failed ({type(error).__name__}: {error}); roomctl must restart"
+            self.hub.publish(ServiceHealth(service="alarms", ok=False, detail=detail, ts=self.clock.now()))
 
     def problems(self) -> list[str]:
         """Everything that keeps the daemon from calling itself healthy; empty when healthy."""
@@ -142,6 +161,8 @@ class Daemon:
         )
         await writer.start()
         stack.push_async_callback(self._stop_writer, writer)
+        self.writer = writer
+        self.supervisor.add("storage-writer", writer)  # cancelling it leaves the loop to _stop_writer's flush
         self.parts.append("storage")
 
         # 3. the session (resumed where it was), then the lights that follow it
@@ -161,6 +182,7 @@ class Daemon:
         stack.callback(self._log_lights, lighting)  # runs after the lighting has stopped
         await stack.enter_async_context(lighting)  # on the way out: every channel to the safe level
         self.lighting = lighting
+        self.supervisor.add("lighting", lighting)  # cancelling it leaves the loop to the safe-level stop
         self.parts.append("lighting")
 
         dispatcher = CommandDispatcher(session=session, lighting=lighting, alarms=_Acknowledger(alarms, hub))

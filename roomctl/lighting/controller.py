@@ -86,6 +86,15 @@ class LightingController:
         self._transition(self._override or self._base, 0.0, save=False)
         self._watch_task = asyncio.get_running_loop().create_task(self._watch(), name="lighting-watch")
 
+    async def run(self) -> None:
+        """For the supervisor: wait on the loop that follows the room, failing when it fails (restarted on the next call).
+
+        Cancelling this leaves the loop running: :meth:`stop` ends it and brings the light to the safe level.
+        """
+        if self._watch_task is None or self._watch_task.done():
+            self._watch_task = asyncio.get_running_loop().create_task(self._watch(), name="lighting-watch")
+        await asyncio.shield(self._watch_task)
+
     async def stop(self) -> None:
         """Stop following the room and bring every channel to the safe level (the pins stay driven until close)."""
         for task in (self._watch_task, self._end_task):

@@ -75,6 +75,15 @@ class StorageWriter:
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="storage-writer")
 
+    async def run(self) -> None:
+        """For the supervisor: wait on the writing loop and fail when it fails (it is started again on the next call).
+
+        Cancelling this leaves the loop running: only :meth:`stop` ends it, between two writes, and flushes what is left.
+        """
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="storage-writer")
+        await asyncio.shield(self._task)
+
     async def stop(self) -> None:
         """Stop and write everything still queued."""
         if self._task is not None:
