@@ -70,6 +70,14 @@ class SetPhase(Model):
     phase: Slug
 
 
+class DischargeCheck(Model):
+    """The team's discharge check at the end of a dosing session: their two ticks (no names); the daemon adds the vitals."""
+
+    command: Literal["discharge_check"] = "discharge_check"
+    oriented_and_grounded: bool
+    support_person_present: bool = Field(description="a support person is here for the ride home")
+
+
 class MarkEvent(Model):
     """Mark a moment of the session: dose, supplemental dose, break start/end, or a note."""
 
@@ -109,6 +117,7 @@ Command = Annotated[
     | StartSession
     | EndSession
     | SetPhase
+    | DischargeCheck
     | MarkEvent
     | EnterBloodPressure
     | EnterTemperature,

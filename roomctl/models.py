@@ -199,6 +199,7 @@ class SessionEventKind(StrEnum):
     BLOOD_PRESSURE = "blood_pressure"
     TEMPERATURE = "temperature"
     VITALS_CHECK_DUE = "vitals_check_due"
+    DISCHARGE_CHECK = "discharge_check"
 
 
 class SessionEvent(Model):
@@ -209,6 +210,16 @@ class SessionEvent(Model):
     ts: UtcDatetime
     text: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+
+
+class DischargeStatus(Model):
+    """Whether the room's data allow discharge now: the patient's own baseline, steady vitals, no active alarm."""
+
+    vitals_ready: bool = Field(
+        description="heart rate (and BP / temperature if entered) near baseline, no active alarm"
+    )
+    findings: tuple[str, ...] = Field(description="one line in words per criterion, met or not")
+    checked_at: UtcDatetime | None = Field(None, description="when the team recorded a passed discharge check")
 
 
 class SessionState(Model):
@@ -224,6 +235,7 @@ class SessionState(Model):
     on_break: bool = False
     next_vitals_check: UtcDatetime | None = None
     suggested_phase: str | None = None
+    discharge: DischargeStatus | None = Field(None, description="set in a dosing session once the check is offered")
 
 
 class LightingState(Model):

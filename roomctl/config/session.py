@@ -33,10 +33,32 @@ def default_phases() -> list[PhaseConfig]:
     ]
 
 
+class DischargeConfig(Section):
+    """When the screen offers the discharge check at the end of a dosing session, and what "near baseline" means."""
+
+    offer_from_phase: Slug | None = Field(
+        None, description='offer the check from this phase on (default: "taper" if there is one, else the last phase)'
+    )
+    steady_min: float = Field(30.0, ge=1, le=240, description="heart rate near the baseline for this long")
+    heart_rate_within_bpm: float = Field(15.0, gt=0, le=60, description="near = within this of the baseline")
+    systolic_within_mmhg: float = Field(20.0, gt=0, le=80, description="if blood pressure was entered")
+    diastolic_within_mmhg: float = Field(15.0, gt=0, le=60, description="if blood pressure was entered")
+    temperature_within_c: float = Field(0.5, gt=0, le=3, description="if temperature was entered")
+
+
 class SessionConfig(Section):
     default_kind: SessionKind = SessionKind.DOSING
     vitals_check_interval_min: float = Field(30.0, ge=1, le=240, description="remind the team to check vitals")
     phases: list[PhaseConfig] = Field(default_factory=default_phases)
+    discharge: DischargeConfig = Field(default_factory=DischargeConfig)
+
+    @property
+    def discharge_phase(self) -> str:
+        """The phase from which the discharge check is offered."""
+        ids = [p.id for p in self.phases]
+        if self.discharge.offer_from_phase is not None:
+            return self.discharge.offer_from_phase
+        return "taper" if "taper" in ids else ids[-1]
 
     @model_validator(mode="after")
     def _unique(self) -> Self:
@@ -46,4 +68,7 @@ class SessionConfig(Section):
             raise ValueError(f"phase id(s) used twice: {', '.join(dupes)}")
         if not self.phases:
             raise ValueError("at least one phase is needed")
+        offer = self.discharge.offer_from_phase
+        if offer is not None and offer not in ids:
+            raise ValueError(f"discharge.offer_from_phase '{offer}' is not one of the phases: {', '.join(ids)}")
         return self

@@ -51,7 +51,7 @@ def render(rec: SessionRecord, out: Path, *, tz: tzinfo | None = None, site: str
     alarm_rows = min(len(summary.alarms), MAX_ALARM_ROWS) + (1 if len(summary.alarms) > MAX_ALARM_ROWS else 0)
     conditions = sorted({a.condition for a in summary.alarms})
     heights = [
-        0.9,
+        1.05,
         2.6,
         1.7,
         1.8,
@@ -103,9 +103,28 @@ def _header(ax: Axes, rec: SessionRecord, tz: tzinfo, site: str | None) -> None:
         f"{start:%Y-%m-%d %H:%M} - {end:%H:%M} ({duration(rec.end - rec.start)}), times in {start:%Z}"
         + (f"   room: {site}" if site else ""),
         f"doses at {doses}   |   patient / chart no.: ______________________ (by hand: roomctl keeps no patient identifiers)",
+        discharge_line(rec, tz),
         f"roomctl {__version__}; not a certified medical device. Made {datetime.now(tz):%Y-%m-%d %H:%M}.",
     ]
-    ax.text(0, 0.55, "\n".join(lines), fontsize=8.5, va="top", linespacing=1.5)
+    ax.text(0, 0.6, "\n".join(lines), fontsize=8.5, va="top", linespacing=1.5)
+
+
+def discharge_line(rec: SessionRecord, tz: tzinfo) -> str:
+    """The recorded discharge check in one line (what the room's data showed and the team's two ticks)."""
+    checks = [e for e in rec.events if e.event == "discharge_check"]
+    if not checks:
+        return "discharge check: none recorded"
+    e = checks[-1]
+    findings = "; ".join(str(f).removeprefix("ok: ") for f in e.data.get("findings", []))
+    ticks = [
+        label
+        for key, label in (
+            ("oriented_and_grounded", "oriented and grounded"),
+            ("support_person_present", "support person present"),
+        )
+        if e.data.get(key)
+    ]
+    return f"discharge check passed {datetime.fromtimestamp(e.ts, tz):%H:%M}: {findings}; team: {', '.join(ticks)}"
 
 
 def _phases_and_events(ax: Axes, rec: SessionRecord, *, label: bool) -> None:

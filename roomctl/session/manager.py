@@ -17,6 +17,7 @@ from roomctl.clock import Clock, SystemClock
 from roomctl.commands import (
     Command,
     CommandResult,
+    DischargeCheck,
     EndSession,
     EnterBloodPressure,
     EnterTemperature,
@@ -27,8 +28,18 @@ from roomctl.commands import (
 from roomctl.config import RoomConfig
 from roomctl.errors import StorageError
 from roomctl.hub import Hub
-from roomctl.models import UNITS, Quantity, Reading, SessionEvent, SessionEventKind, SessionKind, SessionState
+from roomctl.models import (
+    UNITS,
+    DischargeStatus,
+    Quantity,
+    Reading,
+    SessionEvent,
+    SessionEventKind,
+    SessionKind,
+    SessionState,
+)
 from roomctl.plausible import check_blood_pressure, check_temperature
+from roomctl.session.discharge import DischargeWatch
 from roomctl.session.timeline import suggest
 from roomctl.storage.database import SessionRow
 from roomctl.storage.store import Store
@@ -70,6 +81,8 @@ class SessionManager:
         self._vitals_due_mono: float | None = None
         self._reminded = False
         self._meta: dict[str, Any] = {}
+        self._discharge = DischargeWatch(config.session.discharge, config.alarms.baseline_window_s)
+        self._discharge_from = [p.id for p in self._phases].index(config.session.discharge_phase)
 
     @property
     def active(self) -> bool:
@@ -91,6 +104,7 @@ class SessionManager:
         self._vitals_due_mono = mono + (next_check - now).total_seconds() if next_check else None
         self._reminded = False
         self.state = state
+        self._discharge.start(mono, baseline=self._meta.get("heart_rate_baseline"))
         log.info("resumed session %s in phase %s", state.id, state.phase)
         await self._commit([self._event(SessionEventKind.NOTE, "roomctl restarted; session resumed", source="roomctl")])
         return True
@@ -111,6 +125,8 @@ class SessionManager:
                     return await self.enter_blood_pressure(command.systolic, command.diastolic, command.pulse_rate)
                 case EnterTemperature():
                     return await self.enter_temperature(command.celsius)
+                case DischargeCheck():
+                    return await self.discharge_check(command.oriented_and_grounded, command.support_person_present)
                 case _:
                     return _refused(f"'{command.command}' is not a session command")
         except StorageError as e:
@@ -129,7 +145,9 @@ class SessionManager:
             "phases": [{"id": p.id, "label": p.label} for p in self._phases],
             "alarm_rules": [r.model_dump(mode="json") for r in self.config.alarms.rules],
             "vitals_check_interval_min": self.config.session.vitals_check_interval_min,
+            "manual": {},
         }
+        self._discharge.start(self.clock.monotonic())
         self.state = SessionState(
             id=secrets.token_hex(6),
             session_kind=kind,
@@ -204,6 +222,55 @@ class SessionManager:
         await self._commit([self._event(kind, text, **data)])
         return _ok(f"{kind.value.replace('_', ' ')} marked at {now:%H:%M:%S} UTC")
 
+    # ---------------------------------------------------------------- discharge
+
+    def _discharge_offered(self) -> bool:
+        """A dosing session whose phase (or the phase time suggests) has reached the one the check is offered from."""
+        if not self.active or self.state.session_kind is not SessionKind.DOSING:
+            return False
+        ids = [p.id for p in self._phases]
+        reached = [ids.index(p) for p in (self.state.phase, self.state.suggested_phase) if p in ids]
+        return bool(reached) and max(reached) >= self._discharge_from
+
+    def _discharge_status(self) -> DischargeStatus:
+        latest = self.hub.state.latest.get(Quantity.HEART_RATE)
+        checked = self.state.discharge.checked_at if self.state.discharge else None
+        manual = self._meta.get("manual", {})
+        alarms = list(self.hub.state.alarms.values())
+        return self._discharge.status(self.clock.monotonic(), latest, self.clock.now(), manual, alarms, checked)
+
+    def _refresh_discharge(self) -> bool:
+        """Bring ``state.discharge`` up to date; True when it changed."""
+        discharge = self._discharge_status() if self._discharge_offered() else None
+        if discharge == self.state.discharge:
+            return False
+        self.state = self.state.model_copy(update={"discharge": discharge})
+        return True
+
+    async def discharge_check(self, oriented_and_grounded: bool, support_person_present: bool) -> CommandResult:
+        if not self.active:
+            return _refused(NO_SESSION)
+        if self.state.session_kind is not SessionKind.DOSING:
+            return _refused("the discharge check belongs to dosing sessions")
+        if not self._discharge_offered():
+            phase = self._label(self._phases[self._discharge_from].id)
+            return _refused(f"the discharge check is offered from the phase '{phase}' on")
+        status = self._discharge_status()
+        if not status.vitals_ready:
+            return _refused("; ".join(f for f in status.findings if f.startswith("not yet")))
+        if not (oriented_and_grounded and support_person_present):
+            return _refused("the team confirms both: oriented and grounded, and a support person present")
+        now = self.clock.now()
+        data = {
+            "findings": list(status.findings),
+            "oriented_and_grounded": True,
+            "support_person_present": True,
+        }
+        event = self._event(SessionEventKind.DISCHARGE_CHECK, None, **data)
+        self.state = self.state.model_copy(update={"discharge": status.model_copy(update={"checked_at": now})})
+        await self._commit([event])
+        return _ok(f"discharge check passed and recorded at {now:%H:%M:%S} UTC")
+
     # ---------------------------------------------------------------- manual vitals
 
     async def enter_blood_pressure(self, systolic: float, diastolic: float, pulse_rate: float | None) -> CommandResult:
@@ -214,6 +281,7 @@ class SessionManager:
             return _refused(NO_SESSION)
         values = {Quantity.SYSTOLIC: systolic, Quantity.DIASTOLIC: diastolic, Quantity.PULSE_RATE: pulse_rate}
         data = {"systolic": systolic, "diastolic": diastolic, "pulse_rate": pulse_rate}
+        self._meta.setdefault("manual", {}).setdefault("blood_pressure", []).append([systolic, diastolic])
         await self._manual_vitals(SessionEventKind.BLOOD_PRESSURE, values, data)
         pulse = f", pulse {pulse_rate:g} bpm" if pulse_rate is not None else ""
         return _ok(f"blood pressure {systolic:g}/{diastolic:g} mmHg{pulse} recorded")
@@ -224,6 +292,7 @@ class SessionManager:
             return _refused(problem)
         if not self.active:
             return _refused(NO_SESSION)
+        self._meta.setdefault("manual", {}).setdefault("temperature", []).append([celsius])
         await self._manual_vitals(SessionEventKind.TEMPERATURE, {Quantity.TEMPERATURE: celsius}, {"celsius": celsius})
         return _ok(f"temperature {celsius:.1f} °C recorded")
 
@@ -249,8 +318,15 @@ class SessionManager:
         if not self.active:
             return
         suggestion = self._suggestion()
-        if suggestion != self.state.suggested_phase:
+        changed = suggestion != self.state.suggested_phase
+        if changed:
             self.state = self.state.model_copy(update={"suggested_phase": suggestion})
+        if self.state.session_kind is SessionKind.DOSING:
+            if self._discharge.observe(self.hub.state.latest.get(Quantity.HEART_RATE), self.clock.monotonic()):
+                self._meta["heart_rate_baseline"] = self._discharge.baseline.value  # kept across a restart
+                await self.store.save_session(self._row())
+            changed = self._refresh_discharge() or changed
+        if changed:
             self.hub.publish(self.state)
         due = self._vitals_due_mono
         if due is not None and not self._reminded and self.clock.monotonic() >= due:
@@ -282,17 +358,21 @@ class SessionManager:
             id=secrets.token_hex(8), session=self.state.id, event=kind, ts=self.clock.now(), text=text, data=data
         )
 
-    async def _commit(self, events: list[SessionEvent | Reading]) -> None:
-        """Save the session row, announce the state and events, and wait until the writer has them on disk."""
+    def _row(self) -> SessionRow:
         state = self.state
         assert state.id is not None
         assert state.session_kind is not None
         assert state.started_at is not None
         ended = state.ended_at.timestamp() if state.ended_at else None
-        row = SessionRow(
+        return SessionRow(
             state.id, state.session_kind.value, state.started_at.timestamp(), ended, state.model_dump_json(), self._meta
         )
-        await self.store.save_session(row)
+
+    async def _commit(self, events: list[SessionEvent | Reading]) -> None:
+        """Save the session row, announce the state and events, and wait until the writer has them on disk."""
+        self._refresh_discharge()  # a phase change may offer the check
+        state = self.state
+        await self.store.save_session(self._row())
         for event in events:
             self.hub.publish(event)
         self.hub.publish(state)

@@ -122,7 +122,7 @@ class Database:
         try:
             self.conn.execute(
                 "INSERT INTO sessions (id, kind, started_at, ended_at, state, meta) VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(id) DO UPDATE SET ended_at = excluded.ended_at, state = excluded.state",
+                "ON CONFLICT(id) DO UPDATE SET ended_at = excluded.ended_at, state = excluded.state, meta = excluded.meta",
                 (row.id, row.kind, row.started_at, row.ended_at, row.state, json.dumps(row.meta)),
             )
         except sqlite3.Error as e:

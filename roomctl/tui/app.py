@@ -25,6 +25,7 @@ from roomctl.clock import Clock, SystemClock
 from roomctl.commands import Acknowledge, Command, CommandResult, MarkEvent, SetLevel, SetPhase, SetScene
 from roomctl.models import Priority, SessionKind
 from roomctl.tui.dialogs import (
+    DischargeDialog,
     blood_pressure_dialog,
     dose_dialog,
     end_session_dialog,
@@ -89,6 +90,7 @@ class RoomApp(App[None]):
         Binding("t", "temperature", "temp"),
         Binding("left_square_bracket", "phase(-1)", "phase", key_display="[]"),
         Binding("right_square_bracket", "phase(1)", "next phase", show=False),
+        Binding("X", "discharge", "discharge"),
         Binding("E", "end_session", "end session"),
         Binding("1", "scene(1)", "scene", key_display="1-9"),
         *[Binding(str(n), f"scene({n})", f"scene {n}", show=False) for n in range(2, 10)],
@@ -192,6 +194,8 @@ class RoomApp(App[None]):
             return running
         if action in self.DOSING_ACTIONS:
             return running and session.session_kind is SessionKind.DOSING
+        if action == "discharge":
+            return running and session.discharge is not None  # offered as effects taper
         return True
 
     def help_entries(self) -> list[tuple[str, str]]:
@@ -315,6 +319,10 @@ class RoomApp(App[None]):
 
     def action_start_session(self) -> None:
         self.push_screen(start_session_dialog(), self._send_if_given)
+
+    def action_discharge(self) -> None:
+        if self.view.session.discharge is not None:
+            self.push_screen(DischargeDialog(self.view.session.discharge), self._send_if_given)
 
     def action_end_session(self) -> None:
         session = self.view.session

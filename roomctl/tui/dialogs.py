@@ -13,8 +13,8 @@ from textual.events import Key
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from roomctl.commands import Command, EndSession, StartSession, parse_command
-from roomctl.models import SessionKind
+from roomctl.commands import Command, DischargeCheck, EndSession, StartSession, parse_command
+from roomctl.models import DischargeStatus, SessionKind
 
 Parser = Callable[[str], Command]
 
@@ -89,6 +89,50 @@ def start_session_dialog() -> ChoiceDialog:
 def end_session_dialog(title: str, ran: str) -> ChoiceDialog:
     hint = f"It has run {ran}. y ends it and closes the record; n or Escape keeps it running."
     return ChoiceDialog(f"End the {title.lower()}?", hint, {"y": EndSession(), "n": None})
+
+
+class DischargeDialog(ModalScreen[Command | None]):
+    """The discharge check: what the room's data say, and the team's two ticks (o, s); Enter records, Escape cancels."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "cancel", show=False),
+        Binding("o", "tick('oriented')", "oriented", show=False),
+        Binding("s", "tick('support')", "support person", show=False),
+        Binding("enter", "record", "record", show=False),
+    ]
+
+    def __init__(self, status: DischargeStatus) -> None:
+        super().__init__()
+        self.status = status
+        self.ticks = {"oriented": False, "support": False}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static("Discharge check", id="dialog-title", markup=False)
+            yield Static("\n".join(self.status.findings), id="dialog-findings", markup=False)
+            yield Static(self._ticks_text(), id="dialog-ticks", markup=False)
+            yield Static("Enter records the check; Escape cancels.", id="dialog-hint", markup=False)
+
+    def _ticks_text(self) -> str:
+        def box(on: bool) -> str:
+            return "[x]" if on else "[ ]"
+
+        return (
+            f"{box(self.ticks['oriented'])} o  oriented and grounded\n"
+            f"{box(self.ticks['support'])} s  support person present for the ride home"
+        )
+
+    def action_tick(self, which: str) -> None:
+        self.ticks[which] = not self.ticks[which]
+        self.query_one("#dialog-ticks", Static).update(self._ticks_text())
+
+    def action_record(self) -> None:
+        self.dismiss(
+            DischargeCheck(oriented_and_grounded=self.ticks["oriented"], support_person_present=self.ticks["support"])
+        )
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 def parse_note(text: str) -> Command:

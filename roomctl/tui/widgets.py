@@ -110,6 +110,11 @@ def session_lines(view: RoomView, now: datetime) -> str:
     if s.next_vitals_check is not None:
         due = (s.next_vitals_check - now).total_seconds()
         second += "   vitals check DUE" if due <= 0 else f"   vitals check in {format_minutes(due)}"
+    if s.discharge is not None:
+        if s.discharge.checked_at is not None:
+            second += f"   discharge check done {s.discharge.checked_at.astimezone():%H:%M}"
+        else:
+            second += "   discharge: " + ("READY (X)" if s.discharge.vitals_ready else "not yet (X: why)")
     return f"{first}\n{second}"
 
 

@@ -18,10 +18,11 @@ from roomctl.api.client import ApiClient
 from roomctl.api.protocol import RoomInfo
 from roomctl.api.server import ApiServer
 from roomctl.clock import FakeClock
+from roomctl.commands import SetPhase, StartSession
 from roomctl.config import demo_config_text, parse_config
 from roomctl.daemon.dispatch import CommandDispatcher
 from roomctl.hub import Hub
-from roomctl.models import SessionKind
+from roomctl.models import Quantity, Reading, SessionKind
 from roomctl.session import SessionManager
 from roomctl.storage.store import Store
 from roomctl.storage.writer import StorageWriter
@@ -158,3 +159,51 @@ def test_help_line_fits_80_columns_and_is_made_from_the_bindings() -> None:
     assert all(len(line) <= 80 for line in lines)
     shown = {b.action for b in app.BINDINGS if isinstance(b, Binding) and b.show}
     assert {"dose(False)", "start_session", "end_session", "acknowledge", "quit"} <= shown
+
+
+async def steady_heart_rate(room: RealRoom, minutes: float, bpm: float) -> None:
+    for _ in range(int(minutes * 60)):
+        room.clock.advance(1)
+        room.hub.publish(
+            Reading(quantity=Quantity.HEART_RATE, value=bpm, unit="bpm", device="chest-strap", ts=room.clock.now())
+        )
+        await room.manager.tick()
+
+
+async def test_discharge_check_from_the_screen(real_room: RealRoom) -> None:
+    m = real_room.manager
+    assert (await m.handle(StartSession(session_kind=SessionKind.DOSING))).ok
+    await steady_heart_rate(real_room, 6, 68)  # the patient's own baseline
+    app = real_room.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        assert "X discharge" not in text(app, "keys")  # not offered before the taper
+        await pilot.press("X")
+        await pilot.pause()
+        assert len(app.screen_stack) == 1
+        assert (await m.handle(SetPhase(phase="taper"))).ok
+        await until(pilot, lambda: "discharge: not yet (X: why)" in text(app, "session"))
+        assert "X discharge" in text(app, "keys")
+        await steady_heart_rate(real_room, 31, 72)
+        await until(pilot, lambda: "discharge: READY (X)" in text(app, "session"))
+
+        await pilot.press("X")
+        await until(pilot, lambda: len(app.screen_stack) > 1)
+        shown = str(app.screen.query_one("#dialog-findings").render())
+        assert "ok: heart rate vs baseline 68 (within 15 bpm): near for 32 min" in shown  # since the baseline
+        assert "ok: no active alarm" in shown
+        await pilot.press("o", "enter")  # one tick missing: the daemon refuses, nothing recorded
+        await until(pilot, lambda: app.message.startswith("refused: the team confirms both"))
+        await pilot.press("X", "o", "s")
+        await until(
+            pilot, lambda: "[x] s  support person present" in str(app.screen.query_one("#dialog-ticks").render())
+        )
+        await pilot.press("enter")
+        await until(pilot, lambda: app.message.startswith("discharge check passed and recorded at"))
+        await until(pilot, lambda: "discharge check done" in text(app, "session"))
+    assert m.state.discharge is not None
+    assert m.state.discharge.checked_at == real_room.clock.now()
+    session_id = m.state.id
+    assert session_id is not None
+    events = await real_room.store.call(lambda db: db.events(session_id))
+    assert [e[3] for e in events].count("discharge_check") == 1
