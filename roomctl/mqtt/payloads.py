@@ -7,7 +7,7 @@ message a real broker delivers against the schemas generated from these models.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, PlainSerializer, RootModel, WithJsonSchema
 
@@ -127,14 +127,19 @@ class SessionPayload(Model):
 
 
 class SessionEventPayload(Model):
-    """``events``: dose, supplemental dose, break, note, manual vitals, phase change. Not retained."""
+    """``events``: dose, supplemental dose, break, note, manual vitals, phase change: kind and time. Not retained.
+
+    Free text (a note, a break text) never leaves the Pi: it stays in the local record only.
+    """
 
     id: str
     session: str
     event: SessionEventKind
     ts: Timestamp
-    text: str | None
-    data: dict[str, Any]
+    data: dict[str, float | str] = Field(
+        description="numbers (amount_mg, systolic, diastolic, pulse_rate, celsius) and configuration ids "
+        "(session_kind, phase, from, to); never free text"
+    )
     seq: Seq
 
 

@@ -16,6 +16,7 @@ from roomctl.config.room import RoomSection
 from roomctl.outbox import OutboxRecord
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -96,6 +97,34 @@ class UnknownRecord(ValueError):
     """An outbox record of a kind MQTT does not carry (it is marked sent and skipped, with a log line)."""
 
 
+PUBLIC_EVENT_DATA: dict[str, type | tuple[type, ...]] = {
+    "amount_mg": (int, float),
+    "systolic": (int, float),
+    "diastolic": (int, float),
+    "pulse_rate": (int, float),
+    "celsius": (int, float),
+    "session_kind": str,
+    "phase": str,
+    "from": str,
+    "to": str,
+}
+"""What of a session event's ``data`` may leave the Pi: numbers (dose, manual vitals) and ids from the configuration.
+Free text (notes, break texts) never does; a key not listed here is dropped (docs/mqtt.md, "Privacy")."""
+
+
+def public_event_data(data: dict[str, Any]) -> dict[str, Any]:
+    """The part of a session event's ``data`` that MQTT may carry (see :data:`PUBLIC_EVENT_DATA`)."""
+    kept: dict[str, Any] = {}
+    for key, kinds in PUBLIC_EVENT_DATA.items():
+        value = data.get(key)
+        if value is None or isinstance(value, bool) or not isinstance(value, kinds):
+            continue
+        if isinstance(value, str) and not _ID.fullmatch(value):
+            continue  # a configuration id is a slug; anything else could be typed text
+        kept[key] = value
+    return kept
+
+
 def encode(topics: Topics, record: OutboxRecord) -> tuple[Message, dict[str, Any]]:
     """The message for one record, and the decoded event (the publisher keeps alarm state from it)."""
     event: dict[str, Any] = json.loads(record.payload)
@@ -159,8 +188,7 @@ def encode(topics: Topics, record: OutboxRecord) -> tuple[Message, dict[str, Any
             "session": event["session"],
             "event": event["event"],
             "ts": event["ts"],
-            "text": event.get("text"),
-            "data": event.get("data", {}),
+            "data": public_event_data(event.get("data", {})),
             "seq": seq,
         }
         return Message(topics.events, dumps(payload), retain=False), event
