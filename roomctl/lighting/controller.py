@@ -68,17 +68,11 @@ class LightingController:
     # -- life cycle -------------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Claim the pins, restore the last look (or the safe level), then follow the hub."""
-        config = self.config
-        factory = self._pin_factory
-        if factory is None:
-            factory = make_pin_factory(config.pin_factory, board=config.hardware_board, chip=config.hardware_pwm_chip)
-        try:
-            for ch in self.config.channels:
-                self.outputs[ch.id] = ChannelOutput(ch, factory)
-        except BaseException:
-            self.close()
-            raise
+        """Claim the pins, restore the last look (or the safe level), then follow the hub.
+
+        The pins are claimed in a worker thread: a factory may block meanwhile (hardware PWM waits for udev to grant
+        access to a freshly exported channel), and the event loop must not."""
+        await asyncio.to_thread(self._claim_pins)
         self._faders = {
             cid: ChannelFader(out, self._clock, self.config.fade_rate_hz) for cid, out in self.outputs.items()
         }
@@ -94,6 +88,18 @@ class LightingController:
         if self._watch_task is None or self._watch_task.done():
             self._watch_task = asyncio.get_running_loop().create_task(self._watch(), name="lighting-watch")
         await asyncio.shield(self._watch_task)
+
+    def _claim_pins(self) -> None:
+        config = self.config
+        factory = self._pin_factory
+        if factory is None:
+            factory = make_pin_factory(config.pin_factory, board=config.hardware_board, chip=config.hardware_pwm_chip)
+        try:
+            for ch in config.channels:
+                self.outputs[ch.id] = ChannelOutput(ch, factory)
+        except BaseException:
+            self.close()
+            raise
 
     async def stop(self) -> None:
         """Stop following the room and bring every channel to the safe level (the pins stay driven until close)."""

@@ -1,7 +1,11 @@
-"""Fades in perceived lightness: uniform steps in L* at a fixed rate, cancellable, never blocking the loop.
+"""Fades in perceived lightness: uniform in L* on a fixed grid, waking only when a pin's output would change.
 
-One task per channel. A new target cancels the running fade and starts from where the light *is* (the level last
-written), so a retarget never jumps. Time comes from the injected clock: a FakeClock drives hour-long fades in tests.
+One task per channel. A fade's positions lie on a grid of ``rate_hz`` steps a second (so steps are equal and a long
+fade keeps its duration), but the task sleeps over grid steps at which no pin would show a different duty: the output
+says, from its factory's duty resolution, the next level at which the light changes (:meth:`Output.next_level`). A
+20-minute fade on a pin with 1 % duty steps is then a few dozen writes, not 72,000. A new target cancels the running
+fade and starts from where the light *is* (the level last written), so a retarget never jumps. Time comes from the
+injected clock: a FakeClock drives hour-long fades in tests.
 """
 
 from __future__ import annotations
@@ -20,9 +24,13 @@ class Output(Protocol):
 
     def write(self, levels: Sequence[float]) -> None: ...
 
+    def next_level(self, level: float, goal: float) -> float:
+        """Moving from ``level`` towards ``goal``: the first level at which the output differs."""
+        ...
+
 
 def fade_steps(duration_s: float, rate_hz: float) -> int:
-    """Number of update steps for a fade (at least one)."""
+    """Number of grid steps of a fade (at least one)."""
     return max(1, math.ceil(duration_s * rate_hz - 1e-9))
 
 
@@ -59,16 +67,29 @@ class ChannelFader:
         )
         return self._task
 
+    def _next_change(self, start: tuple[float, ...], goal: tuple[float, ...], step: int, steps: int) -> int:
+        """The first grid step after ``step`` at which some pin's output differs from what it shows at ``step``."""
+        first = steps
+        frac = step / steps
+        for s, g in zip(start, goal, strict=True):
+            if s == g:
+                continue
+            level = s + (g - s) * frac
+            changed_at = (self.output.next_level(level, g) - s) / (g - s)  # as a fraction of the fade
+            first = min(first, math.ceil(changed_at * steps - 1e-9))
+        return max(step + 1, first)
+
     async def _run(self, start: tuple[float, ...], goal: tuple[float, ...], steps: int, t0: float) -> None:
         clock, rate = self._clock, self._rate
         step = 0
         while step < steps:
-            delay = t0 + (step + 1) / rate - clock.monotonic()
+            target = self._next_change(start, goal, step, steps)
+            delay = t0 + target / rate - clock.monotonic()
             if delay > 0:
                 await clock.sleep(delay)
             # Late by more than a period (a busy loop): skip ahead so a long fade keeps its duration.
             due = int((clock.monotonic() - t0) * rate + 1e-6)
-            step = min(steps, max(step + 1, due))
+            step = min(steps, max(target, due))
             if step == steps:
                 self.output.write(goal)  # exact endpoint, no rounding residue
             else:

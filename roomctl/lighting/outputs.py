@@ -1,4 +1,9 @@
-"""Light channels on GPIO through gpiozero: pin factories by name, one PWM output per pin, levels written as duty."""
+"""Light channels on GPIO through gpiozero: pin factories by name, one PWM output per pin, levels written as duty.
+
+Each output knows its pin factory's duty resolution (:func:`duty_resolution`): the duty is rounded to what the pin can
+show, a write that does not change it is skipped, and :meth:`ChannelOutput.next_level` tells a fade the next level at
+which the light would actually change, so a fade sleeps until then instead of writing at a fixed rate.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,9 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from roomctl.config.lighting import ChannelConfig, HardwareBoard, PinFactoryName
+from roomctl.config.lighting import FACTORY_TRAITS, ChannelConfig, HardwareBoard, PinFactoryName
 from roomctl.errors import RoomctlError
-from roomctl.lighting.perceptual import level_to_duty
+from roomctl.lighting.perceptual import duty_to_level, level_to_duty
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +28,21 @@ _FACTORIES: dict[str, tuple[str, str]] = {
     "rpigpio": ("gpiozero.pins.rpigpio", "RPiGPIOFactory"),
     "native": ("gpiozero.pins.native", "NativeFactory"),
 }
+
+
+LEVEL_RESOLUTION = 0.001
+"""For factories with (practically) exact duty: a fade moves in steps of 0.1 L*, a tenth of the smallest difference in
+lightness one can see, so it stays perceptually smooth while waking only when the light visibly could change."""
+
+
+def duty_resolution(pin_factory: Any, frequency_hz: int) -> int | None:
+    """Distinct duty steps between off and fully on that ``pin_factory`` gives at ``frequency_hz``; None: exact."""
+    by_class = {class_name: name for name, (_module, class_name) in _FACTORIES.items()}
+    name = by_class.get(type(pin_factory).__name__)
+    if name is not None:
+        return FACTORY_TRAITS[name].steps_at(name, frequency_hz)
+    period_ns = getattr(pin_factory, "duty_steps_at", None)  # roomctl's own hardware factory: nanoseconds per period
+    return int(period_ns(frequency_hz)) if callable(period_ns) else None
 
 
 class LightingError(RoomctlError):
@@ -105,6 +125,8 @@ class ChannelOutput:
             raise LightingError(f"light channel '{config.id}' ({pins}) cannot be driven: {e}") from e
         self._levels = [0.0] * len(config.pins)
         self._duties = [0.0] * len(config.pins)
+        self.duty_steps = duty_resolution(pin_factory, config.pwm_frequency_hz)
+        """The pins' duty resolution (None: exact, then :data:`LEVEL_RESOLUTION` in level is the step)."""
 
     @property
     def id(self) -> str:
@@ -115,10 +137,27 @@ class ChannelOutput:
         """The perceived level last written to each pin."""
         return tuple(self._levels)
 
+    def duty(self, level: float) -> float:
+        """The duty a pin shows for a perceived level: rounded to the factory's resolution."""
+        duty = level_to_duty(level)
+        steps = self.duty_steps
+        return duty if steps is None else round(duty * steps) / steps
+
+    def next_level(self, level: float, goal: float) -> float:
+        """Moving from ``level`` towards ``goal``: the first level at which the pin's output differs (``goal`` at most)."""
+        rising = goal > level
+        steps = self.duty_steps
+        if steps is None:
+            nxt = level + LEVEL_RESOLUTION if rising else level - LEVEL_RESOLUTION
+        else:  # the level where rounding to the next duty step flips
+            index = round(level_to_duty(level) * steps)
+            nxt = duty_to_level((index + 0.5 if rising else index - 0.5) / steps)
+        return min(nxt, goal) if rising else max(nxt, goal)
+
     def write(self, levels: Sequence[float]) -> None:
         """Set each pin to a perceived level 0.0-1.0; pins whose duty does not change are not touched."""
         for i, level in enumerate(levels):
-            duty = level_to_duty(level)
+            duty = self.duty(level)
             if duty != self._duties[i]:
                 self._devices[i].value = duty
                 self._duties[i] = duty

@@ -36,6 +36,10 @@ class SysfsPWMFactory(PiFactory):  # type: ignore[misc]  # gpiozero is untyped
         self.channels = HARDWARE_PWM_CHANNELS[board]
         self.chip_dir = root / f"pwmchip{chip if chip is not None else (2 if board == 'pi5' else 0)}"
 
+    def duty_steps_at(self, frequency_hz: int) -> int:
+        """Distinct duty steps at ``frequency_hz``: the duty is set in nanoseconds of the period."""
+        return round(1e9 / frequency_hz)
+
     def _get_revision(self) -> int:
         return _PI4B_REVISION
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-from gpiozero.pins.mock import MockFactory
+from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from roomctl.clock import FakeClock
 from roomctl.config.lighting import ChannelConfig
 from roomctl.lighting.fader import ChannelFader, fade_steps
-from roomctl.lighting.outputs import ChannelOutput
+from roomctl.lighting.outputs import LEVEL_RESOLUTION, ChannelOutput
 from roomctl.lighting.perceptual import level_to_duty
 from tests.lighting.conftest import duty, history
 
@@ -122,3 +122,42 @@ async def test_zero_duration_sets_at_once(factory: MockFactory, clock: FakeClock
     assert fader.fade_to([0.42], 0.0) is None
     assert duty(factory, 18) == level_to_duty(0.42)
     assert history(factory, 18) == [0.0, history(factory, 18)[1]]
+
+
+class CoarseFactory(MockFactory):  # type: ignore[misc]
+    """A mock whose pins, like lgpio's, show only whole-percent duties."""
+
+    def duty_steps_at(self, frequency_hz: int) -> int:
+        return 100
+
+
+async def test_a_long_fade_wakes_only_when_the_pins_duty_changes(clock: FakeClock) -> None:
+    factory = CoarseFactory(pin_class=MockPWMPin)
+    out = lamp(factory)
+    out.write([0.6])
+    assert out.duty_steps == 100
+    fader = ChannelFader(out, clock, RATE)
+    fader.fade_to([0.1], 20 * 60)
+    await run(clock, fader, 20 * 60, step=0.5)
+    duties = [float(s.state) for s in factory.pin(18).states][1:]  # after the initial 0
+    expected = sorted({round(level_to_duty(0.6 - 0.5 * i / 72_000) * 100) for i in range(72_001)}, reverse=True)
+    assert [round(d * 100) for d in duties] == expected  # every duty step once, in order, none skipped
+    assert fader.steps_written == len(expected)  # a wake per change (27) and the exact endpoint, not 72,000
+    assert duty(factory, 18) == round(level_to_duty(0.1) * 100) / 100
+
+
+async def test_an_exact_pin_fades_in_imperceptible_steps_without_waking_at_the_full_rate(
+    factory: MockFactory, clock: FakeClock
+) -> None:
+    out = lamp(factory)
+    out.write([0.6])
+    fader = ChannelFader(out, clock, RATE)
+    fader.fade_to([0.1], 20 * 60)
+    tick = 0.05
+    await run(clock, fader, 20 * 60, step=tick)
+    levels = history(factory, 18)[2:]  # after the initial 0 and the start
+    steps = [a - b for a, b in itertools.pairwise([0.6, *levels])]
+    per_s = 0.5 / (20 * 60)
+    assert all(0 < s <= LEVEL_RESOLUTION + per_s * (tick + 1 / RATE) + 1e-12 for s in steps)  # never a visible jump
+    assert fader.steps_written <= 0.5 / LEVEL_RESOLUTION + 1  # about 500 wakes instead of 72,000
+    assert duty(factory, 18) == level_to_duty(0.1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,39 @@ async def test_controller_fades_on_hardware_pwm_and_keeps_the_safe_level(tmp_pat
     assert read(chip, 0, "duty_cycle") == round(level_to_duty(0.35) * period)
     assert read(chip, 1, "enable") == 1
     assert controller.current is not None
+
+
+def test_the_hardware_factory_reports_nanosecond_duty_steps(tmp_path: Path) -> None:
+    sysfs(tmp_path, 0, range(2))
+    out = ChannelOutput(ChannelConfig(id="lamp", pins=[18], pwm_frequency_hz=3000), SysfsPWMFactory(root=tmp_path))
+    assert out.duty_steps == 333_333
+    out.close()
+
+
+async def test_start_waits_for_the_kernel_off_the_event_loop(tmp_path: Path) -> None:
+    """udev grants access to an exported channel a moment later: the loop keeps running (here: it is what grants it)."""
+    chip = sysfs(tmp_path, 0, range(0))  # the channels appear only once exported
+    config = lighting_config(
+        pin_factory="hardware",
+        channels=[{"id": "lamp", "pins": [18]}],
+        scenes={"calm": {"lamp": 0.5}},
+        break_scene=None,
+        alarm_scene=None,
+    )
+    factory = SysfsPWMFactory(board="pi4", root=tmp_path, export_wait_s=60.0)
+    exported = asyncio.Event()
+
+    async def kernel() -> None:
+        await asyncio.sleep(0.3)  # udev's moment; this runs only if the export's wait leaves the loop free
+        sysfs_channel = chip / "pwm0"
+        sysfs_channel.mkdir()
+        for name in ("period", "duty_cycle", "enable"):
+            (sysfs_channel / name).write_text("0\n")
+        exported.set()
+
+    grant = asyncio.create_task(kernel())
+    controller = LightingController(config, Hub(), pin_factory=factory, clock=FakeClock())
+    async with asyncio.timeout(30), controller:
+        assert exported.is_set()
+        assert read(chip, 0, "enable") == 1
+    await grant
