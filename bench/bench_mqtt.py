@@ -32,7 +32,7 @@ from roomctl.config import MqttConfig, RoomSection
 from roomctl.hub import Hub
 from roomctl.models import iso_ms
 from roomctl.mqtt.publisher import MqttPublisher
-from roomctl.outbox import OutboxRecord
+from roomctl.storage.outbox import OutboxRecord
 from tests.mqtt.broker import Broker
 
 ROOM = RoomSection(site="bench", room="r1")

@@ -36,7 +36,7 @@ from roomctl.mqtt.connection import (
 from roomctl.mqtt.discovery import Discovery
 from roomctl.mqtt.pacing import TokenBucket
 from roomctl.mqtt.topics import Topics, UnknownRecord, encode
-from roomctl.outbox import Outbox, OutboxRecord
+from roomctl.storage.outbox import Outbox, OutboxRecord
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from roomctl.config.mqtt import MqttConfig
 from roomctl.config.room import RoomSection
-from roomctl.outbox import OutboxRecord
+from roomctl.storage.outbox import OutboxRecord
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")

@@ -14,22 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from roomctl.errors import StorageError
-from roomctl.outbox import OutboxRecord
+from roomctl.storage.kinds import EVENT_TABLES, STORED
+from roomctl.storage.outbox import OutboxRecord
 from roomctl.storage.schema import migrate
-
-# Where each hub event kind lands besides the outbox: table and column list (seq comes first, added at write time).
-TABLES: dict[str, tuple[str, str]] = {
-    "reading": ("readings", "seq, ts, session, device, quantity, value, unit, quality"),
-    "rr_intervals": ("rr_intervals", "seq, ts, session, device, intervals"),
-    "event": ("events", "seq, id, ts, session, event, text, data"),
-    "alarm": ("alarms", "seq, ts, session, action, alarm_id, condition, alarm_kind, priority, payload"),
-    "device": ("device_states", "seq, ts, session, device, state, payload"),
-    "lighting": ("lighting", "seq, ts, session, scene, payload"),
-}
-_INSERTS = {
-    kind: f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * (cols.count(',') + 1))})"
-    for kind, (table, cols) in TABLES.items()
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +95,7 @@ class Database:
                     "INSERT INTO outbox (seq, kind, session, payload, created_at) VALUES (?, ?, ?, ?, ?)", outbox
                 )
                 for kind, table_rows in per_table.items():
-                    self.conn.executemany(_INSERTS[kind], table_rows)
+                    self.conn.executemany(STORED[kind].insert_sql, table_rows)
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
@@ -153,7 +140,7 @@ class Database:
                     (cutoff,),
                 )
             ]
-            for table, _ in TABLES.values():
+            for table in EVENT_TABLES:
                 for session in old_sessions:
                     deleted += self._delete_chunked(
                         f"DELETE FROM {table} WHERE seq IN (SELECT seq FROM {table} WHERE session = ? LIMIT 5000)",
@@ -244,7 +231,7 @@ class Database:
         ).fetchall()
 
     def count(self, table: str) -> int:
-        if table not in {t for t, _ in TABLES.values()} | {"outbox", "sessions"}:
+        if table not in {*EVENT_TABLES, "outbox", "sessions"}:
             raise ValueError(f"unknown table {table}")
         return int(self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 

@@ -1,61 +1,12 @@
-"""Hub events to database rows: one small function per event kind (a table, not a chain of branches)."""
+"""Hub events to database rows, as each kind's description (:mod:`roomctl.storage.kinds`) says."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from typing import Any
-
-from roomctl.models import (
-    AlarmEvent,
-    DeviceState,
-    HubEvent,
-    LightingState,
-    Reading,
-    RRIntervals,
-    SessionEvent,
-    SessionState,
-)
+from roomctl.models import HubEvent, SessionEvent, SessionState
 from roomctl.storage.database import Row
+from roomctl.storage.kinds import STORED, STORED_KINDS
 
-STORED_KINDS = frozenset({"reading", "rr_intervals", "event", "alarm", "device", "lighting", "session"})
-"""Hub event kinds the record keeps (and the outbox carries). Audio pauses and service health are live state only."""
-
-
-def _reading(e: Reading, session: str | None, now: float) -> tuple[Any, ...]:
-    return (e.ts.timestamp(), session, e.device, e.quantity.value, e.value, e.unit, e.quality.value)
-
-
-def _rr(e: RRIntervals, session: str | None, now: float) -> tuple[Any, ...]:
-    return (e.ts.timestamp(), session, e.device, json.dumps(e.intervals))
-
-
-def _event(e: SessionEvent, session: str | None, now: float) -> tuple[Any, ...]:
-    return (e.id, e.ts.timestamp(), e.session, e.event.value, e.text, json.dumps(e.data))
-
-
-def _alarm(e: AlarmEvent, session: str | None, now: float) -> tuple[Any, ...]:
-    a = e.alarm
-    return (e.ts.timestamp(), session, e.action.value, a.id, a.condition, a.kind.value, a.priority.value)
-
-
-def _device(e: DeviceState, session: str | None, now: float) -> tuple[Any, ...]:
-    return (now, session, e.device, e.state.value)
-
-
-def _lighting(e: LightingState, session: str | None, now: float) -> tuple[Any, ...]:
-    return (now, session, e.scene)
-
-
-_COLUMNS: dict[str, Callable[[Any, str | None, float], tuple[Any, ...]]] = {
-    "reading": _reading,
-    "rr_intervals": _rr,
-    "event": _event,
-    "alarm": _alarm,
-    "device": _device,
-    "lighting": _lighting,
-}
-_WITH_PAYLOAD = frozenset({"alarm", "device", "lighting"})  # these tables also keep the whole event as JSON
+__all__ = ["STORED_KINDS", "RowMaker"]
 
 
 class RowMaker:
@@ -65,15 +16,16 @@ class RowMaker:
         self.session = session
 
     def make(self, event: HubEvent, now: float) -> Row | None:
-        kind = event.kind
-        if kind not in STORED_KINDS:
+        stored = STORED.get(event.kind)
+        if stored is None:
             return None
         payload = event.model_dump_json()
         if isinstance(event, SessionState):
             self.session = event.id if event.ended_at is None else None
-            return Row(kind, event.id, payload, None)
+            return Row(stored.kind, event.id, payload, None)
         session = event.session if isinstance(event, SessionEvent) else self.session
-        columns = _COLUMNS[kind](event, self.session, now)
-        if kind in _WITH_PAYLOAD:
+        assert stored.row is not None  # every kind but the session state has a table
+        columns = stored.row(event, self.session, now)
+        if stored.with_payload:
             columns = (*columns, payload)
-        return Row(kind, session, payload, columns)
+        return Row(stored.kind, session, payload, columns)

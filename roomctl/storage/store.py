@@ -1,6 +1,6 @@
 """The async face of the database: every call runs on one dedicated writer thread, so the event loop never blocks.
 
-``Store`` also implements the MQTT publisher's :class:`~roomctl.outbox.Outbox` protocol.
+``Store`` also implements the MQTT publisher's :class:`~roomctl.storage.outbox.Outbox` protocol.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from types import TracebackType
 from typing import Self, TypeVar
 
 from roomctl.clock import Clock, SystemClock
-from roomctl.outbox import OutboxRecord
 from roomctl.storage.database import Database, Row, SessionRow
+from roomctl.storage.outbox import OutboxRecord
 
 T = TypeVar("T")
 

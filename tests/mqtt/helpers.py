@@ -12,7 +12,7 @@ from roomctl.commands import CommandHandler
 from roomctl.config import MqttConfig, RoomSection
 from roomctl.hub import Hub
 from roomctl.mqtt.publisher import MqttPublisher
-from roomctl.outbox import Outbox
+from roomctl.storage.outbox import Outbox
 
 ROOM = RoomSection(site="clinic", room="willow", name="Willow")
 ROOT = "roomctl/clinic/willow"

@@ -1,4 +1,4 @@
-"""A small in-memory Outbox (the protocol of roomctl.outbox) for unit tests and the child publisher."""
+"""A small in-memory Outbox (the protocol of roomctl.storage.outbox) for unit tests and the child publisher."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 
 from roomctl.models import HubEvent
-from roomctl.outbox import OutboxRecord
+from roomctl.storage.outbox import OutboxRecord
 
 
 class MemoryOutbox:

@@ -14,7 +14,7 @@ from roomctl.cli.main import main
 from roomctl.config import MqttConfig, RoomSection
 from roomctl.mqtt.schemas import all_schemas, entry_for, render
 from roomctl.mqtt.topics import Topics, encode
-from roomctl.outbox import OutboxRecord
+from roomctl.storage.outbox import OutboxRecord
 from tests.mqtt.conftest import SCHEMA_DIR
 from tests.mqtt.events import one_of_each
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from roomctl.clock import SystemClock
 from roomctl.hub import Hub
 from roomctl.models import SessionState
-from roomctl.outbox import Outbox
+from roomctl.storage.outbox import Outbox
 from roomctl.storage.store import Store
 from roomctl.storage.writer import StorageWriter
 from tests.storage.helpers import T0, reading
