@@ -18,7 +18,7 @@ from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
 from roomctl.config.base import Slug
 from roomctl.errors import RoomctlError
-from roomctl.models import Model, SessionKind
+from roomctl.models import Model, Priority, Quantity, SessionKind
 from roomctl.plausible import LIMITS, check_blood_pressure, check_temperature
 from roomctl.strict_json import BadJson, load_object
 
@@ -31,6 +31,27 @@ class Acknowledge(Model):
 
     command: Literal["acknowledge"] = "acknowledge"
     alarm_id: str | None = Field(None, max_length=64)
+
+
+class SetLimit(Model):
+    """Change an alarm limit for the current session only (reset when it ends); recorded as a session event.
+
+    ``priority`` picks the rule (default: the mildest in that direction, e.g. SpO2 low 90 rather than 85).
+    """
+
+    command: Literal["set_limit"] = "set_limit"
+    quantity: Quantity
+    low: float | None = Field(None, ge=-1000, le=1000)
+    high: float | None = Field(None, ge=-1000, le=1000)
+    priority: Priority | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if self.low is None and self.high is None:
+            raise ValueError("give low, high or both")
+        if self.low is not None and self.high is not None and self.low >= self.high:
+            raise ValueError(f"low {self.low:g} must be below high {self.high:g}")
+        return self
 
 
 class SetScene(Model):
@@ -111,6 +132,7 @@ class EnterTemperature(Model):
 
 Command = Annotated[
     Acknowledge
+    | SetLimit
     | SetScene
     | SetLevel
     | ResetLighting

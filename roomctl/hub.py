@@ -23,6 +23,7 @@ from roomctl.models import (
     Alarm,
     AlarmAction,
     AlarmEvent,
+    AlarmLimits,
     AudioPause,
     DeviceState,
     HubEvent,
@@ -52,6 +53,8 @@ class LiveState:
     session: SessionState = field(default_factory=lambda: SessionState(id=None))
     lighting: LightingState | None = None
     health: dict[str, ServiceHealth] = field(default_factory=dict)
+    limits: AlarmLimits | None = None
+    """The alarm limits in force, once the engine announced them (before: the configured ones)."""
 
     def apply(self, event: HubEvent) -> None:
         match event:
@@ -75,6 +78,8 @@ class LiveState:
                 self.lighting = event
             case ServiceHealth():
                 self.health[event.service] = event
+            case AlarmLimits():
+                self.limits = event
             case _:
                 pass
 

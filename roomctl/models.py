@@ -200,6 +200,7 @@ class SessionEventKind(StrEnum):
     TEMPERATURE = "temperature"
     VITALS_CHECK_DUE = "vitals_check_due"
     DISCHARGE_CHECK = "discharge_check"
+    LIMIT_SET = "limit_set"  # an alarm limit changed for this session only (set_limit)
 
 
 class SessionEvent(Model):
@@ -256,6 +257,26 @@ class ServiceHealth(Model):
     ts: UtcDatetime
 
 
+class LimitInForce(Model):
+    """One alarm limit as the engine applies it now."""
+
+    quantity: Quantity
+    direction: Literal["low", "high"]
+    priority: Priority
+    limit: float
+    source: Literal["configured", "session", "baseline"] = Field(
+        "configured", description="from [alarms], set for this session (set_limit), or derived from the baseline"
+    )
+    device: str | None = Field(None, description="the wearable a baseline-derived limit belongs to; null: every one")
+
+
+class AlarmLimits(Model):
+    """The alarm limits in force (published when a session starts or ends, a limit is set, or a baseline is known)."""
+
+    kind: Literal["limits"] = "limits"
+    limits: tuple[LimitInForce, ...]
+
+
 HubEvent = (
     Reading
     | RRIntervals
@@ -266,6 +287,7 @@ HubEvent = (
     | SessionState
     | LightingState
     | ServiceHealth
+    | AlarmLimits
 )
 
 ALL_MODELS: tuple[type[Model], ...] = (

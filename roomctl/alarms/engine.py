@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 
 from roomctl.alarms.book import AlarmBook, Condition, Key
 from roomctl.alarms.pause import AudioPauseTimer
-from roomctl.alarms.rules import LimitGroup, QuantityWatch
+from roomctl.alarms.rules import HIGH, LimitGroup, QuantityWatch
+from roomctl.alarms.session_limits import LimitChange, SessionLimits
 from roomctl.alarms.technical import (
     DEVICE_CONDITIONS,
     DeviceWatch,
@@ -23,7 +24,7 @@ from roomctl.alarms.technical import (
 )
 from roomctl.alarms.texts import limit_message
 from roomctl.clock import Clock
-from roomctl.commands import Acknowledge, CommandResult
+from roomctl.commands import Acknowledge, CommandResult, SetLimit
 from roomctl.config.alarms import AlarmsConfig
 from roomctl.config.wearables import WearableConfig
 from roomctl.models import (
@@ -32,8 +33,10 @@ from roomctl.models import (
     AlarmAction,
     AlarmEvent,
     AlarmKind,
+    AlarmLimits,
     DeviceState,
     HubEvent,
+    LimitInForce,
     LinkState,
     Quality,
     Quantity,
@@ -68,6 +71,7 @@ class AlarmEngine:
         self._devices = {w.id: DeviceWatch.configured(w, started) for w in wearables}
         self._session_id: str | None = None
         self._session_started: float | None = None
+        self._limits = SessionLimits(config.rules)
         self._reminders: dict[str, float] = {}
         """Acknowledged alarm id -> monotonic time its pause ends; if its condition still exists then, it re-annunciates."""
 
@@ -81,7 +85,7 @@ class AlarmEngine:
         if type(event) is ServiceHealth:
             return self._on_health(event)
         if type(event) is SessionState:
-            self._on_session(event)
+            return self._on_session(event)
         return []
 
     def tick(self) -> list[HubEvent]:
@@ -137,6 +141,60 @@ class AlarmEngine:
             )
         return CommandResult(ok=True, message=f"acknowledged; audio paused for {self._pause.duration_s:g} s")
 
+    def limit_change(self, command: SetLimit) -> LimitChange | str:
+        """Check a ``set_limit``: the change it makes, or why not (in words). Limits are per session: none, no change."""
+        if self._session_id is None:
+            return "no session is running: a limit set with set_limit lasts one session (change [alarms] for the room)"
+        return self._limits.plan(command.quantity, command.low, command.high, command.priority)
+
+    def apply_limit(self, change: LimitChange) -> AlarmLimits:
+        """Apply a checked change to every wearable's watch of that quantity; the limits now in force."""
+        self._limits.apply(change)
+        for watch in self._watches.values():
+            if watch is not None and watch.quantity is change.quantity:
+                self._override_watch(watch)
+        return self.limits_in_force()
+
+    def limits_in_force(self) -> AlarmLimits:
+        """Every limit as applied now: configured, set for this session, or derived from a wearable's baseline."""
+        out = []
+        for slot in self._limits.slots():
+            quantity, sign, priority = slot
+            source = "session" if slot in self._limits.overrides else "configured"
+            direction = "high" if sign == HIGH else "low"
+            out.append(
+                LimitInForce(
+                    quantity=quantity,
+                    direction=direction,
+                    priority=priority,
+                    limit=self._limits.in_force(slot),
+                    source=source,
+                )
+            )
+        for watch in self._watches.values():
+            if watch is None or watch.baseline is None or watch.baseline.value is None:
+                continue
+            for g in watch.groups:
+                for r in g.rules:
+                    if r.factor is not None and r.limit != r.hard_limit:
+                        out.append(
+                            LimitInForce(
+                                quantity=watch.quantity,
+                                direction="high" if r.sign == HIGH else "low",
+                                priority=r.priority,
+                                limit=r.limit,
+                                source="baseline",
+                                device=watch.device,
+                            )
+                        )
+        return AlarmLimits(limits=tuple(out))
+
+    def _override_watch(self, watch: QuantityWatch) -> None:
+        for g in watch.groups:
+            for r in g.rules:
+                slot = (watch.quantity, r.sign, r.priority)
+                g.set_hard_limit(r.priority, self._limits.overrides.get(slot))
+
     # ------------------------------------------------------------------ inspection
 
     @property
@@ -172,6 +230,9 @@ class AlarmEngine:
                 g.suspend()  # no data: never calm, never clears
             return []
         changed = watch.update(value, self._clock.monotonic(), r.quality is Quality.OK)
+        if watch.baseline_known:
+            watch.baseline_known = False
+            return [*(self._settle(watch, changed) if changed else []), self.limits_in_force()]
         if changed is None:
             return []
         return self._settle(watch, changed)
@@ -182,6 +243,8 @@ class AlarmEngine:
         if quantity in self._ruled:
             watch = QuantityWatch(device, quantity, self._rules, self.config.baseline_window_s)
             watch.session_started(self._session_started)
+            if self._limits.overrides:
+                self._override_watch(watch)
         self._watches[key] = watch
         return watch
 
@@ -209,14 +272,17 @@ class AlarmEngine:
             events += self._book.present(key, condition)
         return self._with_break_through(events)
 
-    def _on_session(self, s: SessionState) -> None:
+    def _on_session(self, s: SessionState) -> list[HubEvent]:
         if s.id == self._session_id:
-            return
+            return []
         self._session_id = s.id
         self._session_started = self._clock.monotonic() if s.id is not None else None
+        self._limits.clear()  # limits set for a session end with it
         for watch in self._watches.values():
             if watch is not None:
                 watch.session_started(self._session_started)
+                self._override_watch(watch)
+        return [self.limits_in_force()]
 
     # ------------------------------------------------------------------ technical
 

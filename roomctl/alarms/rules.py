@@ -35,9 +35,11 @@ class RuleState:
     limit: float = 0.0
     pending_since: float | None = None
     met: bool = False
+    configured: float = 0.0
+    """The hard limit from [alarms]; ``hard_limit`` differs while a session has its own (set_limit)."""
 
     def __post_init__(self) -> None:
-        self.limit = self.hard_limit
+        self.limit = self.configured = self.hard_limit
 
     def use_baseline(self, baseline: float | None) -> None:
         """Limit relative to the patient's baseline, never beyond the hard limit (a ceiling for high, a floor for low)."""
@@ -108,6 +110,13 @@ class LimitGroup:
         for r in self.rules:
             r.use_baseline(baseline)
 
+    def set_hard_limit(self, priority: Priority, hard_limit: float | None) -> None:
+        """This session's own hard limit for the rule of ``priority`` (None: the configured one again)."""
+        for r in self.rules:
+            if r.priority is priority:
+                r.hard_limit = r.configured if hard_limit is None else hard_limit
+                r.use_baseline(self.baseline)
+
     def top(self) -> RuleState | None:
         """The most severe rule whose condition exists, or None."""
         for r in self.rules:
@@ -132,7 +141,7 @@ def rule_states(rule: LimitRule) -> list[RuleState]:
 class QuantityWatch:
     """The limit groups (low, high) and baseline of one quantity from one wearable."""
 
-    __slots__ = ("baseline", "device", "groups", "quantity")
+    __slots__ = ("baseline", "baseline_known", "device", "groups", "quantity")
 
     def __init__(self, device: str, quantity: Quantity, rules: list[LimitRule], baseline_window_s: float) -> None:
         self.device = device
@@ -142,11 +151,14 @@ class QuantityWatch:
         self.groups = [g for g in self.groups if g.rules]
         relative = any(s.factor is not None for s in states)
         self.baseline = Baseline(baseline_window_s) if relative else None
+        self.baseline_known = False
+        """Set when this watch's baseline just became known (the engine announces the limits in force, then clears it)."""
 
     def update(self, value: float, now: float, for_baseline: bool) -> list[LimitGroup] | None:
         """Evaluate one valid value; the groups whose condition changed, or None (the common case)."""
         baseline = self.baseline
         if baseline is not None and for_baseline and baseline.collecting and baseline.add(value, now):
+            self.baseline_known = True
             for g in self.groups:
                 g.use_baseline(baseline.value)
         changed: list[LimitGroup] | None = None

@@ -21,6 +21,7 @@ from roomctl.hub import LiveState
 from roomctl.models import (
     Alarm,
     AlarmEvent,
+    AlarmLimits,
     AudioPause,
     DeviceState,
     LightingState,
@@ -110,6 +111,7 @@ class Snapshot(Model):
     session: SessionState = SessionState(id=None)
     lighting: LightingState | None = None
     health: tuple[ServiceHealth, ...] = ()
+    limits: AlarmLimits | None = None
 
     @classmethod
     def from_state(cls, state: LiveState, ts: datetime, pause_remaining_s: float | None = None) -> Snapshot:
@@ -126,6 +128,7 @@ class Snapshot(Model):
             session=state.session,
             lighting=state.lighting,
             health=tuple(state.health.values()),
+            limits=state.limits,
         )
 
 
@@ -138,7 +141,8 @@ EventPayload = Annotated[
     | SessionEvent
     | SessionState
     | LightingState
-    | ServiceHealth,
+    | ServiceHealth
+    | AlarmLimits,
     Field(discriminator="kind"),
 ]
 

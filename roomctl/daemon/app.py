@@ -27,12 +27,13 @@ from roomctl.alarms.engine import AlarmEngine
 from roomctl.api.protocol import RoomInfo
 from roomctl.api.server import ApiServer
 from roomctl.clock import Clock, SystemClock
-from roomctl.commands import Acknowledge, Command, CommandResult
+from roomctl.commands import Acknowledge, Command, CommandResult, SetLimit
 from roomctl.config import RoomConfig
 from roomctl.daemon.dispatch import CommandDispatcher
 from roomctl.daemon.health import WearableFreshness, service_health_problems
 from roomctl.daemon.supervisor import Supervisor
 from roomctl.daemon.systemd import Notifier, Watchdog, watchdog_interval
+from roomctl.errors import StorageError
 from roomctl.hub import Hub
 from roomctl.lighting.controller import LightingController
 from roomctl.models import ServiceHealth
@@ -185,7 +186,7 @@ class Daemon:
         self.supervisor.add("lighting", lighting)  # cancelling it leaves the loop to the safe-level stop
         self.parts.append("lighting")
 
-        dispatcher = CommandDispatcher(session=session, lighting=lighting, alarms=_Acknowledger(alarms, hub))
+        dispatcher = CommandDispatcher(session=session, lighting=lighting, alarms=_AlarmCommands(alarms, hub, session))
         self.dispatcher = dispatcher
 
         # 4. producers and consumers that run as supervised services
@@ -238,14 +239,26 @@ class Daemon:
         log.info("storage flushed: %d events written", writer.written)
 
 
-class _Acknowledger:
-    """The alarm engine's acknowledge, as a command handler: publishes what it causes and says what happened."""
+class _AlarmCommands:
+    """The alarm engine's commands: acknowledge, and set_limit (checked, recorded as a session event, then applied)."""
 
-    def __init__(self, alarms: AlarmEngine, hub: Hub) -> None:
+    def __init__(self, alarms: AlarmEngine, hub: Hub, session: SessionManager) -> None:
         self.alarms = alarms
         self.hub = hub
+        self.session = session
 
     async def handle(self, command: Command, source: str) -> CommandResult:
-        if not isinstance(command, Acknowledge):
-            return CommandResult(ok=False, message=f"'{command.command}' is not an alarm command")
-        return self.alarms.acknowledge_command(command, self.hub.publish)
+        if isinstance(command, Acknowledge):
+            return self.alarms.acknowledge_command(command, self.hub.publish)
+        if isinstance(command, SetLimit):
+            change = self.alarms.limit_change(command)
+            if isinstance(change, str):
+                return CommandResult(ok=False, message=change)
+            try:
+                await self.session.record_limit(change.record(), change.describe())
+            except StorageError as e:
+                return CommandResult(ok=False, message=f"limit not changed: it could not be recorded ({e})")
+            self.hub.publish(self.alarms.apply_limit(change))
+            log.info("%s (by %s)", change.describe(), source)
+            return CommandResult(ok=True, message=change.describe())
+        return CommandResult(ok=False, message=f"'{command.command}' is not an alarm command")

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import logging
 
-from roomctl.commands import Acknowledge, Command, CommandHandler, CommandResult, ResetLighting, SetLevel, SetScene
+from roomctl.commands import (
+    Acknowledge,
+    Command,
+    CommandHandler,
+    CommandResult,
+    ResetLighting,
+    SetLevel,
+    SetLimit,
+    SetScene,
+)
 
 log = logging.getLogger(__name__)
 
 
 class CommandDispatcher:
-    """acknowledge -> alarms; set_scene, set_level, reset_lighting -> lighting; everything else -> the session.
+    """acknowledge, set_limit -> alarms; set_scene, set_level, reset_lighting -> lighting; everything else -> the session.
 
     A part the room does not run (no lights configured, say) answers with a refusal in words, never a crash.
     """
@@ -28,7 +37,7 @@ class CommandDispatcher:
 
     def _owner(self, command: Command) -> tuple[str, CommandHandler | None]:
         match command:
-            case Acknowledge():
+            case Acknowledge() | SetLimit():
                 return "alarms", self.alarms
             case SetScene() | SetLevel() | ResetLighting():
                 return "lighting", self.lighting

@@ -173,6 +173,11 @@ class SessionManager:
 
     # ---------------------------------------------------------------- the timeline
 
+    async def record_limit(self, data: dict[str, Any], text: str) -> None:
+        """A limit set for this session (``set_limit``) goes on the session's record."""
+        assert self.active
+        await self._commit([self._event(SessionEventKind.LIMIT_SET, text, **data)])
+
     async def set_phase(self, phase: str) -> CommandResult:
         if not self.active:
             return _refused(NO_SESSION)

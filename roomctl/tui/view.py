@@ -86,7 +86,8 @@ class RoomView(LiveState):
                 snapshot: list[HubEvent] = [*sorted(update.readings, key=lambda r: r.ts), *update.devices]
                 snapshot += [AlarmEvent(action=AlarmAction.RAISED, alarm=a, ts=a.raised_at) for a in update.alarms]
                 snapshot += [*update.health, update.session]
-                snapshot += [e for e in (update.audio_pause, update.lighting) if e is not None]
+                self.limits = None
+                snapshot += [e for e in (update.audio_pause, update.lighting, update.limits) if e is not None]
                 for event in snapshot:
                     self.apply(event, trend=False)
             case EventMessage():
@@ -136,14 +137,33 @@ class RoomView(LiveState):
         return VitalReading(text, "questionable signal" if reading.quality is Quality.QUESTIONABLE else "")
 
     def limits_text(self, quantity: Quantity) -> str:
-        rules = [lim for lim in (self.info.limits if self.info else ()) if lim.quantity is quantity]
-        lows = [lim.low for lim in rules if lim.low is not None]
-        highs = [lim.high for lim in rules if lim.high is not None]
+        """The first alarm limits in force for ``quantity``: set for this session or baseline-derived when they are."""
+        lows, highs = self._limits_in_force(quantity)
+        if self.limits is None:
+            rules = [lim for lim in (self.info.limits if self.info else ()) if lim.quantity is quantity]
+            lows = [lim.low for lim in rules if lim.low is not None]
+            highs = [lim.high for lim in rules if lim.high is not None]
         if lows and highs:
             return f"{max(lows):g}-{min(highs):g}"
         if lows:
             return f"low {max(lows):g}"
         return f"high {min(highs):g}" if highs else ""
+
+    def _limits_in_force(self, quantity: Quantity) -> tuple[list[float], list[float]]:
+        """From the engine's announcement: baseline-derived limits of the wearable shown replace the general ones."""
+        if self.limits is None:
+            return [], []
+        latest = self.latest.get(quantity)
+        device = latest.device if latest is not None else None
+        chosen: dict[tuple[str, str], float] = {}
+        for lim in self.limits.limits:
+            if lim.quantity is quantity and lim.device in (None, device):
+                key = (lim.direction, lim.priority.value)
+                if lim.device is not None or key not in chosen:
+                    chosen[key] = lim.limit
+        lows = [v for (d, _), v in chosen.items() if d == "low"]
+        highs = [v for (d, _), v in chosen.items() if d == "high"]
+        return lows, highs
 
     def alarms_in_order(self) -> list[Alarm]:
         """Highest priority first; unacknowledged before acknowledged; newest first."""

@@ -123,3 +123,21 @@ async def stop_process(proc: asyncio.subprocess.Process, within_s: float = 30.0)
             await proc.wait()
     assert proc.returncode is not None
     return proc.returncode
+
+
+MINIMAL_ROOM = """
+[room]
+site = "test"
+room = "silent"
+name = "Silent"
+
+[storage]
+path = "roomctl.db"
+
+[api]
+socket_path = "api.sock"
+
+[lighting]
+pin_factory = "mock"
+"""
+"""A room with no wearables: storage, API and mock lights in the state folder (for daemon tests without Bluetooth)."""

@@ -15,23 +15,8 @@ import pytest
 from roomctl.config import parse_config
 from roomctl.daemon.app import Daemon
 from roomctl.models import UNITS, Alarm, Priority, Quantity, Reading
+from tests.daemon.helpers import MINIMAL_ROOM as CONFIG
 from tests.daemon.helpers import NotifyListener
-
-CONFIG = """
-[room]
-site = "test"
-room = "silent"
-name = "Silent"
-
-[storage]
-path = "roomctl.db"
-
-[api]
-socket_path = "api.sock"
-
-[lighting]
-pin_factory = "mock"
-"""
 
 
 @pytest.fixture

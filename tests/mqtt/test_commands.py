@@ -13,7 +13,8 @@ import pytest
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from roomctl.commands import Command, CommandResult, SetScene
+from roomctl.commands import Command, CommandResult, SetLimit, SetScene
+from roomctl.models import Quantity
 from tests.mqtt.broker import Broker
 from tests.mqtt.helpers import ROOT, credentials_file, mqtt_config, running
 from tests.mqtt.memory_outbox import MemoryOutbox
@@ -86,7 +87,7 @@ async def test_commands_are_validated_and_only_allowed_ones_act(
     assert reasons[0].startswith("command refused: not valid JSON")
     assert (
         reasons[1]
-        == "command refused: 'end_session' is not allowed over MQTT (only acknowledge, reset_lighting, set_level, set_scene)"
+        == "command refused: 'end_session' is not allowed over MQTT (only acknowledge, reset_lighting, set_level, set_limit, set_scene)"
     )
     assert reasons[2] == "command refused: level must be at most 1"
     assert reasons[3].startswith("retained message")
@@ -112,3 +113,20 @@ async def test_commands_are_off_by_default(broker: Broker, subscribers: list[Sub
     messages = await dash.wait_for(lambda ms: any(m.payload == b"offline" for m in ms))
     assert handler.handled == []
     assert not any(m.topic.startswith(f"{ROOT}/cmd/result") for m in messages)
+
+
+async def test_set_limit_may_come_over_mqtt_when_commands_are_enabled(
+    broker: Broker, subscribers: list[Subscriber]
+) -> None:
+    dash = Subscriber(broker.port, (f"{ROOT}/cmd/result/#",))
+    subscribers.append(dash)
+    await dash.wait_subscribed()
+    handler = RecordingHandler()
+    async with running(mqtt_config(broker.port, commands_enabled=True), MemoryOutbox(), commands=handler) as publisher:
+        await asyncio.wait_for(publisher.commands_ready.wait(), 20)
+        await send(dash, b'{"command": "set_limit", "quantity": "spo2", "low": 101, "high": 100}')
+        await send(dash, b'{"command": "set_limit", "quantity": "heart_rate", "high": 140}')
+        results = await dash.wait_for(lambda ms: len(ms) >= 2)
+    assert [r.json()["ok"] for r in results] == [False, True]
+    assert "low 101 must be below high 100" in results[0].json()["message"]
+    assert handler.handled == [(SetLimit(quantity=Quantity.HEART_RATE, high=140), "mqtt")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from roomctl.models import DeviceState, LinkState, Quality, Quantity
+from roomctl.models import AlarmLimits, DeviceState, LimitInForce, LinkState, Priority, Quality, Quantity
 from roomctl.tui.app import RoomApp
 from roomctl.tui.glyphs import big_digits, medium_digits
 from tests.tui.conftest import Served, connected, reading, until
@@ -126,3 +126,30 @@ async def test_daemon_health_shows_in_the_header(served: Served) -> None:
         ts = served.clock.now() + timedelta(seconds=1)
         served.hub.publish(ServiceHealth(service="mqtt", ok=True, ts=ts))
         await until(pilot, lambda: link(app) == "daemon ok  mqtt ok")
+
+
+async def test_the_limits_shown_are_those_in_force(served: Served) -> None:
+    app = served.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await connected(pilot)
+        assert label(app, Quantity.HEART_RATE).splitlines()[-1] == "50-120"  # configured, before any announcement
+        device = served.hub.state.latest[Quantity.HEART_RATE].device
+        limits = (
+            LimitInForce(quantity=Quantity.HEART_RATE, direction="low", priority=Priority.MEDIUM, limit=50),
+            LimitInForce(
+                quantity=Quantity.HEART_RATE, direction="high", priority=Priority.MEDIUM, limit=140, source="session"
+            ),
+            LimitInForce(
+                quantity=Quantity.HEART_RATE,
+                direction="high",
+                priority=Priority.MEDIUM,
+                limit=105,
+                source="baseline",
+                device=device,
+            ),
+            LimitInForce(quantity=Quantity.HEART_RATE, direction="high", priority=Priority.HIGH, limit=99, device="x"),
+        )
+        served.hub.publish(AlarmLimits(limits=limits))
+        await until(pilot, lambda: label(app, Quantity.HEART_RATE).splitlines()[-1] == "50-105")
+        served.hub.publish(AlarmLimits(limits=limits[:2]))  # baseline gone (a new session): the session's limit
+        await until(pilot, lambda: label(app, Quantity.HEART_RATE).splitlines()[-1] == "50-140")
