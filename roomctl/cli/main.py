@@ -23,6 +23,8 @@ COMMAND_MODULES = [
     "demo_cmd",
     "schema_cmd",
     "lights_cmd",
+    "central_cmd",
+    "loadgen_cmd",
 ]
 
 

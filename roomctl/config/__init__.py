@@ -9,16 +9,16 @@ from __future__ import annotations
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
 from roomctl.config.alarms import AlarmsConfig, LimitRule
 from roomctl.config.base import Section
 from roomctl.config.lighting import ChannelConfig, LightingConfig
 from roomctl.config.locate import Loc, format_loc, key_lines, line_of
-from roomctl.config.mqtt import MqttConfig, TlsConfig
+from roomctl.config.mqtt import BrokerConfig, MqttConfig, TlsConfig
 from roomctl.config.room import ApiConfig, RoomSection, StorageConfig
 from roomctl.config.session import PhaseConfig, SessionConfig
 from roomctl.config.wearables import BleConfig, WearableConfig
@@ -28,6 +28,7 @@ __all__ = [
     "AlarmsConfig",
     "ApiConfig",
     "BleConfig",
+    "BrokerConfig",
     "ChannelConfig",
     "ConfigError",
     "LightingConfig",
@@ -42,8 +43,12 @@ __all__ = [
     "WearableConfig",
     "demo_config_text",
     "load_config",
+    "load_toml",
     "parse_config",
+    "parse_toml",
 ]
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class RoomConfig(Section):
@@ -143,19 +148,20 @@ def _problems(exc: ValidationError, text: str, source: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def parse_config(text: str, source: str = "<config>", base_dir: Path | None = None) -> RoomConfig:
-    """Validate TOML text. Relative file paths are resolved against ``base_dir``."""
+def parse_toml(model: type[M], text: str, source: str = "<config>", base_dir: Path | None = None) -> M:
+    """Validate TOML text into ``model``, with the room file's wording of problems. Relative file paths are resolved
+    against ``base_dir``."""
     try:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError([f"{source}: not valid TOML: {e}"]) from e
     try:
-        return RoomConfig.model_validate(data, context={"base_dir": base_dir})
+        return model.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as e:
         raise ConfigError(_problems(e, text, source)) from e
 
 
-def load_config(path: Path | str) -> RoomConfig:
+def load_toml(model: type[M], path: Path | str) -> M:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -163,7 +169,16 @@ def load_config(path: Path | str) -> RoomConfig:
         raise ConfigError([f"{path}: no such file"]) from e
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError([f"{path}: cannot be read: {e}"]) from e
-    return parse_config(text, str(path), path.parent)
+    return parse_toml(model, text, str(path), path.parent)
+
+
+def parse_config(text: str, source: str = "<config>", base_dir: Path | None = None) -> RoomConfig:
+    """Validate a room's TOML text. Relative file paths are resolved against ``base_dir``."""
+    return parse_toml(RoomConfig, text, source, base_dir)
+
+
+def load_config(path: Path | str) -> RoomConfig:
+    return load_toml(RoomConfig, path)
 
 
 def demo_config_text() -> str:

@@ -21,8 +21,9 @@ class TlsConfig(Section):
         return self
 
 
-class MqttConfig(Section):
-    enabled: StrictBool = False
+class BrokerConfig(Section):
+    """Where the broker is and how to reach it: shared by a room's ``[mqtt]`` and the nursing station's ``[mqtt]``."""
+
     host: str = Field("localhost", min_length=1)
     port: int = Field(1883, ge=1, le=65535)
     tls: TlsConfig | None = None
@@ -32,17 +33,23 @@ class MqttConfig(Section):
     topic_prefix: str = Field("roomctl", pattern=r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
     client_id: str | None = Field(None, max_length=64)
     keepalive_s: int = Field(30, ge=5, le=600)
-    vitals_expiry_s: int = Field(30, ge=1, le=3600, description="MQTT v5 message expiry on live vitals")
-    replay_rate_per_s: float = Field(200.0, gt=0, description="pace of outbox replay after a reconnect")
-    commands_enabled: StrictBool = Field(False, description="accept lighting and acknowledge commands over MQTT")
-    ha_discovery: StrictBool = Field(False, description="publish Home Assistant MQTT discovery")
-    ha_discovery_prefix: str = Field("homeassistant", pattern=r"^[A-Za-z0-9_-]+$")
     reconnect_min_s: float = Field(1.0, gt=0, le=60, description="first retry delay; doubles per failed attempt")
     reconnect_max_s: float = Field(30.0, gt=0, le=600, description="longest delay between reconnect attempts")
-    max_inflight: int = Field(100, ge=1, le=1000, description="unacknowledged messages at once (bounds RAM)")
 
     @model_validator(mode="after")
     def _backoff_order(self) -> Self:
         if self.reconnect_max_s < self.reconnect_min_s:
             raise ValueError("reconnect_max_s must not be below reconnect_min_s")
         return self
+
+
+class MqttConfig(BrokerConfig):
+    """A room's ``[mqtt]``: the broker, and what the room publishes there."""
+
+    enabled: StrictBool = False
+    vitals_expiry_s: int = Field(30, ge=1, le=3600, description="MQTT v5 message expiry on live vitals")
+    replay_rate_per_s: float = Field(200.0, gt=0, description="pace of outbox replay after a reconnect")
+    commands_enabled: StrictBool = Field(False, description="accept lighting and acknowledge commands over MQTT")
+    ha_discovery: StrictBool = Field(False, description="publish Home Assistant MQTT discovery")
+    ha_discovery_prefix: str = Field("homeassistant", pattern=r"^[A-Za-z0-9_-]+$")
+    max_inflight: int = Field(100, ge=1, le=1000, description="unacknowledged messages at once (bounds RAM)")

@@ -23,7 +23,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from roomctl.config.mqtt import MqttConfig, TlsConfig
+from roomctl.config.mqtt import BrokerConfig, MqttConfig, TlsConfig
 from roomctl.errors import RoomctlError
 from roomctl.mqtt.aio import LoopDriver
 
@@ -118,14 +118,17 @@ class Connection:
 
     @classmethod
     async def open(
-        cls, config: MqttConfig, client: mqtt.Client, *, will_topic: str, ssl_context: ssl.SSLContext | None,
+        cls, config: BrokerConfig, client: mqtt.Client, *, will_topic: str | None, ssl_context: ssl.SSLContext | None,
         credentials: tuple[str, str] | None,
     ) -> Connection:  # fmt: skip
+        """Connect; ``will_topic`` gets the retained last will ``offline`` (None: a reader, which has no will)."""
         where = f"broker {config.host}:{config.port}"
         conn = cls(client, where)
-        client.max_inflight_messages_set(config.max_inflight + 20)
-        client.max_queued_messages_set(config.max_inflight + 20)
-        client.will_set(will_topic, "offline", qos=1, retain=True)
+        if isinstance(config, MqttConfig):  # a publisher: paho's RAM queue bounded by the in-flight window
+            client.max_inflight_messages_set(config.max_inflight + 20)
+            client.max_queued_messages_set(config.max_inflight + 20)
+        if will_topic is not None:
+            client.will_set(will_topic, "offline", qos=1, retain=True)
         if credentials is not None:
             client.username_pw_set(*credentials)
         if ssl_context is not None:

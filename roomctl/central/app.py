@@ -1,0 +1,390 @@
+"""The nursing station's screen: a grid of room tiles, most urgent first, fed only by MQTT.
+
+Only as many tiles exist as fit the screen (slots); every redraw puts the rooms, in urgency order, into the slots, and a
+slot repaints only when its text or colour changes. Redraws are coalesced (at most ten a second) and a 1 s tick keeps
+the clocks and the "no data" of expiring vitals honest. Flash timers run only while a shown tile flashes.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import ClassVar, TextIO
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Horizontal
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Input, Static
+
+from roomctl.central.feed import Feed, LinkStatus
+from roomctl.central.state import ALARMING, SHOWN_VITALS, Facility, RoomState
+from roomctl.central.tiles import TILE_LINES, Clocks, detail_text, summary_line, tile_classes, tile_text
+from roomctl.clock import Clock, SystemClock
+from roomctl.models import Priority
+from roomctl.tui.glyphs import medium_digits, sparkline
+from roomctl.tui.view import FLASH_HALF_PERIOD_S
+from roomctl.tui.widgets import Cell
+
+TILE_WIDTH = 26  # columns per tile, gap included
+TILE_HEIGHT = TILE_LINES + 1  # a blank line between rows
+RENDER_DELAY_S = 0.1
+KEYS_HELP = "arrows select  enter detail  / filter  u alarming only  pgup/pgdn page  home top  q quit"
+NO_ACK = "The station acknowledges nothing: acknowledge at the room's screen."
+
+
+class Tile(Cell):
+    """One slot of the grid; shows whichever room the current order puts here."""
+
+    room_key: tuple[str, str] | None = None
+
+
+class DetailScreen(Screen[None]):
+    """One room: everything its feed says, with HR and SpO2 trends (15 minutes; all since the station started)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,enter,q", "close", "back"),
+        Binding("a", "no_ack", show=False),
+    ]
+
+    def __init__(self, key: tuple[str, str]) -> None:
+        super().__init__()
+        self.key = key
+
+    def compose(self) -> ComposeResult:
+        yield Cell(id="detail-head", markup=False)
+        with Horizontal(id="detail-vitals"):
+            for quantity, _, _ in SHOWN_VITALS:
+                yield Cell(id=f"detail-{quantity.value}", classes="detail-vital", markup=False)
+        yield Cell(id="detail-body", markup=False)
+        yield Static("esc back  (the station acknowledges nothing)", id="detail-keys")
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.redraw)
+        self.redraw()
+        self.call_after_refresh(self.redraw)  # once laid out, the trends know their width
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.redraw)
+
+    def redraw(self) -> None:
+        app = self.app
+        if not isinstance(app, CentralApp) or not self.is_attached:
+            return
+        room = app.facility.rooms.get(self.key)
+        if room is None:
+            return
+        clocks = app.clocks()
+        try:
+            self.query_one("#detail-head", Cell).show(detail_text(room, clocks).split("\n", 2)[0])
+            self.query_one("#detail-body", Cell).show(detail_text(room, clocks).split("\n", 2)[2])
+            for quantity, label, decimals in SHOWN_VITALS:
+                cell = self.query_one(f"#detail-{quantity.value}", Cell)
+                shown = room.vital(quantity, decimals, now=clocks.now, mono=clocks.mono, stale_s=clocks.stale_s)
+                width = max(8, cell.size.width - 8)
+                t = clocks.now.timestamp()
+                recent = sparkline(room.recent[quantity].series(t), width, 1, 6 if label == "SpO2" else 20)
+                whole = sparkline(room.whole[quantity].series(t), width, 1, 6 if label == "SpO2" else 20)
+                cell.show(f"{label} {shown.why}\n{medium_digits(shown.text)}\n15m {recent}\nall {whole}".rstrip())
+        except NoMatches:
+            return
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+    def action_no_ack(self) -> None:
+        self.notify(NO_ACK, severity="warning")
+
+
+class CentralApp(App[None]):
+    CSS_PATH = "central.tcss"
+    TITLE = "roomctl central"
+    ENABLE_COMMAND_PALETTE = False
+    AUTO_FOCUS = None  # keys drive the grid; the filter box takes focus only while it is open
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left", "move(-1, 0)", show=False),
+        Binding("right", "move(1, 0)", show=False),
+        Binding("up", "move(0, -1)", show=False),
+        Binding("down", "move(0, 1)", show=False),
+        Binding("enter", "open", "detail", show=False),
+        Binding("slash,f", "filter", "filter", show=False),
+        Binding("u", "alarming_only", "alarming only", show=False),
+        Binding("pagedown", "page(1)", show=False),
+        Binding("pageup", "page(-1)", show=False),
+        Binding("home", "top", show=False),
+        Binding("escape", "clear_filter", show=False),
+        Binding("a", "no_ack", show=False),
+        Binding("q", "quit", "quit", show=False),
+        Binding("ctrl+c", "quit", "quit", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        feed: Feed,
+        facility: Facility,
+        *,
+        title: str = "roomctl nursing station",
+        stale_s: float = 15.0,
+        clock: Clock | None = None,
+        trace_alarms: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.theme = "ansi-dark"
+        self.feed = feed
+        self.facility = facility
+        self.station_title = title
+        self.stale_s = stale_s
+        self.clock = clock or SystemClock()
+        self.text_filter = ""
+        self.alarming_only = False
+        self.page = 0
+        self.selected: tuple[str, str] | None = None
+        self.order: list[RoomState] = []
+        self.redraws = 0
+        self._render_pending = False
+        self._flash_timers: dict[Priority, Timer] = {}
+        self._flash_off: dict[Priority, bool] = {}
+        self._trace: TextIO | None = trace_alarms.open("a", encoding="utf-8") if trace_alarms else None
+        self._traced: set[tuple[str, str]] = set()
+        self._dirty: set[tuple[str, str]] = set()
+
+    # --- layout ------------------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Cell(id="summary", markup=False)
+        yield Cell(id="notice", markup=False)
+        yield Grid(id="tiles")
+        yield Input(id="filter", placeholder="filter rooms (name, site/room); enter keeps it, esc clears")
+        yield Static(KEYS_HELP, id="keys")
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.set_interval(1.0, self.redraw)
+        self.receive()
+        self.call_after_refresh(self._layout_slots)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._layout_slots)
+
+    def _layout_slots(self) -> None:
+        grid = self.query_one("#tiles", Grid)
+        width, height = max(1, grid.size.width), max(1, grid.size.height)
+        columns = max(1, width // TILE_WIDTH)
+        rows = max(1, (height + 1) // TILE_HEIGHT)
+        grid.styles.grid_size_columns = columns
+        wanted = columns * rows
+        tiles = list(grid.query(Tile))
+        if len(tiles) > wanted:
+            for tile in tiles[wanted:]:
+                tile.remove()
+        elif len(tiles) < wanted:
+            grid.mount_all([Tile(classes="tile", markup=False) for _ in range(wanted - len(tiles))])
+        self.call_after_refresh(self.redraw)
+
+    @property
+    def slots(self) -> list[Tile]:
+        try:
+            return list(self.screen_stack[0].query_one("#tiles", Grid).query(Tile))
+        except (NoMatches, IndexError):
+            return []
+
+    # --- the feed ----------------------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="feed")
+    async def receive(self) -> None:
+        await self.feed.run(self.facility, self._changed)
+
+    def _changed(self, key: tuple[str, str] | None) -> None:
+        if key is not None:
+            self._dirty.add(key)
+        if not self._render_pending:  # coalesce a burst into one redraw
+            self._render_pending = True
+            self.set_timer(RENDER_DELAY_S, self._render_now)
+
+    def _render_now(self) -> None:
+        self._render_pending = False
+        self.redraw()
+        for screen in self.screen_stack[1:]:
+            if isinstance(screen, DetailScreen):
+                screen.redraw()
+
+    @property
+    def render_pending(self) -> bool:
+        return self._render_pending
+
+    def clocks(self) -> Clocks:
+        return Clocks(self.clock.now(), self.clock.monotonic(), self.stale_s)
+
+    # --- drawing -----------------------------------------------------------------------------------------------
+
+    def redraw(self) -> None:
+        try:
+            self._draw()
+        except (NoMatches, IndexError):
+            if self.is_running and not self._closing:
+                raise
+
+    def _draw(self) -> None:
+        self.redraws += 1
+        clocks = self.clocks()
+        main = self.screen_stack[0]
+        self.order = self.facility.in_order(self.text_filter, self.alarming_only)
+        slots = self.slots
+        per_page = max(1, len(slots))
+        pages = max(1, -(-len(self.order) // per_page))
+        self.page = min(self.page, pages - 1)
+        shown = self.order[self.page * per_page : (self.page + 1) * per_page]
+        counts = self.facility.counts()
+        main.query_one("#summary", Cell).show(summary_line(self.station_title, counts, clocks.now))
+        summary = main.query_one("#summary", Cell)
+        summary.set_class(counts[ALARMING[0]] > 0, "any-high")
+        summary.set_class(counts[ALARMING[0]] == 0 and counts[ALARMING[1]] > 0, "any-medium")
+        main.query_one("#notice", Cell).show(self._notice(self.feed.status, shown, pages))
+        main.query_one("#notice", Cell).set_class(not self.feed.status.connected, "down")
+        flashing: set[Priority] = set()
+        several_sites = len({key[0] for key in self.facility.rooms}) > 1
+        for i, tile in enumerate(slots):
+            room = shown[i] if i < len(shown) else None
+            tile.room_key = room.key if room else None
+            if room is None:
+                tile.show("")
+                for name in ("priority-high", "priority-medium", "priority-low", "technical", "offline", "calm"):
+                    tile.set_class(False, name)
+                tile.set_class(True, "empty")
+                continue
+            tile.set_class(False, "empty")
+            tile.show(tile_text(room, clocks, selected=room.key == self.selected, site=several_sites))
+            for name, on in tile_classes(room).items():
+                tile.set_class(on, name)
+            flash = room.flashing()
+            tile.set_class(flash is not None, "flashing")
+            if flash is not None:
+                flashing.add(flash)
+                tile.set_class(self._flash_off.get(flash, False), "flash-off")
+            else:
+                tile.set_class(False, "flash-off")
+        self._set_flash_timers(flashing)
+        if self._trace is not None and self._dirty:
+            self._trace_alarms()
+        self._dirty.clear()
+
+    def _notice(self, link: LinkStatus, shown: list[RoomState], pages: int) -> str:
+        parts = [] if link.connected else [f"BROKER: {link.detail} - tiles may be out of date"]
+        hidden = [r for r in self.facility.in_order() if r.urgency() in ALARMING and r not in shown]
+        if hidden:
+            parts.append(f"{len(hidden)} alarming room(s) not shown: {', '.join(r.label for r in hidden[:3])} (home)")
+        if self.text_filter or self.alarming_only:
+            parts.append(f"filter: {self.text_filter or '*'}{' alarming only' if self.alarming_only else ''}")
+        parts.append(f"{len(self.facility.rooms)} rooms, page {self.page + 1}/{pages}")
+        if self.facility.unreadable:
+            parts.append(f"{self.facility.unreadable} unreadable message(s)")
+        return "   ".join(parts)
+
+    def _trace_alarms(self) -> None:
+        """For the benchmark: when each (alarm, priority) first reached the screen (after the repaint)."""
+        fresh = []
+        for key in self._dirty:
+            room = self.facility.rooms.get(key)
+            for alarm in room.alarms.values() if room else ():
+                mark = (alarm.id, alarm.priority.value)
+                if mark not in self._traced:
+                    self._traced.add(mark)
+                    fresh.append(mark)
+        if fresh:
+            self.call_after_refresh(self._write_trace, fresh)
+
+    def _write_trace(self, marks: list[tuple[str, str]]) -> None:
+        if self._trace is not None:
+            stamp = time.time()
+            self._trace.writelines(f"{alarm_id} {priority} {stamp:.6f}\n" for alarm_id, priority in marks)
+            self._trace.flush()
+
+    def _set_flash_timers(self, wanted: set[Priority]) -> None:
+        for priority in list(self._flash_timers):
+            if priority not in wanted:
+                self._flash_timers.pop(priority).stop()
+                self._flash_off[priority] = False
+        for priority in wanted - set(self._flash_timers):
+            self._flash_timers[priority] = self.set_interval(
+                FLASH_HALF_PERIOD_S[priority], lambda pr=priority: self._flash(pr)
+            )
+
+    def _flash(self, priority: Priority) -> None:
+        self._flash_off[priority] = not self._flash_off.get(priority, False)
+        for tile in self.slots:
+            room = self.facility.rooms.get(tile.room_key) if tile.room_key else None
+            if room is not None and room.flashing() is priority:
+                tile.set_class(self._flash_off[priority], "flash-off")
+
+    @property
+    def flash_timers(self) -> set[Priority]:
+        return set(self._flash_timers)
+
+    # --- keys --------------------------------------------------------------------------------------------------
+
+    def _visible(self) -> list[tuple[str, str]]:
+        return [t.room_key for t in self.slots if t.room_key is not None]
+
+    def action_move(self, dx: int, dy: int) -> None:
+        visible = self._visible()
+        if not visible:
+            return
+        columns = max(1, self.query_one("#tiles", Grid).styles.grid_size_columns or 1)
+        index = visible.index(self.selected) if self.selected in visible else -1
+        index = 0 if index < 0 else min(len(visible) - 1, max(0, index + dx + dy * columns))
+        self.selected = visible[index]
+        self.redraw()
+
+    def action_open(self) -> None:
+        if self.selected is None:
+            visible = self._visible()
+            self.selected = visible[0] if visible else None
+        if self.selected is not None:
+            self.push_screen(DetailScreen(self.selected))
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.value = self.text_filter
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.text_filter = event.value.strip()
+        self.page = 0
+        self.redraw()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.input.display = False
+        self.set_focus(None)
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value, box.display = "", False
+        self.set_focus(None)
+        self.text_filter, self.page = "", 0
+        self.redraw()
+
+    def action_alarming_only(self) -> None:
+        self.alarming_only = not self.alarming_only
+        self.page = 0
+        self.redraw()
+
+    def action_page(self, step: int) -> None:
+        self.page = max(0, self.page + step)
+        self.redraw()
+
+    def action_top(self) -> None:
+        self.page = 0
+        self.redraw()
+
+    def action_no_ack(self) -> None:
+        self.notify(NO_ACK, severity="warning")
+
+    async def action_quit(self) -> None:
+        if self._trace is not None:
+            self._trace.close()
+            self._trace = None
+        self.exit()

@@ -1,0 +1,134 @@
+"""The station's one MQTT connection: subscribe to the rooms' topics, hand each message to the facility model.
+
+Reconnects with backoff, like a room's publisher; retained state (status, info, devices, alarms/active, session) comes
+back with every subscription, so the picture is whole again a moment after the broker returns. Reads only: no will,
+no publishing, no commands.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import paho.mqtt.client as mqtt
+
+from roomctl.central.state import SHOWN_VITALS, Facility
+from roomctl.clock import Clock, SystemClock
+from roomctl.config.mqtt import BrokerConfig
+from roomctl.mqtt.connection import (
+    BrokerUnavailable,
+    ClientFactory,
+    Connection,
+    default_client_factory,
+    read_credentials,
+    tls_context,
+)
+
+log = logging.getLogger(__name__)
+
+ROOM_TOPICS: tuple[str, ...] = (
+    "status",
+    "info",
+    *(f"vitals/{q.value}" for q, _, _ in SHOWN_VITALS),
+    "devices/+",
+    "alarms",
+    "alarms/active",
+    "session",
+)
+"""What the station reads below each room: the rest of the feed (RR intervals, pulse rate, lighting, ...) never
+reaches it, which keeps a facility's traffic to it small."""
+
+
+def subscriptions(prefix: str, sites: tuple[str, ...]) -> list[str]:
+    """Topic filters for the sites (``*``: every site)."""
+    levels = ["+"] if "*" in sites else list(sites)
+    return [f"{prefix}/{site}/+/{rest}" for site in levels for rest in ROOM_TOPICS]
+
+
+@dataclass
+class LinkStatus:
+    connected: bool = False
+    detail: str = "connecting to the broker..."
+    messages: int = 0
+
+
+OnChange = Callable[[tuple[str, str] | None], None]
+"""Told the room that changed, or None when the link itself changed."""
+
+
+class Feed(Protocol):
+    """Where the station's messages come from: :class:`FeedReader` (the broker), or a script in tests."""
+
+    status: LinkStatus
+
+    async def run(self, facility: Facility, on_change: OnChange) -> None: ...
+
+
+class FeedReader:
+    """Keeps a facility up to date from the broker until cancelled; calls ``on_change(room_key)`` per change."""
+
+    def __init__(
+        self,
+        broker: BrokerConfig,
+        sites: tuple[str, ...],
+        *,
+        clock: Clock | None = None,
+        client_factory: ClientFactory | None = None,
+        client_id: str | None = None,
+    ) -> None:
+        self._broker = broker
+        self._filters = subscriptions(broker.topic_prefix, sites)
+        self._facility = Facility(broker.topic_prefix)
+        self._on_change: OnChange = lambda key: None
+        self._clock = clock or SystemClock()
+        self._client_factory = client_factory or default_client_factory
+        self._client_id = broker.client_id or client_id or "roomctl-central"
+        self._credentials = read_credentials(broker.credentials_file) if broker.credentials_file else None
+        self._ssl = tls_context(broker.tls) if broker.tls is not None else None
+        self.status = LinkStatus()
+
+    async def run(self, facility: Facility, on_change: OnChange) -> None:
+        self._facility, self._on_change = facility, on_change
+        delay = self._broker.reconnect_min_s
+        while True:
+            try:
+                conn = await Connection.open(
+                    self._broker,
+                    self._client_factory(self._client_id),
+                    will_topic=None,
+                    ssl_context=self._ssl,
+                    credentials=self._credentials,
+                )
+            except BrokerUnavailable as e:
+                self._set(False, f"{e}; retrying in {delay:.0f} s")
+                log.warning("central: %s", e)
+                await self._clock.sleep(delay)
+                delay = min(delay * 2, self._broker.reconnect_max_s)
+                continue
+            delay = self._broker.reconnect_min_s
+            try:
+                conn.on_message = self._on_message
+                for topic_filter in self._filters:
+                    conn.subscribe(topic_filter)
+                self._set(True, f"connected to {conn.where}")
+                await conn.lost.wait()
+            finally:
+                conn.close()
+            self._set(False, f"{conn.lost_reason or 'connection lost'}; reconnecting")
+            await self._clock.sleep(delay)
+
+    def _on_message(self, msg: mqtt.MQTTMessage) -> None:
+        self.status.messages += 1
+        props = msg.properties
+        expiry = getattr(props, "MessageExpiryInterval", None) if props is not None else None
+        room = self._facility.apply(
+            msg.topic, bytes(msg.payload), now=self._clock.now(), mono=self._clock.monotonic(), expiry_s=expiry
+        )
+        if room is not None:
+            self._on_change(room.key)
+
+    def _set(self, connected: bool, detail: str) -> None:
+        self.status.connected, self.status.detail = connected, detail
+        self._on_change(None)

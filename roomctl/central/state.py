@@ -1,0 +1,242 @@
+"""What the nursing station knows about every room, built only from the feed. No Textual here.
+
+A room is known from its first message. Its ``status`` (birth, clean stop, or the broker's last will) says whether it is
+online; vitals are shown only while fresh (MQTT expiry not passed, ``ts`` not older than ``vitals_stale_s``, the
+wearable connected, the value valid); the alarm list follows ``alarms`` events and the retained ``alarms/active``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum
+from typing import Any
+
+from roomctl.central.parse import Address, FeedError, parse, split_topic
+from roomctl.models import PRIORITY_RANK, AlarmAction, AlarmKind, LinkState, Priority, Quality, Quantity
+from roomctl.mqtt import payloads as p
+from roomctl.tui.trend import Trend
+
+SHOWN_VITALS: tuple[tuple[Quantity, str, int], ...] = ((Quantity.HEART_RATE, "HR", 0), (Quantity.SPO2, "SpO2", 0))
+"""The two numbers on a tile (quantity, label, decimals): the station subscribes to these vitals only."""
+
+
+class Urgency(IntEnum):
+    """Tile order: physiological alarms by priority, then technical trouble (room offline first), then calm."""
+
+    HIGH = 0
+    MEDIUM = 1
+    LOW = 2
+    OFFLINE = 3
+    TECHNICAL = 4
+    CALM = 5
+
+
+ALARMING = (Urgency.HIGH, Urgency.MEDIUM, Urgency.LOW)
+_BY_PRIORITY = {Priority.HIGH: Urgency.HIGH, Priority.MEDIUM: Urgency.MEDIUM, Priority.LOW: Urgency.LOW}
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    value: float | None
+    quality: Quality
+    ts: datetime
+    device: str
+    expires_at: float | None  # monotonic; None when the message carried no expiry
+
+
+@dataclass(frozen=True, slots=True)
+class VitalText:
+    text: str  # the number, or "--"
+    why: str  # "" when fine, otherwise why there is no number
+
+
+@dataclass
+class RoomState:
+    site: str
+    room: str
+    name: str | None = None
+    status: str | None = None  # "online" / "offline"; None until the retained status arrives
+    status_since: datetime | None = None
+    vitals: dict[Quantity, Sample] = field(default_factory=dict)
+    devices: dict[str, p.DevicePayload] = field(default_factory=dict)
+    alarms: dict[str, p.AlarmBody] = field(default_factory=dict)
+    alarm_seq: int = 0  # the newest alarm record applied (events and the active list), for order and de-duplication
+    session: p.SessionPayload | None = None
+    recent: dict[Quantity, Trend] = field(default_factory=dict)
+    whole: dict[Quantity, Trend] = field(default_factory=dict)
+    version: int = 0  # grows on every change that the tile shows
+
+    def __post_init__(self) -> None:
+        for quantity, _, _ in SHOWN_VITALS:
+            self.recent[quantity] = Trend(10.0, span_s=15 * 60)
+            self.whole[quantity] = Trend(60.0, max_points=240)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.site, self.room)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.room
+
+    @property
+    def offline(self) -> bool:
+        return self.status == "offline"
+
+    # --- reading the feed --------------------------------------------------------------------------------------
+
+    def apply(self, rest: str, message: Any, *, now: datetime, mono: float, expiry_s: float | None) -> bool:
+        """Apply one parsed message; False if it changed nothing the station shows."""
+        match message:
+            case str():
+                if message == self.status:
+                    return False
+                self.status, self.status_since = message, now
+            case p.Info():
+                if message.name == self.name:
+                    return False
+                self.name = message.name
+            case p.Vital():
+                quantity = Quantity(rest.removeprefix("vitals/"))
+                expires = mono + expiry_s if expiry_s is not None else None
+                self.vitals[quantity] = Sample(message.value, message.quality, message.ts, message.device, expires)
+                if quantity in self.recent and message.value is not None and message.quality is not Quality.INVALID:
+                    t = message.ts.timestamp()
+                    self.recent[quantity].add(t, message.value)
+                    self.whole[quantity].add(t, message.value)
+            case p.DevicePayload():
+                self.devices[message.device] = message
+            case p.AlarmEventPayload():
+                if message.seq <= self.alarm_seq:
+                    return False  # a duplicate, or older than the list already applied
+                self.alarm_seq = message.seq
+                if message.action is AlarmAction.CLEARED:
+                    self.alarms.pop(message.id, None)
+                else:
+                    self.alarms[message.id] = message
+            case p.ActiveAlarms():
+                if message.seq is not None and message.seq < self.alarm_seq:
+                    return False
+                self.alarm_seq = max(self.alarm_seq, message.seq or 0)
+                self.alarms = {a.id: a for a in message.alarms}
+            case p.SessionPayload():
+                self.session = message
+            case _:
+                return False
+        self.version += 1
+        return True
+
+    # --- how it reads ------------------------------------------------------------------------------------------
+
+    def vital(self, quantity: Quantity, decimals: int, *, now: datetime, mono: float, stale_s: float) -> VitalText:
+        """The number to show, or "--" and why: never a frozen old number."""
+        if self.offline:
+            return VitalText("--", "room offline")
+        sample = self.vitals.get(quantity)
+        if sample is None:
+            return VitalText("--", "no data")
+        if sample.expires_at is not None and mono > sample.expires_at:
+            return VitalText("--", "no data (expired)")
+        if (now - sample.ts).total_seconds() > stale_s:
+            return VitalText("--", "no data (old)")
+        device = self.devices.get(sample.device)
+        if device is not None and device.state in (LinkState.DISCONNECTED, LinkState.CONNECTING):
+            return VitalText("--", f"no data ({device.state.value})")
+        if sample.value is None or sample.quality is Quality.INVALID:
+            return VitalText("--", "no data (no valid value)")
+        text = f"{sample.value:.{decimals}f}"
+        return VitalText(text, "?" if sample.quality is Quality.QUESTIONABLE else "")
+
+    def alarms_in_order(self) -> list[p.AlarmBody]:
+        """Physiological before technical, then highest priority, unacknowledged first, newest first."""
+        return sorted(
+            self.alarms.values(),
+            key=lambda a: (
+                a.kind is AlarmKind.TECHNICAL,
+                -PRIORITY_RANK[a.priority],
+                a.acknowledged_at is not None,
+                -a.raised_at.timestamp(),
+            ),
+        )
+
+    def top_alarm(self) -> p.AlarmBody | None:
+        ordered = self.alarms_in_order()
+        return ordered[0] if ordered else None
+
+    def urgency(self) -> Urgency:
+        top = self.top_alarm()
+        if top is not None and top.kind is AlarmKind.PHYSIOLOGICAL:
+            return _BY_PRIORITY[top.priority]
+        if self.offline:
+            return Urgency.OFFLINE
+        return Urgency.TECHNICAL if top is not None else Urgency.CALM
+
+    def flashing(self) -> Priority | None:
+        """The flash rate of the tile: an unacknowledged high or medium alarm flashes (as on the room's screen)."""
+        waiting = {a.priority for a in self.alarms.values() if a.acknowledged_at is None}
+        for priority in (Priority.HIGH, Priority.MEDIUM):
+            if priority in waiting:
+                return priority
+        return None
+
+    def sort_key(self) -> tuple[int, float, tuple[str | int, ...]]:
+        """Most urgent first; among alarming rooms the newest alarm first (never below older ones); calm by name."""
+        urgency = self.urgency()
+        top = self.top_alarm()
+        newest = -top.raised_at.timestamp() if top is not None and urgency in ALARMING else 0.0
+        return (urgency, newest, natural(self.label))
+
+
+def natural(text: str) -> tuple[str | int, ...]:
+    """Sort key that puts "Room 2" before "Room 10"."""
+    return tuple(int(part) if part.isdigit() else part for part in _DIGITS.split(text.lower()) if part)
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+@dataclass
+class Facility:
+    """Every room heard of, keyed by (site, room)."""
+
+    prefix: str = "roomctl"
+    rooms: dict[tuple[str, str], RoomState] = field(default_factory=dict)
+    unreadable: int = 0
+    last_problem: str = ""
+
+    def apply(
+        self, topic: str, payload: bytes, *, now: datetime, mono: float, expiry_s: float | None = None
+    ) -> RoomState | None:
+        """One MQTT message; returns the room if what it shows changed."""
+        address: Address | None = split_topic(topic, self.prefix)
+        if address is None:
+            return None
+        try:
+            message = parse(address.rest, payload)
+        except FeedError as e:
+            self.unreadable += 1
+            self.last_problem = f"{address.site}/{address.room}: {e}"
+            return None
+        room = self.rooms.get((address.site, address.room))
+        if room is None:
+            room = self.rooms[(address.site, address.room)] = RoomState(address.site, address.room)
+        changed = room.apply(address.rest, message, now=now, mono=mono, expiry_s=expiry_s)
+        return room if changed else None
+
+    def in_order(self, text_filter: str = "", alarming_only: bool = False) -> list[RoomState]:
+        needle = text_filter.lower()
+        rooms = [
+            r
+            for r in self.rooms.values()
+            if (not needle or needle in f"{r.site}/{r.room} {r.label}".lower())
+            and (not alarming_only or r.urgency() is not Urgency.CALM)
+        ]
+        return sorted(rooms, key=RoomState.sort_key)
+
+    def counts(self) -> dict[Urgency, int]:
+        out = dict.fromkeys(Urgency, 0)
+        for room in self.rooms.values():
+            out[room.urgency()] += 1
+        return out

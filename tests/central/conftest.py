@@ -1,0 +1,64 @@
+"""The station under Pilot: a scripted feed on the app's loop, a fake clock, rooms made by the project's encoder."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from textual.pilot import Pilot
+
+from roomctl.central.app import CentralApp, Tile
+from roomctl.central.state import Facility
+from roomctl.clock import FakeClock
+from tests.central.script import ScriptedFeed
+from tests.mqtt.conftest import start_broker
+
+__all__ = ["start_broker"]  # a real mosquitto per test, as the MQTT tests start it
+
+T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(start=T0)
+
+
+def make_app(clock: FakeClock, *, stale_s: float = 15.0) -> tuple[CentralApp, ScriptedFeed]:
+    feed = ScriptedFeed(clock)
+    app = CentralApp(feed, Facility(), title="Harbor clinic", stale_s=stale_s, clock=clock)
+    return app, feed
+
+
+async def started(pilot: Pilot[None], feed: ScriptedFeed) -> None:
+    """Until the feed runs and the grid has its slots."""
+    app = pilot.app
+    assert isinstance(app, CentralApp)
+    await feed.ready.wait()
+    for _ in range(500):
+        if app.slots:
+            break
+        await pilot.pause(0.01)
+    assert app.slots, "the grid never got its tiles"
+
+
+async def drawn(pilot: Pilot[None]) -> None:
+    """Until the coalesced redraw after the last message has run and painted."""
+    app = pilot.app
+    assert isinstance(app, CentralApp)
+    for _ in range(500):
+        if not app.render_pending:
+            break
+        await pilot.pause(0.01)
+    app.redraw()
+    await pilot.pause()
+
+
+def tile_of(app: CentralApp, room: str) -> Tile:
+    for tile in app.slots:
+        if tile.room_key is not None and tile.room_key[1] == room:
+            return tile
+    raise AssertionError(f"{room} is not on screen: {[t.room_key for t in app.slots]}")
+
+
+def order(app: CentralApp) -> list[str]:
+    return [t.room_key[1] for t in app.slots if t.room_key is not None]
