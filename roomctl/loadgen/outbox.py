@@ -1,4 +1,4 @@
-"""An outbox in memory for simulated rooms: the :class:`~roomctl.outbox.Outbox` protocol, forgetting what was sent."""
+"""An outbox in memory for simulated rooms: the :class:`~roomctl.storage.outbox.Outbox` protocol, forgetting what was sent."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 
 from roomctl.models import HubEvent
-from roomctl.outbox import OutboxRecord
+from roomctl.storage.outbox import OutboxRecord
 
 
 class MemoryOutbox:

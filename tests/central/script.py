@@ -29,7 +29,7 @@ from roomctl.models import (
 from roomctl.mqtt import payloads as p
 from roomctl.mqtt.active_alarms import ActiveAlarms
 from roomctl.mqtt.topics import Topics, encode
-from roomctl.outbox import OutboxRecord
+from roomctl.storage.outbox import OutboxRecord
 
 EXPIRY_S = 30.0
 Message = tuple[str, bytes, float | None]
@@ -48,7 +48,7 @@ class RoomScript:
 
     def __post_init__(self) -> None:
         self.topics = Topics(MqttConfig(enabled=True), RoomSection(site=self.site, room=self.room, name=self.name))
-        self.active = ActiveAlarms((), "2000-01-01T00:00:00.000Z")
+        self.active = ActiveAlarms((), 0)
 
     def record(self, event: HubEvent) -> list[Message]:
         self.seq += 1
@@ -56,7 +56,7 @@ class RoomScript:
             self.topics, OutboxRecord(self.seq, event.kind, self.session_id, event.model_dump_json())
         )
         out: list[Message] = [(message.topic, message.payload, EXPIRY_S if message.expires else None)]
-        if event.kind == "alarm" and self.active.apply(decoded):
+        if event.kind == "alarm" and self.active.apply(decoded, self.seq):
             out.append((self.topics.alarms_active, self.active.payload(self.seq, decoded["ts"]), None))
         return out
 
