@@ -163,6 +163,7 @@ class AlarmAction(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     CLEARED = "cleared"
     LATCHED = "latched"  # the condition ended; the alarm stays shown (active=False, latched=True) until acknowledged
+    RESTORED = "restored"  # shown again after a daemon restart within the session (latched or not yet acknowledged)
     REANNUNCIATED = "reannunciated"  # the pause after an acknowledge ran out and the condition exists: it signals again
 
 

@@ -65,6 +65,11 @@ class AlarmBook:
     def unacknowledged(self) -> list[Alarm]:
         return [a for a in self._open.values() if a.acknowledged_at is None]
 
+    def restore(self, key: Key, alarm: Alarm) -> AlarmEvent:
+        """Show again an alarm a previous run of the daemon showed (same id); a new raise never reuses its id."""
+        self._keys[alarm.id] = key
+        return self._record(key, AlarmAction.RESTORED, alarm)
+
     def reannunciate(self, alarm_id: str) -> list[AlarmEvent]:
         """The acknowledge pause of an alarm whose condition still exists ran out: it signals again (unacknowledged)."""
         key = self._keys.get(alarm_id)

@@ -22,7 +22,7 @@ from roomctl.alarms.technical import (
     service_condition_name,
     technical_priorities,
 )
-from roomctl.alarms.texts import limit_message
+from roomctl.alarms.texts import duration_words, limit_message, technical_message
 from roomctl.clock import Clock
 from roomctl.commands import Acknowledge, CommandResult, SetLimit
 from roomctl.config.alarms import AlarmsConfig
@@ -46,6 +46,7 @@ from roomctl.models import (
 )
 
 _BREAKS_THROUGH = (AlarmAction.RAISED, AlarmAction.ESCALATED)
+_INTERRUPTED: Key = ("service:roomctl", "monitoring_interrupted")
 _UNCONFIGURED = WearableConfig.model_fields  # defaults for wearables that report but are not in the configuration
 
 
@@ -118,6 +119,9 @@ class AlarmEngine:
         if self._book.highest_rank() == 0 or (alarm_id is not None and self._book.get(alarm_id) is None):
             return []
         events: list[HubEvent] = list(self._book.acknowledge(alarm_id))
+        notice = self._book.open_alarm(_INTERRUPTED)
+        if notice is not None and notice.acknowledged_at is not None:
+            events += self._book.absent(_INTERRUPTED)  # the interruption is a fact to take note of: noted, it goes
         deadline = self._clock.monotonic() + self._pause.duration_s
         for alarm in self._book.alarms.values():
             if alarm.active and alarm.acknowledged_at is not None and alarm_id in (None, alarm.id):
@@ -140,6 +144,38 @@ class AlarmEngine:
                 ok=True, message=f"acknowledged {command.alarm_id}; its signal pauses for {self._pause.duration_s:g} s"
             )
         return CommandResult(ok=True, message=f"acknowledged; audio paused for {self._pause.duration_s:g} s")
+
+    def resume(self, shown: Sequence[Alarm], interrupted_s: float | None) -> list[HubEvent]:
+        """The daemon restarted within a session: show again the physiological alarms the previous run showed (same ids,
+        action ``restored``), and say that monitoring was interrupted and for how long (shown until acknowledged).
+
+        An alarm that was active is taken as still existing until a valid reading says otherwise (then it clears, or
+        latches if unacknowledged), so a condition that goes on stays the same alarm across the restart.
+        """
+        events: list[AlarmEvent] = []
+        deadline = self._clock.monotonic() + self._pause.duration_s
+        for alarm in shown:
+            if alarm.device is None or alarm.quantity is None:
+                continue
+            if alarm.active:
+                key = (alarm.device, alarm.quantity)
+                watch = self._watches[key] if key in self._watches else self._add_watch(key)
+                for g in watch.groups if watch is not None else ():
+                    if g.condition == alarm.condition:
+                        g.restore(alarm.priority, alarm.value)
+                if alarm.acknowledged_at is not None:
+                    self._reminders[alarm.id] = deadline
+            events.append(self._book.restore((alarm.device, alarm.condition), alarm))
+        how_long = f"for {duration_words(interrupted_s)}" if interrupted_s is not None else "(for how long is unknown)"
+        notice = Condition(
+            condition="monitoring_interrupted",
+            kind=AlarmKind.TECHNICAL,
+            priority=self._priorities["monitoring_interrupted"],
+            message=f"{technical_message('monitoring_interrupted')} {how_long}: roomctl restarted during the session",
+            value=round(interrupted_s, 1) if interrupted_s is not None else None,
+        )
+        events += self._book.present(_INTERRUPTED, notice)
+        return self._with_break_through(events)
 
     def limit_change(self, command: SetLimit) -> LimitChange | str:
         """Check a ``set_limit``: the change it makes, or why not (in words). Limits are per session: none, no change."""

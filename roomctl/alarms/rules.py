@@ -110,6 +110,17 @@ class LimitGroup:
         for r in self.rules:
             r.use_baseline(baseline)
 
+    def restore(self, priority: Priority, value: float | None) -> None:
+        """A previous run showed this condition at ``priority``: it exists (this rule and the milder ones) until a valid
+        value says otherwise."""
+        rank = PRIORITY_RANK[priority]
+        for r in self.rules:
+            if r.rank <= rank:
+                r.met = True
+                r.pending_since = None
+        if value is not None:
+            self.last_value = value
+
     def set_hard_limit(self, priority: Priority, hard_limit: float | None) -> None:
         """This session's own hard limit for the rule of ``priority`` (None: the configured one again)."""
         for r in self.rules:

@@ -50,6 +50,7 @@ def technical_priorities(cfg: TechnicalAlarmConfig) -> dict[str, Priority]:
         "broker_unreachable": cfg.broker_unreachable,
         "alarm_engine_failure": cfg.alarm_engine_failure,
         "service_failure": cfg.service_failure,
+        "monitoring_interrupted": cfg.monitoring_interrupted,
     }
 
 

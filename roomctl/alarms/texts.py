@@ -26,6 +26,16 @@ def number(value: float) -> str:
     return f"{round(value, 1):g}"
 
 
+def duration_words(seconds: float) -> str:
+    """``45 s``, ``3 min 20 s``, ``2 h 5 min``."""
+    s = int(max(0.0, seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60} s" if s % 60 else f"{s // 60} min"
+    return f"{s // 3600} h {s % 3600 // 60} min"
+
+
 def with_unit(value: float, quantity: Quantity) -> str:
     unit = UNITS.get(quantity, "")
     return f"{number(value)} {unit}" if unit else number(value)
@@ -54,6 +64,7 @@ TECHNICAL_MESSAGES: dict[str, str] = {
     "broker_unreachable": "MQTT broker unreachable: dashboards are not updated",
     "alarm_engine_failure": "Alarm engine failure: alarms may be missing; roomctl is restarting",
     "service_failure": "roomctl part '{label}' failed and is being restarted",
+    "monitoring_interrupted": "Monitoring was interrupted",
 }
 
 

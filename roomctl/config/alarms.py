@@ -70,6 +70,9 @@ class TechnicalAlarmConfig(Section):
     storage_failure: Priority = Priority.HIGH
     broker_unreachable: Priority = Priority.LOW
     alarm_engine_failure: Priority = Field(Priority.HIGH, description="the alarm engine itself raised")
+    monitoring_interrupted: Priority = Field(
+        Priority.MEDIUM, description="roomctl restarted during a session: shown until acknowledged"
+    )
     service_failure: Priority = Field(
         Priority.MEDIUM, description="a supervised loop (link, lighting, MQTT, session) failed and is restarting"
     )

@@ -24,6 +24,7 @@ from typing import Any
 
 from roomctl import __version__
 from roomctl.alarms.engine import AlarmEngine
+from roomctl.alarms.restore import shown_after
 from roomctl.api.protocol import RoomInfo
 from roomctl.api.server import ApiServer
 from roomctl.clock import Clock, SystemClock
@@ -36,7 +37,7 @@ from roomctl.daemon.systemd import Notifier, Watchdog, watchdog_interval
 from roomctl.errors import StorageError
 from roomctl.hub import Hub
 from roomctl.lighting.controller import LightingController
-from roomctl.models import ServiceHealth
+from roomctl.models import AlarmEvent, ServiceHealth
 from roomctl.sensors.service import SensorService
 from roomctl.session.manager import SessionManager
 from roomctl.storage.store import Store
@@ -168,7 +169,9 @@ class Daemon:
 
         # 3. the session (resumed where it was), then the lights that follow it
         session = SessionManager(cfg, hub, store, clock=clock, writer=writer)
-        await session.resume()
+        last_record = await store.call(lambda db: db.last_record_ts())  # before the resume writes its own note
+        if await session.resume():
+            await self._resume_alarms(store, session.state.id, last_record)
         self.supervisor.add("session", session.run)
         self.parts.append("session")
 
@@ -228,6 +231,22 @@ class Daemon:
             await self.clock.sleep(ALARM_TICK_S)
             for event in self.alarms.tick():
                 self.hub.publish(event)
+
+    async def _resume_alarms(self, store: Store, session_id: str | None, last_record: float | None) -> None:
+        """Restarted within a session: its alarms come back and the gap in monitoring is an alarm (and in the log)."""
+        assert session_id is not None
+        rows = await store.call(lambda db: db.alarm_events(session_id))
+        shown = shown_after(AlarmEvent.model_validate_json(payload) for *_, payload in rows)
+        gap = self.clock.now().timestamp() - last_record if last_record is not None else None
+        interrupted_s = gap if gap is not None and gap >= 0 else None  # a wall clock stepped back: unknown
+        log.warning(
+            "session %s resumed: monitoring was interrupted for %s; %d alarm(s) shown again",
+            session_id,
+            f"{interrupted_s:.0f} s" if interrupted_s is not None else "an unknown time",
+            len(shown),
+        )
+        for event in self.alarms.resume(shown, interrupted_s):
+            self.hub.publish(event)
 
     def _log_lights(self, lighting: LightingController) -> None:
         levels = " ".join(f"{cid}=" + ",".join(f"{v:.2f}" for v in out.levels) for cid, out in lighting.outputs.items())

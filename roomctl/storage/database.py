@@ -230,6 +230,12 @@ class Database:
             "SELECT seq, ts, action, payload FROM alarms WHERE session = ? ORDER BY ts, seq", (session_id,)
         ).fetchall()
 
+    def last_record_ts(self) -> float | None:
+        """Wall time (epoch s) of the newest stored event of any kind: when the previous run last recorded something."""
+        union = " UNION ALL ".join(f"SELECT MAX(ts) AS ts FROM {table}" for table in EVENT_TABLES)
+        (ts,) = self.conn.execute(f"SELECT MAX(ts) FROM ({union})").fetchone()
+        return float(ts) if ts is not None else None
+
     def count(self, table: str) -> int:
         if table not in {*EVENT_TABLES, "outbox", "sessions"}:
             raise ValueError(f"unknown table {table}")

@@ -1,0 +1,65 @@
+"""A restart within a session: latched and unacknowledged alarms come back with their ids, a condition that goes on stays
+the same alarm, and a technical alarm says monitoring was interrupted and for how long (until acknowledged)."""
+
+from __future__ import annotations
+
+from roomctl.alarms.restore import shown_after
+from roomctl.models import AlarmAction, AlarmKind, Priority, Quantity
+
+from .conftest import Room, alarm_events
+
+SPO2 = Quantity.SPO2
+HR = Quantity.HEART_RATE
+
+
+def first_run() -> Room:
+    room = Room()
+    room.session("s1")
+    room.hold(SPO2, 80, 6)  # high
+    room.hold(SPO2, 97, 2)  # latched, unacknowledged
+    room.hold(HR, 130, 11, device="strap")  # active, unacknowledged
+    room.health("mqtt", ok=False)  # technical: judged afresh after the restart
+    return room
+
+
+def test_latched_and_unacknowledged_alarms_come_back_with_their_ids() -> None:
+    before = first_run()
+    latched, active = before.only("spo2_low"), before.only("heart_rate_high")
+    shown = shown_after(alarm_events(before.events))
+    assert {a.id for a in shown} == {latched.id, active.id}
+
+    after = Room()
+    after.session("s1")
+    out = after.publish(after.engine.resume(shown, 200.0))
+    assert [e.action for e in alarm_events(out)] == [AlarmAction.RESTORED, AlarmAction.RESTORED, AlarmAction.RAISED]
+    assert after.hub.state.alarms[latched.id] == latched
+    assert after.hub.state.alarms[active.id] == active
+    notice = after.only("monitoring_interrupted")
+    assert notice.kind is AlarmKind.TECHNICAL
+    assert notice.priority is Priority.MEDIUM
+    assert notice.message == "Monitoring was interrupted for 3 min 20 s: roomctl restarted during the session"
+    assert notice.value == 200.0
+    assert "broker_unreachable" not in after.conditions()
+
+    # The heart rate is still high: the same alarm goes on; back to normal: it latches (it was never acknowledged).
+    assert alarm_events(after.hold(HR, 130, 20, device="strap")) == []
+    assert after.only("heart_rate_high").id == active.id
+    (ended,) = alarm_events(after.hold(HR, 100, 2, device="strap"))
+    assert (ended.action, ended.alarm.id) == (AlarmAction.LATCHED, active.id)
+
+    # Acknowledging the notice takes note of the interruption: it goes; the others are untouched.
+    out = after.acknowledge(notice.id)
+    assert [(e.action, e.alarm.condition) for e in alarm_events(out)] == [
+        (AlarmAction.ACKNOWLEDGED, "monitoring_interrupted"),
+        (AlarmAction.CLEARED, "monitoring_interrupted"),
+    ]
+    assert after.conditions() == {"spo2_low", "heart_rate_high"}
+
+
+def test_an_unknown_gap_is_said_in_words() -> None:
+    room = Room()
+    room.session("s1")
+    room.publish(room.engine.resume([], None))
+    assert room.only("monitoring_interrupted").message.startswith(
+        "Monitoring was interrupted (for how long is unknown)"
+    )
