@@ -49,6 +49,7 @@ class FakeClock:
         self._wall = start or datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
         self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
         self._ids = itertools.count()
+        self._sleep_watchers: list[asyncio.Future[None]] = []
 
     def monotonic(self) -> float:
         return self._mono
@@ -62,7 +63,18 @@ class FakeClock:
             return
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._sleepers, (self._mono + seconds, next(self._ids), fut))
+        watchers, self._sleep_watchers = self._sleep_watchers, []
+        for watcher in watchers:
+            if not watcher.done():
+                watcher.set_result(None)
         await fut
+
+    async def wait_sleeping(self, count: int = 1) -> None:
+        """Return once ``count`` sleeps are waiting: the tasks under test have reached their next timed wait."""
+        while self.sleepers < count:
+            watcher: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._sleep_watchers.append(watcher)
+            await watcher
 
     @property
     def sleepers(self) -> int:

@@ -2,17 +2,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
-from datetime import UTC, datetime
 
 import pytest
 
 from roomctl.api.client import ApiClient, ApiUnavailable, Disconnected, Update
 from roomctl.api.protocol import EventMessage, Hello, Snapshot
 from roomctl.commands import EnterTemperature, MarkEvent
-from roomctl.models import Quantity, Reading
+from roomctl.models import Quantity
 from tests.api.conftest import Room
-
-T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+from tests.builders import reading
 
 
 async def next_of(updates: AsyncGenerator[Update, None], kind: type, within_s: float = 15.0) -> Update:
@@ -42,12 +40,12 @@ async def test_client_gets_state_sends_commands_and_reconnects_after_restart(roo
         assert await room.handler.next() == EnterTemperature(celsius=37.2)
         result = await asyncio.wait_for(result_task, 10)
         assert (result.ok, result.message) == (True, "done: temperature")
-        room.hub.publish(Reading(quantity=Quantity.SPO2, value=97, unit="%", device="oximeter", ts=T0))
+        room.hub.publish(reading(97, Quantity.SPO2, device="oximeter"))
         event = await pump
         assert isinstance(event, EventMessage)
-        assert event.event == Reading(quantity=Quantity.SPO2, value=97, unit="%", device="oximeter", ts=T0)
+        assert event.event == reading(97, Quantity.SPO2, device="oximeter")
     assert isinstance(await next_of(updates, Disconnected), Disconnected)
-    room.hub.publish(Reading(quantity=Quantity.SPO2, value=95, unit="%", device="oximeter", ts=T0))
+    room.hub.publish(reading(95, Quantity.SPO2, device="oximeter"))
     async with room.server():  # the daemon restarts: the client comes back and re-syncs
         assert isinstance(await next_of(updates, Hello), Hello)
         snapshot = await next_of(updates, Snapshot)

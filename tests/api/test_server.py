@@ -4,7 +4,6 @@ import asyncio
 import json
 import os
 import stat
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,14 +11,14 @@ import pytest
 from roomctl.api.protocol import MAX_CLIENT_LINE
 from roomctl.api.server import ApiError, ApiServer
 from roomctl.commands import Acknowledge, EnterBloodPressure
-from roomctl.models import Quantity, Reading
+from roomctl.models import Reading
+from tests import builders
 from tests.api.conftest import Room
 
-T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 
-
-def reading(value: float | None, quantity: Quantity = Quantity.HEART_RATE, seconds: int = 0) -> Reading:
-    return Reading(quantity=quantity, value=value, unit="bpm", device="chest-strap", ts=T0.replace(second=seconds))
+def reading(value: float | None, seconds: int = 0) -> Reading:
+    """A reading of this room's chest strap (the device the API room configures)."""
+    return builders.reading(value, device="chest-strap", at_s=seconds)
 
 
 async def read_json(reader: asyncio.StreamReader) -> dict[str, Any]:

@@ -9,7 +9,8 @@ import signal
 from pathlib import Path
 
 from roomctl.daemon.demo import roomctl_argv
-from tests.daemon.helpers import Tmux, processes_mentioning, stop_process, wait_for_new_process
+from tests.daemon.helpers import processes_mentioning, stop_process, wait_for_new_process
+from tests.terminal import Tmux
 
 
 async def test_demo_in_a_real_terminal_shows_vitals_and_quits_with_q(tmp_path: Path) -> None:

@@ -9,29 +9,20 @@ import os
 import signal
 import sqlite3
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from roomctl.daemon.demo import demo_config, roomctl_argv
 from roomctl.emulator.runner import Emulator
-from roomctl.emulator.scenario import demo_scenario
-from tests.daemon.helpers import NotifyListener, Tmux, stop_process
+from tests.daemon.helpers import NotifyListener, stop_process
 from tests.mqtt.broker import Broker
 from tests.mqtt.subscriber import Received, Subscriber
+from tests.terminal import Tmux
 
 TOPIC = "roomctl/demo-clinic/demo-room"
 
 
 def _heart_rates(messages: list[Received]) -> list[Received]:
     return [m for m in messages if m.topic == f"{TOPIC}/vitals/heart_rate"]
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[Emulator]:
-    async with Emulator(scenario=demo_scenario()) as emu:
-        yield emu
 
 
 async def test_run_survives_the_screen_and_stops_cleanly(tmp_path: Path, emulator: Emulator) -> None:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from roomctl.config import demo_config_text
 from roomctl.daemon.demo import roomctl_argv
-from tests.daemon.helpers import Tmux, stop_process
+from tests.daemon.helpers import stop_process
+from tests.terminal import Tmux
 
 
 def room_without_wearables() -> str:

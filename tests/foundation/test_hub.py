@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -21,14 +20,7 @@ from roomctl.models import (
     Quantity,
     Reading,
 )
-
-T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
-
-
-def reading(
-    value: float | None, quantity: Quantity = Quantity.HEART_RATE, device: str = "strap", i: int = 0
-) -> Reading:
-    return Reading(quantity=quantity, value=value, unit="bpm", device=device, ts=T0 + timedelta(seconds=i))
+from tests.builders import T0, reading
 
 
 def alarm_event(action: AlarmAction, alarm_id: str = "A1") -> AlarmEvent:
@@ -43,18 +35,16 @@ def alarm_event(action: AlarmAction, alarm_id: str = "A1") -> AlarmEvent:
     return AlarmEvent(action=action, alarm=alarm, ts=T0)
 
 
-async def test_subscribers_see_events_in_publish_order() -> None:
-    hub = Hub()
+async def test_subscribers_see_events_in_publish_order(hub: Hub) -> None:
     sub = hub.subscribe("order", maxsize=100)
     for i in range(50):
-        hub.publish(reading(60 + i, i=i))
+        hub.publish(reading(60 + i, at_s=i))
     got = await sub.get_batch(100)
     assert [e.value for e in got if isinstance(e, Reading)] == [60 + i for i in range(50)]
     assert sub.dropped == 0
 
 
-async def test_processors_run_inline_and_their_events_follow_the_cause() -> None:
-    hub = Hub()
+async def test_processors_run_inline_and_their_events_follow_the_cause(hub: Hub) -> None:
     seen_by_processor: list[float | None] = []
 
     def high_hr(event: HubEvent) -> Iterable[HubEvent] | None:
@@ -66,17 +56,16 @@ async def test_processors_run_inline_and_their_events_follow_the_cause() -> None
 
     hub.add_processor(high_hr)
     sub = hub.subscribe("all")
-    hub.publish(reading(80, i=0))
+    hub.publish(reading(80, at_s=0))
     assert seen_by_processor == [80]  # inline: done before publish() returns
-    hub.publish(reading(130, i=1))
-    hub.publish(reading(90, i=2))
+    hub.publish(reading(130, at_s=1))
+    hub.publish(reading(90, at_s=2))
     kinds = [(e.kind, getattr(e, "value", None)) for e in await sub.get_batch()]
     assert kinds == [("reading", 80), ("reading", 130), ("alarm", None), ("reading", 90)]
     assert "A1" in hub.state.alarms
 
 
-async def test_processors_run_in_the_order_added_and_a_failing_one_does_not_stop_the_rest() -> None:
-    hub = Hub()
+async def test_processors_run_in_the_order_added_and_a_failing_one_does_not_stop_the_rest(hub: Hub) -> None:
     calls: list[str] = []
 
     def broken(event: HubEvent) -> None:
@@ -93,12 +82,11 @@ async def test_processors_run_in_the_order_added_and_a_failing_one_does_not_stop
     assert hub.state.latest[Quantity.HEART_RATE].value == 70
 
 
-async def test_slow_consumer_is_bounded_drops_oldest_and_counts() -> None:
-    hub = Hub()
+async def test_slow_consumer_is_bounded_drops_oldest_and_counts(hub: Hub) -> None:
     slow = hub.subscribe("slow", maxsize=10)
     fast = hub.subscribe("fast", maxsize=1000)
     for i in range(25):
-        hub.publish(reading(i, i=i))
+        hub.publish(reading(i, at_s=i))
     assert len(slow) == 10
     assert slow.dropped == 15
     kept = await slow.get_batch(100)
@@ -107,8 +95,7 @@ async def test_slow_consumer_is_bounded_drops_oldest_and_counts() -> None:
     assert len(await fast.get_batch(1000)) == 25
 
 
-async def test_kind_filter_delivers_only_requested_kinds() -> None:
-    hub = Hub()
+async def test_kind_filter_delivers_only_requested_kinds(hub: Hub) -> None:
     devices = hub.subscribe("devices", kinds=["device"])
     hub.publish(reading(70))
     hub.publish(DeviceState(device="strap", profile="heart_rate", state=LinkState.CONNECTED))
@@ -117,37 +104,33 @@ async def test_kind_filter_delivers_only_requested_kinds() -> None:
     assert len(devices) == 0
 
 
-async def test_latest_state_consumer_sees_only_the_newest_state() -> None:
-    hub = Hub()
+async def test_latest_state_consumer_sees_only_the_newest_state(hub: Hub) -> None:
     version = hub.version
     waiter = asyncio.create_task(hub.wait_changed(version))
     await asyncio.sleep(0)
     assert not waiter.done()
     for i in range(100):
-        hub.publish(reading(60 + i, i=i))
+        hub.publish(reading(60 + i, at_s=i))
     new_version = await asyncio.wait_for(waiter, 5)
     assert new_version == version + 100
     assert hub.state.latest[Quantity.HEART_RATE].value == 159
     assert hub.state.readings[("strap", Quantity.HEART_RATE)].value == 159
 
 
-async def test_missing_values_replace_old_ones_never_freeze_them() -> None:
-    hub = Hub()
+async def test_missing_values_replace_old_ones_never_freeze_them(hub: Hub) -> None:
     hub.publish(reading(72))
-    hub.publish(reading(None, i=1))
+    hub.publish(reading(None, at_s=1))
     assert hub.state.latest[Quantity.HEART_RATE].value is None
 
 
-async def test_cleared_alarm_leaves_the_active_set() -> None:
-    hub = Hub()
+async def test_cleared_alarm_leaves_the_active_set(hub: Hub) -> None:
     hub.publish(alarm_event(AlarmAction.RAISED))
     assert list(hub.state.alarms) == ["A1"]
     hub.publish(alarm_event(AlarmAction.CLEARED))
     assert hub.state.alarms == {}
 
 
-async def test_unsubscribed_consumer_gets_nothing_more() -> None:
-    hub = Hub()
+async def test_unsubscribed_consumer_gets_nothing_more(hub: Hub) -> None:
     sub = hub.subscribe("gone")
     sub.close()
     hub.publish(reading(70))
@@ -155,6 +138,6 @@ async def test_unsubscribed_consumer_gets_nothing_more() -> None:
     assert sub not in hub.subscriptions
 
 
-def test_subscription_needs_room() -> None:
+def test_subscription_needs_room(hub: Hub) -> None:
     with pytest.raises(ValueError, match="at least one"):
-        Hub().subscribe("none", maxsize=0)
+        hub.subscribe("none", maxsize=0)

@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-from roomctl.clock import FakeClock
 from roomctl.config.lighting import LightingConfig
-from roomctl.hub import Hub, Subscription
+from roomctl.hub import Subscription
 from roomctl.lighting.perceptual import duty_to_level
 from roomctl.models import LightingState
 
@@ -49,16 +48,6 @@ def config() -> LightingConfig:
 @pytest.fixture
 def factory() -> MockFactory:
     return MockFactory(pin_class=MockPWMPin)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def hub() -> Hub:
-    return Hub()
 
 
 def history(factory: MockFactory, gpio: int) -> list[float]:

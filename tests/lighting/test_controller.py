@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 
 from gpiozero.pins.mock import MockFactory
@@ -16,9 +15,8 @@ from roomctl.hub import Hub
 from roomctl.lighting.controller import LightingController
 from roomctl.lighting.perceptual import level_to_duty
 from roomctl.models import Alarm, AlarmAction, AlarmEvent, AlarmKind, Priority, SessionState
+from tests.builders import T0
 from tests.lighting.conftest import PHASES, PINS, duty, history, lighting_config, next_lighting
-
-T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 
 
 def controller(

@@ -80,7 +80,9 @@ def test_export_is_requested_and_a_channel_that_never_appears_is_explained(tmp_p
     assert (chip / "export").read_text() == "1\n"
 
 
-async def test_controller_fades_on_hardware_pwm_and_keeps_the_safe_level(tmp_path: Path) -> None:
+async def test_controller_fades_on_hardware_pwm_and_keeps_the_safe_level(
+    tmp_path: Path, hub: Hub, clock: FakeClock
+) -> None:
     chip = sysfs(tmp_path, 0, range(2))
     config = lighting_config(
         pin_factory="hardware",
@@ -89,8 +91,7 @@ async def test_controller_fades_on_hardware_pwm_and_keeps_the_safe_level(tmp_pat
         break_scene=None,
         alarm_scene=None,
     )
-    clock = FakeClock()
-    controller = LightingController(config, Hub(), pin_factory=SysfsPWMFactory(board="pi4", root=tmp_path), clock=clock)
+    controller = LightingController(config, hub, pin_factory=SysfsPWMFactory(board="pi4", root=tmp_path), clock=clock)
     async with controller:
         assert (await controller.handle(SetScene(scene="calm", fade_s=1.0))).ok
         await clock.run_for(1.01, step=0.5 / config.fade_rate_hz)
@@ -111,7 +112,7 @@ def test_the_hardware_factory_reports_nanosecond_duty_steps(tmp_path: Path) -> N
     out.close()
 
 
-async def test_start_waits_for_the_kernel_off_the_event_loop(tmp_path: Path) -> None:
+async def test_start_waits_for_the_kernel_off_the_event_loop(tmp_path: Path, hub: Hub, clock: FakeClock) -> None:
     """udev grants access to an exported channel a moment later: the loop keeps running (here: it is what grants it)."""
     chip = sysfs(tmp_path, 0, range(0))  # the channels appear only once exported
     config = lighting_config(
@@ -133,7 +134,7 @@ async def test_start_waits_for_the_kernel_off_the_event_loop(tmp_path: Path) -> 
         exported.set()
 
     grant = asyncio.create_task(kernel())
-    controller = LightingController(config, Hub(), pin_factory=factory, clock=FakeClock())
+    controller = LightingController(config, hub, pin_factory=factory, clock=clock)
     async with asyncio.timeout(30), controller:
         assert exported.is_set()
         assert read(chip, 0, "enable") == 1

@@ -1,38 +1,18 @@
-"""Fixtures: a mosquitto per test (started by the test with the options it needs), TLS files, the shipped schemas."""
+"""Fixtures on top of the root ones (``broker``, ``start_broker``): subscribers, TLS files, the shipped schemas."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.mqtt.broker import Broker, Tls, make_ca, make_cert
+from tests.mqtt.broker import Tls, make_ca, make_cert
 from tests.mqtt.subscriber import Subscriber
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas" / "mqtt"
-
-
-@pytest.fixture
-def start_broker(tmp_path: Path) -> Iterator[Callable[..., Broker]]:
-    brokers: list[Broker] = []
-
-    def start(**options: Any) -> Broker:
-        broker = Broker(tmp_path / f"broker{len(brokers)}", **options)
-        brokers.append(broker)
-        broker.start()
-        return broker
-
-    yield start
-    for broker in brokers:
-        broker.stop()
-
-
-@pytest.fixture
-def broker(start_broker: Callable[..., Broker]) -> Broker:
-    return start_broker()
 
 
 @pytest.fixture

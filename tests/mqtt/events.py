@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from roomctl.models import (
     Alarm,
@@ -23,19 +23,12 @@ from roomctl.models import (
     SessionKind,
     SessionState,
 )
-
-T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+from tests import builders
 
 
 def reading(i: int, quantity: Quantity = Quantity.HEART_RATE, value: float | None = 70.0) -> Reading:
-    return Reading(
-        quantity=quantity,
-        value=value,
-        unit="bpm" if quantity in (Quantity.HEART_RATE, Quantity.PULSE_RATE) else "%",
-        device="strap",
-        ts=T0 + timedelta(milliseconds=250 * i),
-        quality=Quality.OK,
-    )
+    """Reading number ``i`` of a stream at 4 Hz (``i`` × 250 ms after T0)."""
+    return builders.reading(value, quantity, at_s=0.25 * i)
 
 
 def alarm(action: AlarmAction, ts: datetime) -> AlarmEvent:

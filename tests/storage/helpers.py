@@ -1,22 +1,18 @@
-"""Small builders shared by the storage and session tests."""
+"""Storage tests' builders, on top of :mod:`tests.builders`: numbered readings (value and time follow the number)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
-from roomctl.models import Quality, Quantity, Reading
+from roomctl.models import Quantity, Reading
+from tests import builders
+from tests.builders import T0
 
-T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+__all__ = ["T0", "reading"]
 
 
 def reading(
     i: int, *, device: str = "strap", quantity: Quantity = Quantity.HEART_RATE, ts: datetime | None = None
 ) -> Reading:
-    return Reading(
-        quantity=quantity,
-        value=60.0 + i % 50,
-        unit="bpm" if quantity is not Quantity.SPO2 else "%",
-        device=device,
-        ts=ts or T0 + timedelta(seconds=i),
-        quality=Quality.OK,
-    )
+    """Reading number ``i``: value 60 + i % 50, ``i`` seconds after T0 (unless ``ts``)."""
+    return builders.reading(60 + i % 50, quantity, device=device, at_s=i, ts=ts)

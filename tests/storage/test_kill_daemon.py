@@ -13,25 +13,15 @@ import os
 import signal
 import sqlite3
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from roomctl.api.client import ApiClient, ApiUnavailable
 from roomctl.api.protocol import EventMessage, Snapshot
 from roomctl.commands import Command, MarkEvent, SetPhase, StartSession
 from roomctl.daemon.demo import demo_config, roomctl_argv
 from roomctl.emulator.runner import Emulator
-from roomctl.emulator.scenario import demo_scenario
 from roomctl.models import Reading, SessionState
 from tests.daemon.helpers import stop_process
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[Emulator]:
-    async with Emulator(scenario=demo_scenario()) as emu:
-        yield emu
 
 
 class Watcher:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from roomctl.clock import SystemClock
+from roomctl.clock import FakeClock, SystemClock
 from roomctl.hub import Hub
 from roomctl.models import ServiceHealth, SessionState
 from roomctl.storage.store import Store
@@ -37,8 +37,7 @@ async def next_health(sub_items: asyncio.Queue[ServiceHealth]) -> ServiceHealth:
     return await asyncio.wait_for(sub_items.get(), 10)
 
 
-async def test_reading_is_on_disk_within_one_second(store: Store) -> None:
-    hub = Hub()
+async def test_reading_is_on_disk_within_one_second(store: Store, hub: Hub) -> None:
     writer = StorageWriter(store, hub, clock=SystemClock(), flush_interval_s=0.5)
     await writer.start()
     commits: list[tuple[int, float]] = []
@@ -64,8 +63,7 @@ async def test_reading_is_on_disk_within_one_second(store: Store) -> None:
     assert stored_values(store.path) == [60.0 + i for i in range(12)]
 
 
-async def test_a_burst_is_written_in_few_transactions(store: Store) -> None:
-    hub = Hub()
+async def test_a_burst_is_written_in_few_transactions(store: Store, hub: Hub) -> None:
     writer = StorageWriter(store, hub, clock=SystemClock(), flush_interval_s=0.5)
     await writer.start()
     for i in range(3000):
@@ -78,8 +76,7 @@ async def test_a_burst_is_written_in_few_transactions(store: Store) -> None:
     assert await store.integrity_check() == "ok"
 
 
-async def test_stop_flushes_what_is_queued(store: Store) -> None:
-    hub = Hub()
+async def test_stop_flushes_what_is_queued(store: Store, hub: Hub) -> None:
     writer = StorageWriter(store, hub, clock=SystemClock(), flush_interval_s=0.5)
     await writer.start()
     await asyncio.sleep(0)
@@ -89,8 +86,7 @@ async def test_stop_flushes_what_is_queued(store: Store) -> None:
     assert len(stored_values(store.path)) == 5
 
 
-async def test_write_failure_reports_health_keeps_data_and_recovers(store: Store) -> None:
-    hub = Hub()
+async def test_write_failure_reports_health_keeps_data_and_recovers(store: Store, hub: Hub) -> None:
     health: asyncio.Queue[ServiceHealth] = asyncio.Queue()
     hub.add_processor(lambda e: health.put_nowait(e) if isinstance(e, ServiceHealth) else None)
     writer = StorageWriter(store, hub, clock=SystemClock(), flush_interval_s=0.1, recover_after_s=0.0)
@@ -112,8 +108,7 @@ async def test_write_failure_reports_health_keeps_data_and_recovers(store: Store
     assert writer.failed_writes >= 1
 
 
-async def test_dropped_events_are_counted_and_reported(store: Store) -> None:
-    hub = Hub()
+async def test_dropped_events_are_counted_and_reported(store: Store, hub: Hub) -> None:
     writer = StorageWriter(store, hub, clock=SystemClock(), flush_interval_s=0.5, queue_size=5)
     for i in range(20):  # the writer is not running: the queue overflows
         hub.publish(reading(i))
@@ -126,14 +121,15 @@ async def test_dropped_events_are_counted_and_reported(store: Store) -> None:
     await writer.stop()
 
 
-async def test_hub_order_and_session_attribution_hold_when_a_command_flushes(store: Store) -> None:
-    hub = Hub()
-    writer = StorageWriter(store, hub, clock=SystemClock(), flush_interval_s=0.5)
+async def test_hub_order_and_session_attribution_hold_when_a_command_flushes(
+    store: Store, hub: Hub, clock: FakeClock
+) -> None:
+    writer = StorageWriter(store, hub, clock=clock, flush_interval_s=0.5)
     await writer.start()
     hub.publish(reading(0))
     await asyncio.wait_for(store.wait_new(0), timeout=10)
     hub.publish(reading(1))  # taken by the writer, which now waits out its flush interval
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(clock.wait_sleeping(), timeout=10)
     hub.publish(SessionState(id="s1", started_at=T0))
     hub.publish(reading(2))
     await writer.flush()  # what the session manager does after a command
