@@ -11,9 +11,6 @@ from roomctl.central.app import CentralApp, Tile
 from roomctl.central.state import Facility
 from roomctl.clock import FakeClock
 from tests.central.script import ScriptedFeed
-from tests.mqtt.conftest import start_broker
-
-__all__ = ["start_broker"]  # a real mosquitto per test, as the MQTT tests start it
 
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
