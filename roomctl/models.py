@@ -70,6 +70,25 @@ class Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+_JSON_CACHE: dict[int, tuple[Model, str]] = {}
+_JSON_CACHE_SIZE = 512
+"""Events recently encoded: enough for the storage writer's half-second batches and the local API's 50 ms writes."""
+
+
+def event_json(event: Model) -> str:
+    """The event's JSON (``model_dump_json()``), encoded once for everyone: the record, the outbox and the local API
+    reuse the same text. Frozen models never change, so the text stays right; the cache keeps the newest events."""
+    key = id(event)
+    hit = _JSON_CACHE.get(key)
+    if hit is not None and hit[0] is event:
+        return hit[1]
+    text = event.model_dump_json()
+    if len(_JSON_CACHE) >= _JSON_CACHE_SIZE:
+        del _JSON_CACHE[next(iter(_JSON_CACHE))]  # the oldest
+    _JSON_CACHE[key] = (event, text)
+    return text
+
+
 class Reading(Model):
     """One value of one quantity from one wearable (or a manual entry, device ``manual``)."""
 

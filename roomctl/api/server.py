@@ -35,7 +35,7 @@ from roomctl.clock import Clock, SystemClock
 from roomctl.commands import CommandHandler, CommandRejected
 from roomctl.errors import RoomctlError
 from roomctl.hub import Hub, Subscription
-from roomctl.models import HubEvent
+from roomctl.models import HubEvent, event_json
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,6 @@ class ApiServer:
         self._server: asyncio.Server | None = None
         self._clients: set[asyncio.Task[None]] = set()
         self._next_client = 0
-        self._encoded: dict[int, tuple[HubEvent, bytes]] = {}
 
     @property
     def client_count(self) -> int:
@@ -177,15 +176,9 @@ class ApiServer:
             await _close(writer)
             log.info("%s disconnected", name)
 
-    def _encoded_event(self, event: HubEvent) -> bytes:
-        hit = self._encoded.get(id(event))
-        if hit is not None and hit[0] is event:
-            return hit[1]
-        data = encode_event(event.model_dump_json().encode())
-        if len(self._encoded) >= 256:
-            self._encoded.clear()
-        self._encoded[id(event)] = (event, data)
-        return data
+    @staticmethod
+    def _encoded_event(event: HubEvent) -> bytes:
+        return encode_event(event_json(event).encode())
 
     async def _pump(self, sub: Subscription, writer: asyncio.StreamWriter, name: str) -> None:
         """Events to the client, in batches; a client that cannot keep up is cut off (it re-syncs on reconnect)."""

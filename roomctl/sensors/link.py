@@ -75,6 +75,7 @@ class WearableLink:
         self._rssi: int | None = None
         self._address = config.address
         self._sensor_conditions: frozenset[TechnicalCondition] = frozenset()
+        self._sensor_seen: dict[str, object] = {}
         self.conditions: frozenset[TechnicalCondition] = frozenset()
         self._connected_at = self._started
         self._lost_at: float | None = None  # when the last link ended: only advertisements after it count
@@ -238,7 +239,10 @@ class WearableLink:
             status = m.status
             quality = m.quality
             if sensor_keys.intersection(status):  # this measurement says what the sensor sees now
-                self._sensor_conditions = frozenset(self.profile.conditions_in(status))
+                seen = {k: status[k] for k in sensor_keys if k in status}
+                if seen != self._sensor_seen:  # most notifications repeat the last one's status
+                    self._sensor_seen = seen
+                    self._sensor_conditions = self.profile.conditions_in(status)
             for quantity, value in m.values.items():
                 if isinstance(value, list):
                     if quantity is _RR and value:

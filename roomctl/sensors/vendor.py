@@ -140,5 +140,5 @@ class WearableProfile:
         uuids = {u.lower() for u in service_uuids}
         return any(u in uuids for u in self.advertised_uuids)
 
-    def conditions_in(self, status: Mapping[str, object]) -> set[TechnicalCondition]:
-        return {rule.condition for rule in self.conditions if rule.matches(status)}
+    def conditions_in(self, status: Mapping[str, object]) -> frozenset[TechnicalCondition]:
+        return frozenset(rule.condition for rule in self.conditions if rule.matches(status))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from roomctl.models import HubEvent, SessionEvent, SessionState
+from roomctl.models import HubEvent, SessionEvent, SessionState, event_json
 from roomctl.storage.database import Row
 from roomctl.storage.kinds import STORED, STORED_KINDS
 
@@ -19,7 +19,7 @@ class RowMaker:
         stored = STORED.get(event.kind)
         if stored is None:
             return None
-        payload = event.model_dump_json()
+        payload = event_json(event)  # the same text the local API sends
         if isinstance(event, SessionState):
             self.session = event.id if event.ended_at is None else None
             return Row(stored.kind, event.id, payload, None)
