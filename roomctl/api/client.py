@@ -17,10 +17,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from roomctl.api.peers import peer_of, trusted_daemon_uids, user_name
 from roomctl.api.protocol import (
     MAX_SERVER_LINE,
     PROTOCOL_VERSION,
     SERVER_ADAPTER,
+    ClientHello,
     CommandMessage,
     EventMessage,
     Hello,
@@ -48,8 +50,19 @@ Update = Hello | Snapshot | EventMessage | Disconnected
 
 
 class ApiClient:
-    def __init__(self, socket_path: Path | str, *, min_backoff_s: float = 0.2, max_backoff_s: float = 3.0) -> None:
+    def __init__(
+        self,
+        socket_path: Path | str,
+        *,
+        min_backoff_s: float = 0.2,
+        max_backoff_s: float = 3.0,
+        client_name: str = "client",
+        daemon_user: str | None = None,
+    ) -> None:
         self.socket_path = Path(socket_path)
+        self.client_name = client_name
+        self.trusted_uids = trusted_daemon_uids(daemon_user)
+        """Whom this client believes to be the daemon (``SO_PEERCRED``): root, itself and the daemon's user."""
         self.min_backoff_s = min_backoff_s
         self.max_backoff_s = max_backoff_s
         self.connected = False
@@ -72,6 +85,7 @@ class ApiClient:
             else:
                 reason = "connection to the daemon lost"
                 try:
+                    self._check_peer(writer)
                     async for message in self._session(reader, writer):
                         backoff = self.min_backoff_s  # a working connection resets the backoff
                         yield message
@@ -100,20 +114,34 @@ class ApiClient:
                 log.warning("ignoring a message from the daemon that does not parse: %s", e)
                 continue
             if first:
+                if isinstance(message, Result) and not message.ok:
+                    raise _ProtocolMismatch(f"the daemon turned this screen away: {message.message}")
                 if not isinstance(message, Hello) or message.protocol != PROTOCOL_VERSION:
                     got = message.protocol if isinstance(message, Hello) else "none"
                     raise _ProtocolMismatch(f"daemon speaks API protocol {got}, this screen {PROTOCOL_VERSION}")
                 first = False
+                writer.write(encode(ClientHello(client=self.client_name)))  # the handshake: we are here to stay
                 self._writer = writer
                 self.connected = True
             if isinstance(message, Result):
                 fut = self._pending.pop(message.id or "", None)
                 if fut is not None and not fut.done():
                     fut.set_result(message)
+                elif message.error == "unavailable":
+                    raise _ProtocolMismatch(f"the daemon closed this connection: {message.message}")
                 elif not message.ok:
                     log.warning("daemon: %s", message.message)
                 continue
             yield message
+
+    def _check_peer(self, writer: asyncio.StreamWriter) -> None:
+        """Refuse to believe a socket served by anyone but the daemon's user (someone may have replaced the socket)."""
+        peer = peer_of(writer.get_extra_info("socket"))
+        if peer is not None and peer.uid not in self.trusted_uids:
+            raise _ProtocolMismatch(
+                f"not trusting {self.socket_path}: it is served by {user_name(peer.uid)} (pid {peer.pid}), "
+                "not by the roomctl daemon's user; someone may have replaced the socket"
+            )
 
     def _drop_connection(self, writer: asyncio.StreamWriter) -> None:
         self.connected = False

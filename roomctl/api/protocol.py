@@ -2,8 +2,9 @@
 
 Server to client: ``hello`` (once, first), ``snapshot`` (the room's whole live state, second), then ``event`` (each hub
 event as its model JSON) and ``result`` (the answer to a command, with the client's request ``id``).
-Client to server: ``command`` ``{"type": "command", "id": "...", "command": {...}}`` with a :mod:`roomctl.commands`
-command. Every client line is checked strictly (size, JSON, schema); a bad one gets an error ``result`` and is never acted on.
+Client to server: ``hello`` ``{"type": "hello", "client": "screen"}`` (the handshake: a client that sends neither a hello
+nor a command within the server's handshake timeout is disconnected), and ``command``
+``{"type": "command", "id": "...", "command": {...}}`` with a :mod:`roomctl.commands` command. Every client line is checked strictly (size, JSON, schema); a bad one gets an error ``result`` and is never acted on.
 See docs/screen.md for the protocol as a client writer needs it.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field, TypeAdapter, ValidationError
 
 from roomctl import __version__
 from roomctl.commands import Command, CommandRejected, parse_command
@@ -160,6 +161,14 @@ class Result(Model):
     error: Literal["invalid", "failed", "unavailable"] | None = None
 
 
+class ClientHello(Model):
+    """The client's side of the handshake: sent first by a client that only watches (a command also completes it)."""
+
+    type: Literal["hello"] = "hello"
+    protocol: int = Field(PROTOCOL_VERSION, ge=0, le=1000)
+    client: str = Field("client", min_length=1, max_length=64, description="what the client is, for the log")
+
+
 class CommandMessage(Model):
     type: Literal["command"] = "command"
     id: str = Field(min_length=1, max_length=64)
@@ -179,11 +188,7 @@ def encode_event(event_json: bytes) -> bytes:
     return b'{"type":"event","event":' + event_json + b"}\n"
 
 
-InvalidLine = CommandRejected
-"""A client line that is not a valid command: the one command error family (``request_id`` when one could be read)."""
-
-
-def parse_command_line(line: bytes) -> CommandMessage:
+def parse_client_line(line: bytes) -> CommandMessage | ClientHello:
     """Check one client line strictly (the shared command parse). Raises :class:`CommandRejected` with a reason in words."""
     try:
         data = load_object(line, max_bytes=MAX_CLIENT_LINE, example='{"type": "command", "id": "1", "command": {...}}')
@@ -191,9 +196,15 @@ def parse_command_line(line: bytes) -> CommandMessage:
         raise CommandRejected(f"message refused: {e}") from None
     raw_id = data.get("id")
     request_id = raw_id if isinstance(raw_id, str) and 0 < len(raw_id) <= 64 else None
+    if data.get("type") == "hello":
+        try:
+            return ClientHello.model_validate_json(line, strict=True)
+        except ValidationError as e:
+            problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()[:3])
+            raise CommandRejected(f"hello refused: {problems}") from None
     if data.get("type") != "command":
         shown = repr(data.get("type"))[:40]
-        raise CommandRejected(f"unknown message type {shown} (clients send only 'command')", request_id)
+        raise CommandRejected(f"unknown message type {shown} (clients send 'hello' and 'command')", request_id)
     extra = sorted(set(data) - {"type", "id", "command"})
     if extra:
         raise CommandRejected(f"message refused: unknown keys {', '.join(k[:20] for k in extra[:5])}", request_id)

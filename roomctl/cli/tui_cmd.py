@@ -1,4 +1,4 @@
-"""``roomctl tui [--socket PATH] [--config FILE]``: the therapists' screen, a client of the daemon's local API."""
+"""``roomctl tui [--socket PATH] [--config FILE] [--daemon-user NAME]``: the therapists' screen, a client of the daemon's local API."""
 
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--socket", type=Path, help="local API socket (default: from the configuration)")
     parser.add_argument("--config", type=Path, help="room configuration file, used to find the socket")
+    parser.add_argument(
+        "--daemon-user",
+        help="the user the daemon runs as (default: roomctl); the screen trusts only it, root and itself",
+    )
     parser.set_defaults(handler=tui_command)
 
 
@@ -37,5 +41,5 @@ def tui_command(args: argparse.Namespace) -> int:
     path = socket_path(args)
     # Log lines would scribble over the screen: keep only errors, and Textual owns the terminal.
     logging.getLogger().setLevel(logging.ERROR)
-    RoomApp(ApiClient(path)).run()
+    RoomApp(ApiClient(path, client_name="screen", daemon_user=args.daemon_user)).run()
     return 0

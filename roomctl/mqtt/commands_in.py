@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
@@ -27,6 +26,7 @@ from roomctl.models import iso_ms
 from roomctl.mqtt.command_topic import CommandRejected, parse_command
 from roomctl.mqtt.connection import BrokerUnavailable, Connection, publish_properties
 from roomctl.mqtt.topics import Topics, dumps
+from roomctl.ratelimit import Every
 
 log = logging.getLogger(__name__)
 
@@ -63,23 +63,6 @@ def check_response_topic(topic: str, reply_root: str) -> str | None:
     return None
 
 
-class _Every:
-    """Allows a log line at most once per ``period_s`` and counts what it held back."""
-
-    def __init__(self, period_s: float) -> None:
-        self.period_s = period_s
-        self._last = -period_s
-        self.held = 0
-
-    def ready(self) -> bool:
-        now = time.monotonic()
-        if now - self._last >= self.period_s:
-            self._last = now
-            return True
-        self.held += 1
-        return False
-
-
 class CommandInbox:
     def __init__(self, handler: CommandHandler, topics: Topics, now: Callable[[], datetime]) -> None:
         self._handler = handler
@@ -93,8 +76,8 @@ class CommandInbox:
         self.rejected = 0
         self.busy = 0
         self.replies_lost = 0
-        self._busy_log = _Every(LOG_EVERY_S)
-        self._lost_log = _Every(LOG_EVERY_S)
+        self._busy_log = Every(LOG_EVERY_S)
+        self._lost_log = Every(LOG_EVERY_S)
 
     def offer(self, msg: mqtt.MQTTMessage) -> None:
         """Validate one message (on the loop, from paho's callback) and queue it, or reject it with a logged reason.
@@ -132,9 +115,8 @@ class CommandInbox:
                     "MQTT commands: %s (%d waiting; %d more dropped since the last report)",
                     BUSY,
                     QUEUE_LIMIT,
-                    self._busy_log.held,
+                    self._busy_log.take_held(),
                 )
-                self._busy_log.held = 0
             message = f"{BUSY}: {QUEUE_LIMIT} commands are already waiting; not done, send it again later"
             self._reply(reply_to, correlation, ok=False, command=command.command, message=message)
             return
@@ -203,8 +185,7 @@ class CommandInbox:
     def _lost(self, reason: str) -> None:
         self.replies_lost += 1
         if self._lost_log.ready():
-            log.warning("MQTT %s (%d more since the last report)", reason, self._lost_log.held)
-            self._lost_log.held = 0
+            log.warning("MQTT %s (%d more since the last report)", reason, self._lost_log.take_held())
 
     def _reply(self, topic: str, correlation: bytes | None, *, ok: bool, command: str | None, message: str) -> None:
         if len(self._replies) >= REPLY_LIMIT:
