@@ -82,6 +82,12 @@ class BenchOutbox:
     async def pending(self, after_seq: int, limit: int) -> list[OutboxRecord]:
         return self.records[after_seq : after_seq + limit]
 
+    async def append(self, kind: str, payload: str) -> int:
+        self.records.append(OutboxRecord(len(self.records) + 1, kind, None, payload))
+        self.added_at.append(time.time())
+        self._new.set()
+        return len(self.records)
+
     async def mark_sent(self, seqs: Sequence[int]) -> None:
         self.sent += len(seqs)
         if self.sent >= len(self.records):

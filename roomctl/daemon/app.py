@@ -7,8 +7,9 @@ Start order (stop is the reverse, so nothing is ever produced that storage canno
 3. the session (resumed when one was open), lighting, MQTT and the local API;
 4. the supervised services: alarm tick, session tick, wearable links, MQTT, the watchdog.
 
-SIGTERM or SIGINT stops it: systemd hears STOPPING, the services are cancelled in reverse (MQTT says "offline"), the
-lights go to the safe level, the API closes, and the writer flushes everything to disk before the database closes.
+SIGTERM or SIGINT stops it: systemd hears STOPPING, the services are cancelled in reverse, the API closes, the lights go
+to the safe level, then MQTT (kept till here) publishes what is pending — the safe-level state among it — and says
+"offline", and the writer flushes everything to disk before the database closes.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ from roomctl.storage.writer import StorageWriter
 log = logging.getLogger(__name__)
 
 ALARM_TICK_S = 1.0
+LAST_SERVICES = ("mqtt",)
+"""Services the supervisor's stop leaves running: stopped by :meth:`Daemon._stop_feed` after the lights are safe."""
 
 CRITICAL_HEALTH = ("storage", "alarms")
 """Parts whose own ``ServiceHealth`` must be ok for the watchdog to be pinged (a broker outage is not one of them).
@@ -125,7 +128,8 @@ class Daemon:
         try:
             async with contextlib.AsyncExitStack() as stack:
                 await self._compose(stack)
-                stack.push_async_callback(self.supervisor.stop)  # first out: the services, in reverse order
+                # first out: the services, in reverse order; MQTT later, after the lights' safe level (_stop_feed)
+                stack.push_async_callback(self.supervisor.stop, keep=LAST_SERVICES)
                 self.supervisor.start()
                 status = f"monitoring {len(self.config.wearables)} wearable(s); parts: {', '.join(self.parts)}"
                 log.info("roomctl %s ready: %s", __version__, status)
@@ -165,6 +169,7 @@ class Daemon:
         stack.push_async_callback(self._stop_writer, writer)
         self.writer = writer
         self.supervisor.add("storage-writer", writer)  # cancelling it leaves the loop to _stop_writer's flush
+        stack.push_async_callback(self._stop_feed, writer)  # runs after the lights are safe, before the writer stops
         self.parts.append("storage")
 
         # 3. the session (resumed where it was), then the lights that follow it
@@ -252,6 +257,13 @@ class Daemon:
         levels = " ".join(f"{cid}=" + ",".join(f"{v:.2f}" for v in out.levels) for cid, out in lighting.outputs.items())
         reason = lighting.current.reason if lighting.current is not None else "none"
         log.info("lights at the %s level: %s", reason, levels or "(no channels)", extra={"lighting": reason})
+
+    async def _stop_feed(self, writer: StorageWriter) -> None:
+        """MQTT stops last of the producers' consumers: the lights' safe-level state reaches the outbox first, then the
+        publisher publishes what is pending (bounded) and says "offline"."""
+        if "mqtt" in self.supervisor.services:
+            await writer.flush()
+            await self.supervisor.stop_one("mqtt")
 
     async def _stop_writer(self, writer: StorageWriter) -> None:
         await writer.stop()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -152,19 +152,30 @@ class Supervisor:
         if self.on_health is not None:
             self.on_health(name, ok, detail)
 
-    async def stop(self) -> None:
-        """Cancel the services in the reverse order of their start, awaiting each (up to ``stop_timeout_s``)."""
+    async def stop(self, *, keep: Collection[str] = ()) -> None:
+        """Cancel the services in the reverse order of their start, awaiting each (up to ``stop_timeout_s``); those
+        named in ``keep`` stay running until :meth:`stop_one` (a consumer that must outlive later shutdown steps)."""
         self._running = False
         for name in reversed(self._started):
-            record = self._services[name]
-            task = record.task
-            if task is None or task.done():
-                continue
-            task.cancel()
-            done, _ = await asyncio.wait({task}, timeout=self.stop_timeout_s)
-            if not done:
-                log.error("service %s did not stop within %g s; leaving it", name, self.stop_timeout_s)
-            elif not task.cancelled() and task.exception() is not None:
-                log.error("service %s failed while stopping: %s", name, task.exception())
-            record.status = ServiceStatus.STOPPED
-        self._started.clear()
+            if name not in keep:
+                await self._stop(self._services[name])
+        self._started = [name for name in self._started if name in keep]
+
+    async def stop_one(self, name: str) -> None:
+        """Cancel one service (kept by :meth:`stop`) and await it."""
+        record = self._services.get(name)
+        if record is not None:
+            await self._stop(record)
+        self._started = [n for n in self._started if n != name]
+
+    async def _stop(self, record: ServiceRecord) -> None:
+        task = record.task
+        if task is None or task.done():
+            return
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=self.stop_timeout_s)
+        if not done:
+            log.error("service %s did not stop within %g s; leaving it", record.name, self.stop_timeout_s)
+        elif not task.cancelled() and task.exception() is not None:
+            log.error("service %s failed while stopping: %s", record.name, task.exception())
+        record.status = ServiceStatus.STOPPED

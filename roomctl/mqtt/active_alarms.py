@@ -2,6 +2,9 @@
 
 Which events belong to this run is decided by ``seq`` (the outbox's order), never by wall time: NTP stepping the clock
 back an hour must not make a new alarm look older than the start and drop it from the list.
+
+Each list carries the ``seq`` of the record it follows: the alarm event that changed it, or, right after a start, the
+``alarms_active`` record the publisher appends to the outbox for it. So ``seq`` grows along the topic, across restarts.
 """
 
 from __future__ import annotations
@@ -10,12 +13,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from roomctl.models import Alarm
-from roomctl.mqtt.topics import alarm_body, dumps
+from roomctl.mqtt.feed import dumps
 
 
 class ActiveAlarms:
     def __init__(self, seed: Iterable[Alarm], after_seq: int) -> None:
-        self._alarms = {a.id: alarm_body(a.model_dump(mode="json")) for a in seed}
+        self._alarms: dict[str, dict[str, Any]] = {a.id: a.model_dump(mode="json") for a in seed}
         self._after_seq = after_seq
 
     def apply(self, event: dict[str, Any], seq: int) -> bool:
@@ -26,8 +29,8 @@ class ActiveAlarms:
         if event["action"] == "cleared":
             self._alarms.pop(alarm["id"], None)
         else:
-            self._alarms[alarm["id"]] = alarm_body(alarm)
+            self._alarms[alarm["id"]] = alarm
         return True
 
-    def payload(self, seq: int | None, ts: str) -> bytes:
+    def payload(self, seq: int, ts: str) -> bytes:
         return dumps({"ts": ts, "seq": seq, "alarms": list(self._alarms.values())})

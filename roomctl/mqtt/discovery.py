@@ -96,6 +96,10 @@ class Discovery:
             },
         )
 
+    def room(self) -> list[tuple[str, bytes]]:
+        """The room's own entities (announced on every connect)."""
+        return [self.active_alarms()]
+
     def active_alarms(self) -> tuple[str, bytes]:
         return self._config_message(
             "active_alarms",

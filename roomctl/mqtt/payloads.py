@@ -1,7 +1,8 @@
 """The MQTT payloads, one model per topic: the source of the shipped JSON Schemas (``roomctl schema mqtt``).
 
-The publisher builds these payloads as plain dicts on its hot path (no per-reading validation); the tests check every
-message a real broker delivers against the schemas generated from these models.
+Which topic each model belongs to, and how a record becomes it, is the table in :mod:`roomctl.mqtt.feed`; the encoder
+copies each model's fields from the hub event, so a field named here and nowhere else fails loudly in the tests. The
+models forbid unknown fields (the project's own tests stay strict); the published schemas allow additions.
 """
 
 from __future__ import annotations
@@ -37,7 +38,13 @@ Timestamp = Annotated[
         }
     ),
 ]
-Seq = Annotated[int, Field(ge=1, description="per-room sequence number, strictly increasing across restarts")]
+Seq = Annotated[
+    int,
+    Field(
+        ge=1,
+        description="the record's number: strictly increasing per room across restarts, and so along every topic",
+    ),
+]
 
 
 class Vital(Model):
@@ -104,10 +111,14 @@ class AlarmEventPayload(AlarmBody):
 
 
 class ActiveAlarms(Model):
-    """``alarms/active`` (retained): every alarm still shown, after the event with this ``seq``."""
+    """``alarms/active`` (retained): every alarm still shown, as of the record with this ``seq``."""
 
     ts: Timestamp
-    seq: Seq | None = Field(description="the alarm event this list follows; null before any alarm event this run")
+    seq: int = Field(
+        ge=1,
+        description="the alarm event this list follows (or, right after a start, the list's own record): "
+        "strictly increasing along this topic",
+    )
     alarms: list[AlarmBody]
 
 

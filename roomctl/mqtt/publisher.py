@@ -1,9 +1,19 @@
-"""The MQTT publisher: the durable outbox to the broker, with nothing lost.
+"""The MQTT publisher: the durable outbox to the broker, with nothing lost and nothing stale presented as live.
 
 One loop per connection: connect (fresh client, last will ``offline``), publish ``status`` ``online``, ``info`` and the
-retained state we know, then pump the outbox in ``seq`` order under an in-flight window and a paced rate, marking rows
-sent only on PUBACK. A lost connection ends the loop; unacknowledged rows are replayed on the next one. Reconnects back
-off exponentially; while the broker is unreachable the hub hears ``ServiceHealth(service="mqtt", ok=False)``.
+retained state we know, then pump the outbox in two lanes under one in-flight window, marking rows sent only on PUBACK:
+
+- the *ordered* lane publishes every record in ``seq`` order — alarms, events, state, and the vitals of the outage's
+  backlog — paced at ``replay_rate_per_s`` while it replays that backlog;
+- the *live* lane publishes the vitals written since this connection was made as they come, so live data never waits
+  behind a backlog. A backlog vital the live lane has overtaken on its topic (superseded) is not published, so every
+  topic still sees ``seq`` increase; neither is one past its life. Each vital's MQTT v5 message expiry is the life it
+  has left (``vitals_expiry_s`` after its ``ts``), rounded down.
+
+A lost connection ends the loop; unacknowledged rows are replayed on the next one. Reconnects back off exponentially;
+while the broker is unreachable the hub hears ``ServiceHealth(service="mqtt", ok=False)``. A record that cannot be
+encoded stops publishing loudly (a technical alarm, ``offline``), never marked sent. A clean stop first publishes what
+is pending (within ``FLUSH_TIMEOUT_S``), then ``offline``.
 """
 
 from __future__ import annotations
@@ -12,7 +22,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from roomctl import __version__
@@ -34,14 +46,18 @@ from roomctl.mqtt.connection import (
     tls_context,
 )
 from roomctl.mqtt.discovery import Discovery
+from roomctl.mqtt.feed import BY_NAME, FeedEncodingError, Message, Topics, encode
 from roomctl.mqtt.pacing import TokenBucket
-from roomctl.mqtt.topics import Topics, UnknownRecord, encode
+from roomctl.mqtt.payloads import Info
 from roomctl.storage.outbox import Outbox, OutboxRecord
 
 log = logging.getLogger(__name__)
 
 GOODBYE_TIMEOUT_S = 2.0
+FLUSH_TIMEOUT_S = 4.0  # a clean stop publishes what is pending for at most this long before "offline"
 ACK_FLUSH_INTERVAL_S = 0.2  # acknowledged rows are marked sent in batches, at most this often
+MIN_LIFE_S = 2  # a vital with less life left is not published (MQTT expiry counts whole seconds)
+VITAL_RECORDS = frozenset(k.record for k in (BY_NAME["vital"], BY_NAME["rr_intervals"]))
 
 
 @dataclass
@@ -50,7 +66,9 @@ class PublisherStats:
     published: int = 0
     acknowledged: int = 0
     refused: int = 0
-    skipped: int = 0
+    expired: int = 0  # backlog vitals past their life: kept in the record, not published
+    superseded: int = 0  # backlog vitals overtaken on their topic by a live one: kept in the record, not published
+    flushed: int = 0  # published during a clean stop
     peak_inflight: int = 0
 
 
@@ -83,27 +101,33 @@ class MqttPublisher:
         self._inbox = (
             CommandInbox(commands, self.topics, self._clock.now) if config.commands_enabled and commands else None
         )
-        self._expiry = publish_properties()
-        self._expiry.MessageExpiryInterval = config.vitals_expiry_s
+        self._expiry_props: dict[int, Any] = {}  # remaining life (s) -> MQTT v5 properties carrying it
         self._pace = TokenBucket(config.replay_rate_per_s, self._clock)
         self._retained: dict[str, bytes] = {}  # last payload per retained topic, republished after every reconnect
         self._announced: set[str] = set()
         self._inflight: dict[int, int] = {}  # mid -> seq
+        self._live_latest: dict[str, int] = {}  # vital topic -> newest seq the live lane published on this connection
+        self.failure: FeedEncodingError | None = None  # set when a record could not be encoded: publishing stopped
+        self.stopped = asyncio.Event()  # set with ``failure``
         self._window = asyncio.Event()
         self._acked: list[int] = []
         self._ack_ready = asyncio.Event()
         self._health: tuple[bool, str] | None = None
         self._started_at = self._clock.now()
         self._active_alarms = ActiveAlarms((), 0)
+        self._active_seq = 0  # the seq of the start-up alarms_active record of this run
         self.stats = PublisherStats()
         self.connected = asyncio.Event()
         self.commands_ready = asyncio.Event()  # the broker confirmed the command subscription
 
     # ------------------------------------------------------------------ lifecycle
     async def run(self) -> None:
-        """Publish until cancelled; on cancel, say ``offline`` and disconnect cleanly."""
+        """Publish until cancelled; on cancel, flush what is pending, say ``offline`` and disconnect cleanly."""
         self._started_at = self._clock.now()
-        self._active_alarms = ActiveAlarms(self._hub.state.alarms.values(), self._outbox.last_seq)
+        # The start-up list gets a seq of its own, after every record of a previous run: alarms/active grows along seq.
+        self._active_seq = await self._outbox.append("alarms_active", json.dumps({"ts": iso_ms(self._started_at)}))
+        # Seeded after that record exists: alarm events stored before it are in the hub's state (by seq, not wall time).
+        self._active_alarms = ActiveAlarms(self._hub.state.alarms.values(), self._active_seq)
         delay = self._config.reconnect_min_s
         while True:
             try:
@@ -125,32 +149,48 @@ class MqttPublisher:
                 await self._serve(conn)
             except BrokerUnavailable as e:  # paho refused a publish: the connection just went
                 conn.lost_reason = conn.lost_reason or str(e)
+            except FeedEncodingError as e:
+                await self._stop_for(conn, e)
             except asyncio.CancelledError:
-                await self._goodbye(conn)
+                await self._goodbye(conn, flush=True)
                 raise
             finally:
                 self.connected.clear()
                 conn.close()
+            if self.failure is not None:
+                # Stay stopped (the alarm stays up) rather than crash-loop the daemon: a restart after the fix resumes.
+                await asyncio.Event().wait()
             self._set_health(False, conn.lost_reason or "connection lost")
             log.warning("MQTT: %s; reconnecting in %.1f s", conn.lost_reason, delay)
             await self._clock.sleep(delay)
 
+    async def _stop_for(self, conn: Connection, error: FeedEncodingError) -> None:
+        """A record that cannot be encoded: never marked sent; a technical alarm; ``offline``; publishing stops."""
+        self.failure = error
+        self.stopped.set()
+        log.critical("MQTT: publishing stopped: %s", error)
+        self._set_health(False, f"publishing stopped: {error}")
+        await self._goodbye(conn, flush=False)
+
     async def _serve(self, conn: Connection) -> None:
         self.stats.connects += 1
         self._inflight.clear()
+        self._live_latest.clear()
         conn.on_ack = self._on_ack
         self._set_health(True, f"connected to {conn.where}")
         log.info("MQTT: connected to %s as %s", conn.where, self._client_id)
         conn.publish(self.topics.status, b"online", retain=True)
         conn.publish(self.topics.info, self._info(), retain=True)
         if self._discovery is not None:
-            self._remember(*self._discovery.active_alarms())
-        if self.topics.alarms_active not in self._retained:
-            self._remember(self.topics.alarms_active, self._active_alarms.payload(None, iso_ms(self._clock.now())))
+            for found in self._discovery.room():
+                self._remember(*found)
         for topic, payload in self._retained.items():
             conn.publish(topic, payload, retain=True)
+        # Rows written before this connection are the backlog of an outage; rows written from now on are live.
+        backlog_end = self._outbox.last_seq
         tasks: list[asyncio.Task[Any]] = [
-            asyncio.create_task(self._pump(conn), name="mqtt-pump"),
+            asyncio.create_task(self._ordered_lane(conn, backlog_end), name="mqtt-ordered"),
+            asyncio.create_task(self._live_lane(conn, backlog_end), name="mqtt-live"),
             asyncio.create_task(self._mark_sent_loop(), name="mqtt-mark-sent"),
         ]
         if self._inbox is not None:
@@ -178,9 +218,12 @@ class MqttPublisher:
         self.commands_ready.set()
         await asyncio.Event().wait()  # stays until the connection ends (FIRST_COMPLETED must not fire on it)
 
-    async def _goodbye(self, conn: Connection) -> None:
-        """Clean shutdown: retained ``offline``, a polite disconnect (so no will), and the last acknowledgements saved."""
+    async def _goodbye(self, conn: Connection, *, flush: bool) -> None:
+        """Clean shutdown: what is pending (bounded), retained ``offline``, a polite disconnect (so no will), and the
+        last acknowledgements saved."""
         if conn.client.is_connected():
+            if flush:
+                await self._flush_pending(conn, FLUSH_TIMEOUT_S)
             ok = await conn.publish_and_wait(self.topics.status, b"offline", retain=True, within_s=GOODBYE_TIMEOUT_S)
             if not ok:
                 log.warning("MQTT: the broker did not confirm 'offline'; its last will says it instead")
@@ -189,51 +232,150 @@ class MqttPublisher:
             await asyncio.wait_for(self._flush_acks(), GOODBYE_TIMEOUT_S)
         log.info("MQTT: disconnected")
 
-    # ------------------------------------------------------------------ the outbox pump
-    async def _pump(self, conn: Connection) -> None:
+    async def _flush_pending(self, conn: Connection, within_s: float) -> None:
+        """Publish every pending record the lanes had not sent (in seq order, unpaced) and wait for the broker's
+        acknowledgements, for at most ``within_s`` seconds altogether."""
+        try:
+            async with asyncio.timeout(within_s):
+                taken = set(self._inflight.values()) | set(self._acked)
+                cursor = 0
+                while records := await self._outbox.pending(cursor, self._config.max_inflight):
+                    for record in records:
+                        cursor = record.seq
+                        if record.seq in taken:
+                            continue
+                        await self._window_slot()
+                        if self._send(conn, record, backlog=True):
+                            self.stats.flushed += 1
+                while self._inflight:
+                    self._window.clear()
+                    await self._window.wait()
+        except TimeoutError:
+            log.warning(
+                "MQTT: stopping with %d message(s) unacknowledged after %.1f s; they go out after the next start",
+                len(self._inflight),
+                within_s,
+            )
+        except (BrokerUnavailable, FeedEncodingError) as e:
+            log.warning("MQTT: could not publish everything before stopping: %s", e)
+
+    # ------------------------------------------------------------------ the outbox lanes
+    async def _window_slot(self) -> None:
+        while len(self._inflight) >= self._config.max_inflight:
+            self._window.clear()
+            await self._window.wait()
+
+    async def _ordered_lane(self, conn: Connection, backlog_end: int) -> None:
+        """Every record in seq order, except the live vitals (the live lane's); the backlog paced."""
         cursor = 0
         await self._flush_acks()
-        window = self._config.max_inflight
-        # Rows written before this connection are the backlog of an outage: replayed paced, so the broker and the
-        # dashboards are not flooded. Rows written from now on are live and go out as they come.
-        backlog_end = self._outbox.last_seq
         while True:
             newest = self._outbox.last_seq  # read before the query, so a row written meanwhile is never skipped
-            records = await self._outbox.pending(cursor, window)
+            records = await self._outbox.pending(cursor, self._config.max_inflight)
             if not records:
                 cursor = max(cursor, newest)
                 await self._outbox.wait_new(cursor)
                 continue
             for record in records:
-                while len(self._inflight) >= window:
-                    self._window.clear()
-                    await self._window.wait()
-                if record.seq <= backlog_end and (wait := self._pace.take()) > 0:
-                    await self._clock.sleep(wait)
-                self._send(conn, record)
                 cursor = record.seq
+                backlog = record.seq <= backlog_end
+                if not backlog and record.kind in VITAL_RECORDS:
+                    continue
+                prepared = self._prepare(record, backlog=backlog)
+                if prepared is None:
+                    continue  # settled: a vital past its life, or overtaken by a live one (no token, no slot)
+                await self._window_slot()
+                if backlog and (wait := self._pace.take()) > 0:
+                    await self._clock.sleep(wait)
+                    if prepared[2] is not None:  # time passed: the vital's life left, again
+                        prepared = self._prepare(record, backlog=backlog)
+                        if prepared is None:
+                            continue
+                self._emit(conn, record, *prepared)
 
-    def _send(self, conn: Connection, record: OutboxRecord) -> None:
-        try:
-            msg, event = encode(self.topics, record)
-        except (UnknownRecord, ValueError, KeyError, TypeError) as e:
-            log.error("MQTT: skipping outbox record %d (%s): %s", record.seq, record.kind, e)
-            self.stats.skipped += 1
-            self._acked.append(record.seq)
-            self._ack_ready.set()
-            return
+    async def _live_lane(self, conn: Connection, backlog_end: int) -> None:
+        """The vitals written since this connection was made, as they come."""
+        cursor = backlog_end
+        while True:
+            newest = self._outbox.last_seq
+            records = await self._outbox.pending(cursor, self._config.max_inflight)
+            if not records:
+                cursor = max(cursor, newest)
+                await self._outbox.wait_new(cursor)
+                continue
+            for record in records:
+                cursor = record.seq
+                if record.kind in VITAL_RECORDS:
+                    await self._window_slot()
+                    self._send(conn, record, backlog=False)
+
+    def _send(self, conn: Connection, record: OutboxRecord, *, backlog: bool) -> bool:
+        """Publish one record (True), or settle it unpublished (a vital past its life or superseded: False)."""
+        prepared = self._prepare(record, backlog=backlog)
+        if prepared is not None:
+            self._emit(conn, record, *prepared)
+        return prepared is not None
+
+    def _prepare(self, record: OutboxRecord, *, backlog: bool) -> tuple[Message, dict[str, Any], Any] | None:
+        """The message for a record and its expiry properties; None when it is settled without publishing. Raises
+        :class:`FeedEncodingError` for a record that cannot be encoded: it is never marked sent."""
+        if record.kind == "alarms_active":
+            if record.seq != self._active_seq:
+                self._settle(record, "")  # a previous run's start-up list: this run's replaces it
+                return None
+            payload = self._active_alarms.payload(record.seq, iso_ms(self._clock.now()))
+            return Message(self.topics.alarms_active, payload, retain=True), {}, None
+        msg, event = encode(self.topics, record)
+        if not msg.expires:
+            return msg, event, None
+        life = self._life_left(msg)
+        if life < MIN_LIFE_S:
+            self._settle(record, "expired")
+            return None
+        if backlog and self._live_latest.get(msg.topic, 0) > record.seq:
+            self._settle(record, "superseded")
+            return None
+        if not backlog:
+            self._live_latest[msg.topic] = record.seq
+        properties = self._expiry_props.get(life)
+        if properties is None:
+            properties = self._expiry_props[life] = publish_properties()
+            properties.MessageExpiryInterval = life
+        return msg, event, properties
+
+    def _emit(self, conn: Connection, record: OutboxRecord, msg: Message, event: dict[str, Any], props: Any) -> None:
         if self._discovery is not None:
             self._announce(conn, record.kind, event)
-        mid = conn.publish(msg.topic, msg.payload, retain=msg.retain, properties=self._expiry if msg.expires else None)
-        self._inflight[mid] = record.seq
-        self.stats.published += 1
-        self.stats.peak_inflight = max(self.stats.peak_inflight, len(self._inflight))
-        if msg.retain:
-            self._retained[msg.topic] = msg.payload
+        self._publish(conn, msg.topic, msg.payload, record.seq, retain=msg.retain, properties=props)
         if record.kind == "alarm" and self._active_alarms.apply(event, record.seq):
             payload = self._active_alarms.payload(record.seq, event["ts"])
             self._remember(self.topics.alarms_active, payload)
             conn.publish(self.topics.alarms_active, payload, retain=True)
+
+    def _publish(
+        self, conn: Connection, topic: str, payload: bytes, seq: int, *, retain: bool, properties: Any
+    ) -> None:
+        mid = conn.publish(topic, payload, retain=retain, properties=properties)
+        self._inflight[mid] = seq
+        self.stats.published += 1
+        self.stats.peak_inflight = max(self.stats.peak_inflight, len(self._inflight))
+        if retain:
+            self._retained[topic] = payload
+
+    def _life_left(self, msg: Message) -> int:
+        """Whole seconds of life the vital has left: ``vitals_expiry_s`` after its own ``ts``, rounded down."""
+        assert msg.ts is not None
+        age = (self._clock.now() - datetime.fromisoformat(msg.ts)).total_seconds()
+        return math.floor(self._config.vitals_expiry_s - max(age, 0.0))
+
+    def _settle(self, record: OutboxRecord, why: str) -> None:
+        """Done with a record without publishing it (it stays in the room's record)."""
+        if why == "expired":
+            self.stats.expired += 1
+        elif why == "superseded":
+            self.stats.superseded += 1
+        self._acked.append(record.seq)
+        self._ack_ready.set()
 
     def _on_ack(self, mid: int, ok: bool, reason: str) -> None:
         seq = self._inflight.pop(mid, None)
@@ -285,20 +427,22 @@ class MqttPublisher:
         self._retained[topic] = payload
 
     def _info(self) -> bytes:
-        return json.dumps(
-            {
-                "version": __version__,
-                "site": self._room.site,
-                "room": self._room.room,
-                "name": self._room.name,
-                "started_at": iso_ms(self._started_at),
-                "vitals_expiry_s": self._config.vitals_expiry_s,
-                "commands_enabled": self._inbox is not None,
-                "ha_discovery": self._discovery is not None,
-                "tls": self._ssl is not None,
-                "config": self._config_summary,
-            }
-        ).encode()
+        return (
+            Info(
+                version=__version__,
+                site=self._room.site,
+                room=self._room.room,
+                name=self._room.name,
+                started_at=self._started_at,
+                vitals_expiry_s=self._config.vitals_expiry_s,
+                commands_enabled=self._inbox is not None,
+                ha_discovery=self._discovery is not None,
+                tls=self._ssl is not None,
+                config=self._config_summary,
+            )
+            .model_dump_json()
+            .encode()
+        )
 
     def _set_health(self, ok: bool, detail: str) -> None:
         if self._health == (ok, detail):

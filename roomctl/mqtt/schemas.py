@@ -1,81 +1,71 @@
-"""JSON Schemas for every MQTT payload, generated from :mod:`roomctl.mqtt.payloads`.
+"""JSON Schemas for every MQTT payload, generated from the feed's table (:mod:`roomctl.mqtt.feed`).
 
 The same schemas ship in the repository under ``schemas/mqtt/`` (a test keeps the files equal to these) and are printed
-by ``roomctl schema mqtt``.
+by ``roomctl schema mqtt``. Published schemas let consumers accept additions (no ``additionalProperties: false``):
+later versions add fields, never rename them. ``strict=True`` gives the exact shape of this version, which the
+project's own tests check against. The command schema stays strict: roomctl rejects unknown command fields.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import TypeAdapter
 
-from roomctl.mqtt import payloads as p
-from roomctl.mqtt.command_topic import MQTT_COMMAND_ADAPTER
+from roomctl.mqtt.feed import FEED, FeedKind
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
-
-@dataclass(frozen=True, slots=True)
-class TopicSchema:
-    name: str  # file name without .json
-    topic: str  # below the room's root
-    retained: bool
-    source: type[BaseModel] | TypeAdapter[Any]
-    direction: str = "published"  # or "subscribed" (commands roomctl accepts)
+TopicSchema = FeedKind  # one row of the feed's table
+TOPIC_SCHEMAS: tuple[FeedKind, ...] = FEED
 
 
-TOPIC_SCHEMAS: tuple[TopicSchema, ...] = (
-    TopicSchema("status", "status", True, p.Status),
-    TopicSchema("info", "info", True, p.Info),
-    TopicSchema("vital", "vitals/<quantity>", False, p.Vital),
-    TopicSchema("rr_intervals", "vitals/rr_intervals", False, p.RRIntervalsPayload),
-    TopicSchema("device", "devices/<device>", True, p.DevicePayload),
-    TopicSchema("alarm_event", "alarms", False, p.AlarmEventPayload),
-    TopicSchema("alarms_active", "alarms/active", True, p.ActiveAlarms),
-    TopicSchema("session", "session", True, p.SessionPayload),
-    TopicSchema("session_event", "events", False, p.SessionEventPayload),
-    TopicSchema("lighting", "lighting", True, p.LightingPayload),
-    TopicSchema("command", "cmd", False, MQTT_COMMAND_ADAPTER, direction="subscribed"),
-    TopicSchema("command_result", "cmd/result", False, p.CommandResultPayload),
-)
+def _open(node: Any) -> Any:
+    """The schema with every ``additionalProperties: false`` removed (so additions validate)."""
+    if isinstance(node, dict):
+        return {k: _open(v) for k, v in node.items() if not (k == "additionalProperties" and v is False)}
+    if isinstance(node, list):
+        return [_open(v) for v in node]
+    return node
 
 
-def schema_of(entry: TopicSchema) -> dict[str, Any]:
-    source = entry.source
+def schema_of(entry: FeedKind, *, strict: bool = False) -> dict[str, Any]:
+    source = entry.model
     body = source.json_schema() if isinstance(source, TypeAdapter) else source.model_json_schema()
-    head = {
-        "$schema": DIALECT,
-        "title": body.pop("title", entry.name),
-        "x-mqtt": {
-            "topic": f"<prefix>/<site>/<room>/{entry.topic}",
-            "retained": entry.retained,
-            "qos": 1,
-            "direction": entry.direction,
-            "encoding": "plain text" if entry.name == "status" else "JSON, UTF-8",
-        },
+    if entry.direction == "published" and not strict:
+        body = _open(body)
+    mqtt: dict[str, Any] = {
+        "topic": f"<prefix>/<site>/<room>/{entry.topic}",
+        "retained": entry.retained,
+        "qos": 1,
+        "direction": entry.direction,
+        "encoding": "plain text" if entry.text else "JSON, UTF-8",
     }
-    return head | body
+    if entry.expires:
+        mqtt["message_expiry"] = "the reading's remaining life: vitals_expiry_s after its ts, rounded down"
+    return {"$schema": DIALECT, "title": body.pop("title", entry.name), "x-mqtt": mqtt} | body
 
 
-def all_schemas() -> dict[str, dict[str, Any]]:
-    return {entry.name: schema_of(entry) for entry in TOPIC_SCHEMAS}
+def all_schemas(*, strict: bool = False) -> dict[str, dict[str, Any]]:
+    return {entry.name: schema_of(entry, strict=strict) for entry in FEED}
 
 
-def entry_for(topic: str) -> TopicSchema | None:
-    """The schema entry for a topic below the room root (``vitals/spo2``), a pattern, or a schema name."""
+def entry_for(topic: str) -> FeedKind | None:
+    """The feed row for a topic below the room root (``vitals/spo2``), a pattern, or a schema name."""
     topic = topic.strip("/")
-    for entry in TOPIC_SCHEMAS:
+    for entry in FEED:
         if topic in (entry.name, entry.topic):
             return entry
-    head, _, rest = topic.partition("/")
-    if head == "vitals" and rest and "/" not in rest:
-        return next(e for e in TOPIC_SCHEMAS if e.name == ("rr_intervals" if rest == "rr_intervals" else "vital"))
-    if head == "devices" and rest and "/" not in rest:
-        return next(e for e in TOPIC_SCHEMAS if e.name == "device")
+    for entry in FEED:  # a topic with a filled level: the pattern's head, then one level
+        slot = entry.placeholder
+        if slot is None:
+            continue
+        head = entry.topic[: entry.topic.index("<")]
+        rest = topic.removeprefix(head)
+        if topic.startswith(head) and rest and "/" not in rest:
+            return entry
     return None
 
 

@@ -33,6 +33,10 @@ class Outbox(Protocol):
 
     async def mark_sent(self, seqs: Sequence[int]) -> None: ...
 
+    async def append(self, kind: str, payload: str) -> int:
+        """Add an outbox-only record (no table row), e.g. the publisher's start-up ``alarms_active`` list; its seq."""
+        ...
+
     async def wait_new(self, after_seq: int) -> None:
         """Return once a record with ``seq > after_seq`` exists, sent or not (at once if one does)."""
         ...

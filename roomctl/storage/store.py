@@ -74,7 +74,7 @@ class Store:
 
     async def write_batch(self, rows: Sequence[Row], now: float) -> int:
         last = await self._run(self.db.write_batch, rows, now)
-        self.last_seq = last
+        self.last_seq = max(self.last_seq, last)
         self._new_record.set()
         return last
 
@@ -95,6 +95,9 @@ class Store:
 
     async def pending(self, after_seq: int, limit: int) -> list[OutboxRecord]:
         return await self._run(self.db.pending, after_seq, limit)
+
+    async def append(self, kind: str, payload: str) -> int:
+        return await self.write_batch([Row(kind, None, payload, None)], self._clock.now().timestamp())
 
     async def mark_sent(self, seqs: Sequence[int]) -> None:
         if seqs:

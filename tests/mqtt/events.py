@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from roomctl.models import (
     Alarm,
@@ -27,8 +27,9 @@ from tests import builders
 
 
 def reading(i: int, quantity: Quantity = Quantity.HEART_RATE, value: float | None = 70.0) -> Reading:
-    """Reading number ``i`` of a stream at 4 Hz (``i`` × 250 ms after T0)."""
-    return builders.reading(value, quantity, at_s=0.25 * i)
+    """A reading taken now (+ ``i`` ms, so a series keeps its order): live, with its whole life left (a publisher
+    does not publish a vital past its life, and T0 is long past)."""
+    return builders.reading(value, quantity, ts=datetime.now(UTC) + timedelta(milliseconds=i))
 
 
 def alarm(action: AlarmAction, ts: datetime) -> AlarmEvent:

@@ -31,6 +31,9 @@ class MemoryOutbox:
         self._changed.set()
         return record
 
+    async def append(self, kind: str, payload: str) -> int:
+        return self.add_raw(kind, payload).seq
+
     @property
     def last_seq(self) -> int:
         return self._seq

@@ -6,6 +6,7 @@ import asyncio
 import json
 import ssl
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ class Received:
     retain: bool
     expiry: int | None
     correlation: bytes | None = None
+    at: float = 0.0  # arrival, time.time()
 
     def json(self) -> Any:
         return json.loads(self.payload)
@@ -79,7 +81,9 @@ class Subscriber:
         expiry = getattr(props, "MessageExpiryInterval", None)
         correlation = getattr(props, "CorrelationData", None)
         with self._lock:
-            self.messages.append(Received(msg.topic, bytes(msg.payload), bool(msg.retain), expiry, correlation))
+            self.messages.append(
+                Received(msg.topic, bytes(msg.payload), bool(msg.retain), expiry, correlation, time.time())
+            )
         self._loop.call_soon_threadsafe(self._changed.set)
 
     def snapshot(self) -> list[Received]:

@@ -48,6 +48,7 @@ def test_cli_unknown_topic_is_a_clear_error(capsys: pytest.CaptureFixture[str]) 
 
 def test_every_encoded_payload_validates(shipped_schemas: dict[str, dict[str, Any]]) -> None:
     topics = Topics(MqttConfig(), RoomSection(site="clinic", room="willow"))
+    strict = all_schemas(strict=True)
     for seq, event in enumerate(one_of_each(NOW), start=1):
         msg, _ = encode(topics, OutboxRecord(seq, event.kind, "s1", event.model_dump_json()))
         relative = msg.topic.removeprefix(topics.root + "/")
@@ -55,7 +56,7 @@ def test_every_encoded_payload_validates(shipped_schemas: dict[str, dict[str, An
         assert entry is not None, relative
         assert entry.retained == msg.retain
         payload = json.loads(msg.payload)
-        jsonschema.validate(payload, shipped_schemas[entry.name])
+        jsonschema.validate(payload, strict[entry.name])
         assert payload["seq"] == seq
 
 
@@ -76,6 +77,18 @@ def test_vital_payload_is_exactly_the_contract() -> None:
     }
 
 
+def test_published_schemas_accept_additions_strict_ones_do_not(shipped_schemas: dict[str, dict[str, Any]]) -> None:
+    """Consumers must accept fields a later version adds; the project's own checks use the strict form."""
+    strict = all_schemas(strict=True)
+    for name, schema in shipped_schemas.items():
+        text = json.dumps(schema)
+        if schema["x-mqtt"]["direction"] == "published":
+            assert '"additionalProperties": false' not in text, name
+        else:
+            assert '"additionalProperties": false' in text, name  # commands: roomctl rejects unknown fields
+        assert name in strict
+
+
 def test_schema_rejects_a_payload_that_drifts(shipped_schemas: dict[str, dict[str, Any]]) -> None:
     good = {
         "ts": "2026-03-01T09:30:00.123Z",
@@ -87,6 +100,37 @@ def test_schema_rejects_a_payload_that_drifts(shipped_schemas: dict[str, dict[st
         "quality": "ok",
     }
     jsonschema.validate(good, shipped_schemas["vital"])
-    for bad in (good | {"extra": 1}, good | {"ts": "2026-03-01 09:30"}, {k: v for k, v in good.items() if k != "seq"}):
-        with pytest.raises(jsonschema.ValidationError):
-            jsonschema.validate(bad, shipped_schemas["vital"])
+    jsonschema.validate(good | {"extra": 1}, shipped_schemas["vital"])  # a later version's addition
+    strict = all_schemas(strict=True)["vital"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(good | {"extra": 1}, strict)
+    for bad in (good | {"ts": "2026-03-01 09:30"}, {k: v for k, v in good.items() if k != "seq"}):
+        for schema in (shipped_schemas["vital"], strict):
+            with pytest.raises(jsonschema.ValidationError):
+                jsonschema.validate(bad, schema)
+
+
+def test_session_events_carry_kind_time_and_allowed_numbers_never_free_text() -> None:
+    topics = Topics(MqttConfig(), RoomSection(site="clinic", room="willow"))
+    dose = one_of_each(NOW)[6]  # a dose with the note "120 mg" and data {"amount_mg": 120}
+    msg, _ = encode(topics, OutboxRecord(9, "event", "s1", dose.model_dump_json()))
+    assert json.loads(msg.payload) == {
+        "id": "e1",
+        "session": "s1",
+        "event": "dose",
+        "ts": "2026-03-01T09:30:00.123Z",
+        "data": {"amount_mg": 120},
+        "seq": 9,
+    }
+    assert b"120 mg" not in msg.payload  # the note's text stays on the Pi
+
+
+def test_the_feed_table_covers_every_stored_kind_and_the_docs_list_every_topic() -> None:
+    from roomctl.mqtt.feed import BY_RECORD, FEED
+    from roomctl.storage.rows import STORED_KINDS
+
+    assert set(STORED_KINDS) <= set(BY_RECORD)
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "mqtt.md").read_text()
+    for kind in FEED:
+        assert f"| `…/{kind.topic}` |" in docs, kind.topic
+        assert f"`{kind.name}.json`" in docs, kind.name

@@ -1,0 +1,295 @@
+"""The feed, defined once: every message roomctl publishes (or accepts) on MQTT, as one table.
+
+Each row names the topic (below ``<prefix>/<site>/<room>``), whether it is retained, whether it carries the MQTT v5
+message expiry, the payload model (:mod:`roomctl.mqtt.payloads`, the source of the shipped JSON Schema) and, for
+messages made from an outbox record, the record kind. From this table come the topics (:class:`Topics`), the encoder
+(:func:`encode`), the schemas (:mod:`roomctl.mqtt.schemas`, ``roomctl schema mqtt``) and the docs' topic table.
+
+The encoder is derived from the payload model: each field of the model is the hub event's field of the same name,
+unless the row says where it comes from instead (``seq`` and ``session`` from the record, ``available`` from the
+link state, ...). A record that does not fit its model (a renamed field, a kind MQTT does not carry, bad JSON) raises
+:class:`FeedEncodingError`; the publisher then stops loudly rather than marking the record sent.
+
+Each record is encoded once, to bytes, on the publisher's hot path with plain ``json`` (no per-reading validation);
+the tests check every message a real broker delivers against the schemas.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
+
+from roomctl.config.mqtt import MqttConfig
+from roomctl.config.room import RoomSection
+from roomctl.mqtt import payloads as p
+from roomctl.mqtt.command_topic import MQTT_COMMAND_ADAPTER
+from roomctl.storage.outbox import OutboxRecord
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+Event = dict[str, Any]
+Source = Callable[[Event, OutboxRecord], Any]
+
+
+def topic_safe(name: str) -> str:
+    """A topic level from a name: MQTT wildcards, separators and other oddities become ``_``."""
+    return _UNSAFE.sub("_", name) or "_"
+
+
+def dumps(payload: Any) -> bytes:
+    return _dumps(payload).encode()
+
+
+def _seq(event: Event, record: OutboxRecord) -> int:
+    return record.seq
+
+
+def _session(event: Event, record: OutboxRecord) -> str | None:
+    return record.session
+
+
+PUBLIC_EVENT_DATA: dict[str, type | tuple[type, ...]] = {
+    "amount_mg": (int, float),
+    "systolic": (int, float),
+    "diastolic": (int, float),
+    "pulse_rate": (int, float),
+    "celsius": (int, float),
+    "session_kind": str,
+    "phase": str,
+    "from": str,
+    "to": str,
+}
+"""What of a session event's ``data`` may leave the Pi: numbers (dose, manual vitals) and ids from the configuration.
+Free text (notes, break texts) never does; a key not listed here is dropped (docs/mqtt.md, "Privacy")."""
+
+
+def public_event_data(data: dict[str, Any]) -> dict[str, Any]:
+    """The part of a session event's ``data`` that MQTT may carry (see :data:`PUBLIC_EVENT_DATA`)."""
+    kept: dict[str, Any] = {}
+    for key, kinds in PUBLIC_EVENT_DATA.items():
+        value = data.get(key)
+        if value is None or isinstance(value, bool) or not isinstance(value, kinds):
+            continue
+        if isinstance(value, str) and not _ID.fullmatch(value):
+            continue  # a configuration id is a slug; anything else could be typed text
+        kept[key] = value
+    return kept
+
+
+def _alarm_view(event: Event) -> Event:
+    """An alarm event flattened: the alarm's own fields, then the event's action and time."""
+    return {**event["alarm"], "action": event["action"], "ts": event["ts"]}
+
+
+@dataclass(frozen=True, slots=True)
+class FeedKind:
+    """One published (or subscribed) message kind."""
+
+    name: str  # the schema's file name (schemas/mqtt/<name>.json)
+    topic: str  # below the room root; ``<quantity>`` / ``<device>`` are filled from the event field of that name
+    retained: bool
+    model: type[BaseModel] | TypeAdapter[Any]
+    record: str | None = None  # the outbox record kind it is encoded from; None: made by the publisher itself
+    expires: bool = False  # a live vital: carries the MQTT v5 message expiry (its remaining life)
+    sources: Mapping[str, Source] = field(default_factory=dict)  # payload fields not copied from the event
+    view: Callable[[Event], Event] | None = None  # reshape the event before copying fields
+    direction: str = "published"  # or "subscribed" (commands roomctl accepts)
+    text: bool = False  # plain text, not JSON
+    summary: str = ""
+
+    @property
+    def placeholder(self) -> str | None:
+        """The event field that fills the topic's ``<...>`` level, if any."""
+        if "<" not in self.topic:
+            return None
+        return self.topic[self.topic.index("<") + 1 : self.topic.index(">")]
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        if isinstance(self.model, TypeAdapter):
+            return ()
+        return tuple(self.model.model_fields)
+
+
+_OF_RECORD: dict[str, Source] = {"seq": _seq, "session": _session}
+
+FEED: tuple[FeedKind, ...] = (
+    FeedKind("status", "status", True, p.Status, text=True, summary="online / offline (birth and last will)"),
+    FeedKind("info", "info", True, p.Info, summary="version, site, room, started_at, settings (never secrets)"),
+    FeedKind(
+        "vital",
+        "vitals/<quantity>",
+        False,
+        p.Vital,
+        record="reading",
+        expires=True,
+        sources=_OF_RECORD,
+        summary="one reading, with its quality",
+    ),
+    FeedKind(
+        "rr_intervals",
+        "vitals/rr_intervals",
+        False,
+        p.RRIntervalsPayload,
+        record="rr_intervals",
+        expires=True,
+        sources=_OF_RECORD | {"unit": lambda e, r: "s"},
+        summary="beat-to-beat intervals, seconds",
+    ),
+    FeedKind(
+        "device",
+        "devices/<device>",
+        True,
+        p.DevicePayload,
+        record="device",
+        sources={"seq": _seq, "available": lambda e, r: e["state"] == "connected"},
+        summary="one wearable: link state, battery, RSSI, last_seen",
+    ),
+    FeedKind(
+        "alarm_event",
+        "alarms",
+        False,
+        p.AlarmEventPayload,
+        record="alarm",
+        sources={"seq": _seq},
+        view=_alarm_view,
+        summary="an alarm raised / escalated / latched / acknowledged / cleared",
+    ),
+    FeedKind(
+        "alarms_active",
+        "alarms/active",
+        True,
+        p.ActiveAlarms,
+        record="alarms_active",
+        sources={"seq": _seq},
+        summary="every alarm still shown",
+    ),
+    FeedKind(
+        "session",
+        "session",
+        True,
+        p.SessionPayload,
+        record="session",
+        sources={"seq": _seq, "kind": lambda e, r: e["session_kind"]},
+        summary="the current session: id, kind, phase, started_at, dose_times",
+    ),
+    FeedKind(
+        "session_event",
+        "events",
+        False,
+        p.SessionEventPayload,
+        record="event",
+        sources={"seq": _seq, "data": lambda e, r: public_event_data(e["data"])},
+        summary="a session event: its kind and time (never free text)",
+    ),
+    FeedKind(
+        "lighting",
+        "lighting",
+        True,
+        p.LightingPayload,
+        record="lighting",
+        sources={"seq": _seq},
+        summary="scene and per-channel levels",
+    ),
+    FeedKind(
+        "command", "cmd", False, MQTT_COMMAND_ADAPTER, direction="subscribed", summary="commands to roomctl (opt-in)"
+    ),
+    FeedKind("command_result", "cmd/result", False, p.CommandResultPayload, summary="what became of a command"),
+)
+
+BY_NAME: dict[str, FeedKind] = {k.name: k for k in FEED}
+BY_RECORD: dict[str, FeedKind] = {k.record: k for k in FEED if k.record is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    topic: str
+    payload: bytes
+    retain: bool
+    expires: bool = False  # a live vital: carries the MQTT v5 message expiry
+    ts: str | None = None  # the reading's own time (for its remaining life)
+
+
+class Topics:
+    """The topic tree of one room, ``<prefix>/<site>/<room>/...``, from :data:`FEED`."""
+
+    def __init__(self, config: MqttConfig, room: RoomSection) -> None:
+        self.root = f"{config.topic_prefix}/{room.site}/{room.room}"
+        self.fixed: dict[str, str] = {k.name: f"{self.root}/{k.topic}" for k in FEED if k.placeholder is None}
+        self.status = self.fixed["status"]
+        self.info = self.fixed["info"]
+        self.alarms = self.fixed["alarm_event"]
+        self.alarms_active = self.fixed["alarms_active"]
+        self.session = self.fixed["session"]
+        self.events = self.fixed["session_event"]
+        self.lighting = self.fixed["lighting"]
+        self.command = self.fixed["command"]
+        self.command_result = self.fixed["command_result"]
+        self._filled: dict[tuple[str, str], str] = {}
+
+    def of(self, kind: FeedKind, event: Event) -> str:
+        slot = kind.placeholder
+        if slot is None:
+            return self.fixed[kind.name]
+        return self.filled(kind, str(event[slot]))
+
+    def filled(self, kind: FeedKind, value: str) -> str:
+        key = (kind.name, value)
+        topic = self._filled.get(key)
+        if topic is None:
+            head = kind.topic[: kind.topic.index("<")]
+            topic = self._filled[key] = f"{self.root}/{head}{topic_safe(value)}"
+        return topic
+
+    def vital(self, quantity: str) -> str:
+        return self.filled(BY_NAME["vital"], quantity)
+
+    def device(self, device: str) -> str:
+        return self.filled(BY_NAME["device"], device)
+
+
+class FeedEncodingError(ValueError):
+    """An outbox record that cannot become its message: a bug between the record and the feed's models."""
+
+
+def _compile(kind: FeedKind) -> Callable[[Event, OutboxRecord], dict[str, Any]]:
+    getters: list[tuple[str, Source | None]] = [(name, kind.sources.get(name)) for name in kind.fields]
+    view = kind.view
+
+    def build(event: Event, record: OutboxRecord) -> dict[str, Any]:
+        src = view(event) if view is not None else event
+        return {name: (get(event, record) if get is not None else src[name]) for name, get in getters}
+
+    return build
+
+
+_BUILDERS = {record: _compile(kind) for record, kind in BY_RECORD.items()}
+
+
+def payload_of(record: OutboxRecord, event: Event) -> dict[str, Any]:
+    """The payload (as a dict) of one record, by its kind's model. Raises KeyError / TypeError when they disagree."""
+    return _BUILDERS[record.kind](event, record)
+
+
+def encode(topics: Topics, record: OutboxRecord) -> tuple[Message, Event]:
+    """The message for one record, and the decoded event (the publisher keeps alarm state from it)."""
+    kind = BY_RECORD.get(record.kind)
+    if kind is None:
+        raise FeedEncodingError(f"outbox record {record.seq} has kind {record.kind!r}, which the feed does not define")
+    try:
+        event: Event = json.loads(record.payload)
+        payload = _BUILDERS[record.kind](event, record)
+        topic = topics.of(kind, event)
+        body = dumps(payload)
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        what = f"missing field {e}" if isinstance(e, KeyError) else str(e)
+        raise FeedEncodingError(f"outbox record {record.seq} ({record.kind}) does not fit {kind.name} ({what})") from e
+    ts = event.get("ts") if kind.expires else None
+    return Message(topic, body, kind.retained, kind.expires, ts), event
