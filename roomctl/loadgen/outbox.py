@@ -24,6 +24,13 @@ class MemoryOutbox:
         self._changed.set()
         return record
 
+    async def append(self, kind: str, payload: str) -> int:
+        """An outbox-only record (the publisher's start-up ``alarms_active`` list)."""
+        self._seq += 1
+        self._unsent[self._seq] = OutboxRecord(self._seq, kind, None, payload)
+        self._changed.set()
+        return self._seq
+
     @property
     def last_seq(self) -> int:
         return self._seq

@@ -112,6 +112,11 @@ class FeedKind:
         return self.topic[self.topic.index("<") + 1 : self.topic.index(">")]
 
     @property
+    def source(self) -> type[BaseModel] | TypeAdapter[Any]:
+        """The payload model (the name the schema tools and the nursing station use)."""
+        return self.model
+
+    @property
     def fields(self) -> tuple[str, ...]:
         if isinstance(self.model, TypeAdapter):
             return ()
