@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install the system packages roomctl's demo and tests need, when they are missing.
 # mosquitto: the MQTT broker the tests start per test; dbus-daemon: the private bus the BLE emulator runs on;
-# tmux: the real terminal the TUI test uses.
+# tmux: the real terminal the TUI test uses; alsa-utils: aplay, which plays the alarm bursts.
 set -eu
 missing=""
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing="$missing mosquitto mosquitto-clients"
@@ -9,6 +9,7 @@ command -v dbus-daemon >/dev/null 2>&1 || missing="$missing dbus"
 command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"  # unit checks (tests/daemon/test_units.py)
+command -v aplay >/dev/null 2>&1 || missing="$missing alsa-utils"  # audible alarms through ALSA (tests/signals/)
 [ -z "$missing" ] && exit 0
 
 echo "roomctl: installing system packages:$missing"

@@ -29,6 +29,7 @@ SERVICE_CONDITIONS: dict[str, str] = {
     "storage": "storage_failure",
     "mqtt": "broker_unreachable",
     "alarms": "alarm_engine_failure",
+    "sound": "sound_failure",
 }
 """ServiceHealth.service -> the technical condition its failure raises; any other ``service:<name>`` (a supervised loop
 that failed and is being restarted) raises ``service_failure``."""
@@ -51,6 +52,7 @@ def technical_priorities(cfg: TechnicalAlarmConfig) -> dict[str, Priority]:
         "alarm_engine_failure": cfg.alarm_engine_failure,
         "service_failure": cfg.service_failure,
         "monitoring_interrupted": cfg.monitoring_interrupted,
+        "sound_failure": cfg.sound_failure,
     }
 
 

@@ -65,6 +65,7 @@ TECHNICAL_MESSAGES: dict[str, str] = {
     "alarm_engine_failure": "Alarm engine failure: alarms may be missing; roomctl is restarting",
     "service_failure": "roomctl part '{label}' failed and is being restarted",
     "monitoring_interrupted": "Monitoring was interrupted",
+    "sound_failure": "Alarm sound failure: alarms are not heard, watch the screen",
 }
 
 

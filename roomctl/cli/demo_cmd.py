@@ -42,6 +42,9 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--speed", type=_positive, metavar="F", help="play the session's physiology F times faster (default 60)"
     )
+    parser.add_argument(
+        "--sound", action="store_true", help="let alarms sound on this machine's audio (default: silent)"
+    )
     parser.set_defaults(handler=demo_command)
 
 
@@ -57,5 +60,6 @@ def demo_command(args: argparse.Namespace) -> int:
         state_dir=args.state_dir,
         speed=args.speed,
         verbose=args.verbose,
+        sound=args.sound,
     )
     return asyncio.run(Demo(options).run())

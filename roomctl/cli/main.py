@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "demo_cmd",
     "schema_cmd",
     "lights_cmd",
+    "alarms_cmd",
     "central_cmd",
     "loadgen_cmd",
 ]

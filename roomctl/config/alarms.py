@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, StrictBool, model_validator
 
@@ -70,6 +70,7 @@ class TechnicalAlarmConfig(Section):
     storage_failure: Priority = Priority.HIGH
     broker_unreachable: Priority = Priority.LOW
     alarm_engine_failure: Priority = Field(Priority.HIGH, description="the alarm engine itself raised")
+    sound_failure: Priority = Field(Priority.HIGH, description="an alarm sound output is missing or failed")
     monitoring_interrupted: Priority = Field(
         Priority.MEDIUM, description="roomctl restarted during a session: shown until acknowledged"
     )
@@ -77,6 +78,40 @@ class TechnicalAlarmConfig(Section):
         Priority.MEDIUM, description="a supervised loop (link, lighting, MQTT, session) failed and is restarting"
     )
     condition_delay_s: float = Field(5.0, ge=0, le=120, description="finger off / no contact must last this long")
+
+
+SoundOutputName = Literal["alsa", "buzzer"]
+
+
+def _default_outputs() -> list[SoundOutputName]:
+    return ["alsa"]
+
+
+class SoundConfig(Section):
+    """Audible alarm signals (docs/alarms.md): quiet by default in a calm room, never silent by configuration."""
+
+    outputs: list[SoundOutputName] = Field(
+        default_factory=_default_outputs,
+        description="where alarms sound: the Pi's audio through ALSA, a GPIO buzzer, or both; [] only for rooms "
+        "whose alarms sound elsewhere (the demo)",
+    )
+    alsa_device: str = Field("default", min_length=1, max_length=100, description="the ALSA device aplay plays on")
+    buzzer_pin: int | None = Field(None, ge=0, le=27, description="BCM number of the buzzer's GPIO pin")
+    volume: float = Field(0.3, ge=0.1, le=1.0, description="starting volume, fraction of full scale (at least 0.1)")
+    max_volume: float = Field(1.0, ge=0.1, le=1.0, description="escalation stops here")
+    escalate_after_s: float = Field(
+        30.0, ge=5, le=600, description="an unacknowledged alarm sounds one step louder after this long, and again"
+    )
+    escalate_step: float = Field(0.2, gt=0, le=1.0, description="how much louder each step is")
+    self_test: StrictBool = Field(True, description="a short tone at start-up, so staff hear the sound works")
+
+    @model_validator(mode="after")
+    def _sane(self) -> Self:
+        if "buzzer" in self.outputs and self.buzzer_pin is None:
+            raise ValueError("the buzzer output needs buzzer_pin (the BCM number of its GPIO pin)")
+        if self.max_volume < self.volume:
+            raise ValueError(f"max_volume {self.max_volume:g} is below volume {self.volume:g}")
+        return self
 
 
 class AlarmsConfig(Section):
@@ -87,3 +122,4 @@ class AlarmsConfig(Section):
     baseline_window_s: float = Field(300.0, ge=30, description="window after session start used as the baseline")
     rules: list[LimitRule] = Field(default_factory=default_rules)
     technical: TechnicalAlarmConfig = Field(default_factory=TechnicalAlarmConfig)
+    sound: SoundConfig = Field(default_factory=SoundConfig)

@@ -35,7 +35,7 @@ from roomctl.daemon.dispatch import CommandDispatcher
 from roomctl.daemon.health import WearableFreshness, service_health_problems
 from roomctl.daemon.supervisor import Supervisor
 from roomctl.daemon.systemd import Notifier, Watchdog, watchdog_interval
-from roomctl.errors import StorageError
+from roomctl.errors import RoomctlError, StorageError
 from roomctl.hub import Hub
 from roomctl.lighting.controller import LightingController
 from roomctl.models import AlarmEvent, ServiceHealth
@@ -227,6 +227,16 @@ class Daemon:
         await stack.enter_async_context(api)
         self.parts.append("api")
 
+        if cfg.alarms.sound.outputs:
+            from roomctl.signals.service import SoundService, build_outputs
+
+            outputs = build_outputs(cfg.alarms.sound, clock=clock, pin_factory=self._buzzer_pins())
+            for output in outputs:
+                stack.callback(output.close)
+            self.sound = SoundService(cfg.alarms.sound, hub, outputs, clock=clock)
+            self.supervisor.add("sound", self.sound)
+            self.parts.append("sound")
+
         if self.watchdog_timeout_s is not None:
             watchdog = Watchdog(self.notifier, self.watchdog_timeout_s, {"daemon": self.problems}, clock=clock)
             self.supervisor.add("watchdog", watchdog)
@@ -236,6 +246,21 @@ class Daemon:
             await self.clock.sleep(ALARM_TICK_S)
             for event in self.alarms.tick():
                 self.hub.publish(event)
+
+    def _buzzer_pins(self) -> object:
+        """The pin factory for a GPIO buzzer: the one given (tests, demo), else the lighting configuration's."""
+        if self.pin_factory is not None or "buzzer" not in self.config.alarms.sound.outputs:
+            return self.pin_factory
+        from roomctl.lighting.outputs import make_pin_factory
+
+        lighting = self.config.lighting
+        try:
+            return make_pin_factory(
+                lighting.pin_factory, board=lighting.hardware_board, chip=lighting.hardware_pwm_chip
+            )
+        except RoomctlError as e:
+            log.error("alarm buzzer: %s", e)
+            return None  # the buzzer then fails to set up and says so as a technical alarm
 
     async def _resume_alarms(self, store: Store, session_id: str | None, last_record: float | None) -> None:
         """Restarted within a session: its alarms come back and the gap in monitoring is an alarm (and in the log)."""

@@ -38,13 +38,19 @@ class DemoOptions:
     state_dir: Path | None = None
     speed: float | None = None
     verbose: bool = False
+    sound: bool = False
 
 
-def demo_config(mqtt: tuple[str, int] | None) -> str:
-    """The embedded demo configuration, with MQTT switched on when a broker is given."""
+def demo_config(mqtt: tuple[str, int] | None, sound: bool = False) -> str:
+    """The embedded demo configuration, with MQTT switched on when a broker is given; silent unless ``sound``."""
     from roomctl.config import demo_config_text
 
     text = demo_config_text()
+    text += (
+        '\n[alarms.sound]\noutputs = ["alsa"]\n'
+        if sound
+        else "\n[alarms.sound]\noutputs = []  # the demo plays nothing\n"
+    )
     if mqtt is not None:
         host, port = mqtt
         text += f'\n[mqtt]\nenabled = true\nhost = "{host}"\nport = {port}\n'
@@ -92,7 +98,7 @@ class Demo:
         from roomctl.emulator.scenario import demo_scenario
 
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.config_path.write_text(demo_config(self.options.mqtt), encoding="utf-8")
+        self.config_path.write_text(demo_config(self.options.mqtt, self.options.sound), encoding="utf-8")
         config = load_config(self.config_path)
         scenario = demo_scenario() if self.options.speed is None else demo_scenario(speed=self.options.speed)
         async with Emulator(scenario=scenario) as emulator:

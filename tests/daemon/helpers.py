@@ -93,5 +93,8 @@ socket_path = "api.sock"
 
 [lighting]
 pin_factory = "mock"
+
+[alarms.sound]
+outputs = []
 """
 """A room with no wearables: storage, API and mock lights in the state folder (for daemon tests without Bluetooth)."""
