@@ -92,6 +92,9 @@ lost_after_s = 12
 [lighting]
 pin_factory = "mock"
 
+[alarms.sound]
+outputs = []
+
 [mqtt]
 enabled = true
 host = "127.0.0.1"

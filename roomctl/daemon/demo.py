@@ -45,12 +45,9 @@ def demo_config(mqtt: tuple[str, int] | None, sound: bool = False) -> str:
     """The embedded demo configuration, with MQTT switched on when a broker is given; silent unless ``sound``."""
     from roomctl.config import demo_config_text
 
-    text = demo_config_text()
-    text += (
-        '\n[alarms.sound]\noutputs = ["alsa"]\n'
-        if sound
-        else "\n[alarms.sound]\noutputs = []  # the demo plays nothing\n"
-    )
+    text = demo_config_text()  # its [alarms.sound] is silent
+    if sound:
+        text = text.replace("\noutputs = []", '\noutputs = ["alsa"]', 1)
     if mqtt is not None:
         host, port = mqtt
         text += f'\n[mqtt]\nenabled = true\nhost = "{host}"\nport = {port}\n'
