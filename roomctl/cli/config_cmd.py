@@ -14,6 +14,11 @@ def register(sub: Any) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     check = actions.add_parser("check", help="validate a room configuration file")
     check.add_argument("file", type=Path)
+    check.add_argument(
+        "--file-only",
+        action="store_true",
+        help="check the file alone, not what `run` needs from this machine (files, folders, groups)",
+    )
     check.set_defaults(handler=check_command)
     schema = actions.add_parser("schema", help="print the JSON Schema of the room configuration")
     schema.set_defaults(handler=schema_command)
@@ -25,9 +30,13 @@ def register(sub: Any) -> None:
 
 
 def check_command(args: argparse.Namespace) -> int:
-    from roomctl.config import load_config
+    from roomctl.config import ConfigError, load_config
+    from roomctl.config.preflight import machine_problems
 
     config = load_config(args.file)  # ConfigError -> exit 2 with one line per problem (cli.main)
+    problems = [] if args.file_only else machine_problems(config, str(args.file), args.file.parent)
+    if problems:  # what `run` would fail on, on this machine
+        raise ConfigError(problems)
     for note in config.advisories():
         print(f"{args.file}: warning: {note}", file=sys.stderr)
     print(f"{args.file}: OK: {config.summary()}")

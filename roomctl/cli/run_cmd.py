@@ -23,12 +23,16 @@ def register(sub: Any) -> None:
 def run_command(args: argparse.Namespace) -> int:
     import asyncio
 
-    from roomctl.config import load_config
+    from roomctl.config import ConfigError, load_config
+    from roomctl.config.preflight import machine_problems
     from roomctl.daemon.app import Daemon
     from roomctl.daemon.logging import setup_logging
 
     setup_logging(logging.DEBUG if args.verbose else logging.INFO)
     config = load_config(args.config)  # ConfigError -> exit 2 with one line per problem (cli.main)
+    problems = machine_problems(config, str(args.config), args.config.parent)
+    if problems:  # exit 2 as well: restarting cannot fix these (RestartPreventExitStatus=2)
+        raise ConfigError(problems)
     for note in config.advisories():
         logging.getLogger("roomctl.config").warning("%s: %s", args.config, note)
     # Relative storage and socket paths (as in the demo's configuration) are taken from the configuration's folder.

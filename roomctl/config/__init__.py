@@ -17,7 +17,7 @@ from pydantic_core import ErrorDetails
 from roomctl.config.alarms import AlarmsConfig, LimitRule
 from roomctl.config.base import Section
 from roomctl.config.lighting import ChannelConfig, LightingConfig
-from roomctl.config.locate import Loc, format_loc, key_lines, line_of
+from roomctl.config.locate import Loc, format_loc, key_lines, line_of, overlong_key
 from roomctl.config.mqtt import BrokerConfig, MqttConfig, TlsConfig
 from roomctl.config.room import ApiConfig, RoomSection, StorageConfig
 from roomctl.config.session import PhaseConfig, SessionConfig
@@ -151,14 +151,23 @@ def _problems(exc: ValidationError, text: str, source: str) -> list[str]:
 def parse_toml(model: type[M], text: str, source: str = "<config>", base_dir: Path | None = None) -> M:
     """Validate TOML text into ``model``, with the room file's wording of problems. Relative file paths are resolved
     against ``base_dir``."""
+    overlong = overlong_key(text)
+    if overlong is not None:
+        raise ConfigError([f"{source}: not a room configuration: {overlong}"])
     try:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError([f"{source}: not valid TOML: {e}"]) from e
+    except RecursionError:
+        raise ConfigError([f"{source}: not a room configuration: arrays or tables nested far too deeply"]) from None
+    except ValueError as e:  # e.g. an integer of thousands of digits
+        raise ConfigError([f"{source}: not valid TOML: {str(e)[:120]}"]) from None
     try:
         return model.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as e:
         raise ConfigError(_problems(e, text, source)) from e
+    except RecursionError:
+        raise ConfigError([f"{source}: not a room configuration: values nested far too deeply"]) from None
 
 
 def load_toml(model: type[M], path: Path | str) -> M:

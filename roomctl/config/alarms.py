@@ -14,11 +14,13 @@ class LimitRule(Section):
     """One alarm limit on one quantity. Several rules per quantity give escalating priorities (e.g. SpO2 90 then 85)."""
 
     quantity: Quantity
-    low: float | None = None
-    high: float | None = None
+    low: float | None = Field(None, ge=-1000, le=100_000, description="in the quantity's unit")
+    high: float | None = Field(None, ge=-1000, le=100_000, description="in the quantity's unit")
     priority: Priority = Priority.MEDIUM
     condition_delay_s: float = Field(10.0, ge=0, le=300, description="the limit must stay crossed this long")
-    hysteresis: float = Field(0.0, ge=0, description="the value must come back this far inside the limit to clear")
+    hysteresis: float = Field(
+        0.0, ge=0, le=1000, description="the value must come back this far inside the limit to clear"
+    )
     inclusive: StrictBool = Field(
         False, description="the limit value itself counts as crossed (low 85 inclusive: '85 % or below')"
     )
@@ -119,7 +121,9 @@ class AlarmsConfig(Section):
         True, description="physiological alarms stay shown until acknowledged (a room setting)"
     )
     audio_pause_s: float = Field(120.0, gt=0, le=120, description="acknowledge pauses audio this long; at most 2 min")
-    baseline_window_s: float = Field(300.0, ge=30, description="window after session start used as the baseline")
+    baseline_window_s: float = Field(
+        300.0, ge=30, le=7200, description="window after session start used as the baseline"
+    )
     rules: list[LimitRule] = Field(default_factory=default_rules)
     technical: TechnicalAlarmConfig = Field(default_factory=TechnicalAlarmConfig)
     sound: SoundConfig = Field(default_factory=SoundConfig)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -58,7 +58,7 @@ FACTORY_TRAITS: dict[str, FactoryTraits] = {
 class ChannelConfig(Section):
     id: Slug = Field(description="unique channel id, used by scenes")
     kind: ChannelKind = Field("dimmable", description="dimmable (1 pin), warm_cool (warm, cool) or rgb (r, g, b)")
-    pins: list[int] = Field(
+    pins: list[Annotated[int, Field(ge=0, le=63)]] = Field(
         description="BCM GPIO numbers: 1 for dimmable, 2 (warm, cool) for warm_cool, 3 (r, g, b) for rgb"
     )
     pwm_frequency_hz: int = Field(3000, ge=1, le=100_000, description="PWM frequency; 3000 Hz or more avoids flicker")

@@ -48,7 +48,7 @@ class MqttConfig(BrokerConfig):
 
     enabled: StrictBool = False
     vitals_expiry_s: int = Field(30, ge=1, le=3600, description="MQTT v5 message expiry on live vitals")
-    replay_rate_per_s: float = Field(200.0, gt=0, description="pace of outbox replay after a reconnect")
+    replay_rate_per_s: float = Field(200.0, gt=0, le=10_000, description="pace of outbox replay after a reconnect")
     commands_enabled: StrictBool = Field(False, description="accept lighting and acknowledge commands over MQTT")
     ha_discovery: StrictBool = Field(False, description="publish Home Assistant MQTT discovery")
     ha_discovery_prefix: str = Field("homeassistant", pattern=r"^[A-Za-z0-9_-]+$")

@@ -15,7 +15,7 @@ class PhaseConfig(Section):
     label: str = Field(max_length=40)
     scene: str | None = Field(None, description="lighting scene for this phase")
     suggest_after_dose_min: float | None = Field(
-        None, ge=0, description="suggest this phase this many minutes after the first dose"
+        None, ge=0, le=1440, description="suggest this phase this many minutes after the first dose"
     )
 
 

@@ -20,7 +20,9 @@ class BleConfig(Section):
     adapter: str = Field("hci0", pattern=r"^hci[0-9]+$", description="Bluetooth adapter")
     connect_timeout_s: float = Field(20.0, gt=0, le=120, description="one connection attempt gives up after this long")
     max_connect_attempts: int = Field(4, ge=1, le=20, description="attempts per connection round before backing off")
-    scanner_restart_s: float = Field(90.0, gt=0, description="restart a scanner that has seen nothing for this long")
+    scanner_restart_s: float = Field(
+        90.0, gt=0, le=3600, description="restart a scanner that has seen nothing for this long"
+    )
 
 
 class WearableConfig(Section):
@@ -33,7 +35,7 @@ class WearableConfig(Section):
     lost_after_s: float = Field(30.0, gt=0, le=3600, description="disconnected this long: wearable lost alarm")
     poll_interval_s: float = Field(2.0, ge=0.2, le=60, description="for request/response protocols")
     battery_low_percent: int = Field(20, ge=0, le=100, description="low-battery technical alarm at or below this")
-    battery_read_interval_s: float = Field(300.0, ge=10, description="how often the battery level is read")
+    battery_read_interval_s: float = Field(300.0, ge=10, le=86_400, description="how often the battery level is read")
 
     @field_validator("address")
     @classmethod

@@ -31,6 +31,7 @@ from roomctl.api.server import ApiServer
 from roomctl.clock import Clock, SystemClock
 from roomctl.commands import Acknowledge, Command, CommandResult, SetLimit
 from roomctl.config import RoomConfig
+from roomctl.config.preflight import state_paths
 from roomctl.daemon.dispatch import CommandDispatcher
 from roomctl.daemon.health import WearableFreshness, service_health_problems
 from roomctl.daemon.supervisor import Supervisor
@@ -74,9 +75,7 @@ class Daemon:
         self.pin_factory = pin_factory
         self.bus_address = bus_address
         # Relative paths in the configuration (the demo's) live in the state folder; absolute ones are kept.
-        base = (state_dir or Path.cwd()).resolve()
-        self.db_path = base / config.storage.path
-        self.socket_path = base / config.api.socket_path
+        self.db_path, self.socket_path = state_paths(config, state_dir)
         self.hub = Hub()
         self.notifier = Notifier(environ)
         self.watchdog_timeout_s = watchdog_interval(environ)

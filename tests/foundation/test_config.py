@@ -44,7 +44,7 @@ pins = [18]
 
 
 def test_example_config_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["config", "check", str(EXAMPLE)]) == 0
+    assert main(["config", "check", "--file-only", str(EXAMPLE)]) == 0  # this machine is no installed Pi
     out = capsys.readouterr().out
     assert "OK" in out
     assert "room willow" in out
