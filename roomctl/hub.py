@@ -34,6 +34,7 @@ from roomctl.models import (
     ServiceHealth,
     SessionState,
 )
+from roomctl.trends import Trends
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +56,14 @@ class LiveState:
     health: dict[str, ServiceHealth] = field(default_factory=dict)
     limits: AlarmLimits | None = None
     """The alarm limits in force, once the engine announced them (before: the configured ones)."""
+    trends: Trends = field(default_factory=Trends)
 
     def apply(self, event: HubEvent) -> None:
         match event:
             case Reading():
                 self.readings[(event.device, event.quantity)] = event
                 self.latest[event.quantity] = event
+                self.trends.add(event)
             case RRIntervals():
                 self.rr[event.device] = event
             case DeviceState():
@@ -73,6 +76,8 @@ class LiveState:
             case AudioPause():
                 self.audio_pause = event if event.until is not None else None
             case SessionState():
+                if event.id != self.session.id:
+                    self.trends.new_session()
                 self.session = event
             case LightingState():
                 self.lighting = event

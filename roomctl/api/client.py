@@ -1,6 +1,6 @@
 """The local API client: connects, reconnects with backoff when the daemon restarts, yields messages, sends commands.
 
-``async for item in client.updates()`` gives :class:`~roomctl.api.protocol.Hello`, ``Snapshot`` and ``EventMessage``
+``async for item in client.updates()`` gives :class:`~roomctl.api.protocol.Hello`, ``Snapshot``, ``History`` and ``EventMessage``
 messages, and a :class:`Disconnected` whenever the link is down (with the reason in words and when it retries).
 Command results are matched to :meth:`ApiClient.send` calls by request id; they are not yielded.
 """
@@ -26,6 +26,7 @@ from roomctl.api.protocol import (
     CommandMessage,
     EventMessage,
     Hello,
+    History,
     Result,
     Snapshot,
     encode,
@@ -46,7 +47,7 @@ class Disconnected:
     retry_in_s: float
 
 
-Update = Hello | Snapshot | EventMessage | Disconnected
+Update = Hello | Snapshot | History | EventMessage | Disconnected
 
 
 class ApiClient:

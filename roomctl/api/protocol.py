@@ -1,6 +1,7 @@
 """The local API's wire format: newline-delimited JSON, one message per line, versioned.
 
-Server to client: ``hello`` (once, first), ``snapshot`` (the room's whole live state, second), then ``event`` (each hub
+Server to client: ``hello`` (once, first), ``snapshot`` (the room's whole live state, second), ``history`` (the trends,
+third), then ``event`` (each hub
 event as its model JSON) and ``result`` (the answer to a command, with the client's request ``id``).
 Client to server: ``hello`` ``{"type": "hello", "client": "screen"}`` (the handshake: a client that sends neither a hello
 nor a command within the server's handshake timeout is disconnected), and ``command``
@@ -37,6 +38,7 @@ from roomctl.models import (
     UtcDatetime,
 )
 from roomctl.strict_json import BadJson, load_object
+from roomctl.trends import Trend, Trends
 
 PROTOCOL_VERSION = 1
 MAX_CLIENT_LINE = 8 * 1024
@@ -133,6 +135,39 @@ class Snapshot(Model):
         )
 
 
+class TrendData(Model):
+    bucket_s: float = Field(gt=0)
+    buckets: tuple[tuple[int, float, int], ...] = Field(description="(time // bucket_s, sum of values, count)")
+
+
+class History(Model):
+    """The trends of the vitals on the screen, sent once after the snapshot: a screen that restarts keeps its trends."""
+
+    type: Literal["history"] = "history"
+    recent: dict[Quantity, TrendData] = Field(description="the last 15 minutes, 10 s means")
+    whole: dict[Quantity, TrendData] = Field(description="the session so far (30 s means, coarser when long)")
+
+    @classmethod
+    def from_trends(cls, trends: Trends) -> History:
+        def data(trend: Trend) -> TrendData:
+            return TrendData(bucket_s=trend.bucket_s, buckets=tuple(trend.buckets()))
+
+        return cls(
+            recent={q: data(t) for q, t in trends.recent.items()}, whole={q: data(t) for q, t in trends.whole.items()}
+        )
+
+
+def load_into(history: History, trends: Trends) -> None:
+    """Replace ``trends`` with the daemon's."""
+    for received, mine in ((history.recent, trends.recent), (history.whole, trends.whole)):
+        for quantity, trend in mine.items():
+            given = received.get(quantity)
+            if given is None:
+                trend.clear()
+            else:
+                trend.load(given.bucket_s, given.buckets)
+
+
 EventPayload = Annotated[
     Reading
     | RRIntervals
@@ -175,7 +210,7 @@ class CommandMessage(Model):
     command: Command
 
 
-ServerMessage = Annotated[Hello | Snapshot | EventMessage | Result, Field(discriminator="type")]
+ServerMessage = Annotated[Hello | Snapshot | History | EventMessage | Result, Field(discriminator="type")]
 SERVER_ADAPTER: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)
 
 

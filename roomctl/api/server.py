@@ -30,6 +30,7 @@ from roomctl.api.protocol import (
     PROTOCOL_VERSION,
     ClientHello,
     Hello,
+    History,
     Result,
     RoomInfo,
     Snapshot,
@@ -212,6 +213,7 @@ class ApiServer:
             client.send(encode(Hello(room=self.room_info)))
             remaining = self.pause_remaining() if self.pause_remaining is not None else None
             client.send(encode(Snapshot.from_state(self.hub.state, self.clock.now(), remaining)))
+            client.send(encode(History.from_trends(self.hub.state.trends)))
             log.info("%s connected", client.name)
             pump = asyncio.create_task(self._pump(sub, client))
             try:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from roomctl.api.client import Disconnected, Update
-from roomctl.api.protocol import EventMessage, Hello, RoomInfo, Snapshot
+from roomctl.api.protocol import EventMessage, Hello, History, RoomInfo, Snapshot, load_into
 from roomctl.hub import LiveState
 from roomctl.models import (
     PRIORITY_RANK,
@@ -18,10 +18,7 @@ from roomctl.models import (
     Priority,
     Quality,
     Quantity,
-    Reading,
-    SessionState,
 )
-from roomctl.tui.trend import Trend
 
 
 @dataclass(frozen=True)
@@ -52,21 +49,14 @@ class VitalReading:
 
 @dataclass
 class RoomView(LiveState):
-    """The hub's latest-state model (``LiveState``), fed from the API, plus the link and the trends."""
+    """The hub's latest-state model (``LiveState``, trends included), fed from the API, plus the link."""
 
     info: RoomInfo | None = None
     connected: bool = False
     link_problem: str = ""  # why the link is down, in words; "" before the first attempt ends
-    recent: dict[Quantity, Trend] = field(default_factory=dict)
-    whole: dict[Quantity, Trend] = field(default_factory=dict)
     pause_seen: float = (
         0.0  # monotonic time the audio pause (and its remaining_s) arrived: the countdown ignores wall time
     )
-
-    def __post_init__(self) -> None:
-        for spec in VITALS:
-            self.recent[spec.quantity] = Trend(10.0, span_s=15 * 60)
-            self.whole[spec.quantity] = Trend(30.0, max_points=720)
 
     def apply_update(self, update: Update, monotonic: float = 0.0) -> None:
         """Apply one update from the link, received at ``monotonic`` (the screen's clock)."""
@@ -89,26 +79,13 @@ class RoomView(LiveState):
                 self.limits = None
                 snapshot += [e for e in (update.audio_pause, update.lighting, update.limits) if e is not None]
                 for event in snapshot:
-                    self.apply(event, trend=False)
+                    self.apply(event)
+            case History():
+                load_into(update, self.trends)  # the daemon's trends replace what this screen had
             case EventMessage():
                 self.apply(update.event)
             case Disconnected():
                 self.connected, self.link_problem = False, update.reason
-
-    def apply(self, event: HubEvent, *, trend: bool = True) -> None:
-        if isinstance(event, SessionState) and event.id != self.session.id:
-            for whole in self.whole.values():
-                whole.clear()
-        super().apply(event)
-        if trend and isinstance(event, Reading):
-            self._add_to_trends(event)
-
-    def _add_to_trends(self, reading: Reading) -> None:
-        if reading.value is None or reading.quality is Quality.INVALID or reading.quantity not in self.recent:
-            return  # a missing value is a gap in the trend, never a point
-        t = reading.ts.timestamp()
-        self.recent[reading.quantity].add(t, reading.value)
-        self.whole[reading.quantity].add(t, reading.value)
 
     # --- how things read ---------------------------------------------------------------------------------------
 

@@ -62,11 +62,11 @@ class VitalPanel(Horizontal):
         height = 2 if self.large else 1
         width = max(4, self.query_one(f"#{q.value}-recent", Cell).size.width - 4)
         t = now.timestamp()
-        recent = sparkline(view.recent[q].series(t), width, height, spec.min_span)
-        whole = sparkline(view.whole[q].series(t), width, height, spec.min_span)
+        recent = sparkline(view.trends.recent[q].series(t), width, height, spec.min_span)
+        whole = sparkline(view.trends.whole[q].series(t), width, height, spec.min_span)
         self.query_one(f"#{q.value}-recent", Cell).show(_labelled("15m", recent))
         self.query_one(f"#{q.value}-whole", Cell).show(_labelled("all", whole))
-        r15, rall = view.recent[q].range(t), view.whole[q].range()
+        r15, rall = view.trends.recent[q].range(t), view.trends.whole[q].range()
         fmt = f".{spec.decimals}f"
         ranges = (("15m", r15), ("all", rall)) if self.large else (("15m", r15),)
         parts = [f"{name} {rng[0]:{fmt}}-{rng[1]:{fmt}}" for name, rng in ranges if rng]

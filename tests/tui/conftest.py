@@ -70,7 +70,7 @@ def alarm_event(priority: Priority, *, acknowledged: bool = False, alarm_id: str
     return AlarmEvent(action=action, alarm=alarm, ts=T0)
 
 
-def room_state(hub: Hub, now: datetime, *, phase: str = "dose", on_break: bool = False) -> None:
+def room_state(hub: Hub, now: datetime, *, phase: str = "dose", on_break: bool = False, heart_rate: float = 84) -> None:
     """A dosing session 1 h in, dose 30 min ago, connected wearables, a lighting scene, current readings."""
     hub.publish(
         SessionState(
@@ -87,7 +87,11 @@ def room_state(hub: Hub, now: datetime, *, phase: str = "dose", on_break: bool =
     hub.publish(LightingState(scene="arrival", levels={"ceiling": 0.4, "lamp": 0.5}, reason="phase"))
     for device, profile in (("chest-strap", "heart_rate"), ("oximeter", "plx")):
         hub.publish(DeviceState(device=device, profile=profile, state=LinkState.CONNECTED, battery=80, rssi=-61))
-    for quantity, value in ((Quantity.HEART_RATE, 84), (Quantity.SPO2, 97), (Quantity.PULSE_RATE, 85)):
+    for quantity, value in (
+        (Quantity.HEART_RATE, heart_rate),
+        (Quantity.SPO2, 97),
+        (Quantity.PULSE_RATE, heart_rate + 1),
+    ):
         hub.publish(reading(quantity, value, now))
     hub.publish(reading(Quantity.PERFUSION_INDEX, 2.4, now))
 

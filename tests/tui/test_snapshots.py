@@ -10,38 +10,35 @@ from typing import Any
 from textual.pilot import Pilot
 
 from roomctl.api.client import Disconnected, Update
-from roomctl.api.protocol import EventMessage, Hello, Snapshot
+from roomctl.api.protocol import Hello, History, Snapshot
 from roomctl.clock import FakeClock
 from roomctl.hub import Hub
-from roomctl.models import AudioPause, Priority, Quantity
+from roomctl.models import AudioPause, Priority, Quantity, SessionState
 from roomctl.tui.app import RoomApp
 from tests.tui.conftest import T0, ScriptedLink, alarm_event, demo_info, reading, room_state
 
 SnapCompare = Callable[..., bool]
 
 
-def script(extra: list[Any] | None = None) -> list[Update]:
-    """Hello, a snapshot of a dosing session, 15 minutes of readings for the trends, then ``extra`` events."""
+def script(extra: list[Any] | None = None, *, hr: float = 80) -> list[Update]:
+    """Hello, the snapshot of a dosing session and the trends of its last 15 minutes (as the daemon sends them on
+    connect), then ``extra`` events. ``hr`` sets the heart rate's level."""
     hub = Hub()
-    room_state(hub, T0)
-    events: list[Update] = []
+    hub.publish(SessionState(id="s1"))  # the session of room_state: its trend holds the readings below
     for i in range(90, 0, -1):  # every 10 s over the last 15 minutes
         ts = T0 - timedelta(seconds=10 * i)
         for quantity, value in (
-            (Quantity.HEART_RATE, 80 + 15 * math.sin(i / 15)),
+            (Quantity.HEART_RATE, hr + 15 * math.sin(i / 15)),
             (Quantity.SPO2, 97 + (i % 9 == 0)),
-            (Quantity.PULSE_RATE, 81 + 15 * math.sin(i / 15)),
+            (Quantity.PULSE_RATE, hr + 1 + 15 * math.sin(i / 15)),
             (Quantity.PERFUSION_INDEX, 2.0 + (i % 7) / 10),
         ):
-            events.append(EventMessage(event=reading(quantity, round(value, 1), ts)))
+            if not 40 <= i < 43:  # a 30 s gap: blank in the trend
+                hub.publish(reading(quantity, round(value, 1), ts))
+    room_state(hub, T0, heart_rate=hr + 4)
     for event in extra or []:
         hub.publish(event)
-    return [
-        Hello(room=demo_info()),
-        Snapshot.from_state(hub.state, T0),
-        *events,
-        Snapshot.from_state(hub.state, T0),  # the current readings last (as a re-sync would give them)
-    ]
+    return [Hello(room=demo_info()), Snapshot.from_state(hub.state, T0), History.from_trends(hub.state.trends)]
 
 
 async def settled(pilot: Pilot[None]) -> None:

@@ -1,8 +1,23 @@
-"""Bounded trend buffers: mean per time bucket; the whole-session buffer halves its resolution when full."""
+"""Bounded trend buffers: mean per time bucket; the whole-session buffer halves its resolution when full.
+
+The hub keeps :class:`Trends` in its live state, so the daemon has the recent and the session trend of each vital and
+the local API sends them to a screen when it connects (a restarted screen does not start with empty trends); the
+screen keeps its copy up to date by the same rules, from the events that follow.
+"""
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
+
+from roomctl.models import Quality, Quantity, Reading
+
+TREND_QUANTITIES = (Quantity.HEART_RATE, Quantity.SPO2, Quantity.PULSE_RATE, Quantity.PERFUSION_INDEX)
+RECENT_BUCKET_S, RECENT_SPAN_S = 10.0, 15 * 60.0
+WHOLE_BUCKET_S, WHOLE_MAX_POINTS = 30.0, 720
+
+Bucket = tuple[int, float, int]
+"""(bucket index = time // bucket_s, sum of values, count)"""
 
 
 class Trend:
@@ -42,6 +57,14 @@ class Trend:
     def clear(self) -> None:
         self._buckets.clear()
 
+    def buckets(self) -> list[Bucket]:
+        return list(self._buckets)
+
+    def load(self, bucket_s: float, buckets: Iterable[Bucket]) -> None:
+        """Take over another trend's buckets (as :meth:`buckets` gave them, with its bucket size)."""
+        self.bucket_s = bucket_s
+        self._buckets = deque(buckets)
+
     def __len__(self) -> int:
         return len(self._buckets)
 
@@ -59,3 +82,24 @@ class Trend:
     def range(self, until: float | None = None) -> tuple[float, float] | None:
         values = [v for v in self.series(until) if v is not None]
         return (min(values), max(values)) if values else None
+
+
+class Trends:
+    """The recent (15 min of 10 s means) and the session trend (30 s means, coarsening) of each vital on the screen."""
+
+    def __init__(self) -> None:
+        self.recent = {q: Trend(RECENT_BUCKET_S, span_s=RECENT_SPAN_S) for q in TREND_QUANTITIES}
+        self.whole = {q: Trend(WHOLE_BUCKET_S, max_points=WHOLE_MAX_POINTS) for q in TREND_QUANTITIES}
+
+    def add(self, reading: Reading) -> None:
+        recent = self.recent.get(reading.quantity)
+        if recent is None or reading.value is None or reading.quality is Quality.INVALID:
+            return  # a missing value is a gap in the trend, never a point
+        t = reading.ts.timestamp()
+        recent.add(t, reading.value)
+        self.whole[reading.quantity].add(t, reading.value)
+
+    def new_session(self) -> None:
+        """A session started or ended: the session trend starts again."""
+        for whole in self.whole.values():
+            whole.clear()
