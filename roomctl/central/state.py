@@ -16,7 +16,7 @@ from typing import Any
 from roomctl.central.parse import Address, FeedError, parse, split_topic
 from roomctl.models import PRIORITY_RANK, AlarmAction, AlarmKind, LinkState, Priority, Quality, Quantity
 from roomctl.mqtt import payloads as p
-from roomctl.tui.trend import Trend
+from roomctl.trends import Trend
 
 SHOWN_VITALS: tuple[tuple[Quantity, str, int], ...] = ((Quantity.HEART_RATE, "HR", 0), (Quantity.SPO2, "SpO2", 0))
 """The two numbers on a tile (quantity, label, decimals): the station subscribes to these vitals only."""
