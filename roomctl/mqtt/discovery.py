@@ -1,7 +1,19 @@
-"""Home Assistant MQTT discovery (opt-in): sensors announced as ``<prefix>/sensor/<node>/<object>/config``.
+"""Home Assistant MQTT discovery (opt-in): ``<prefix>/<component>/<node>/<object>/config``, retained.
 
-A vital's sensor is announced the first time that quantity is published; a wearable's link sensor the first time its
-state is. Every sensor is unavailable while ``status`` is ``offline``; vitals also expire after ``vitals_expiry_s``.
+What a Home Assistant user would otherwise write by hand, checked against Home Assistant's own rules (the device class
+↔ unit ↔ state class tables of ``homeassistant/components/sensor/const.py`` and the MQTT sensor's
+``validate_sensor_state_and_device_class_config``; see ``tests/mqtt/test_discovery.py``):
+
+- the room (announced on every connect): *any alarm* (binary sensor, ``problem``), the highest alarm priority (``enum``)
+  with its text (attribute ``message``, and a text sensor), the number of active alarms, the session's kind (``enum``),
+  phase and last dose (``timestamp``: Home Assistant shows the time since), and the light scene;
+- one sensor per vital quantity, the first time it is published; heart rate, SpO2 and blood pressure carry no device
+  class (``pressure`` would be converted to inHg on a US-unit install; bpm and % have none), ``energy_expended`` is an
+  ``energy`` counter (``total_increasing``);
+- per wearable, from ``devices/<id>``: connectivity (binary sensor), battery (``battery``, %), and its link state.
+
+Every entity is unavailable while ``status`` is ``offline`` (``availability_topic``), subscribes with QoS 1, and names
+roomctl as its ``origin``. Vitals also set ``expire_after = vitals_expiry_s``.
 """
 
 from __future__ import annotations
@@ -12,7 +24,7 @@ from typing import Any
 from roomctl import __version__
 from roomctl.config.mqtt import MqttConfig
 from roomctl.config.room import RoomSection
-from roomctl.mqtt.topics import Topics, dumps, topic_safe
+from roomctl.mqtt.feed import Topics, dumps, topic_safe
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +33,7 @@ class HaSensor:
     unit: str | None
     device_class: str | None = None
     icon: str | None = None
+    state_class: str = "measurement"
 
 
 HA_SENSORS: dict[str, HaSensor] = {
@@ -33,12 +46,28 @@ HA_SENSORS: dict[str, HaSensor] = {
     "spo2_slow": HaSensor("SpO2 (slow)", "%", icon="mdi:water-percent"),
     "pulse_rate_slow": HaSensor("Pulse rate (slow)", "bpm", icon="mdi:pulse"),
     "temperature": HaSensor("Temperature", "°C", device_class="temperature"),
-    "systolic": HaSensor("Systolic pressure", "mmHg", device_class="pressure"),
-    "diastolic": HaSensor("Diastolic pressure", "mmHg", device_class="pressure"),
-    "mean_arterial_pressure": HaSensor("Mean arterial pressure", "mmHg", device_class="pressure"),
-    "energy_expended": HaSensor("Energy expended", "kJ", device_class="energy"),
-    "battery": HaSensor("Battery", "%", device_class="battery"),
+    "systolic": HaSensor("Systolic pressure", "mmHg", icon="mdi:heart-box"),
+    "diastolic": HaSensor("Diastolic pressure", "mmHg", icon="mdi:heart-box"),
+    "mean_arterial_pressure": HaSensor("Mean arterial pressure", "mmHg", icon="mdi:heart-box"),
+    "energy_expended": HaSensor("Energy expended", "kJ", device_class="energy", state_class="total_increasing"),
 }
+"""Vitals with a sensor. ``battery`` has none here: each wearable's battery is its own entity, from ``devices/<id>``."""
+
+PRIORITIES = ("none", "low", "medium", "high")
+SESSION_KINDS = ("none", "preparation", "dosing", "integration")
+LINK_STATES = ("connecting", "connected", "stale", "disconnected")
+
+_TOP_ALARMS = (
+    "{% set a = value_json.alarms %}"
+    "{% set top = (a | selectattr('priority', 'eq', 'high') | list)"
+    " + (a | selectattr('priority', 'eq', 'medium') | list)"
+    " + (a | selectattr('priority', 'eq', 'low') | list) %}"
+)
+HIGHEST_PRIORITY = _TOP_ALARMS + "{{ top[0].priority if top else 'none' }}"
+HIGHEST_MESSAGE = _TOP_ALARMS + "{{ (top[0].message if top else 'No alarm')[:255] }}"
+HIGHEST_ATTRIBUTES = _TOP_ALARMS + "{{ {'message': top[0].message if top else None, 'count': a | length} | tojson }}"
+
+Config = tuple[str, bytes]  # (discovery topic, retained payload)
 
 
 class Discovery:
@@ -53,60 +82,179 @@ class Discovery:
             "model": "room controller (not a medical device)",
             "sw_version": __version__,
         }
+        self._origin = {"name": "roomctl", "sw_version": __version__}
 
-    def _config_message(self, object_id: str, body: dict[str, Any]) -> tuple[str, bytes]:
-        topic = f"{self._config.ha_discovery_prefix}/sensor/{self.node}/{object_id}/config"
+    def _config_message(self, component: str, object_id: str, body: dict[str, Any]) -> Config:
+        topic = f"{self._config.ha_discovery_prefix}/{component}/{self.node}/{object_id}/config"
         body = {
             "unique_id": f"{self.node}_{object_id}",
             # (object_id is deprecated since HA 2025.10; entity ids allow only a-z, 0-9 and _)
-            "default_entity_id": f"sensor.{self.node}_{object_id}".lower().replace("-", "_"),
+            "default_entity_id": f"{component}.{self.node}_{object_id}".lower().replace("-", "_"),
             "availability_topic": self._topics.status,
             "payload_available": "online",
             "payload_not_available": "offline",
+            "qos": 1,
             "device": self._device,
+            "origin": self._origin,
         } | body
         return topic, dumps(body)
 
-    def vital(self, quantity: str) -> tuple[str, bytes] | None:
+    # ------------------------------------------------------------------ the room
+    def room(self) -> list[Config]:
+        """The room's own entities (announced on every connect)."""
+        active, session, lighting = self._topics.alarms_active, self._topics.session, self._topics.lighting
+        return [
+            self._config_message(
+                "binary_sensor",
+                "any_alarm",
+                {
+                    "name": "Any alarm",
+                    "state_topic": active,
+                    "value_template": "{{ 'ON' if value_json.alarms | length > 0 else 'OFF' }}",
+                    "device_class": "problem",
+                },
+            ),
+            self._config_message(
+                "sensor",
+                "alarm_priority",
+                {
+                    "name": "Highest alarm priority",
+                    "state_topic": active,
+                    "value_template": HIGHEST_PRIORITY,
+                    "device_class": "enum",
+                    "options": list(PRIORITIES),
+                    "json_attributes_topic": active,
+                    "json_attributes_template": HIGHEST_ATTRIBUTES,
+                    "icon": "mdi:alarm-light",
+                },
+            ),
+            self._config_message(
+                "sensor",
+                "alarm_message",
+                {
+                    "name": "Highest alarm",
+                    "state_topic": active,
+                    "value_template": HIGHEST_MESSAGE,
+                    "icon": "mdi:alarm-light-outline",
+                },
+            ),
+            self._config_message(
+                "sensor",
+                "active_alarms",
+                {
+                    "name": "Active alarms",
+                    "state_topic": active,
+                    "value_template": "{{ value_json.alarms | length }}",
+                    "state_class": "measurement",
+                    "icon": "mdi:alarm-light",
+                },
+            ),
+            self._config_message(
+                "sensor",
+                "session_kind",
+                {
+                    "name": "Session kind",
+                    "state_topic": session,
+                    "value_template": "{{ value_json.kind or 'none' }}",
+                    "device_class": "enum",
+                    "options": list(SESSION_KINDS),
+                    "icon": "mdi:account-clock",
+                },
+            ),
+            self._config_message(
+                "sensor",
+                "session_phase",
+                {
+                    "name": "Session phase",
+                    "state_topic": session,
+                    "value_template": "{{ value_json.phase or 'none' }}",
+                    "icon": "mdi:timeline-clock",
+                },
+            ),
+            self._config_message(
+                "sensor",
+                "last_dose",
+                {
+                    "name": "Last dose",
+                    "state_topic": session,
+                    # "None" is Home Assistant's empty state (PAYLOAD_NONE): unknown before the first dose
+                    "value_template": "{{ value_json.dose_times[-1] if value_json.dose_times else 'None' }}",
+                    "device_class": "timestamp",
+                    "icon": "mdi:pill",
+                },
+            ),
+            self._config_message(
+                "sensor",
+                "light_scene",
+                {
+                    "name": "Light scene",
+                    "state_topic": lighting,
+                    "value_template": "{{ value_json.scene or 'none' }}",
+                    "json_attributes_topic": lighting,
+                    "json_attributes_template": "{{ {'reason': value_json.reason, 'levels': value_json.levels} | tojson }}",
+                    "icon": "mdi:lightbulb-group",
+                },
+            ),
+        ]
+
+    # ------------------------------------------------------------------ vitals and wearables
+    def vital(self, quantity: str) -> list[Config]:
         sensor = HA_SENSORS.get(quantity)
         if sensor is None:
-            return None  # rr_intervals and anything without one number
+            return []  # rr_intervals (a list), battery (per wearable, below)
         body: dict[str, Any] = {
             "name": sensor.name,
             "state_topic": self._topics.vital(quantity),
             "value_template": "{{ value_json.value }}",
             "unit_of_measurement": sensor.unit,
-            "state_class": "measurement",
+            "state_class": sensor.state_class,
             "expire_after": self._config.vitals_expiry_s,
+            "json_attributes_topic": self._topics.vital(quantity),
+            "json_attributes_template": "{{ {'quality': value_json.quality, 'device': value_json.device,"
+            " 'ts': value_json.ts} | tojson }}",
         }
         if sensor.device_class:
             body["device_class"] = sensor.device_class
         if sensor.icon:
             body["icon"] = sensor.icon
-        return self._config_message(quantity, body)
+        return [self._config_message("sensor", quantity, body)]
 
-    def device(self, device: str) -> tuple[str, bytes]:
-        return self._config_message(
-            f"device_{topic_safe(device)}",
-            {
-                "name": f"Wearable {device}",
-                "state_topic": self._topics.device(device),
-                "value_template": "{{ value_json.state }}",
-                "icon": "mdi:bluetooth",
-            },
-        )
-
-    def room(self) -> list[tuple[str, bytes]]:
-        """The room's own entities (announced on every connect)."""
-        return [self.active_alarms()]
-
-    def active_alarms(self) -> tuple[str, bytes]:
-        return self._config_message(
-            "active_alarms",
-            {
-                "name": "Active alarms",
-                "state_topic": self._topics.alarms_active,
-                "value_template": "{{ value_json.alarms | length }}",
-                "icon": "mdi:alarm-light",
-            },
-        )
+    def device(self, device: str) -> list[Config]:
+        """One wearable: its connectivity, its battery and its link state, all from ``devices/<id>``."""
+        topic, slug = self._topics.device(device), topic_safe(device)
+        return [
+            self._config_message(
+                "binary_sensor",
+                f"{slug}_connected",
+                {
+                    "name": f"Wearable {device} connected",
+                    "state_topic": topic,
+                    "value_template": "{{ 'ON' if value_json.available else 'OFF' }}",
+                    "device_class": "connectivity",
+                },
+            ),
+            self._config_message(
+                "sensor",
+                f"{slug}_battery",
+                {
+                    "name": f"Wearable {device} battery",
+                    "state_topic": topic,
+                    "value_template": "{{ value_json.battery }}",
+                    "unit_of_measurement": "%",
+                    "device_class": "battery",
+                    "state_class": "measurement",
+                },
+            ),
+            self._config_message(
+                "sensor",
+                f"device_{slug}",
+                {
+                    "name": f"Wearable {device}",
+                    "state_topic": topic,
+                    "value_template": "{{ value_json.state }}",
+                    "device_class": "enum",
+                    "options": list(LINK_STATES),
+                    "icon": "mdi:bluetooth",
+                },
+            ),
+        ]

@@ -412,16 +412,18 @@ class MqttPublisher:
     # ------------------------------------------------------------------ derived retained topics
     def _announce(self, conn: Connection, kind: str, event: dict[str, Any]) -> None:
         assert self._discovery is not None
+        if kind not in ("reading", "device"):
+            return
         key = f"{kind}:{event.get('quantity') or event.get('device')}"
-        if kind not in ("reading", "device") or key in self._announced:
+        if key in self._announced:
             return
         self._announced.add(key)
         found = (
             self._discovery.vital(event["quantity"]) if kind == "reading" else self._discovery.device(event["device"])
         )
-        if found is not None:
-            self._remember(*found)
-            conn.publish(*found, retain=True)
+        for topic, payload in found:
+            self._remember(topic, payload)
+            conn.publish(topic, payload, retain=True)
 
     def _remember(self, topic: str, payload: bytes) -> None:
         self._retained[topic] = payload
