@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest system-packages venv clean bench
+.PHONY: demo test lint typecheck pytest system-packages venv clean bench examples-check
 
 demo: $(STAMP) system-packages
 	$(BIN)/roomctl demo $(DEMO_ARGS)
@@ -38,6 +38,10 @@ $(STAMP): pyproject.toml
 
 bench: $(STAMP) system-packages
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Not part of `make test`: installs Node-RED from npm into a temporary folder and runs the example flow for real.
+examples-check: $(STAMP) system-packages
+	$(BIN)/python scripts/examples_check.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
