@@ -12,7 +12,7 @@ from roomctl.errors import DecodeError
 from roomctl.models import Quantity
 from roomctl.sensors.decoders._common import PERFUSION_INDEX, PULSE_RATE, SPO2, finish, put
 from roomctl.sensors.decoders.crc import crc8_maxim
-from roomctl.sensors.decoders.stream import StreamDecoder
+from roomctl.sensors.decoders.stream import FramedStreamDecoder, decode_frames
 from roomctl.sensors.measurement import Measurement, Value
 from roomctl.sensors.vendor import OXIMETER_RULES, Characteristic, Notify, WearableProfile
 
@@ -77,39 +77,16 @@ def decode_frame(frame: bytes) -> Measurement | None:
     return None
 
 
-def _decode_frames(frames: list[bytes]) -> list[Measurement]:
-    return [m for m in map(decode_frame, frames) if m is not None]
-
-
 def decode_pc60fw(data: bytes) -> list[Measurement]:
     """Every frame in one value; bytes before the first ``AA 55`` are skipped. Waveform-only values give []."""
-    frames, consumed, errors = split_frames(data)
-    if errors:
-        raise DecodeError(errors[0])
-    if not frames:
-        if consumed < len(data):
-            raise DecodeError(f"PC-60FW: incomplete frame ({len(data) - consumed} bytes of a longer frame)")
-        raise DecodeError("PC-60FW: no frame found (a frame starts with AA 55 0F)")
-    return _decode_frames(frames)
+    return decode_frames(data, split_frames, decode_frame, "PC-60FW", "a frame starts with AA 55 0F")
 
 
-class Pc60fwStreamDecoder(StreamDecoder):
+class Pc60fwStreamDecoder(FramedStreamDecoder):
     """Reassembles PC-60FW frames across notifications; frames with a bad CRC are counted and skipped."""
 
-    def _extract(self, buffer: bytearray) -> tuple[list[Measurement], int]:
-        frames, consumed, errors = split_frames(buffer)
-        for error in errors:
-            self._reject(DecodeError(error))
-        measurements: list[Measurement] = []
-        for frame in frames:
-            try:
-                measurement = decode_frame(frame)
-            except DecodeError as e:
-                self._reject(e)
-                continue
-            if measurement is not None:
-                measurements.append(measurement)
-        return measurements, consumed
+    def __init__(self) -> None:
+        super().__init__(split_frames, decode_frame)
 
 
 # -- the emulator's side of the protocol

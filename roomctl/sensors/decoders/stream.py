@@ -13,6 +13,7 @@ stream of noise cannot grow memory. ``reset()`` after a reconnect drops any part
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 from roomctl.errors import DecodeError
 from roomctl.sensors.measurement import Decoder, Measurement
@@ -55,6 +56,48 @@ class StreamDecoder(ABC):
     @abstractmethod
     def _extract(self, buffer: bytearray) -> tuple[list[Measurement], int]:
         """Decode every complete packet in ``buffer``; return them and how many leading bytes are done with."""
+
+
+Split = Callable[[bytes | bytearray], tuple[list[bytes], int, list[str]]]
+"""Cut complete frames out of a buffer: ``(frames, consumed, errors)``; bad frames skipped and said in ``errors``."""
+FrameDecoder = Callable[[bytes], Measurement | None]
+"""One checked frame to its measurement (None: a frame that carries no numbers); DecodeError if it is not valid."""
+
+
+def decode_frames(data: bytes, split: Split, decode: FrameDecoder, vendor: str, looks_like: str) -> list[Measurement]:
+    """The stateless decoder of a framed protocol: every frame in one value, bytes before the first frame skipped."""
+    frames, consumed, errors = split(data)
+    if errors:
+        raise DecodeError(errors[0])
+    if not frames:
+        if consumed < len(data):  # split stops early only at a frame that has not fully arrived
+            raise DecodeError(f"{vendor}: incomplete frame ({len(data) - consumed} bytes of a longer frame)")
+        raise DecodeError(f"{vendor}: no frame found ({looks_like})")
+    return [m for m in map(decode, frames) if m is not None]
+
+
+class FramedStreamDecoder(StreamDecoder):
+    """Reassembles frames across notifications; frames that fail their checksum or decoding are counted and skipped."""
+
+    def __init__(self, split: Split, decode: FrameDecoder) -> None:
+        super().__init__()
+        self._split = split
+        self._decode = decode
+
+    def _extract(self, buffer: bytearray) -> tuple[list[Measurement], int]:
+        frames, consumed, errors = self._split(buffer)
+        for error in errors:
+            self._reject(DecodeError(error))
+        measurements: list[Measurement] = []
+        for frame in frames:
+            try:
+                measurement = self._decode(frame)
+            except DecodeError as e:
+                self._reject(e)
+                continue
+            if measurement is not None:
+                measurements.append(measurement)
+        return measurements, consumed
 
 
 class PerNotificationDecoder(StreamDecoder):

@@ -22,7 +22,7 @@ from roomctl.errors import DecodeError
 from roomctl.models import Quantity
 from roomctl.sensors.decoders._common import BATTERY, PULSE_RATE, SPO2, finish, put
 from roomctl.sensors.decoders.crc import crc8_smbus
-from roomctl.sensors.decoders.stream import StreamDecoder
+from roomctl.sensors.decoders.stream import FramedStreamDecoder, decode_frames
 from roomctl.sensors.measurement import Measurement, Value
 from roomctl.sensors.vendor import OXIMETER_RULES, Characteristic, Notify, Poll, WearableProfile
 
@@ -121,30 +121,20 @@ def decode_sensors_frame(frame: bytes) -> Measurement:
 
 def decode_viatom(data: bytes) -> list[Measurement]:
     """Every READ_SENSORS response frame in one value; bytes before the first ``0x55`` header are skipped."""
-    frames, consumed, errors = split_frames(data)
-    if errors:
-        raise DecodeError(errors[0])
-    if not frames:
-        if consumed < len(data):  # split_frames stops early only at a frame that has not fully arrived
-            raise DecodeError(f"Viatom response: incomplete frame ({len(data) - consumed} bytes of a longer frame)")
-        raise DecodeError("Viatom response: no frame found (a response starts with 0x55, then status and ~status)")
-    return [decode_sensors_frame(f) for f in frames]
+    return decode_frames(
+        data,
+        split_frames,
+        decode_sensors_frame,
+        "Viatom response",
+        "a response starts with 0x55, then status and ~status",
+    )
 
 
-class ViatomStreamDecoder(StreamDecoder):
+class ViatomStreamDecoder(FramedStreamDecoder):
     """Reassembles responses split over notifications; frames that fail the checksum are counted and skipped."""
 
-    def _extract(self, buffer: bytearray) -> tuple[list[Measurement], int]:
-        frames, consumed, errors = split_frames(buffer)
-        for error in errors:
-            self._reject(DecodeError(error))
-        measurements: list[Measurement] = []
-        for frame in frames:
-            try:
-                measurements.append(decode_sensors_frame(frame))
-            except DecodeError as e:
-                self._reject(e)
-        return measurements, consumed
+    def __init__(self) -> None:
+        super().__init__(split_frames, decode_sensors_frame)
 
 
 # -- the emulator's side of the protocol (encode_response above frames it)
