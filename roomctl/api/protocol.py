@@ -22,18 +22,16 @@ from roomctl.config import RoomConfig
 from roomctl.hub import LiveState
 from roomctl.models import (
     Alarm,
-    AlarmEvent,
     AlarmLimits,
     AudioPause,
     DeviceState,
+    HubEvent,
     LightingState,
     Model,
     Priority,
     Quantity,
     Reading,
-    RRIntervals,
     ServiceHealth,
-    SessionEvent,
     SessionState,
     UtcDatetime,
 )
@@ -168,19 +166,8 @@ def load_into(history: History, trends: Trends) -> None:
                 trend.load(given.bucket_s, given.buckets)
 
 
-EventPayload = Annotated[
-    Reading
-    | RRIntervals
-    | DeviceState
-    | AlarmEvent
-    | AudioPause
-    | SessionEvent
-    | SessionState
-    | LightingState
-    | ServiceHealth
-    | AlarmLimits,
-    Field(discriminator="kind"),
-]
+EventPayload = Annotated[HubEvent, Field(discriminator="kind")]
+"""Any hub event, told apart by its ``kind`` (the union is defined once, in roomctl.models)."""
 
 
 class EventMessage(Model):
