@@ -285,13 +285,12 @@ class MqttPublisher:
                 if prepared is None:
                     continue  # settled: a vital past its life, or overtaken by a live one (no token, no slot)
                 await self._window_slot()
+                msg, event, props = prepared
                 if backlog and (wait := self._pace.take()) > 0:
                     await self._clock.sleep(wait)
-                    if prepared[2] is not None:  # time passed: the vital's life left, again
-                        prepared = self._prepare(record, backlog=backlog)
-                        if prepared is None:
-                            continue
-                self._emit(conn, record, *prepared)
+                    if props is not None and (props := self._expiry(record, msg, backlog=True)) is None:
+                        continue  # time passed while paced: its life left, again (encoded once all the same)
+                self._emit(conn, record, msg, event, props)
 
     async def _live_lane(self, conn: Connection, backlog_end: int) -> None:
         """The vitals written since this connection was made, as they come."""
@@ -328,6 +327,12 @@ class MqttPublisher:
         msg, event = encode(self.topics, record)
         if not msg.expires:
             return msg, event, None
+        props = self._expiry(record, msg, backlog=backlog)
+        return None if props is None else (msg, event, props)
+
+    def _expiry(self, record: OutboxRecord, msg: Message, *, backlog: bool) -> Any:
+        """A vital's MQTT v5 properties carrying the life it has left; None when it is settled unpublished (past its
+        life, or a backlog reading overtaken on its topic by a live one)."""
         life = self._life_left(msg)
         if life < MIN_LIFE_S:
             self._settle(record, "expired")
@@ -341,7 +346,7 @@ class MqttPublisher:
         if properties is None:
             properties = self._expiry_props[life] = publish_properties()
             properties.MessageExpiryInterval = life
-        return msg, event, properties
+        return properties
 
     def _emit(self, conn: Connection, record: OutboxRecord, msg: Message, event: dict[str, Any], props: Any) -> None:
         if self._discovery is not None:

@@ -11,6 +11,9 @@ from typing import Any
 
 import jsonschema
 
+from roomctl.alarms.engine import AlarmEngine
+from roomctl.clock import SystemClock
+from roomctl.config.alarms import AlarmsConfig
 from roomctl.hub import Hub
 from roomctl.models import LightingState
 from roomctl.mqtt.publisher import FLUSH_TIMEOUT_S, GOODBYE_TIMEOUT_S
@@ -131,6 +134,7 @@ async def test_a_record_that_cannot_be_encoded_stops_publishing_loudly(
     subscribers.append(sub)
     await sub.wait_subscribed()
     outbox, hub = MemoryOutbox(), Hub()
+    hub.add_processor(AlarmEngine(AlarmsConfig(), [], clock=SystemClock()))  # the real engine: a technical alarm
     outbox.add(reading(1))
     bad = json.loads(reading(2).model_dump_json())
     bad["reading"] = bad.pop("value")
@@ -143,8 +147,9 @@ async def test_a_record_that_cannot_be_encoded_stops_publishing_loudly(
         assert not health.ok
         assert f"outbox record {broken.seq} (reading)" in health.detail
         assert "value" in health.detail
-        alarms = [a for a in hub.state.alarms.values() if a.condition == "broker_unreachable"]
-        assert not alarms or "publishing stopped" in alarms[0].message
+        (raised,) = [a for a in hub.state.alarms.values() if a.condition == "broker_unreachable"]
+        assert raised.kind == "technical"
+        assert "publishing stopped" in raised.message
     assert broken.seq not in outbox.sent
     assert broken.seq + 1 not in outbox.sent
     vitals = [m.json()["seq"] for m in got if "/vitals/" in m.topic]
