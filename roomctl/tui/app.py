@@ -29,6 +29,7 @@ from roomctl.tui.dialogs import (
     blood_pressure_dialog,
     dose_dialog,
     end_session_dialog,
+    limit_dialog,
     note_dialog,
     start_session_dialog,
     temperature_dialog,
@@ -91,6 +92,7 @@ class RoomApp(App[None]):
         Binding("left_square_bracket", "phase(-1)", "phase", key_display="[]"),
         Binding("right_square_bracket", "phase(1)", "next phase", show=False),
         Binding("X", "discharge", "discharge"),
+        Binding("L", "limit", "limit"),
         Binding("E", "end_session", "end session"),
         Binding("1", "scene(1)", "scene", key_display="1-9"),
         *[Binding(str(n), f"scene({n})", f"scene {n}", show=False) for n in range(2, 10)],
@@ -101,7 +103,7 @@ class RoomApp(App[None]):
         Binding("ctrl+c", "quit", "quit", show=False, priority=True),  # as in any terminal program, even in a dialog
     ]
     SESSION_ACTIONS: ClassVar[frozenset[str]] = frozenset(
-        {"break", "note", "blood_pressure", "temperature", "end_session"}
+        {"break", "note", "blood_pressure", "temperature", "limit", "end_session"}
     )
     """Keys for any running session (preparation and integration: the room and the record; vitals optional)."""
     DOSING_ACTIONS: ClassVar[frozenset[str]] = frozenset({"dose", "phase"})
@@ -319,6 +321,9 @@ class RoomApp(App[None]):
 
     def action_start_session(self) -> None:
         self.push_screen(start_session_dialog(), self._send_if_given)
+
+    def action_limit(self) -> None:
+        self.push_screen(limit_dialog(), self._send_if_given)
 
     def action_discharge(self) -> None:
         if self.view.session.discharge is not None:

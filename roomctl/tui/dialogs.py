@@ -172,6 +172,47 @@ def dose_parser(event: str) -> Parser:
     return parse
 
 
+LIMIT_NAMES = {
+    "hr": "heart_rate",
+    "spo2": "spo2",
+    "pr": "pulse_rate",
+    "pulse": "pulse_rate",
+    "pi": "perfusion_index",
+    "temp": "temperature",
+    "sys": "systolic",
+    "dia": "diastolic",
+}
+"""What a therapist types for a quantity (the canonical names work too)."""
+LIMIT_HINT = "e.g. hr high 130, spo2 low 88, hr 45-130 (hr spo2 pr pi temp sys dia)"
+
+
+def parse_limit(text: str) -> Command:
+    """``hr high 130``, ``spo2 low 88`` or ``hr 45-130``: a limit for this session, checked by the one command parse."""
+    match = re.fullmatch(
+        r"([a-z_0-9]+)\s+(?:(low|high)\s+(\d+(?:[.,]\d+)?)|(\d+(?:[.,]\d+)?)\s*-\s*(\d+(?:[.,]\d+)?))", text.lower()
+    )
+    if match is None:
+        raise ValueError(f"type a vital and its limit, {LIMIT_HINT}")
+    name, direction, value, low, high = match.groups()
+    quantity = LIMIT_NAMES.get(name, name)
+    if quantity not in LIMIT_NAMES.values():
+        raise ValueError(f"no vital '{name}' here; type one of: {' '.join(LIMIT_NAMES)}")
+    entry: dict[str, object] = {"command": "set_limit", "quantity": quantity}
+
+    def number(given: str) -> float:
+        return float(given.replace(",", "."))
+
+    if direction is not None:
+        entry[direction] = number(value)
+    else:
+        entry["low"], entry["high"] = number(low), number(high)
+    return parse_command(entry)
+
+
+def limit_dialog() -> EntryDialog:
+    return EntryDialog("Alarm limit for this session", LIMIT_HINT, parse_limit, "hr high 130")
+
+
 def note_dialog() -> EntryDialog:
     return EntryDialog("Note", "Enter saves the note with the time; Escape cancels.", parse_note)
 

@@ -109,7 +109,7 @@ class RoomView(LiveState):
         if age > self.stale_after(reading.device):
             return VitalReading("--", f"no data for {format_duration(age)}")
         if reading.value is None or reading.quality is Quality.INVALID:
-            return VitalReading("--", "no data: sensor reports no valid value")
+            return VitalReading("--", "no data: invalid reading")
         text = f"{reading.value:.{spec.decimals}f}"
         return VitalReading(text, "questionable signal" if reading.quality is Quality.QUESTIONABLE else "")
 

@@ -54,8 +54,13 @@ class VitalPanel(Horizontal):
         q = spec.quantity
         reading = view.vital(spec, now)
         self.set_class(reading.text == "--", "nodata")
-        status = reading.status or view.limits_text(q)
-        label = f"{spec.label}\n{spec.unit}\n{status}" if self.large else f"{spec.label} {spec.unit}\n{status}"
+        # name and unit, the alarm limits in force beside the value, and why there is no number (large panels have the
+        # rows for both; a small one shows why instead of the limits while it has no number)
+        limits = view.limits_text(q)
+        if self.large:
+            label = f"{spec.label} {spec.unit}\n{limits}\n{reading.status}".rstrip("\n")
+        else:
+            label = f"{spec.label} {spec.unit}\n{reading.status or limits}"
         self.query_one(f"#{q.value}-label", Cell).show(label)
         digits = big_digits(reading.text) if self.large else medium_digits(reading.text)
         self.query_one(f"#{q.value}-value", Cell).show(digits)

@@ -7,13 +7,14 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
 from roomctl.api.client import Disconnected, Update
 from roomctl.api.protocol import Hello, History, Snapshot
 from roomctl.clock import FakeClock
 from roomctl.hub import Hub
-from roomctl.models import AudioPause, Priority, Quantity, SessionState
+from roomctl.models import AudioPause, DischargeStatus, Priority, Quantity, SessionState
 from roomctl.tui.app import RoomApp
 from tests.tui.conftest import T0, ScriptedLink, alarm_event, demo_info, reading, room_state
 
@@ -80,3 +81,65 @@ def test_blood_pressure_dialog_with_error(snap_compare: SnapCompare) -> None:
         await pilot.press("p", *"120/130", "enter")
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=enter_bad_pressure)
+
+
+SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_screen_three_digit_heart_rate_and_alarms(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    """HR 220-250: three big digits, the trend label beside them, two alarms in the banner."""
+    extra = [alarm_event(Priority.HIGH), alarm_event(Priority.MEDIUM, alarm_id="a2")]
+    app = RoomApp(ScriptedLink(script(extra, hr=235)), clock=FakeClock(start=T0))
+    assert snap_compare(app, terminal_size=size, run_before=settled)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_screen_no_data_and_no_session(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    """Every "no data" reason beside the limits, and the plain "no session" lines with their keys."""
+    extra = [
+        reading(Quantity.HEART_RATE, 84, T0 - timedelta(seconds=40)),
+        reading(Quantity.SPO2, None, T0),
+        SessionState(id=None),
+    ]
+    app = RoomApp(ScriptedLink(script(extra)), clock=FakeClock(start=T0))
+    assert snap_compare(app, terminal_size=size, run_before=settled)
+
+
+def test_screen_calm_120x40(snap_compare: SnapCompare) -> None:
+    app = RoomApp(ScriptedLink(script()), clock=FakeClock(start=T0))
+    assert snap_compare(app, terminal_size=(120, 40), run_before=settled)
+
+
+@pytest.mark.parametrize("keys", [["S"], ["E"], ["L", *"hr high"]], ids=["start", "end", "limit"])
+def test_session_dialogs_at_80x24(snap_compare: SnapCompare, keys: list[str]) -> None:
+    extra = [SessionState(id=None)] if keys == ["S"] else []
+    app = RoomApp(ScriptedLink(script(extra)), clock=FakeClock(start=T0))
+
+    async def open_dialog(pilot: Pilot[None]) -> None:
+        await settled(pilot)
+        await pilot.press(*keys, *(["enter"] if keys[0] == "L" else []))
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_dialog)
+
+
+def test_discharge_dialog_at_80x24(snap_compare: SnapCompare) -> None:
+    status = DischargeStatus(
+        vitals_ready=False,
+        findings=(
+            "not yet: heart rate vs baseline 68 (within 15 bpm): near for 12 of 30 min",
+            "ok: blood pressure 126/80, baseline 118/76: near baseline",
+            "ok: temperature 36.9 °C, baseline 36.6 °C: near baseline",
+            "not yet: active alarm: SpO2 low (88)",
+        ),
+    )
+    hub = Hub()
+    room_state(hub, T0, phase="taper")
+    session = hub.state.session.model_copy(update={"discharge": status})
+    app = RoomApp(ScriptedLink(script([session])), clock=FakeClock(start=T0))
+
+    async def open_dialog(pilot: Pilot[None]) -> None:
+        await settled(pilot)
+        await pilot.press("X", "o")
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_dialog)

@@ -30,7 +30,7 @@ async def test_fresh_values_in_large_digits(served: Served) -> None:
         assert digits(app, Quantity.SPO2) == big_digits("97")
         assert digits(app, Quantity.PULSE_RATE) == medium_digits("85")
         assert digits(app, Quantity.PERFUSION_INDEX) == medium_digits("2.4")
-        assert label(app, Quantity.HEART_RATE).splitlines() == ["HR", "bpm", "50-120"]
+        assert label(app, Quantity.HEART_RATE).splitlines() == ["HR bpm", "50-120"]
         assert not app.query_one("#vital-heart_rate").has_class("nodata")
 
 
@@ -56,7 +56,7 @@ async def test_missing_or_invalid_value_shows_no_data(served: Served) -> None:
         await connected(pilot)
         served.hub.publish(reading(Quantity.SPO2, None, served.clock.now()))
         await until(pilot, lambda: digits(app, Quantity.SPO2) == big_digits("--"))
-        assert "no valid value" in label(app, Quantity.SPO2)
+        assert "no data: invalid reading" in label(app, Quantity.SPO2)
         invalid = reading(Quantity.SPO2, 97, served.clock.now()).model_copy(update={"quality": Quality.INVALID})
         served.hub.publish(invalid)
         served.hub.publish(reading(Quantity.PULSE_RATE, 88, served.clock.now()))
