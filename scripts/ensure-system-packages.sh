@@ -1,13 +1,16 @@
 #!/bin/sh
 # Install the system packages roomctl's demo and tests need, when they are missing.
 # mosquitto: the MQTT broker the tests start per test; dbus-daemon: the private bus the BLE emulator runs on;
-# tmux: the real terminal the TUI test uses; alsa-utils: aplay, which plays the alarm bursts.
+# tmux: the real terminal the TUI test uses; alsa-utils: aplay, which plays the alarm bursts;
+# chromium and tesseract: the browser test of `roomctl central --serve`.
 set -eu
 missing=""
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing="$missing mosquitto mosquitto-clients"
 command -v dbus-daemon >/dev/null 2>&1 || missing="$missing dbus"
 command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"  # the nursing station's browser test (headless)
+command -v tesseract >/dev/null 2>&1 || missing="$missing tesseract-ocr tesseract-ocr-eng"  # reads that page's screenshots
 command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"  # unit checks (tests/daemon/test_units.py)
 command -v aplay >/dev/null 2>&1 || missing="$missing alsa-utils"  # audible alarms through ALSA (tests/signals/)
 [ -z "$missing" ] && exit 0

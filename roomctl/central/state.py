@@ -64,6 +64,7 @@ class RoomState:
     alarms: dict[str, p.AlarmBody] = field(default_factory=dict)
     alarm_seq: int = 0  # the newest alarm record applied (events and the active list), for order and de-duplication
     session: p.SessionPayload | None = None
+    started_at: datetime | None = None  # the room daemon's run, from info
     recent: dict[Quantity, Trend] = field(default_factory=dict)
     whole: dict[Quantity, Trend] = field(default_factory=dict)
     version: int = 0  # grows on every change that the tile shows
@@ -95,7 +96,11 @@ class RoomState:
                     return False
                 self.status, self.status_since = message, now
             case p.Info():
-                if message.name == self.name:
+                if message.started_at != self.started_at:
+                    # a new run of the room's daemon: its retained alarm list is the truth again, whatever seq it
+                    # carries (a room rebuilt from scratch starts its seq anew)
+                    self.started_at, self.alarm_seq = message.started_at, 0
+                elif message.name == self.name:
                     return False
                 self.name = message.name
             case p.Vital():

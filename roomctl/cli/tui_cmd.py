@@ -37,9 +37,12 @@ def socket_path(args: argparse.Namespace) -> Path:
 def tui_command(args: argparse.Namespace) -> int:
     from roomctl.api.client import ApiClient
     from roomctl.tui.app import RoomApp
+    from roomctl.web import driver_for_environment
 
     path = socket_path(args)
     # Log lines would scribble over the screen: keep only errors, and Textual owns the terminal.
     logging.getLogger().setLevel(logging.ERROR)
-    RoomApp(ApiClient(path, client_name="screen", daemon_user=args.daemon_user)).run()
+    app = RoomApp(ApiClient(path, client_name="screen", daemon_user=args.daemon_user))
+    app.driver_class = driver_for_environment(app.driver_class)  # served in a browser: ends with its server
+    app.run()
     return 0

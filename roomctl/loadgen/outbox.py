@@ -12,9 +12,9 @@ from roomctl.storage.outbox import OutboxRecord
 class MemoryOutbox:
     """Unsent records in seq order; a record is dropped once the broker acknowledged it (memory stays bounded)."""
 
-    def __init__(self) -> None:
+    def __init__(self, first_seq: int = 1) -> None:
         self._unsent: dict[int, OutboxRecord] = {}  # insertion order is seq order
-        self._seq = 0
+        self._seq = first_seq - 1
         self._changed = asyncio.Event()
 
     def add(self, event: HubEvent, session: str | None) -> OutboxRecord:

@@ -85,7 +85,9 @@ class SimRoom:
         self.rates = rates
         self.on_alarm = on_alarm
         self.hub = Hub()
-        self.outbox = MemoryOutbox()
+        # seq grows across restarts, as a room's SQLite outbox makes it: start from the wall clock (10 per second,
+        # more than a simulated room records), so a restarted load generator never repeats a seq a broker still holds
+        self.outbox = MemoryOutbox(first_seq=int(clock.now().timestamp() * 10))
         self.session = SessionState(id=None)
         self.publisher: MqttPublisher | None = None
         self._acknowledged_before = 0
@@ -170,7 +172,7 @@ class SimRoom:
             self._alarm_step(now)
         elif mono >= self.next["alarm"] and self.alarm is None:
             self.next["alarm"] = self.later(self.rates.alarm_every_s)
-            self._raise(now)
+            self.raise_alarm(now)
         if mono >= self.next["dropout"] and self.oximeter_back_at == math.inf and self.alarm is None:
             self.next["dropout"] = self.later(self.rates.dropout_every_s)
             self.oximeter_back_at = mono + self.rng.uniform(10, 40)
@@ -191,7 +193,8 @@ class SimRoom:
                 )
             )
 
-    def _raise(self, now: datetime) -> None:
+    def raise_alarm(self, now: datetime, *, hold: bool = False) -> Alarm:
+        """A medium SpO2 alarm; later escalated or cleared by itself, unless ``hold`` (tests step it themselves)."""
         self.alarms_raised += 1
         value = round(self.rng.uniform(86, 89))
         self.alarm = Alarm(
@@ -206,7 +209,8 @@ class SimRoom:
             raised_at=now,
         )
         self._alarm_event(AlarmAction.RAISED, now)
-        self.alarm_step_at = self.clock.monotonic() + self.rng.uniform(5, 20)
+        self.alarm_step_at = math.inf if hold else self.clock.monotonic() + self.rng.uniform(5, 20)
+        return self.alarm
 
     def _alarm_step(self, now: datetime) -> None:
         """Escalate a medium alarm to high (a third of them), otherwise clear it."""

@@ -120,7 +120,7 @@ async def test_station_follows_a_real_room_through_alarm_and_last_will(start_bro
         # live vitals have a lane of their own (docs/mqtt.md): the session may land just after the first reading
         await until(lambda: shown("hr")() and facility.rooms[key].session is not None, changed)
         assert facility.rooms[key].name == "Room willow"
-        room._raise(clock.now())
+        room.raise_alarm(clock.now(), hold=True)
         await until(shown("alarm"), changed)
         room.cut_network()  # the broker sees the socket go without DISCONNECT: the last will says offline
         publisher.cancel()
