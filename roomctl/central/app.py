@@ -130,8 +130,10 @@ class CentralApp(App[None]):
         stale_s: float = 15.0,
         clock: Clock | None = None,
         trace_alarms: Path | None = None,
+        flash: bool = True,
     ) -> None:
         super().__init__()
+        self.flash = flash  # False: flashing tiles stay in their bright half-beat (steady pictures for snapshots)
         self.theme = "ansi-dark"
         self.feed = feed
         self.facility = facility
@@ -303,6 +305,8 @@ class CentralApp(App[None]):
             self._trace.flush()
 
     def _set_flash_timers(self, wanted: set[Priority]) -> None:
+        if not self.flash:
+            wanted = set()
         for priority in list(self._flash_timers):
             if priority not in wanted:
                 self._flash_timers.pop(priority).stop()

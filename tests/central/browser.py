@@ -46,7 +46,8 @@ def ocr(png: Path) -> str:
     texts = []
     for name, image in (("light", ImageOps.invert(ImageOps.equalize(grey))), ("dark", grey)):
         clean = png.with_suffix(f".ocr-{name}.png")
-        padded = ImageOps.expand(image, border=16, fill=image.getpixel((image.width - 1, image.height // 2)))
+        background = image.getpixel((image.width - 1, image.height // 2))  # text touching the edge is lost to OCR
+        padded = ImageOps.expand(image, border=16, fill=int(background) if isinstance(background, float | int) else 0)
         padded.resize((padded.width * 2, padded.height * 2)).save(clean)
         out = subprocess.run(["tesseract", str(clean), "stdout", "--psm", "6"], capture_output=True, check=True)
         texts.append(out.stdout.decode("utf-8", "replace"))

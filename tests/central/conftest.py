@@ -20,9 +20,9 @@ def clock() -> FakeClock:
     return FakeClock(start=T0)
 
 
-def make_app(clock: FakeClock, *, stale_s: float = 15.0) -> tuple[CentralApp, ScriptedFeed]:
+def make_app(clock: FakeClock, *, stale_s: float = 15.0, flash: bool = True) -> tuple[CentralApp, ScriptedFeed]:
     feed = ScriptedFeed(clock)
-    app = CentralApp(feed, Facility(), title="Harbor clinic", stale_s=stale_s, clock=clock)
+    app = CentralApp(feed, Facility(), title="Harbor clinic", stale_s=stale_s, clock=clock, flash=flash)
     return app, feed
 
 

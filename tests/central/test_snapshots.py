@@ -74,19 +74,19 @@ def setup(clock: FakeClock) -> Callable[[Pilot[None]], object]:
 
 def test_station_80x24(snap_compare: SnapCompare) -> None:
     clock = FakeClock(start=T0)
-    app, _ = make_app(clock)
+    app, _ = make_app(clock, flash=False)  # the flash's timing is real time: a steady picture
     assert snap_compare(app, terminal_size=(80, 24), run_before=setup(clock))
 
 
 def test_station_160x48(snap_compare: SnapCompare) -> None:
     clock = FakeClock(start=T0)
-    app, _ = make_app(clock)
+    app, _ = make_app(clock, flash=False)  # the flash's timing is real time: a steady picture
     assert snap_compare(app, terminal_size=(160, 48), run_before=setup(clock))
 
 
 def test_room_detail_160x48(snap_compare: SnapCompare) -> None:
     clock = FakeClock(start=T0)
-    app, _ = make_app(clock)
+    app, _ = make_app(clock, flash=False)  # the flash's timing is real time: a steady picture
 
     async def open_willow(pilot: Pilot[None]) -> None:
         await setup(clock)(pilot)  # type: ignore[misc]
