@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,3 +56,21 @@ def room(tmp_path: Path) -> Room:
 async def served(room: Room) -> AsyncIterator[tuple[Room, ApiServer]]:
     async with room.server() as server:
         yield room, server
+
+
+GREETING = ("hello", "snapshot", "history")
+
+
+async def read_message(reader: asyncio.StreamReader) -> dict[str, Any]:
+    """The next line the server sends, as JSON (fails when the server closed the connection)."""
+    line = await asyncio.wait_for(reader.readline(), 10)
+    assert line, "the server closed the connection"
+    data: dict[str, Any] = json.loads(line)
+    return data
+
+
+async def read_greeting(reader: asyncio.StreamReader) -> dict[str, dict[str, Any]]:
+    """What the server sends every client first (hello, snapshot, history), checked for order, by type."""
+    messages = [await read_message(reader) for _ in GREETING]
+    assert [m["type"] for m in messages] == list(GREETING)
+    return {m["type"]: m for m in messages}

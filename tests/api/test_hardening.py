@@ -18,7 +18,7 @@ import pytest
 from roomctl.api.client import ApiClient, Disconnected
 from roomctl.api.protocol import Hello, Snapshot
 from roomctl.api.server import ApiError, ApiServer
-from tests.api.conftest import Room
+from tests.api.conftest import Room, read_greeting
 
 NOBODY = 65534
 PYTHON = "/usr/bin/python3"  # the system's: readable by nobody, unlike a virtualenv under /root
@@ -196,7 +196,7 @@ async def test_a_flood_of_bad_lines_is_answered_line_by_line_and_logged_briefly(
     room, server = served
     caplog.set_level(logging.WARNING, logger="roomctl.api")
     reader, writer = await asyncio.open_unix_connection(str(room.socket_path))
-    await reader.readline(), await reader.readline()
+    await read_greeting(reader)
     for i in range(300):
         writer.write(b'{"type": "command", "id": "%d", "command": {"command": "set_level", "level": true}}\n' % i)
     answers = [json.loads(await asyncio.wait_for(reader.readline(), 30)) for _ in range(300)]

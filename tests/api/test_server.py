@@ -4,7 +4,6 @@ import asyncio
 import json
 import os
 import stat
-from typing import Any
 
 import pytest
 
@@ -13,7 +12,8 @@ from roomctl.api.server import ApiError, ApiServer
 from roomctl.commands import Acknowledge, EnterBloodPressure
 from roomctl.models import Reading
 from tests import builders
-from tests.api.conftest import Room
+from tests.api.conftest import Room, read_greeting
+from tests.api.conftest import read_message as read_json
 
 
 def reading(value: float | None, seconds: int = 0) -> Reading:
@@ -21,24 +21,16 @@ def reading(value: float | None, seconds: int = 0) -> Reading:
     return builders.reading(value, device="chest-strap", at_s=seconds)
 
 
-async def read_json(reader: asyncio.StreamReader) -> dict[str, Any]:
-    line = await asyncio.wait_for(reader.readline(), 10)
-    assert line, "the server closed the connection"
-    data: dict[str, Any] = json.loads(line)
-    return data
-
-
 async def test_hello_then_snapshot_then_events(served: tuple[Room, ApiServer]) -> None:
     room, _ = served
     room.hub.publish(reading(72))
     reader, writer = await asyncio.open_unix_connection(str(room.socket_path))
-    hello = await read_json(reader)
-    assert hello["type"] == "hello"
+    greeting = await read_greeting(reader)
+    hello = greeting["hello"]
     assert hello["protocol"] == 1
     assert hello["room"]["name"] == "Demo Room"
     assert [w["id"] for w in hello["room"]["wearables"]] == ["chest-strap", "oximeter"]
-    snapshot = await read_json(reader)
-    assert snapshot["type"] == "snapshot"
+    snapshot = greeting["snapshot"]
     assert [r["value"] for r in snapshot["readings"]] == [72.0]
     room.hub.publish(reading(75, seconds=1))
     room.hub.publish(reading(None, seconds=2))
@@ -51,7 +43,7 @@ async def test_hello_then_snapshot_then_events(served: tuple[Room, ApiServer]) -
 async def test_command_reaches_handler_and_result_carries_request_id(served: tuple[Room, ApiServer]) -> None:
     room, _ = served
     reader, writer = await asyncio.open_unix_connection(str(room.socket_path))
-    await read_json(reader), await read_json(reader)
+    await read_greeting(reader)
     writer.write(b'{"type":"command","id":"r1","command":{"command":"acknowledge"}}\n')
     assert await room.handler.next() == Acknowledge()
     assert await read_json(reader) == {
@@ -92,7 +84,7 @@ async def test_malformed_lines_get_an_error_and_never_reach_the_handler(
 ) -> None:
     room, server = served
     reader, writer = await asyncio.open_unix_connection(str(room.socket_path))
-    await read_json(reader), await read_json(reader)
+    await read_greeting(reader)
     writer.write(line)
     result = await read_json(reader)
     assert result["type"] == "result"
@@ -111,7 +103,7 @@ async def test_malformed_lines_get_an_error_and_never_reach_the_handler(
 async def test_overlong_line_is_refused_and_connection_closed(served: tuple[Room, ApiServer]) -> None:
     room, server = served
     reader, writer = await asyncio.open_unix_connection(str(room.socket_path))
-    await read_json(reader), await read_json(reader)
+    await read_greeting(reader)
     writer.write(
         b'{"type":"command","id":"x","command":{"command":"mark","event":"note","text":"' + b"a" * MAX_CLIENT_LINE
     )
@@ -126,7 +118,7 @@ async def test_overlong_line_is_refused_and_connection_closed(served: tuple[Room
 async def test_slow_client_is_disconnected_and_resyncs_with_fresh_snapshot(room: Room) -> None:
     async with room.server(client_queue=50) as server:
         reader, writer = await asyncio.open_unix_connection(str(room.socket_path))
-        await read_json(reader), await read_json(reader)
+        await read_greeting(reader)
         for i in range(2000):  # far faster than the client reads: its subscription overflows
             room.hub.publish(reading(60 + i % 60, seconds=i % 60))
         lines = await asyncio.wait_for(reader.read(), 10)  # the server cuts it off: read to EOF
@@ -134,8 +126,7 @@ async def test_slow_client_is_disconnected_and_resyncs_with_fresh_snapshot(room:
         assert server.disconnected_slow == 1
         writer.close()
         reader2, writer2 = await asyncio.open_unix_connection(str(room.socket_path))
-        await read_json(reader2)
-        snapshot = await read_json(reader2)
+        snapshot = (await read_greeting(reader2))["snapshot"]
         assert [r["value"] for r in snapshot["readings"]] == [float(60 + 1999 % 60)]
         writer2.close()
 
