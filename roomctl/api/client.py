@@ -139,9 +139,9 @@ class ApiClient:
         """Refuse to believe a socket served by anyone but the daemon's user (someone may have replaced the socket)."""
         peer = peer_of(writer.get_extra_info("socket"))
         if peer is not None and peer.uid not in self.trusted_uids:
-            raise _ProtocolMismatch(
-                f"not trusting {self.socket_path}: it is served by {user_name(peer.uid)} (pid {peer.pid}), "
-                "not by the roomctl daemon's user; someone may have replaced the socket"
+            raise _ProtocolMismatch(  # short first: the screen's status line is narrow
+                f"not trusting the socket: served by {user_name(peer.uid)}, not the daemon's user "
+                f"(pid {peer.pid}; someone may have replaced {self.socket_path})"
             )
 
     def _drop_connection(self, writer: asyncio.StreamWriter) -> None:
