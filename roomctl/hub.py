@@ -30,7 +30,6 @@ from roomctl.models import (
     LightingState,
     Quantity,
     Reading,
-    RRIntervals,
     ServiceHealth,
     SessionState,
 )
@@ -47,7 +46,6 @@ class LiveState:
 
     readings: dict[tuple[str, Quantity], Reading] = field(default_factory=dict)
     latest: dict[Quantity, Reading] = field(default_factory=dict)
-    rr: dict[str, RRIntervals] = field(default_factory=dict)
     devices: dict[str, DeviceState] = field(default_factory=dict)
     alarms: dict[str, Alarm] = field(default_factory=dict)
     audio_pause: AudioPause | None = None
@@ -64,8 +62,6 @@ class LiveState:
                 self.readings[(event.device, event.quantity)] = event
                 self.latest[event.quantity] = event
                 self.trends.add(event)
-            case RRIntervals():
-                self.rr[event.device] = event
             case DeviceState():
                 self.devices[event.device] = event
             case AlarmEvent():

@@ -16,7 +16,9 @@ from roomctl.models import Alarm
 from roomctl.mqtt.feed import dumps
 
 
-class ActiveAlarms:
+class RetainedAlarmList:
+    """The alarms the retained ``alarms/active`` message lists (its payload model is ``payloads.ActiveAlarms``)."""
+
     def __init__(self, seed: Iterable[Alarm], after_seq: int) -> None:
         self._alarms: dict[str, dict[str, Any]] = {a.id: a.model_dump(mode="json") for a in seed}
         self._after_seq = after_seq

@@ -34,7 +34,7 @@ from roomctl.config.mqtt import MqttConfig
 from roomctl.config.room import RoomSection
 from roomctl.hub import Hub
 from roomctl.models import ServiceHealth, iso_ms
-from roomctl.mqtt.active_alarms import ActiveAlarms
+from roomctl.mqtt.active_alarms import RetainedAlarmList
 from roomctl.mqtt.commands_in import CommandInbox
 from roomctl.mqtt.connection import (
     BrokerUnavailable,
@@ -114,7 +114,7 @@ class MqttPublisher:
         self._ack_ready = asyncio.Event()
         self._health: tuple[bool, str] | None = None
         self._started_at = self._clock.now()
-        self._active_alarms = ActiveAlarms((), 0)
+        self._active_alarms = RetainedAlarmList((), 0)
         self._active_seq = 0  # the seq of the start-up alarms_active record of this run
         self.stats = PublisherStats()
         self.connected = asyncio.Event()
@@ -127,7 +127,7 @@ class MqttPublisher:
         # The start-up list gets a seq of its own, after every record of a previous run: alarms/active grows along seq.
         self._active_seq = await self._outbox.append("alarms_active", json.dumps({"ts": iso_ms(self._started_at)}))
         # Seeded after that record exists: alarm events stored before it are in the hub's state (by seq, not wall time).
-        self._active_alarms = ActiveAlarms(self._hub.state.alarms.values(), self._active_seq)
+        self._active_alarms = RetainedAlarmList(self._hub.state.alarms.values(), self._active_seq)
         delay = self._config.reconnect_min_s
         while True:
             try:

@@ -40,8 +40,8 @@ log = logging.getLogger(__name__)
 _RR = Quantity.RR_INTERVALS
 
 
-class _SessionEnded(Exception):
-    """The current connection is over (disconnect seen, or silence); the run loop reconnects."""
+class _ConnectionEnded(Exception):
+    """The current BLE connection is over (disconnect seen, or silence); the run loop reconnects."""
 
 
 class WearableLink:
@@ -83,7 +83,7 @@ class WearableLink:
         self._silence = asyncio.Event()
         self._disconnected = asyncio.Event()
         self.state = LinkState.CONNECTING
-        self.sessions = 0
+        self.connections = 0
         self.readings = 0
         self.rejected = 0
 
@@ -101,10 +101,10 @@ class WearableLink:
             while True:
                 try:
                     sighting = await self._scanner.find(self._target, since=self._lost_at)
-                    await self._session(sighting)
+                    await self._connection(sighting)
                 except asyncio.CancelledError:
                     raise
-                except _SessionEnded as e:  # a connection was made: start the backoff afresh
+                except _ConnectionEnded as e:  # a connection was made: start the backoff afresh
                     log.info("%s: %s; reconnecting once it advertises again", self.id, e)
                     delay, backoff = 0.25, 1.0
                     self._lost_at = self._clock.monotonic()
@@ -120,7 +120,7 @@ class WearableLink:
                 await watchdog
             await self._close()
 
-    async def _session(self, sighting: Sighting) -> None:
+    async def _connection(self, sighting: Sighting) -> None:
         from bleak_retry_connector import BleakClientWithServiceCache, close_stale_connections, establish_connection
 
         self._address = sighting.address
@@ -138,7 +138,7 @@ class WearableLink:
                 max_attempts=self._ble.max_connect_attempts,
             )
         self._client = client
-        self.sessions += 1
+        self.connections += 1
         try:
             self._decoders = {n.uuid: n.characteristic.new_stream() for n in self.profile.notify}
             async with asyncio.timeout(self._ble.connect_timeout_s):
@@ -203,8 +203,8 @@ class WearableLink:
             if (exc := t.exception()) is not None:
                 raise exc
         if self._silence.is_set():
-            raise _SessionEnded(f"no data for {self.config.lost_after_s:.0f} s although connected")
-        raise _SessionEnded("the wearable disconnected")
+            raise _ConnectionEnded(f"no data for {self.config.lost_after_s:.0f} s although connected")
+        raise _ConnectionEnded("the wearable disconnected")
 
     async def _poll(self, client: BleakClient) -> None:
         assert self.profile.poll is not None

@@ -70,7 +70,7 @@ async def test_drop_out_goes_stale_then_disconnected_and_recovers(start_emulator
     # the wearable comes back by itself; the link finds it again, reconnects and subscribes again
     await room.wait_for(lambda: link.state is LinkState.CONNECTED, "connected again", within=40)
     await room.wait_for(lambda: len(readings(room, "heart-rate", Quantity.HEART_RATE)) >= before + 3, "readings resume")
-    assert link.sessions == 2
+    assert link.connections == 2
     assert room.states("heart-rate")[-4:] == [
         LinkState.STALE,
         LinkState.DISCONNECTED,
@@ -89,7 +89,7 @@ async def test_silent_link_is_rebuilt_and_notifications_resume(start_emulator: S
     await room.wait_for(lambda: link.state is LinkState.STALE, "stale while silent")
     assert emu.is_connected(HR)
     count = link.readings
-    await room.wait_for(lambda: link.sessions == 2 and link.readings >= count + 3, "resubscribed after reconnect")
+    await room.wait_for(lambda: link.connections == 2 and link.readings >= count + 3, "resubscribed after reconnect")
     assert link.state is LinkState.CONNECTED
 
 

@@ -27,7 +27,7 @@ from roomctl.models import (
     iso_ms,
 )
 from roomctl.mqtt import payloads as p
-from roomctl.mqtt.active_alarms import ActiveAlarms
+from roomctl.mqtt.active_alarms import RetainedAlarmList
 from roomctl.mqtt.topics import Topics, encode
 from roomctl.storage.outbox import OutboxRecord
 
@@ -44,11 +44,11 @@ class RoomScript:
     name: str | None = None
     seq: int = 0
     session_id: str | None = None
-    active: ActiveAlarms = field(init=False)
+    active: RetainedAlarmList = field(init=False)
 
     def __post_init__(self) -> None:
         self.topics = Topics(MqttConfig(enabled=True), RoomSection(site=self.site, room=self.room, name=self.name))
-        self.active = ActiveAlarms((), 0)
+        self.active = RetainedAlarmList((), 0)
 
     def record(self, event: HubEvent) -> list[Message]:
         self.seq += 1
