@@ -51,7 +51,7 @@ def register(sub: Any) -> None:
 def demo_command(args: argparse.Namespace) -> int:
     import asyncio
 
-    from roomctl.daemon.demo import Demo, DemoOptions
+    from roomctl.demo.launcher import Demo, DemoOptions
 
     options = DemoOptions(
         headless=args.headless,

@@ -8,7 +8,7 @@ import re
 import signal
 from pathlib import Path
 
-from roomctl.daemon.demo import roomctl_argv
+from roomctl.demo.launcher import roomctl_argv
 from tests.daemon.helpers import processes_mentioning, stop_process, wait_for_new_process
 from tests.terminal import Tmux
 

@@ -15,7 +15,7 @@ import pytest
 
 from roomctl.api.client import ApiClient
 from roomctl.api.protocol import Snapshot
-from roomctl.daemon.demo import roomctl_argv
+from roomctl.demo.launcher import roomctl_argv
 from tests.api.test_hardening import IMPOSTOR, NOBODY, as_nobody, line_from
 from tests.daemon.helpers import stop_process
 from tests.daemon.test_sessions_run import room_without_wearables

@@ -18,7 +18,7 @@ from paho.mqtt.properties import Properties
 from roomctl.api.client import send_once
 from roomctl.commands import MarkEvent, StartSession
 from roomctl.config.mqtt import TlsConfig
-from roomctl.daemon.demo import roomctl_argv
+from roomctl.demo.launcher import roomctl_argv
 from roomctl.mqtt.connection import tls_context
 from tests.daemon.helpers import stop_process
 from tests.daemon.test_sessions_run import room_without_wearables

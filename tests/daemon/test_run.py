@@ -11,7 +11,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from roomctl.daemon.demo import demo_config, roomctl_argv
+from roomctl.demo.launcher import demo_config, roomctl_argv
 from roomctl.emulator.runner import Emulator
 from tests.daemon.helpers import NotifyListener, stop_process
 from tests.mqtt.broker import Broker

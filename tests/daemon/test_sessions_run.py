@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from roomctl.config import demo_config_text
-from roomctl.daemon.demo import roomctl_argv
+from roomctl.demo.launcher import roomctl_argv
 from tests.daemon.helpers import stop_process
 from tests.terminal import Tmux
 

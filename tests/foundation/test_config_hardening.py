@@ -15,7 +15,7 @@ import pytest
 from roomctl.cli.main import main
 from roomctl.config import RoomConfig
 from roomctl.config.locate import key_lines
-from roomctl.daemon.demo import roomctl_argv
+from roomctl.demo.launcher import roomctl_argv
 from tests.mqtt.broker import make_ca, make_cert
 
 ROOT = Path(__file__).resolve().parents[2]

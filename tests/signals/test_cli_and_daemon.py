@@ -10,7 +10,7 @@ import pytest
 from roomctl.cli.main import main
 from roomctl.config import parse_config
 from roomctl.daemon.app import Daemon
-from roomctl.daemon.demo import demo_config
+from roomctl.demo.launcher import demo_config
 from tests.daemon.helpers import MINIMAL_ROOM
 
 from .analysis import measure

@@ -18,7 +18,7 @@ from pathlib import Path
 from roomctl.api.client import ApiClient, ApiUnavailable
 from roomctl.api.protocol import EventMessage, Snapshot
 from roomctl.commands import Command, MarkEvent, SetPhase, StartSession
-from roomctl.daemon.demo import demo_config, roomctl_argv
+from roomctl.demo.launcher import demo_config, roomctl_argv
 from roomctl.emulator.runner import Emulator
 from roomctl.models import Reading, SessionState
 from tests.daemon.helpers import stop_process

@@ -143,7 +143,7 @@ class Demo:
 
     async def _supervise(self, socket_path: Path) -> int:
         """Start the session, run the screen (unless headless) and wait for the end: q, Ctrl+C, duration, or a failure."""
-        from roomctl.daemon.demo_session import start_demo_session
+        from roomctl.demo.session import start_demo_session
 
         assert self.daemon is not None
         daemon_exit = asyncio.create_task(self.daemon.wait())
