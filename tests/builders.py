@@ -7,8 +7,9 @@ each quantity its device); the root ``tests/conftest.py`` turns the common parts
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from roomctl.models import UNITS, Quality, Quantity, Reading
+from roomctl.models import UNITS, Alarm, AlarmAction, AlarmEvent, AlarmKind, Priority, Quality, Quantity, Reading
 
 T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 """The test epoch: where FakeClock starts, and what the builders stamp relative to."""
@@ -32,3 +33,29 @@ def reading(
         ts=ts if ts is not None else T0 + timedelta(seconds=at_s),
         quality=quality,
     )
+
+
+def alarm_event(
+    action: AlarmAction = AlarmAction.RAISED,
+    *,
+    alarm_id: str = "a1",
+    priority: Priority = Priority.HIGH,
+    condition: str = "spo2_low",
+    message: str = "SpO2 low",
+    ts: datetime | None = None,
+    acknowledged: bool = False,
+    **details: Any,
+) -> AlarmEvent:
+    """An alarm event (a physiological alarm raised at ``ts``, default :data:`T0`); ``details``: quantity, value, ..."""
+    at = ts if ts is not None else T0
+    alarm = Alarm(
+        id=alarm_id,
+        condition=condition,
+        kind=AlarmKind.PHYSIOLOGICAL,
+        priority=priority,
+        message=message,
+        raised_at=at,
+        acknowledged_at=at if acknowledged else None,
+        **details,
+    )
+    return AlarmEvent(action=action, alarm=alarm, ts=at)

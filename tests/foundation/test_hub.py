@@ -9,30 +9,14 @@ import pytest
 
 from roomctl.hub import Hub
 from roomctl.models import (
-    Alarm,
     AlarmAction,
-    AlarmEvent,
-    AlarmKind,
     DeviceState,
     HubEvent,
     LinkState,
-    Priority,
     Quantity,
     Reading,
 )
-from tests.builders import T0, reading
-
-
-def alarm_event(action: AlarmAction, alarm_id: str = "A1") -> AlarmEvent:
-    alarm = Alarm(
-        id=alarm_id,
-        condition="heart_rate_high",
-        kind=AlarmKind.PHYSIOLOGICAL,
-        priority=Priority.MEDIUM,
-        message="HR high",
-        raised_at=T0,
-    )
-    return AlarmEvent(action=action, alarm=alarm, ts=T0)
+from tests.builders import alarm_event, reading
 
 
 async def test_subscribers_see_events_in_publish_order(hub: Hub) -> None:
@@ -51,7 +35,7 @@ async def test_processors_run_inline_and_their_events_follow_the_cause(hub: Hub)
         if isinstance(event, Reading):
             seen_by_processor.append(event.value)
             if event.value is not None and event.value > 120:
-                return [alarm_event(AlarmAction.RAISED)]
+                return [alarm_event(AlarmAction.RAISED, alarm_id="A1")]
         return None
 
     hub.add_processor(high_hr)
@@ -124,9 +108,9 @@ async def test_missing_values_replace_old_ones_never_freeze_them(hub: Hub) -> No
 
 
 async def test_cleared_alarm_leaves_the_active_set(hub: Hub) -> None:
-    hub.publish(alarm_event(AlarmAction.RAISED))
+    hub.publish(alarm_event(AlarmAction.RAISED, alarm_id="A1"))
     assert list(hub.state.alarms) == ["A1"]
-    hub.publish(alarm_event(AlarmAction.CLEARED))
+    hub.publish(alarm_event(AlarmAction.CLEARED, alarm_id="A1"))
     assert hub.state.alarms == {}
 
 

@@ -14,8 +14,8 @@ from roomctl.config.lighting import LightingConfig
 from roomctl.hub import Hub
 from roomctl.lighting.controller import LightingController
 from roomctl.lighting.perceptual import level_to_duty
-from roomctl.models import Alarm, AlarmAction, AlarmEvent, AlarmKind, Priority, SessionState
-from tests.builders import T0
+from roomctl.models import AlarmAction, SessionState
+from tests.builders import T0, alarm_event
 from tests.lighting.conftest import PHASES, PINS, duty, history, lighting_config, next_lighting
 
 
@@ -38,19 +38,6 @@ SAFE = {"ceiling.warm": 0.35, "ceiling.cool": 0.35, "lamp": 0.35}
 
 def session(phase: str | None, on_break: bool = False) -> SessionState:
     return SessionState(id="s1", phase=phase, started_at=T0, on_break=on_break)
-
-
-def high_alarm(action: AlarmAction = AlarmAction.RAISED, acknowledged: bool = False) -> AlarmEvent:
-    alarm = Alarm(
-        id="a1",
-        condition="spo2_low",
-        kind=AlarmKind.PHYSIOLOGICAL,
-        priority=Priority.HIGH,
-        message="SpO2 84 %",
-        raised_at=T0,
-        acknowledged_at=T0 if acknowledged else None,
-    )
-    return AlarmEvent(action=action, alarm=alarm, ts=T0)
 
 
 async def test_starts_at_the_safe_level_without_a_saved_look(
@@ -158,14 +145,14 @@ async def test_high_alarm_raises_the_clinical_light_until_acknowledged_then_retu
     async with controller(config, hub, factory, clock) as ctl:
         hub.publish(session("onset"))
         await clock.run_for(config.phase_fade_s + 10, step=5)
-        hub.publish(high_alarm())
+        hub.publish(alarm_event())
         await clock.run_for(config.alarm_fade_s + 0.1, step=0.05)
         assert shows(factory, CLINICAL)
         held = await ctl.handle(SetScene(scene="arrival", fade_s=0))  # accepted, shown after the alarm
         assert held.ok
         assert "alarm" in held.message
         assert shows(factory, CLINICAL)
-        hub.publish(high_alarm(AlarmAction.ACKNOWLEDGED, acknowledged=True))
+        hub.publish(alarm_event(AlarmAction.ACKNOWLEDGED, acknowledged=True))
         await clock.run_for(config.default_fade_s + 0.1, step=0.05)
         assert shows(factory, ARRIVAL)
 
@@ -173,11 +160,11 @@ async def test_high_alarm_raises_the_clinical_light_until_acknowledged_then_retu
 async def test_until_cleared_policy_and_no_alarm_scene(hub: Hub, factory: MockFactory, clock: FakeClock) -> None:
     config = lighting_config(alarm_scene_until="cleared")
     async with controller(config, hub, factory, clock):
-        hub.publish(high_alarm())
-        hub.publish(high_alarm(AlarmAction.ACKNOWLEDGED, acknowledged=True))
+        hub.publish(alarm_event())
+        hub.publish(alarm_event(AlarmAction.ACKNOWLEDGED, acknowledged=True))
         await clock.run_for(config.alarm_fade_s + 0.1, step=0.05)
         assert shows(factory, CLINICAL)
-        hub.publish(high_alarm(AlarmAction.CLEARED))
+        hub.publish(alarm_event(AlarmAction.CLEARED))
         await clock.run_for(config.default_fade_s + 0.1, step=0.05)
         assert shows(factory, SAFE)
 
@@ -188,7 +175,7 @@ async def test_without_an_alarm_scene_an_alarm_leaves_the_light_alone(
     config = lighting_config(alarm_scene=None)
     async with controller(config, hub, factory, clock):
         changes = len(history(factory, PINS["lamp"]))
-        hub.publish(high_alarm())
+        hub.publish(alarm_event())
         await clock.run_for(2, step=0.05)
         assert len(history(factory, PINS["lamp"])) == changes
         assert shows(factory, SAFE)

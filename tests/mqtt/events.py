@@ -5,15 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from roomctl.models import (
-    Alarm,
     AlarmAction,
     AlarmEvent,
-    AlarmKind,
     DeviceState,
     HubEvent,
     LightingState,
     LinkState,
-    Priority,
     Quality,
     Quantity,
     Reading,
@@ -33,19 +30,8 @@ def reading(i: int, quantity: Quantity = Quantity.HEART_RATE, value: float | Non
 
 
 def alarm(action: AlarmAction, ts: datetime) -> AlarmEvent:
-    body = Alarm(
-        id="a1",
-        condition="spo2_low",
-        kind=AlarmKind.PHYSIOLOGICAL,
-        priority=Priority.HIGH,
-        message="SpO2 low",
-        quantity=Quantity.SPO2,
-        device="oxi",
-        value=88.0,
-        limit=90.0,
-        raised_at=ts,
-    )
-    return AlarmEvent(action=action, alarm=body, ts=ts)
+    """The feed tests' SpO2 alarm, with every detail a payload carries."""
+    return builders.alarm_event(action, ts=ts, quantity=Quantity.SPO2, device="oxi", value=88.0, limit=90.0)
 
 
 def one_of_each(now: datetime) -> list[HubEvent]:
