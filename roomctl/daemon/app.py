@@ -47,7 +47,9 @@ from roomctl.storage.writer import StorageWriter
 
 log = logging.getLogger(__name__)
 
-ALARM_TICK_S = 1.0
+ALARM_TICK_S = 0.25
+"""How often the alarm engine's clock tick runs: a condition delay that runs out between readings raises its alarm at most
+this late (a 1 s tick plus the screen's coalescing could exceed the 1 s bar: bench/bench_alarm_latency.py)."""
 LAST_SERVICES = ("mqtt",)
 """Services the supervisor's stop leaves running: stopped by :meth:`Daemon._stop_feed` after the lights are safe."""
 
