@@ -1,6 +1,7 @@
 """The local API client: connects, reconnects with backoff when the daemon restarts, yields messages, sends commands.
 
-``async for item in client.updates()`` gives :class:`~roomctl.api.protocol.Hello`, ``Snapshot``, ``History`` and ``EventMessage``
+``async for item in client.updates()`` gives :class:`~roomctl.api.protocol.Hello`, ``Snapshot``, ``History``,
+``EventMessage`` and ``Heartbeat``
 messages, and a :class:`Disconnected` whenever the link is down (with the reason in words and when it retries).
 Command results are matched to :meth:`ApiClient.send` calls by request id; they are not yielded.
 """
@@ -25,6 +26,7 @@ from roomctl.api.protocol import (
     ClientHello,
     CommandMessage,
     EventMessage,
+    Heartbeat,
     Hello,
     History,
     Result,
@@ -47,7 +49,7 @@ class Disconnected:
     retry_in_s: float
 
 
-Update = Hello | Snapshot | History | EventMessage | Disconnected
+Update = Hello | Snapshot | History | EventMessage | Heartbeat | Disconnected
 
 
 class ApiClient:

@@ -175,6 +175,19 @@ class EventMessage(Model):
     event: EventPayload
 
 
+HEARTBEAT_S = 1.0
+"""The server sends a heartbeat to a client it has sent nothing else for this long."""
+HEARTBEAT_TIMEOUT_S = 5.0
+"""A client that heard nothing (not even a heartbeat) for this long treats the daemon as hung: link lost."""
+
+
+class Heartbeat(Model):
+    """Sent when a client has had nothing else for :data:`HEARTBEAT_S`: the daemon's event loop is alive."""
+
+    type: Literal["heartbeat"] = "heartbeat"
+    ts: UtcDatetime
+
+
 class Result(Model):
     type: Literal["result"] = "result"
     id: str | None = Field(description="the request id the client gave; null when the line had none")
@@ -197,7 +210,7 @@ class CommandMessage(Model):
     command: Command
 
 
-ServerMessage = Annotated[Hello | Snapshot | History | EventMessage | Result, Field(discriminator="type")]
+ServerMessage = Annotated[Hello | Snapshot | History | EventMessage | Heartbeat | Result, Field(discriminator="type")]
 SERVER_ADAPTER: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)
 
 

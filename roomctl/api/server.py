@@ -26,9 +26,11 @@ from typing import Self
 
 from roomctl.api.peers import SCREEN_USER, Peer, peer_of, socket_folder_problem, uids_of
 from roomctl.api.protocol import (
+    HEARTBEAT_S,
     MAX_CLIENT_LINE,
     PROTOCOL_VERSION,
     ClientHello,
+    Heartbeat,
     Hello,
     History,
     Result,
@@ -241,7 +243,13 @@ class ApiServer:
     async def _pump(self, sub: Subscription, client: _Client) -> None:
         """Events to the client, in batches; a client that cannot keep up is cut off (it re-syncs on reconnect)."""
         while not client.closed:
-            batch = await sub.get_batch()
+            try:
+                async with asyncio.timeout(HEARTBEAT_S):
+                    batch = await sub.get_batch()
+            except TimeoutError:  # nothing to send for a while: say the loop is alive (a hung daemon says nothing)
+                if not client.send(encode(Heartbeat(ts=self.clock.now()))):
+                    return
+                continue
             await asyncio.sleep(COALESCE_S)  # gather what follows: one write per 50 ms, not one per reading
             if len(sub):
                 batch += await sub.get_batch()

@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from roomctl.api.client import ApiUnavailable, Update
+from roomctl.api.protocol import Heartbeat
 from roomctl.clock import Clock, SystemClock
 from roomctl.commands import Acknowledge, Command, CommandResult, MarkEvent, SetLevel, SetPhase, SetScene
 from roomctl.models import Priority, SessionKind
@@ -109,11 +110,13 @@ class RoomApp(App[None]):
     DOSING_ACTIONS: ClassVar[frozenset[str]] = frozenset({"dose", "phase"})
     """Keys for a dosing session only: the dose timeline."""
 
-    def __init__(self, link: Link, *, clock: Clock | None = None) -> None:
+    def __init__(self, link: Link, *, clock: Clock | None = None, link_clock: Clock | None = None) -> None:
         super().__init__()
         self.theme = "ansi-dark"
         self.link = link
         self.clock = clock or SystemClock()
+        self.link_clock = link_clock or SystemClock()
+        """Times the daemon's silence (real time even when ``clock`` is a test's fake)."""
         self.view = RoomView()
         self.message = ""
         self.commands_sent = 0
@@ -151,7 +154,11 @@ class RoomApp(App[None]):
     @work(exclusive=True, group="link")
     async def receive(self) -> None:
         async for update in self.link.updates():
+            hung = self.view.hung
+            self.view.heard(self.link_clock.monotonic())
             self.view.apply_update(update, self.clock.monotonic())
+            if isinstance(update, Heartbeat) and not hung:
+                continue  # a heartbeat changes nothing on the screen (unless the daemon was silent until now)
             if not self._render_pending:  # coalesce a burst (HR, SpO2, PR, PI arrive together) into one redraw
                 self._render_pending = True
                 self.set_timer(0.05, self._render_now)
@@ -161,6 +168,7 @@ class RoomApp(App[None]):
         self.refresh_view()
 
     def refresh_view(self) -> None:
+        self.view.check_heartbeat(self.link_clock.monotonic())
         self._unless_quitting(self._draw)
 
     def _unless_quitting(self, draw: Callable[[], None]) -> None:

@@ -6,7 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from roomctl.api.client import Disconnected, Update
-from roomctl.api.protocol import EventMessage, Hello, History, RoomInfo, Snapshot, load_into
+from roomctl.api.protocol import (
+    HEARTBEAT_TIMEOUT_S,
+    EventMessage,
+    Hello,
+    History,
+    RoomInfo,
+    Snapshot,
+    load_into,
+)
 from roomctl.hub import LiveState
 from roomctl.models import (
     PRIORITY_RANK,
@@ -58,12 +66,29 @@ class RoomView(LiveState):
         0.0  # monotonic time the audio pause (and its remaining_s) arrived: the countdown ignores wall time
     )
 
+    heard_at: float = 0.0  # monotonic time of the last message from the daemon (a heartbeat at least once a second)
+    hung: bool = False  # connected, but the daemon has said nothing for HEARTBEAT_TIMEOUT_S: treated as link lost
+
     def apply_update(self, update: Update, monotonic: float = 0.0) -> None:
         """Apply one update from the link, received at ``monotonic`` (the screen's clock)."""
         pause = self.audio_pause
         self._apply_update(update)
         if self.audio_pause is not pause:
             self.pause_seen = monotonic
+
+    def heard(self, monotonic: float) -> None:
+        """A message came from the daemon at ``monotonic`` (on the link clock); a silent daemon that speaks again is
+        back on the same connection, with nothing lost (the socket kept what it sent)."""
+        self.heard_at = monotonic
+        if self.hung:
+            self.hung, self.connected, self.link_problem = False, True, ""
+
+    def check_heartbeat(self, monotonic: float) -> None:
+        """A daemon that stopped talking (hung, SIGSTOP) cannot raise alarms: show the link as lost, as when it is gone."""
+        silent = monotonic - self.heard_at
+        if (self.connected or self.hung) and silent > HEARTBEAT_TIMEOUT_S:
+            self.hung, self.connected = True, False
+            self.link_problem = f"daemon not answering (nothing for {int(silent)} s)"
 
     def _apply_update(self, update: Update) -> None:
         match update:

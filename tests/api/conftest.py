@@ -62,11 +62,14 @@ GREETING = ("hello", "snapshot", "history")
 
 
 async def read_message(reader: asyncio.StreamReader) -> dict[str, Any]:
-    """The next line the server sends, as JSON (fails when the server closed the connection)."""
-    line = await asyncio.wait_for(reader.readline(), 10)
-    assert line, "the server closed the connection"
-    data: dict[str, Any] = json.loads(line)
-    return data
+    """The next line the server sends, as JSON (fails when the server closed the connection); idle heartbeats (one a
+    second while nothing else is sent; tested in tests/tui/test_heartbeat.py) are passed over."""
+    while True:
+        line = await asyncio.wait_for(reader.readline(), 10)
+        assert line, "the server closed the connection"
+        data: dict[str, Any] = json.loads(line)
+        if data.get("type") != "heartbeat":
+            return data
 
 
 async def read_greeting(reader: asyncio.StreamReader) -> dict[str, dict[str, Any]]:

@@ -18,7 +18,7 @@ import pytest
 from roomctl.api.client import ApiClient, Disconnected
 from roomctl.api.protocol import Hello, Snapshot
 from roomctl.api.server import ApiError, ApiServer
-from tests.api.conftest import Room, read_greeting
+from tests.api.conftest import Room, read_greeting, read_message
 
 NOBODY = 65534
 PYTHON = "/usr/bin/python3"  # the system's: readable by nobody, unlike a virtualenv under /root
@@ -199,7 +199,7 @@ async def test_a_flood_of_bad_lines_is_answered_line_by_line_and_logged_briefly(
     await read_greeting(reader)
     for i in range(300):
         writer.write(b'{"type": "command", "id": "%d", "command": {"command": "set_level", "level": true}}\n' % i)
-    answers = [json.loads(await asyncio.wait_for(reader.readline(), 30)) for _ in range(300)]
+    answers = [await read_message(reader) for _ in range(300)]
     writer.close()
     assert [a["id"] for a in answers] == [str(i) for i in range(300)]
     assert all(a["message"] == "command refused: level: Input should be a valid number" for a in answers)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import signal
 import sqlite3
-import sys
 from pathlib import Path
 
 from roomctl.config import demo_config_text
@@ -95,4 +95,33 @@ async def test_session_command_line_refusals_in_words(tmp_path: Path) -> None:
     assert status == 1
     assert out == f"roomctl: daemon not reachable ({tmp_path / 'api.sock'} does not exist)\n"
     assert "Traceback" not in out
-    assert sys.executable  # the same interpreter runs the command line
+
+
+async def test_a_stopped_daemon_is_not_ok_on_the_screen(tmp_path: Path) -> None:
+    """SIGSTOP the daemon: within a few seconds the screen shows the link-lost banner (no alarm could be raised);
+    SIGCONT: back to "daemon ok" on the same connection."""
+    config = tmp_path / "room.toml"
+    config.write_text(room_without_wearables())
+    log_path = tmp_path / "daemon.log"
+    with log_path.open("wb") as log_file:
+        daemon = await asyncio.create_subprocess_exec(
+            *roomctl_argv("run", "--config", str(config)), stdout=log_file, stderr=log_file
+        )
+    tmux: Tmux | None = None
+    try:
+        tui = " ".join(roomctl_argv("tui", "--socket", str(tmp_path / "api.sock")))
+        tmux = Tmux(f"exec {tui}", width=80, height=24)
+        await tmux.wait_for(lambda s: "daemon ok" in s and "no alarms" in s)
+        daemon.send_signal(signal.SIGSTOP)
+        try:
+            screen = await tmux.wait_for(lambda s: "NO LINK TO THE ROOM DAEMON" in s, within_s=30)
+        finally:
+            daemon.send_signal(signal.SIGCONT)
+        assert "daemon ok" not in screen
+        assert "no alarms" not in screen
+        assert "daemon not answering (nothing for" in screen
+        await tmux.wait_for(lambda s: "daemon ok" in s and "no alarms" in s)
+    finally:
+        if tmux is not None:
+            tmux.close()
+        assert await stop_process(daemon) == 0, log_path.read_text()
