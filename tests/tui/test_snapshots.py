@@ -53,7 +53,7 @@ async def settled(pilot: Pilot[None]) -> None:
 
 
 def test_screen_calm(snap_compare: SnapCompare) -> None:
-    app = RoomApp(ScriptedLink(script()), clock=FakeClock(start=T0))
+    app = RoomApp(ScriptedLink(script()), clock=FakeClock(start=T0), link_clock=FakeClock())
     assert snap_compare(app, terminal_size=(80, 24), run_before=settled)
 
 
@@ -63,18 +63,18 @@ def test_screen_acknowledged_high_alarm_with_pause(snap_compare: SnapCompare) ->
         alarm_event(Priority.LOW, alarm_id="a2"),
         AudioPause(until=T0 + timedelta(seconds=75), remaining_s=75),
     ]
-    app = RoomApp(ScriptedLink(script(extra)), clock=FakeClock(start=T0))
+    app = RoomApp(ScriptedLink(script(extra)), clock=FakeClock(start=T0), link_clock=FakeClock())
     assert snap_compare(app, terminal_size=(80, 24), run_before=settled)
 
 
 def test_screen_daemon_not_reachable(snap_compare: SnapCompare) -> None:
     link = ScriptedLink([Disconnected("daemon not reachable (/run/roomctl/api.sock does not exist)", 1.0)])
-    app = RoomApp(link, clock=FakeClock(start=T0))
+    app = RoomApp(link, clock=FakeClock(start=T0), link_clock=FakeClock())
     assert snap_compare(app, terminal_size=(80, 24), run_before=settled)
 
 
 def test_blood_pressure_dialog_with_error(snap_compare: SnapCompare) -> None:
-    app = RoomApp(ScriptedLink(script()), clock=FakeClock(start=T0))
+    app = RoomApp(ScriptedLink(script()), clock=FakeClock(start=T0), link_clock=FakeClock())
 
     async def enter_bad_pressure(pilot: Pilot[None]) -> None:
         await settled(pilot)
@@ -88,9 +88,13 @@ SIZES = [(80, 24), (120, 40)]
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
 def test_screen_three_digit_heart_rate_and_alarms(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
-    """HR 220-250: three big digits, the trend label beside them, two alarms in the banner."""
-    extra = [alarm_event(Priority.HIGH), alarm_event(Priority.MEDIUM, alarm_id="a2")]
-    app = RoomApp(ScriptedLink(script(extra, hr=235)), clock=FakeClock(start=T0))
+    """HR 220-250: three big digits, the trend label beside them, two alarms in the banner (acknowledged: steady, so
+    the picture does not depend on the flash phase)."""
+    extra = [
+        alarm_event(Priority.HIGH, acknowledged=True),
+        alarm_event(Priority.MEDIUM, alarm_id="a2", acknowledged=True),
+    ]
+    app = RoomApp(ScriptedLink(script(extra, hr=235)), clock=FakeClock(start=T0), link_clock=FakeClock())
     assert snap_compare(app, terminal_size=size, run_before=settled)
 
 
@@ -102,19 +106,19 @@ def test_screen_no_data_and_no_session(snap_compare: SnapCompare, size: tuple[in
         reading(Quantity.SPO2, None, T0),
         SessionState(id=None),
     ]
-    app = RoomApp(ScriptedLink(script(extra)), clock=FakeClock(start=T0))
+    app = RoomApp(ScriptedLink(script(extra)), clock=FakeClock(start=T0), link_clock=FakeClock())
     assert snap_compare(app, terminal_size=size, run_before=settled)
 
 
 def test_screen_calm_120x40(snap_compare: SnapCompare) -> None:
-    app = RoomApp(ScriptedLink(script()), clock=FakeClock(start=T0))
+    app = RoomApp(ScriptedLink(script()), clock=FakeClock(start=T0), link_clock=FakeClock())
     assert snap_compare(app, terminal_size=(120, 40), run_before=settled)
 
 
 @pytest.mark.parametrize("keys", [["S"], ["E"], ["L", *"hr high"]], ids=["start", "end", "limit"])
 def test_session_dialogs_at_80x24(snap_compare: SnapCompare, keys: list[str]) -> None:
     extra = [SessionState(id=None)] if keys == ["S"] else []
-    app = RoomApp(ScriptedLink(script(extra)), clock=FakeClock(start=T0))
+    app = RoomApp(ScriptedLink(script(extra)), clock=FakeClock(start=T0), link_clock=FakeClock())
 
     async def open_dialog(pilot: Pilot[None]) -> None:
         await settled(pilot)
@@ -136,7 +140,7 @@ def test_discharge_dialog_at_80x24(snap_compare: SnapCompare) -> None:
     hub = Hub()
     room_state(hub, T0, phase="taper")
     session = hub.state.session.model_copy(update={"discharge": status})
-    app = RoomApp(ScriptedLink(script([session])), clock=FakeClock(start=T0))
+    app = RoomApp(ScriptedLink(script([session])), clock=FakeClock(start=T0), link_clock=FakeClock())
 
     async def open_dialog(pilot: Pilot[None]) -> None:
         await settled(pilot)
