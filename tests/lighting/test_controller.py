@@ -229,3 +229,31 @@ async def test_a_corrupt_state_file_falls_back_to_the_safe_level(
     state.write_text("{ not json")
     async with controller(config, hub, factory, clock, state):
         assert shows(factory, SAFE)
+
+
+async def test_the_alarm_light_comes_back_when_the_pause_ends_and_the_condition_still_exists(
+    config: LightingConfig, hub: Hub, factory: MockFactory, clock: FakeClock
+) -> None:
+    from roomctl.alarms import AlarmEngine
+    from roomctl.config.alarms import AlarmsConfig, LimitRule
+    from roomctl.models import UNITS, Priority, Quantity, Reading
+
+    rule = LimitRule(quantity=Quantity.SPO2, low=90, priority=Priority.HIGH, condition_delay_s=0)
+    engine = AlarmEngine(AlarmsConfig(rules=[rule], audio_pause_s=60), [], clock=clock)
+    hub.add_processor(engine)
+    async with controller(config, hub, factory, clock):
+        hub.publish(session("onset"))
+        await clock.run_for(config.phase_fade_s + 10, step=5)
+        hub.publish(Reading(quantity=Quantity.SPO2, value=85, unit=UNITS[Quantity.SPO2], device="oxi", ts=T0))
+        await clock.run_for(config.alarm_fade_s + 0.1, step=0.05)
+        assert shows(factory, CLINICAL)
+        for event in engine.acknowledge():  # the screen's key: light back to the room's scene while paused
+            hub.publish(event)
+        await clock.run_for(config.default_fade_s + 0.1, step=0.05)
+        assert not shows(factory, CLINICAL)
+        for _ in range(60):  # the daemon's tick through the 60 s pause; SpO2 is still low
+            await clock.run_for(1, step=0.25)
+            for event in engine.tick():
+                hub.publish(event)
+        await clock.run_for(config.alarm_fade_s + 0.1, step=0.05)
+        assert shows(factory, CLINICAL)  # re-annunciated: the alarm light is back

@@ -122,3 +122,16 @@ async def test_the_pause_countdown_ignores_wall_clock_steps(served: Served) -> N
         served.clock.advance(15)
         app.refresh_view()
         assert "audio paused 0:45" in banner_text(app)
+
+
+async def test_a_reannunciated_alarm_flashes_again(served: Served) -> None:
+    app = served.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await connected(pilot)
+        served.hub.publish(alarm_event(Priority.MEDIUM, acknowledged=True))
+        await until(pilot, lambda: "acknowledged" in banner_classes(app))
+        assert not app.flash_timer_running
+        again = alarm_event(Priority.MEDIUM).model_copy(update={"action": AlarmAction.REANNUNCIATED})
+        served.hub.publish(again)
+        await until(pilot, lambda: app.flash_timer_running)
+        assert "acknowledged" not in banner_classes(app)
