@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import ClassVar, TextIO
 
+from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -36,7 +37,16 @@ KEYS_HELP = "arrows select  enter detail  / filter  u alarming only  pgup/pgdn p
 NO_ACK = "The station acknowledges nothing: acknowledge at the room's screen."
 
 
-class Tile(Cell):
+class FixedCell(Cell):
+    """A cell whose size never depends on its text: an update repaints it without a layout pass."""
+
+    def show(self, text: str | Text) -> None:
+        if text != self._shown:
+            self._shown = text
+            self.update(text, layout=False)
+
+
+class Tile(FixedCell):
     """One slot of the grid; shows whichever room the current order puts here."""
 
     room_key: tuple[str, str] | None = None
@@ -151,13 +161,15 @@ class CentralApp(App[None]):
         self._flash_off: dict[Priority, bool] = {}
         self._trace: TextIO | None = trace_alarms.open("a", encoding="utf-8") if trace_alarms else None
         self._traced: set[tuple[str, str]] = set()
-        self._dirty: set[tuple[str, str]] = set()
+        self._dirty: set[tuple[str, str]] = set()  # rooms changed since the last redraw
+        self._urgent: set[tuple[str, str]] = set()  # ... by anything but a vital
+        self._texts: dict[tuple[str, str], str] = {}  # each room's tile text as last composed
 
     # --- layout ------------------------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Cell(id="summary", markup=False)
-        yield Cell(id="notice", markup=False)
+        yield FixedCell(id="summary", markup=False)
+        yield FixedCell(id="notice", markup=False)
         yield Grid(id="tiles")
         yield Input(id="filter", placeholder="filter rooms (name, site/room); enter keeps it, esc clears")
         yield Static(KEYS_HELP, id="keys")
@@ -199,16 +211,20 @@ class CentralApp(App[None]):
     async def receive(self) -> None:
         await self.feed.run(self.facility, self._changed)
 
-    def _changed(self, key: tuple[str, str] | None) -> None:
+    def _changed(self, key: tuple[str, str] | None, urgent: bool = True) -> None:
+        """A room changed. Alarms, status, session and wearables redraw at once (coalesced for RENDER_DELAY_S);
+        a new vital waits for the 1 s tick, which redraws the numbers anyway."""
         if key is not None:
             self._dirty.add(key)
-        if not self._render_pending:  # coalesce a burst into one redraw
+            if urgent:
+                self._urgent.add(key)
+        if urgent and not self._render_pending:
             self._render_pending = True
             self.set_timer(RENDER_DELAY_S, self._render_now)
 
     def _render_now(self) -> None:
         self._render_pending = False
-        self.redraw()
+        self.redraw(full=False)
         for screen in self.screen_stack[1:]:
             if isinstance(screen, DetailScreen):
                 screen.redraw()
@@ -222,14 +238,16 @@ class CentralApp(App[None]):
 
     # --- drawing -----------------------------------------------------------------------------------------------
 
-    def redraw(self) -> None:
+    def redraw(self, full: bool = True) -> None:
+        """``full``: compose every shown tile anew (the 1 s tick: numbers, clocks, expiry); otherwise only the rooms
+        changed by an alarm, status, session or wearable message since (the others keep their text until the tick)."""
         try:
-            self._draw()
+            self._draw(full)
         except (NoMatches, IndexError):
             if self.is_running and not self._closing:
                 raise
 
-    def _draw(self) -> None:
+    def _draw(self, full: bool = True) -> None:
         self.redraws += 1
         clocks = self.clocks()
         main = self.screen_stack[0]
@@ -258,7 +276,12 @@ class CentralApp(App[None]):
                 tile.set_class(True, "empty")
                 continue
             tile.set_class(False, "empty")
-            tile.show(tile_text(room, clocks, selected=room.key == self.selected, site=several_sites))
+            text = self._texts.get(room.key)
+            if full or text is None or room.key in self._urgent:
+                text = self._texts[room.key] = tile_text(
+                    room, clocks, selected=room.key == self.selected, site=several_sites
+                )
+            tile.show(text)
             for name, on in tile_classes(room).items():
                 tile.set_class(on, name)
             flash = room.flashing()
@@ -272,6 +295,7 @@ class CentralApp(App[None]):
         if self._trace is not None and self._dirty:
             self._trace_alarms()
         self._dirty.clear()
+        self._urgent.clear()
 
     def _notice(self, link: LinkStatus, shown: list[RoomState], pages: int) -> str:
         parts = [] if link.connected else [f"BROKER: {link.detail} - tiles may be out of date"]

@@ -1,12 +1,13 @@
-"""The station's one MQTT connection: subscribe to the rooms' topics, hand each message to the facility model.
+"""The station's MQTT connections: subscribe to the rooms' topics, hand each message to the facility model.
 
-Reconnects with backoff, like a room's publisher; retained state (status, info, devices, alarms/active, session) comes
-back with every subscription, so the picture is whole again a moment after the broker returns. Reads only: no will,
+Two connections (alarms and state at QoS 1; live vitals at QoS 0), each reconnecting with backoff like a room's
+publisher; retained state (status, info, devices, alarms/active, session) comes back with every subscription, so the picture is whole again a moment after the broker returns. Reads only: no will,
 no publishing, no commands.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,8 +55,8 @@ class LinkStatus:
     messages: int = 0
 
 
-OnChange = Callable[[tuple[str, str] | None], None]
-"""Told the room that changed, or None when the link itself changed."""
+OnChange = Callable[[tuple[str, str] | None, bool], None]
+"""Told the room that changed (None: the link itself changed) and whether it is urgent (anything but a new vital)."""
 
 
 class Feed(Protocol):
@@ -81,28 +82,37 @@ class FeedReader:
         self._broker = broker
         self._filters = subscriptions(broker.topic_prefix, sites)
         self._facility = Facility(broker.topic_prefix)
-        self._on_change: OnChange = lambda key: None
+        self._on_change: OnChange = lambda key, urgent: None
         self._clock = clock or SystemClock()
         self._client_factory = client_factory or default_client_factory
         self._client_id = broker.client_id or client_id or "roomctl-central"
         self._credentials = read_credentials(broker.credentials_file) if broker.credentials_file else None
         self._ssl = tls_context(broker.tls) if broker.tls is not None else None
         self.status = LinkStatus()
+        self._links: dict[str, tuple[bool, str]] = {}
 
     async def run(self, facility: Facility, on_change: OnChange) -> None:
+        """Two connections: alarms, status and state (QoS 1) on one; live vitals (QoS 0, no PUBACK each: the next
+        comes within a second) on the other, so an alarm never waits in the socket behind a burst of vitals."""
         self._facility, self._on_change = facility, on_change
+        state = [f for f in self._filters if "/vitals/" not in f]
+        vitals = [f for f in self._filters if "/vitals/" in f]
+        await asyncio.gather(self._link("state", state, 1), self._link("vitals", vitals, 0))
+
+    async def _link(self, name: str, filters: list[str], qos: int) -> None:
         delay = self._broker.reconnect_min_s
+        client_id = f"{self._client_id}-{name}"[:64]
         while True:
             try:
                 conn = await Connection.open(
                     self._broker,
-                    self._client_factory(self._client_id),
+                    self._client_factory(client_id),
                     will_topic=None,
                     ssl_context=self._ssl,
                     credentials=self._credentials,
                 )
             except BrokerUnavailable as e:
-                self._set(False, f"{e}; retrying in {delay:.0f} s")
+                self._set(name, False, f"{e}; retrying in {delay:.0f} s")
                 log.warning("central: %s", e)
                 await self._clock.sleep(delay)
                 delay = min(delay * 2, self._broker.reconnect_max_s)
@@ -110,25 +120,29 @@ class FeedReader:
             delay = self._broker.reconnect_min_s
             try:
                 conn.on_message = self._on_message
-                for topic_filter in self._filters:
-                    conn.subscribe(topic_filter)
-                self._set(True, f"connected to {conn.where}")
+                for topic_filter in filters:
+                    conn.subscribe(topic_filter, qos=qos)
+                self._set(name, True, f"connected to {conn.where}")
                 await conn.lost.wait()
             finally:
                 conn.close()
-            self._set(False, f"{conn.lost_reason or 'connection lost'}; reconnecting")
+            self._set(name, False, f"{conn.lost_reason or 'connection lost'}; reconnecting")
             await self._clock.sleep(delay)
 
     def _on_message(self, msg: mqtt.MQTTMessage) -> None:
         self.status.messages += 1
         props = msg.properties
         expiry = getattr(props, "MessageExpiryInterval", None) if props is not None else None
+        topic = msg.topic
         room = self._facility.apply(
-            msg.topic, bytes(msg.payload), now=self._clock.now(), mono=self._clock.monotonic(), expiry_s=expiry
+            topic, bytes(msg.payload), now=self._clock.now(), mono=self._clock.monotonic(), expiry_s=expiry
         )
         if room is not None:
-            self._on_change(room.key)
+            self._on_change(room.key, "/vitals/" not in topic)
 
-    def _set(self, connected: bool, detail: str) -> None:
-        self.status.connected, self.status.detail = connected, detail
-        self._on_change(None)
+    def _set(self, link: str, connected: bool, detail: str) -> None:
+        self._links[link] = (connected, detail)
+        down = [d for ok, d in self._links.values() if not ok]
+        self.status.connected = len(self._links) == 2 and not down
+        self.status.detail = down[0] if down else detail
+        self._on_change(None, True)

@@ -50,9 +50,9 @@ class FeedError(ValueError):
 def model_for(rest: str) -> type[BaseModel] | None:
     """The payload model of a topic below the room root, from the project's topic table; None: not a JSON topic."""
     entry = entry_for(rest)
-    if entry is None or not isinstance(entry.source, type) or not issubclass(entry.source, Model):
+    if entry is None or not isinstance(entry.model, type) or not issubclass(entry.model, Model):
         return None
-    return lenient(entry.source)
+    return lenient(entry.model)
 
 
 def parse(rest: str, payload: bytes) -> Any:

@@ -209,8 +209,8 @@ class Connection:
         done, _ = await asyncio.wait({waiter}, timeout=within_s)
         return bool(done) and waiter.result()
 
-    def subscribe(self, topic: str) -> None:
-        self.client.subscribe(topic, options=SubscribeOptions(qos=1, noLocal=True, retainAsPublished=True))
+    def subscribe(self, topic: str, qos: int = 1) -> None:
+        self.client.subscribe(topic, options=SubscribeOptions(qos=qos, noLocal=True, retainAsPublished=True))
 
     async def disconnect(self, within_s: float) -> None:
         """End the connection politely (no last will), waiting at most ``within_s`` seconds."""

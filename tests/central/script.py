@@ -143,7 +143,7 @@ class ScriptedFeed:
                 topic, payload, now=self.clock.now(), mono=self.clock.monotonic(), expiry_s=expiry
             )
             if room is not None:
-                self._on_change(room.key)
+                self._on_change(room.key, "/vitals/" not in topic)
 
 
 def stamp(ts: datetime) -> str:

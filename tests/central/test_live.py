@@ -98,7 +98,7 @@ async def test_station_follows_a_real_room_through_alarm_and_last_will(start_bro
     facility = Facility()
     changed = asyncio.Event()
     reader = FeedReader(BrokerConfig(host="127.0.0.1", port=broker.port), ("harbor",))
-    reading = asyncio.create_task(reader.run(facility, lambda key: changed.set()))
+    reading = asyncio.create_task(reader.run(facility, lambda key, urgent: changed.set()))
     room.start_session(clock.now())
     publisher = room.start_publisher()
     key = ("harbor", "willow")
