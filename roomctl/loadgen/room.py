@@ -212,6 +212,11 @@ class SimRoom:
         self.alarm_step_at = math.inf if hold else self.clock.monotonic() + self.rng.uniform(5, 20)
         return self.alarm
 
+    def step_alarm(self, now: datetime) -> None:
+        """Move the current alarm on now: escalate a medium one to high (a third of them), otherwise clear it."""
+        if self.alarm is not None:
+            self._alarm_step(now)
+
     def _alarm_step(self, now: datetime) -> None:
         """Escalate a medium alarm to high (a third of them), otherwise clear it."""
         alarm = self.alarm

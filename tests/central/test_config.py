@@ -75,3 +75,10 @@ def test_not_toml_and_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "not valid TOML" in capsys.readouterr().err
     assert main(["central", "--config", str(tmp_path / "nope.toml"), "--check"]) == 2
     assert "nope.toml: no such file" in capsys.readouterr().err
+
+
+def test_the_shipped_example_checks(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[2] / "config" / "central.example.toml"
+    config = load_central_config(write(tmp_path, example.read_text()))
+    assert config.station.sites == ("harbor-clinic",)
+    assert config.serve.host == "127.0.0.1"
