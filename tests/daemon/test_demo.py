@@ -24,7 +24,7 @@ async def test_demo_in_a_real_terminal_shows_vitals_and_quits_with_q(tmp_path: P
         assert "Chest strap" in screen
         assert "Oximeter" in screen
         # the heart rate as large digits: block glyphs appear beside the label once readings arrive
-        assert re.search(r"^HR\s+[█▀▄]", screen, re.MULTILINE), screen
+        assert re.search(r"^HR bpm\s+[█▀▄]", screen, re.MULTILINE), screen
         # the screen crashes: the demo says so, monitoring goes on, and the screen comes back
         (screen_pid,) = processes_mentioning(f"tui --socket {state}")
         daemon_pids = processes_mentioning(f"run --config {state}")
