@@ -149,3 +149,21 @@ async def test_service_added_while_running_starts_at_once() -> None:
     with pytest.raises(ValueError, match="already supervised"):
         sup.add("late", late)
     await sup.stop()
+
+
+async def test_a_kept_service_outlives_stop_until_stopped_on_its_own() -> None:
+    """MQTT is kept past the services' stop, so it can publish the lights' safe level (daemon ``_stop_feed``)."""
+    clock = FakeClock()
+    supervisor = Supervisor(clock=clock)
+    first, kept = Flaky(clock, 0), Flaky(clock, 0)
+    supervisor.add("first", first)
+    supervisor.add("mqtt", kept)
+    supervisor.start()
+    await settle()
+    await supervisor.stop(keep=("mqtt",))
+    assert first.cancelled
+    assert not kept.cancelled
+    assert supervisor.services["mqtt"].status is ServiceStatus.RUNNING
+    await supervisor.stop_one("mqtt")
+    assert kept.cancelled
+    assert supervisor.services["mqtt"].status is ServiceStatus.STOPPED
