@@ -205,3 +205,22 @@ async def test_a_flood_of_bad_lines_is_answered_line_by_line_and_logged_briefly(
     assert all(a["message"] == "command refused: level: Input should be a valid number" for a in answers)
     assert server.rejected_lines == 300
     assert sum("rejected a message" in r.getMessage() for r in caplog.records) == 1
+
+
+async def test_deep_nesting_and_a_5000_digit_integer_get_an_answer_in_words(served: tuple[Room, ApiServer]) -> None:
+    room, _server = served
+    reader, writer = await asyncio.open_unix_connection(str(room.socket_path))
+    await read_greeting(reader)
+    deep = b'{"type": "command", "id": "deep", "command": {"command": "set_level", "level": ' + b"[" * 3000
+    writer.write(deep + b"]" * 3000 + b"}}\n")
+    writer.write(
+        b'{"type": "command", "id": "big", "command": {"command": "set_level", "level": ' + b"9" * 5000 + b"}}\n"
+    )
+    deep_answer = json.loads(await asyncio.wait_for(reader.readline(), 30))
+    big_answer = json.loads(await asyncio.wait_for(reader.readline(), 30))
+    writer.close()
+    assert deep_answer["message"] == "message refused: nested 3002 levels deep; at most 8 are accepted"
+    assert (
+        big_answer["message"] == "message refused: a number with 5000 digits is not acceptable (at most 32 characters)"
+    )
+    assert room.handler.commands.empty()

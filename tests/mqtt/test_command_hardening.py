@@ -151,3 +151,36 @@ async def test_a_flood_of_500_commands_gets_500_replies_done_or_dropped_busy(
     assert all(r["message"].startswith(BUSY) for r in busy)
     assert len(done) + len(busy) == 500
     assert caplog.text.count(BUSY) <= 3  # the busy warning is rate-limited, not one line per dropped command
+
+
+async def test_deep_nesting_and_huge_numbers_get_a_reply_in_words(
+    start_broker: Callable[..., Broker],
+    tmp_path: Path,
+    subscribers: list[Subscriber],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broker = start_broker(users={"willow": "r-pw", "console": "d-pw"}, acl=ACL)
+    dash = Subscriber(broker.port, (f"{RESULT}/#",), auth=("console", "d-pw"))
+    subscribers.append(dash)
+    await dash.wait_subscribed()
+    config = mqtt_config(
+        broker.port, commands_enabled=True, credentials_file=credentials_file(tmp_path, "willow", "r-pw")
+    )
+    caplog.set_level(logging.INFO, logger="roomctl.mqtt")
+    hostile = {
+        b"deep": b'{"command": "set_level", "level": ' + b"[" * 900 + b"]" * 900 + b"}",
+        b"digits": b'{"command": "set_level", "level": ' + b"9" * 1900 + b"}",
+        b"huge": b'{"command": "set_level", "level": ' + b"9" * 5000 + b"}",
+        b"nan": b'{"command": "set_level", "level": NaN}',
+    }
+    async with running(config, MemoryOutbox(), commands=RecordingHandler()) as publisher:
+        await asyncio.wait_for(publisher.commands_ready.wait(), 20)
+        for correlation, payload in hostile.items():
+            await send(dash, payload, props=asking(RESULT, correlation))
+        messages = await dash.wait_for(lambda ms: len(ms) >= len(hostile))
+    replies = {m.correlation: m.json()["message"] for m in messages}
+    assert replies[b"deep"] == "command refused: nested 901 levels deep; at most 8 are accepted"
+    assert replies[b"digits"].startswith("command refused: a number with 1900 digits is not acceptable")
+    assert replies[b"huge"] == "command refused: 5035 bytes is over the 2048-byte limit"
+    assert replies[b"nan"] == "command refused: NaN is not a number JSON allows"
+    assert "Traceback" not in caplog.text
