@@ -12,6 +12,9 @@ from roomctl.errors import StorageError
 from roomctl.models import AlarmEvent, Quantity, SessionState
 from roomctl.storage.database import Database, SessionRow
 
+MIN_PHASE_S = 1.0
+"""A phase shorter than this is not a row in the report (nor a label on its charts)."""
+
 
 @dataclass
 class Series:
@@ -94,12 +97,22 @@ def _phases(events: list[EventPoint], start: float, end: float, labels: dict[str
         return [PhaseSpan("session", "Whole session", start, end)]
     if marks[0][0] > start:
         marks.insert(0, (start, marks[0][1]))
-    spans = []
+    spans: list[PhaseSpan] = []
     for i, (ts, pid) in enumerate(marks):
         stop = marks[i + 1][0] if i + 1 < len(marks) else end
-        if stop > ts:
+        if stop - ts < MIN_PHASE_S:
+            continue  # a phase passed through at once ("]" pressed twice, the session ending as it began): no row
+        if spans and spans[-1].id == pid:  # the same phase again after one that was skipped: one span
+            spans[-1] = PhaseSpan(pid, spans[-1].label, spans[-1].start, stop)
+        else:
             spans.append(PhaseSpan(pid, labels.get(pid, pid), ts, stop))
-    return spans
+    if spans:  # the spans cover the session without holes: a skipped phase's time goes to the one before it
+        spans[0] = PhaseSpan(spans[0].id, spans[0].label, start, spans[0].end)
+        spans = [
+            PhaseSpan(p.id, p.label, p.start, spans[i + 1].start if i + 1 < len(spans) else end)
+            for i, p in enumerate(spans)
+        ]
+    return spans or [PhaseSpan("session", "Whole session", start, end)]
 
 
 def _limits(meta: dict[str, Any]) -> dict[Quantity, tuple[float | None, float | None]]:

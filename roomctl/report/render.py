@@ -5,6 +5,7 @@ matplotlib (Agg backend) is imported here only, when a report is made, so the re
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -14,11 +15,12 @@ from roomctl import __version__
 from roomctl.errors import RoomctlError
 from roomctl.models import Quantity
 from roomctl.report.data import Series, SessionRecord
-from roomctl.report.summary import AlarmSummary, Summary, summarise
+from roomctl.report.summary import MAX_SAMPLE_S, AlarmSummary, Summary, summarise
 from roomctl.report.tables import MAX_ALARM_ROWS, alarm_table, duration, phase_table
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 PRIORITY_COLOURS = {"high": "#d62728", "medium": "#e6a700", "low": "#17becf"}
 TREND_POINTS = 2000
@@ -29,10 +31,20 @@ def _x(ts: float) -> float:
     return ts / 86400.0
 
 
-def _xs(s: Series) -> tuple[list[float], list[float]]:
-    """Chart points; a missing or invalid value becomes NaN so the line shows a gap, never a made-up value."""
-    xs = [_x(t) for t in s.ts]
-    ys = [math.nan if v is None or q == "invalid" else v for v, q in zip(s.values, s.quality, strict=True)]
+def _xs(s: Series, *, gaps: bool = True) -> tuple[list[float], list[float]]:
+    """Chart points; a missing or invalid value becomes NaN so the line shows a gap, never a made-up value. With
+    ``gaps``, a NaN is also put between two readings further apart than ``MAX_SAMPLE_S`` (a wearable away, say):
+    the line breaks there instead of running straight across time without data."""
+    xs: list[float] = []
+    ys: list[float] = []
+    last: float | None = None
+    for t, v, q in zip(s.ts, s.values, s.quality, strict=True):
+        if gaps and last is not None and t - last > MAX_SAMPLE_S:
+            xs.append(_x((t + last) / 2))
+            ys.append(math.nan)
+        xs.append(_x(t))
+        ys.append(math.nan if v is None or q == "invalid" else v)
+        last = t
     return xs, ys
 
 
@@ -40,10 +52,20 @@ def render(rec: SessionRecord, out: Path, *, tz: tzinfo | None = None, site: str
     """Draw the report for ``rec`` into ``out`` (.pdf or .png); returns the summary it shows."""
     if out.suffix.lower() not in (".pdf", ".png"):
         raise RoomctlError(f"{out}: the report is written as .pdf or .png")
+    import matplotlib.pyplot as plt
+
+    fig, summary = figure(rec, tz=tz, site=site)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return summary
+
+
+def figure(rec: SessionRecord, *, tz: tzinfo | None = None, site: str | None = None) -> tuple[Figure, Summary]:
+    """The report's figure (the caller saves and closes it) and the summary it shows."""
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
     tz = tz or datetime.now().astimezone().tzinfo or UTC
@@ -51,7 +73,7 @@ def render(rec: SessionRecord, out: Path, *, tz: tzinfo | None = None, site: str
     alarm_rows = min(len(summary.alarms), MAX_ALARM_ROWS) + (1 if len(summary.alarms) > MAX_ALARM_ROWS else 0)
     conditions = sorted({a.condition for a in summary.alarms})
     heights = [
-        1.05,
+        1.35,  # the header, and room above the charts for three rows of phase labels
         2.6,
         1.7,
         1.8,
@@ -61,7 +83,7 @@ def render(rec: SessionRecord, out: Path, *, tz: tzinfo | None = None, site: str
     ]
     fig = plt.figure(figsize=(11.69, sum(heights) + 0.6))
     grid = fig.add_gridspec(
-        len(heights), 1, height_ratios=heights, hspace=0.35, left=0.1, right=0.93, top=0.985, bottom=0.015
+        len(heights), 1, height_ratios=heights, hspace=0.45, left=0.1, right=0.93, top=0.985, bottom=0.015
     )
     header = fig.add_subplot(grid[0])
     hr_ax = fig.add_subplot(grid[1])
@@ -80,16 +102,24 @@ def render(rec: SessionRecord, out: Path, *, tz: tzinfo | None = None, site: str
     _mark_alarms(hr_ax, summary.alarms, ("heart_rate", "pulse"))
     _mark_alarms(spo2_ax, summary.alarms, ("spo2",))
     hr_ax.set_xlim(_x(rec.start), _x(rec.end))
-    alarm_ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=tz))  # type: ignore[no-untyped-call]
-    alarm_ax.xaxis.set_major_locator(mdates.AutoDateLocator(tz=tz, maxticks=12))  # type: ignore[no-untyped-call]
+    _time_axis(alarm_ax, rec, tz)
     for ax in charts[:-1]:
         ax.tick_params(labelbottom=False)
     phase_table(fig.add_subplot(grid[5]), summary, tz)
     alarm_table(fig.add_subplot(grid[6]), summary.alarms, tz)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-    return summary
+    return fig, summary
+
+
+def _time_axis(ax: Axes, rec: SessionRecord, tz: tzinfo) -> None:
+    """Clock times without repeats: seconds shown when ticks are less than a minute apart (a short session)."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(tz=tz, minticks=3, maxticks=10)  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_locator(locator)
+    begin, end = mdates.num2date(_x(rec.start)), mdates.num2date(_x(rec.end))  # type: ignore[no-untyped-call]
+    ticks = list(locator.tick_values(begin, end))  # type: ignore[no-untyped-call]
+    step_s = min((b - a for a, b in itertools.pairwise(ticks)), default=1.0) * 86400
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M" if step_s >= 60 else "%H:%M:%S", tz=tz))  # type: ignore[no-untyped-call]
 
 
 def _header(ax: Axes, rec: SessionRecord, tz: tzinfo, site: str | None) -> None:
@@ -106,7 +136,7 @@ def _header(ax: Axes, rec: SessionRecord, tz: tzinfo, site: str | None) -> None:
         discharge_line(rec, tz),
         f"roomctl {__version__}; not a certified medical device. Made {datetime.now(tz):%Y-%m-%d %H:%M}.",
     ]
-    ax.text(0, 0.6, "\n".join(lines), fontsize=8.5, va="top", linespacing=1.5)
+    ax.text(0, 0.72, "\n".join(lines), fontsize=8.5, va="top", linespacing=1.5)
 
 
 def discharge_line(rec: SessionRecord, tz: tzinfo) -> str:
@@ -127,19 +157,35 @@ def discharge_line(rec: SessionRecord, tz: tzinfo) -> str:
     return f"discharge check passed {datetime.fromtimestamp(e.ts, tz):%H:%M}: {findings}; team: {', '.join(ticks)}"
 
 
+PHASE_LABEL_ROWS = 3
+CHAR_FRACTION = 0.0052
+"""Width of one 6.5 pt character as a fraction of the charts' width (A4 landscape): to keep phase labels apart."""
+
+
+def phase_label_rows(rec: SessionRecord) -> list[tuple[str, float, int]]:
+    """(label, x as a fraction of the time axis, row) for each phase label that fits: labels are stacked in up to
+    three rows above the chart, each starting where its phase starts; one that would overlap in every row is left out
+    (the phase table lists every phase)."""
+    span = max(rec.end - rec.start, 1e-9)
+    row_ends = [-1.0] * PHASE_LABEL_ROWS
+    placed = []
+    for p in rec.phases:
+        x = (p.start - rec.start) / span
+        width = (len(p.label) + 1) * CHAR_FRACTION
+        row = next((r for r, end in enumerate(row_ends) if end <= x), None)
+        if row is None or x + width > 1.08:
+            continue
+        row_ends[row] = x + width
+        placed.append((p.label, x, row))
+    return placed
+
+
 def _phases_and_events(ax: Axes, rec: SessionRecord, *, label: bool) -> None:
     for i, p in enumerate(rec.phases):
         ax.axvspan(_x(p.start), _x(p.end), color="#000000", alpha=0.04 if i % 2 else 0.0, lw=0)
-        if label:
-            ax.text(
-                _x(p.start) + 0.0005,
-                1.02,
-                p.label,
-                transform=ax.get_xaxis_transform(),
-                fontsize=6.5,
-                rotation=20,
-                va="bottom",
-            )
+    if label:
+        for text, x, row in phase_label_rows(rec):
+            ax.text(x, 1.02 + 0.085 * row, text, transform=ax.transAxes, fontsize=6.5, va="bottom", clip_on=False)
     starts = [e.ts for e in rec.events if e.event == "break_start"]
     ends = [e.ts for e in rec.events if e.event == "break_end"]
     for i, began in enumerate(starts):
@@ -179,6 +225,13 @@ def _trend(ax: Axes, s: Series, colour: str, label: str, *, lw: float = 0.8) -> 
             g = g[~np.isnan(g)]
             if len(g):
                 stats[i] = (g.min(), np.median(g), g.max())
+        ts = np.asarray(s.ts)
+        breaks = np.flatnonzero(np.diff(ts) > MAX_SAMPLE_S)  # a gap narrower than a bin still breaks the line
+        if len(breaks):
+            middles = _x(1.0) * (ts[breaks] + ts[breaks + 1]) / 2
+            at = np.searchsorted(centres, middles)
+            centres = np.insert(centres, at, middles)
+            stats = np.insert(stats, at, np.nan, axis=0)
         ax.fill_between(centres, stats[:, 0], stats[:, 2], color=colour, alpha=0.25, lw=0)
         ax.plot(centres, stats[:, 1], color=colour, lw=lw, label=f"{label} (median, min-max band)")
     else:
@@ -258,6 +311,17 @@ def _bp_temperature(ax: Axes, rec: SessionRecord) -> None:
     handles = ax.get_legend_handles_labels()[0] + temp.get_legend_handles_labels()[0]
     if handles:
         ax.legend(handles=handles, loc="upper right", fontsize=7, frameon=False, ncols=3)
+    if not (systolic.ts or diastolic.ts or rec.get(Quantity.SYSTOLIC).ts):
+        ax.text(
+            0.5,
+            0.5,
+            "no blood pressure entered",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="grey",
+        )
 
 
 def _alarm_strip(ax: Axes, alarms: list[AlarmSummary], conditions: list[str]) -> None:

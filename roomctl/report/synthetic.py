@@ -2,8 +2,9 @@
 
 The physiology is plausible, not a model of anyone: heart rate rises 30-90 min after the dose and again after the
 supplemental half dose, taking breaks lifts it a little; SpO2 stays 96-99 % with a few artefacts (dips flagged
-questionable, and gaps where the finger is off). Blood pressure and temperature are entered every 30 minutes.
-Alarms come from a simple threshold check with a condition delay, as the real engine would raise them.
+questionable, and gaps where the finger is off). Blood pressure and temperature are entered every 30 minutes; the chest strap is taken off for 20 s once an hour (a gap).
+Alarms come from the real alarm engine (:class:`~roomctl.alarms.AlarmEngine` with the default limits) run over the
+readings on a fake clock; the team acknowledges each alarm 20 s after it is raised.
 """
 
 from __future__ import annotations
@@ -16,15 +17,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from roomctl.alarms import AlarmEngine
+from roomctl.clock import FakeClock
+from roomctl.config.alarms import AlarmsConfig
 from roomctl.config.session import default_phases
 from roomctl.models import (
     UNITS,
-    Alarm,
     AlarmAction,
     AlarmEvent,
-    AlarmKind,
     HubEvent,
-    Priority,
     Quality,
     Quantity,
     Reading,
@@ -49,8 +50,9 @@ PHASES = [
     (460, "discharge"),
 ]
 DOSE_MIN, SUPPLEMENTAL_MIN = 40, 150
-HYSTERESIS = 2.0
 ACK_AFTER_S = 20.0
+STRAP_OFF_S = (30 * 60, 20)
+"""(seconds into each hour, how long): the chest strap is off, no heart-rate readings (a gap in the record)."""
 BREAKS = [(195, 205), (330, 342)]
 NOTES = [(70, "patient reports warmth, calm"), (240, "long stretch of quiet introspection"), (400, "reflection")]
 
@@ -79,29 +81,12 @@ class Physiology:
         return min(100.0, max(95.5, self.rng.gauss(97.6, 0.6)))
 
 
-@dataclass
-class _Limit:
-    quantity: Quantity
-    condition: str
-    low: float | None
-    high: float | None
-    priority: Priority
-    delay_s: float
-    crossed_since: float | None = None
-    alarm: Alarm | None = None
-    raised_t: float | None = None
-
-
 def emulated_events(start: datetime, hours: float = 8.0, rate_hz: float = 1.0, seed: int = 1) -> Iterator[HubEvent]:
     """Every hub event of the session, in time order (the session id is random)."""
     rng = random.Random(seed)
     sid = secrets.token_hex(6)
     phys = Physiology(rng)
-    limits = [
-        _Limit(Quantity.HEART_RATE, "heart_rate_high", None, 120, Priority.MEDIUM, 10),
-        _Limit(Quantity.SPO2, "spo2_low", 90, None, Priority.MEDIUM, 10),
-        _Limit(Quantity.SPO2, "spo2_very_low", 85, None, Priority.HIGH, 5),
-    ]
+    team = _Team(start)
     artefacts = sorted(rng.uniform(30, hours * 60 - 30) for _ in range(4))
     timeline: list[tuple[float, SessionEventKind, str | None, dict[str, Any]]] = [
         (0, SessionEventKind.SESSION_START, None, {"session_kind": "dosing", "phase": "arrival"}),
@@ -116,8 +101,13 @@ def emulated_events(start: datetime, hours: float = 8.0, rate_hz: float = 1.0, s
             if i
         ),
     ]
+    if hours * 60 > PHASES[-1][0] + 10:  # the day ends with the discharge check
+        findings = ["ok: heart rate vs baseline 70 (within 15 bpm): near for 34 min", "ok: no active alarm"]
+        data = {"findings": findings, "oriented_and_grounded": True, "support_person_present": True}
+        timeline.append((hours * 60 - 5, SessionEventKind.DISCHARGE_CHECK, None, data))
     timeline.sort(key=lambda t: t[0])
     state = SessionState(id=sid, session_kind=SessionKind.DOSING, phase="arrival", started_at=start)
+    yield from team.run(state, 0.0)
     step = 1.0 / rate_hz
     n = int(hours * 3600 * rate_hz)
     next_vitals = 0.0
@@ -135,9 +125,12 @@ def emulated_events(start: datetime, hours: float = 8.0, rate_hz: float = 1.0, s
             if kind in (SessionEventKind.BREAK_START, SessionEventKind.BREAK_END):
                 state = state.model_copy(update={"on_break": kind is SessionEventKind.BREAK_START})
             yield SessionEvent(id=secrets.token_hex(8), session=sid, event=kind, ts=ts, text=text, data=data)
-            yield state
+            yield from team.run(state, t)
         hr = phys.heart_rate(minute, state.on_break)
-        yield Reading(quantity=Quantity.HEART_RATE, value=round(hr), unit="bpm", device="chest-strap", ts=ts)
+        off_at, off_s = STRAP_OFF_S
+        if not off_at <= t % 3600 < off_at + off_s:
+            reading = Reading(quantity=Quantity.HEART_RATE, value=round(hr), unit="bpm", device="chest-strap", ts=ts)
+            yield from team.run(reading, t)
         spo2: float | None = round(phys.spo2())
         quality = Quality.OK
         for a in artefacts:
@@ -145,14 +138,16 @@ def emulated_events(start: datetime, hours: float = 8.0, rate_hz: float = 1.0, s
                 spo2, quality = (
                     (None, Quality.INVALID) if minute > a + 0.45 else (82 + rng.random() * 4, Quality.QUESTIONABLE)
                 )
-        yield Reading(quantity=Quantity.SPO2, value=spo2, unit="%", device="oximeter", ts=ts, quality=quality)
-        yield from _alarms(limits, {Quantity.HEART_RATE: hr, Quantity.SPO2: spo2}, t, ts)
+        spo2_reading = Reading(quantity=Quantity.SPO2, value=spo2, unit="%", device="oximeter", ts=ts, quality=quality)
+        yield from team.run(spo2_reading, t)
+        yield from team.tick(t)
         if t >= next_vitals:
             next_vitals += 1800
-            yield from _manual_vitals(sid, ts, hr, phys.baseline_hr, rng)
+            for event in _manual_vitals(sid, ts, hr, phys.baseline_hr, rng):
+                yield from team.run(event, t)
     end = start + timedelta(seconds=n * step)
     yield SessionEvent(id=secrets.token_hex(8), session=sid, event=SessionEventKind.SESSION_END, ts=end)
-    yield state.model_copy(update={"ended_at": end})
+    yield from team.run(state.model_copy(update={"ended_at": end}), n * step)
 
 
 def _manual_vitals(sid: str, ts: datetime, hr: float, base: float, rng: random.Random) -> Iterator[HubEvent]:
@@ -174,32 +169,39 @@ def _manual_vitals(sid: str, ts: datetime, hr: float, base: float, rng: random.R
     )
 
 
-def _alarms(limits: list[_Limit], values: dict[Quantity, float | None], t: float, ts: datetime) -> Iterator[AlarmEvent]:
-    for lim in limits:
-        v = values.get(lim.quantity)
-        if v is None:
-            continue  # no data is not a calm patient: the alarm state stays as it was
-        crossed = (lim.low is not None and v < lim.low) or (lim.high is not None and v > lim.high)
-        back = (lim.low is None or v >= lim.low + HYSTERESIS) and (lim.high is None or v <= lim.high - HYSTERESIS)
-        if lim.alarm is not None and lim.raised_t is not None and t - lim.raised_t >= ACK_AFTER_S:
-            lim.raised_t = None
-            yield AlarmEvent(action=AlarmAction.ACKNOWLEDGED, alarm=lim.alarm, ts=ts)  # the team acknowledges
-        if crossed and lim.alarm is None:
-            lim.crossed_since = t if lim.crossed_since is None else lim.crossed_since
-            if t - lim.crossed_since >= lim.delay_s:
-                limit = lim.low if lim.low is not None else lim.high
-                lim.alarm = Alarm(
-                    id=secrets.token_hex(6), condition=lim.condition, kind=AlarmKind.PHYSIOLOGICAL, priority=lim.priority,
-                    message=f"{lim.condition.replace('_', ' ')}", quantity=lim.quantity, device=None, value=v, limit=limit, raised_at=ts,
-                )  # fmt: skip
-                lim.raised_t = t
-                yield AlarmEvent(action=AlarmAction.RAISED, alarm=lim.alarm, ts=ts)
-        elif not crossed:
-            lim.crossed_since = None
-            if lim.alarm is not None and back:
-                cleared = lim.alarm.model_copy(update={"active": False, "cleared_at": ts})
-                yield AlarmEvent(action=AlarmAction.CLEARED, alarm=cleared, ts=ts)
-                lim.alarm = None
+class _Team:
+    """The real alarm engine on a fake clock that follows the session's time, and a team that acknowledges each alarm
+    ``ACK_AFTER_S`` after it is raised."""
+
+    def __init__(self, start: datetime) -> None:
+        self.clock = FakeClock(start=start, monotonic_start=0.0)
+        self.engine = AlarmEngine(AlarmsConfig(), [], clock=self.clock)
+        self.raised: dict[str, float] = {}
+
+    def _at(self, t: float) -> None:
+        if t > self.clock.monotonic():
+            self.clock.advance(t - self.clock.monotonic())
+
+    def _note(self, events: list[HubEvent], t: float) -> list[HubEvent]:
+        for e in events:
+            if isinstance(e, AlarmEvent) and e.action is AlarmAction.RAISED:
+                self.raised.setdefault(e.alarm.id, t)
+        return events
+
+    def run(self, event: HubEvent, t: float) -> Iterator[HubEvent]:
+        """``event`` at ``t`` seconds into the session, then what the engine makes of it."""
+        self._at(t)
+        yield event
+        yield from self._note(self.engine(event), t)
+
+    def tick(self, t: float) -> Iterator[HubEvent]:
+        self._at(t)
+        yield from self._note(self.engine.tick(), t)
+        for alarm_id, raised in list(self.raised.items()):
+            if t - raised >= ACK_AFTER_S:
+                del self.raised[alarm_id]
+                if alarm_id in self.engine.alarms:
+                    yield from self.engine.acknowledge(alarm_id)
 
 
 def fill_database(db: Database, start: datetime, hours: float = 8.0, rate_hz: float = 1.0, seed: int = 1) -> str:

@@ -47,7 +47,7 @@ def phase_table(ax: Axes, summary: Summary, tz: tzinfo) -> None:
         for q in quantities:
             row += _cell(p.stats.get(q))
         rows.append(row)
-    ax.set_title("Summary per phase", fontsize=10, loc="left")
+    ax.set_title("Summary per phase", fontsize=10, loc="left", pad=14)  # clear of the time axis above
     widths = [0.17, 0.06, 0.09] + [0.14, 0.11] * len(quantities)
     table = ax.table(
         cellText=rows, colLabels=columns, cellLoc="left", colWidths=widths, bbox=Bbox.from_bounds(0, 0, 1, 1)
