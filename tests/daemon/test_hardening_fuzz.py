@@ -260,6 +260,23 @@ def test_fuzzing_the_mqtt_command_topic(daemon: Daemon, messages: list[tuple[byt
     assert daemon.rss_kib() - daemon.baseline_rss_kib < MEMORY_GROWTH_LIMIT_KIB
 
 
+def test_a_flood_of_500_commands_through_the_daemon_is_answered_one_by_one(daemon: Daemon) -> None:
+    flood = {b"flood-%d" % i for i in range(500)}
+    for correlation in sorted(flood):
+        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        props.CorrelationData = correlation
+        props.ResponseTopic = f"{RESULT}/flood"
+        daemon.console.client.publish(f"{ROOT}/cmd", b'{"command": "set_level", "level": 0.4}', qos=1, properties=props)
+    daemon.console.wait_for(flood, within_s=120)
+    replies = [daemon.console.replies[c] for c in flood]
+    assert all(len(r) == 1 for r in replies)  # exactly one answer each
+    bodies = [r[0][1] for r in replies]
+    assert all(r[0][0] == f"{RESULT}/flood" for r in replies)
+    assert all(b["ok"] or b["message"].startswith("dropped: busy") for b in bodies)
+    assert any(b["ok"] for b in bodies)
+    assert daemon.rss_kib() - daemon.baseline_rss_kib < MEMORY_GROWTH_LIMIT_KIB
+
+
 def test_after_the_fuzzing_the_daemon_still_records(daemon: Daemon) -> None:
     # runs after the two above in this module: the same daemon, still recording
     note = request(daemon.socket_path, {"command": "mark", "event": "note", "text": "still recording"})
