@@ -132,6 +132,21 @@ class Snapshot(Model):
             limits=state.limits,
         )
 
+    def load_into(self, state: LiveState) -> None:
+        """Make ``state`` what this snapshot shows: the inverse of :meth:`from_state` (the screen's side of it).
+
+        Collections are replaced, not merged; single events go through the hub's own rule (``LiveState.apply``). The
+        trends are not in a snapshot: the ``history`` message that follows brings them."""
+        state.readings = {(r.device, r.quantity): r for r in self.readings}
+        state.latest = {r.quantity: r for r in sorted(self.readings, key=lambda r: r.ts)}  # the newest per quantity
+        state.devices = {d.device: d for d in self.devices}
+        state.alarms = {a.id: a for a in self.alarms}
+        state.health = {h.service: h for h in self.health}
+        state.audio_pause, state.lighting, state.limits = None, None, None
+        for event in (self.session, self.audio_pause, self.lighting, self.limits):
+            if event is not None:
+                state.apply(event)
+
 
 class TrendData(Model):
     bucket_s: float = Field(gt=0)

@@ -19,9 +19,6 @@ from roomctl.hub import LiveState
 from roomctl.models import (
     PRIORITY_RANK,
     Alarm,
-    AlarmAction,
-    AlarmEvent,
-    HubEvent,
     LinkState,
     Priority,
     Quality,
@@ -96,15 +93,7 @@ class RoomView(LiveState):
                 self.info = update.room
             case Snapshot():
                 self.connected, self.link_problem = True, ""
-                self.readings, self.latest, self.devices, self.alarms, self.health = {}, {}, {}, {}, {}
-                self.audio_pause, self.lighting = None, None
-                snapshot: list[HubEvent] = [*sorted(update.readings, key=lambda r: r.ts), *update.devices]
-                snapshot += [AlarmEvent(action=AlarmAction.RAISED, alarm=a, ts=a.raised_at) for a in update.alarms]
-                snapshot += [*update.health, update.session]
-                self.limits = None
-                snapshot += [e for e in (update.audio_pause, update.lighting, update.limits) if e is not None]
-                for event in snapshot:
-                    self.apply(event)
+                update.load_into(self)
             case History():
                 load_into(update, self.trends)  # the daemon's trends replace what this screen had
             case EventMessage():
