@@ -115,8 +115,13 @@ async def test_station_follows_a_real_room_through_alarm_and_last_will(start_bro
 
         return check
 
+    async def ticking() -> None:
+        while True:  # the room's readings keep coming (the station's two links subscribe in their own time)
+            room.tick(clock.now())
+            await asyncio.sleep(0.5)
+
+    ticker = asyncio.create_task(ticking())
     try:
-        room.tick(clock.now())
         # live vitals have a lane of their own (docs/mqtt.md): the session may land just after the first reading
         await until(lambda: shown("hr")() and facility.rooms[key].session is not None, changed)
         assert facility.rooms[key].name == "Room willow"
@@ -127,10 +132,9 @@ async def test_station_follows_a_real_room_through_alarm_and_last_will(start_bro
         await until(shown("offline"), changed)
         assert facility.rooms[key].urgency() is Urgency.MEDIUM  # still shown with its last known alarm, never calm
         publisher = room.start_publisher()
-        room.tick(clock.now())
         await until(lambda: shown("online")() and shown("hr")(), changed)
         assert reader.status.connected
     finally:
-        publisher.cancel()
-        reading.cancel()
-        await asyncio.gather(publisher, reading, return_exceptions=True)
+        for task in (ticker, publisher, reading):
+            task.cancel()
+        await asyncio.gather(ticker, publisher, reading, return_exceptions=True)
