@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,10 +19,8 @@ from roomctl.commands import Command, CommandResult
 from roomctl.config import demo_config_text, parse_config
 from roomctl.hub import Hub
 from roomctl.models import (
-    Alarm,
     AlarmAction,
     AlarmEvent,
-    AlarmKind,
     DeviceState,
     LightingState,
     LinkState,
@@ -33,10 +31,10 @@ from roomctl.models import (
     SessionState,
 )
 from roomctl.tui.app import RoomApp
+from tests import builders
 from tests.api.conftest import RecordingHandler
+from tests.builders import T0
 
-T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
-UNITS = {Quantity.HEART_RATE: "bpm", Quantity.SPO2: "%", Quantity.PULSE_RATE: "bpm", Quantity.PERFUSION_INDEX: "%"}
 DEVICE = {
     Quantity.HEART_RATE: "chest-strap",
     Quantity.SPO2: "oximeter",
@@ -50,24 +48,22 @@ def demo_info() -> RoomInfo:
 
 
 def reading(quantity: Quantity, value: float | None, ts: datetime) -> Reading:
-    return Reading(quantity=quantity, value=value, unit=UNITS[quantity], device=DEVICE[quantity], ts=ts)
+    """A reading from the demo room's wearable for ``quantity``."""
+    return builders.reading(value, quantity, device=DEVICE[quantity], ts=ts)
 
 
 def alarm_event(priority: Priority, *, acknowledged: bool = False, alarm_id: str = "a1") -> AlarmEvent:
-    alarm = Alarm(
-        id=alarm_id,
-        condition="spo2_low",
-        kind=AlarmKind.PHYSIOLOGICAL,
+    """The screen tests' SpO2 alarm at ``priority`` (acknowledged: the acknowledging event)."""
+    return builders.alarm_event(
+        AlarmAction.ACKNOWLEDGED if acknowledged else AlarmAction.RAISED,
+        alarm_id=alarm_id,
         priority=priority,
         message=f"SpO2 low ({priority.value})",
+        acknowledged=acknowledged,
         quantity=Quantity.SPO2,
         value=84,
         limit=85,
-        raised_at=T0,
-        acknowledged_at=T0 if acknowledged else None,
     )
-    action = AlarmAction.ACKNOWLEDGED if acknowledged else AlarmAction.RAISED
-    return AlarmEvent(action=action, alarm=alarm, ts=T0)
 
 
 def room_state(hub: Hub, now: datetime, *, phase: str = "dose", on_break: bool = False, heart_rate: float = 84) -> None:

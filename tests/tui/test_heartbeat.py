@@ -12,7 +12,8 @@ from roomctl.api.protocol import HEARTBEAT_TIMEOUT_S, Heartbeat
 from roomctl.clock import FakeClock
 from roomctl.commands import Command, CommandResult
 from roomctl.tui.app import RoomApp
-from tests.tui.conftest import T0, Served, until
+from tests.builders import T0
+from tests.tui.conftest import Served, until
 from tests.tui.test_snapshots import script
 
 

@@ -6,7 +6,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from roomctl.models import LightingState, Quantity, SessionState
-from tests.tui.conftest import T0, Served, connected, reading, until
+from tests.builders import T0
+from tests.tui.conftest import Served, connected, reading, until
 
 
 async def test_a_restarted_screen_gets_the_trends_back(tmp_path: Path) -> None:

@@ -27,7 +27,8 @@ from roomctl.session import SessionManager
 from roomctl.storage.store import Store
 from roomctl.storage.writer import StorageWriter
 from roomctl.tui.app import RoomApp
-from tests.tui.conftest import T0, ScriptedLink, until
+from tests.builders import T0
+from tests.tui.conftest import ScriptedLink, until
 
 
 @dataclass

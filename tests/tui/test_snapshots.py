@@ -16,7 +16,8 @@ from roomctl.clock import FakeClock
 from roomctl.hub import Hub
 from roomctl.models import AudioPause, DischargeStatus, Priority, Quantity, SessionState
 from roomctl.tui.app import RoomApp
-from tests.tui.conftest import T0, ScriptedLink, alarm_event, demo_info, reading, room_state
+from tests.builders import T0
+from tests.tui.conftest import ScriptedLink, alarm_event, demo_info, reading, room_state
 
 SnapCompare = Callable[..., bool]
 
