@@ -5,8 +5,9 @@ Every command gets exactly one reply, published on the room's own reply subtree 
   lies under ``<root>/cmd/result``; a command asking for any other reply topic (a wildcard, ``…/status``, another room)
   is rejected, logged once, and answered on ``<root>/cmd/result``;
 - ``dropped: busy`` when more than :data:`QUEUE_LIMIT` commands are already waiting: the command is not acted on.
-Replies wait in a bounded queue (:data:`REPLY_LIMIT`) and are published as paho has room. A reply that cannot be
-published is counted and logged (rate-limited); it never stops the MQTT part.
+Replies wait in a bounded queue (:data:`REPLY_LIMIT`) and are published at most :data:`REPLY_WINDOW` at a time
+awaiting the broker's acknowledgement, so a flood of commands never fills paho's queue, which the publisher needs for
+vitals and alarms. A reply that cannot be published is counted and logged (rate-limited); it never stops the MQTT part.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.properties import Properties
 
 from roomctl.commands import Command, CommandHandler
@@ -39,6 +39,10 @@ MAX_RESPONSE_TOPIC = 256
 BUSY = "dropped: busy"
 """The start of the reply to a command that arrived while :data:`QUEUE_LIMIT` commands were waiting."""
 RETRY_S = 0.05
+REPLY_WINDOW = 8
+"""Replies awaiting the broker's acknowledgement at once (the publisher keeps the rest of paho's queue)."""
+REPLY_ACK_S = 30.0
+REPLY_ATTEMPTS = 20
 LOG_EVERY_S = 10.0
 
 
@@ -139,12 +143,56 @@ class CommandInbox:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _send_replies(self, conn: Connection) -> None:
-        while True:
-            if not self._replies:
-                self._replies_waiting.clear()
-                await self._replies_waiting.wait()
-            elif not self._publish_replies(conn):
-                await asyncio.sleep(RETRY_S)  # paho's queue is full: it drains as the broker acknowledges
+        """Publish replies, at most :data:`REPLY_WINDOW` awaiting the broker's acknowledgement at once: replies never
+        take the room of paho's queue that the publisher needs for vitals and alarms."""
+        window = asyncio.Semaphore(REPLY_WINDOW)
+        sending: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                if not self._replies:
+                    self._replies_waiting.clear()
+                    await self._replies_waiting.wait()
+                    continue
+                await window.acquire()
+                if conn.lost.is_set():
+                    window.release()
+                    raise BrokerUnavailable(conn.lost_reason or f"connection to {conn.where} lost")
+                reply = self._replies.popleft()
+                task = asyncio.create_task(self._send_reply(conn, reply, window), name="mqtt-command-reply")
+                sending.add(task)
+                task.add_done_callback(sending.discard)
+        finally:
+            for task in sending:
+                task.cancel()
+
+    async def _send_reply(
+        self, conn: Connection, reply: tuple[str, bytes, Properties | None], window: asyncio.Semaphore
+    ) -> None:
+        topic, payload, props = reply
+        try:
+            for _attempt in range(REPLY_ATTEMPTS):
+                try:
+                    if await conn.publish_confirmed(
+                        topic, payload, retain=False, properties=props, within_s=REPLY_ACK_S
+                    ):
+                        return
+                    if not conn.client.is_connected():
+                        self._replies.appendleft(reply)  # the connection went: sent after the reconnect
+                        return
+                    problem = f"the broker did not acknowledge it within {REPLY_ACK_S:g} s"
+                    break
+                except ValueError as e:  # paho refused the topic or payload: never stop the MQTT part for it
+                    problem = str(e)
+                    break
+                except BrokerUnavailable as e:
+                    if not conn.client.is_connected():
+                        self._replies.appendleft(reply)  # sent after the reconnect
+                        return
+                    problem = str(e)  # paho's queue is full just now: it drains as the broker acknowledges
+                    await asyncio.sleep(RETRY_S)
+            self._lost(f"cannot publish a command reply on {topic[:80]}: {problem}")
+        finally:
+            window.release()
 
     async def _handle_commands(self) -> None:
         while True:
@@ -162,25 +210,6 @@ class CommandInbox:
             self.accepted += 1
             log.info("MQTT command %s: %s", command.command, result.message or ("done" if result.ok else "refused"))
             self._reply(reply_to, correlation, ok=result.ok, command=command.command, message=result.message)
-
-    def _publish_replies(self, conn: Connection) -> bool:
-        """Publish waiting replies; False when paho's queue is full just now. A reply that fails otherwise is lost."""
-        while self._replies:
-            topic, payload, props = self._replies[0]
-            rc: MQTTErrorCode | None = None
-            try:
-                rc = conn.client.publish(topic, payload, qos=1, retain=False, properties=props).rc
-                problem = mqtt.error_string(rc)
-            except ValueError as e:  # paho refused the topic or payload: never stop the MQTT part for it
-                problem = str(e)
-            if rc == mqtt.MQTT_ERR_QUEUE_SIZE:
-                return False
-            if rc == mqtt.MQTT_ERR_NO_CONN:
-                raise BrokerUnavailable(f"cannot publish to {conn.where}: {problem}")  # the publisher reconnects
-            self._replies.popleft()
-            if rc != mqtt.MQTT_ERR_SUCCESS:
-                self._lost(f"cannot publish a command reply on {topic[:80]}: {problem}")
-        return True
 
     def _lost(self, reason: str) -> None:
         self.replies_lost += 1

@@ -201,12 +201,21 @@ class Connection:
     async def publish_and_wait(self, topic: str, payload: bytes, *, retain: bool, within_s: float) -> bool:
         """Publish and wait for the broker's acknowledgement (for goodbyes); False if it did not come."""
         try:
-            mid = self.publish(topic, payload, retain=retain)
+            return await self.publish_confirmed(topic, payload, retain=retain, within_s=within_s)
         except BrokerUnavailable:
             return False
+
+    async def publish_confirmed(
+        self, topic: str, payload: bytes, *, retain: bool, within_s: float, properties: Properties | None = None
+    ) -> bool:
+        """Publish and wait for the broker's acknowledgement; False if it did not come within ``within_s``.
+        Raises :class:`BrokerUnavailable` when paho cannot take it (its queue is full, or no connection)."""
+        mid = self.publish(topic, payload, retain=retain, properties=properties)
         waiter = self._loop.create_future()
         self._waiters[mid] = waiter
         done, _ = await asyncio.wait({waiter}, timeout=within_s)
+        if not done:
+            self._waiters.pop(mid, None)
         return bool(done) and waiter.result()
 
     def subscribe(self, topic: str, qos: int = 1) -> None:

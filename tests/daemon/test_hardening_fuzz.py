@@ -274,6 +274,9 @@ def test_a_flood_of_500_commands_through_the_daemon_is_answered_one_by_one(daemo
     assert all(r[0][0] == f"{RESULT}/flood" for r in replies)
     assert all(b["ok"] or b["message"].startswith("dropped: busy") for b in bodies)
     assert any(b["ok"] for b in bodies)
+    log = (daemon.dir / "daemon.log").read_text()
+    assert log.count("MQTT: connected to") == 1  # the replies never crowded the publisher off its connection
+    assert "Message queue full" not in log
     assert daemon.rss_kib() - daemon.baseline_rss_kib < MEMORY_GROWTH_LIMIT_KIB
 
 

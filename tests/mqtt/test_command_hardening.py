@@ -151,6 +151,7 @@ async def test_a_flood_of_500_commands_gets_500_replies_done_or_dropped_busy(
     assert all(r["message"].startswith(BUSY) for r in busy)
     assert len(done) + len(busy) == 500
     assert caplog.text.count(BUSY) <= 3  # the busy warning is rate-limited, not one line per dropped command
+    assert caplog.text.count("MQTT: connected to") == 1  # 500 replies never crowd the publisher off its connection
 
 
 async def test_deep_nesting_and_huge_numbers_get_a_reply_in_words(
