@@ -166,8 +166,7 @@ def test_a_spot_check_device_silent_between_measurements_is_not_a_problem() -> N
     assert fresh.problems() == ["wearable strap silent for 3600 s and no alarm raised for it"]
 
 
-def test_service_health_problems_read_the_hub() -> None:
-    hub = Hub()
+def test_service_health_problems_read_the_hub(hub: Hub) -> None:
     ts = datetime(2026, 1, 1, tzinfo=UTC)
     assert service_health_problems(hub, ["storage"]) == []
     hub.publish(ServiceHealth(service="storage", ok=False, detail="disk full", ts=ts))
