@@ -68,9 +68,9 @@ def main() -> int:
             result = asyncio.run(send_once(state / "api.sock", limit))
             if not result.ok:
                 sys.exit(f"could not set the limit: {result.message}")
-            time.sleep(SETTLE_S)  # the condition delay, then the alarm flashes
-            shown = subprocess.run([*tmux, "capture-pane", "-p"], capture_output=True, text=True).stdout
+            time.sleep(SETTLE_S + 5)  # the condition delay, then the alarm flashes
             flashing = window(pids, args.seconds)
+            shown = subprocess.run([*tmux, "capture-pane", "-p"], capture_output=True, text=True).stdout
         finally:
             subprocess.run([*tmux, "kill-server"], check=False, capture_output=True)
             demo.send_signal(2)
@@ -83,7 +83,7 @@ def main() -> int:
             f"  {name:<15} screen {figures['screen']:5.2f} %  daemon {figures['daemon']:5.2f} % of one core"
             f"  -> screen/daemon {ratio:.2f} {'(at or below the bar)' if ratio <= 1 else '(ABOVE the bar)'}"
         )
-    print(f"  banner during the second window: {alarm}")
+    print(f"  banner after the second window: {alarm}")
     return 0
 
 

@@ -29,6 +29,9 @@ class Trend:
         self.span_s = span_s
         self.max_points = max_points
         self._buckets: deque[tuple[int, float, int]] = deque()  # (bucket index, sum, count)
+        self.resets = 0
+        """Counts changes to finished buckets (load, clear, coarsening): a drawing of the finished buckets stays valid
+        while this and the time bucket stay the same."""
 
     def add(self, t: float, value: float) -> None:
         index = int(t // self.bucket_s)
@@ -47,6 +50,7 @@ class Trend:
             self._coarsen()
 
     def _coarsen(self) -> None:
+        self.resets += 1
         self.bucket_s *= 2
         merged: dict[int, tuple[float, int]] = {}
         for index, total, count in self._buckets:
@@ -55,6 +59,7 @@ class Trend:
         self._buckets = deque((i, t, c) for i, (t, c) in merged.items())
 
     def clear(self) -> None:
+        self.resets += 1
         self._buckets.clear()
 
     def buckets(self) -> list[Bucket]:
@@ -62,6 +67,7 @@ class Trend:
 
     def load(self, bucket_s: float, buckets: Iterable[Bucket]) -> None:
         """Take over another trend's buckets (as :meth:`buckets` gave them, with its bucket size)."""
+        self.resets += 1
         self.bucket_s = bucket_s
         self._buckets = deque(buckets)
 

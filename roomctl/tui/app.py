@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from roomctl.api.client import ApiUnavailable, Update
-from roomctl.api.protocol import Heartbeat
+from roomctl.api.protocol import EventMessage, Heartbeat
 from roomctl.clock import Clock, SystemClock
 from roomctl.commands import Acknowledge, Command, CommandResult, MarkEvent, SetLevel, SetPhase, SetScene
 from roomctl.models import Priority, SessionKind
@@ -45,6 +45,10 @@ from roomctl.tui.widgets import (
     session_title,
     wearable_lines,
 )
+
+COALESCE_S = 0.05
+READINGS_COALESCE_S = 1.0
+"""Readings share frames: numbers on a monitor change about once a second (a value is shown at most 1 s late)."""
 
 HELP_WIDTH = 80
 """The help line is laid out for the narrowest screen (the Linux console's 80 columns), two rows at most."""
@@ -123,12 +127,14 @@ class RoomApp(App[None]):
         self._flash_timer: Timer | None = None
         self._flash_priority: Priority | None = None
         self._flash_on = True
-        self._render_pending = False
+        self._render_timer: Timer | None = None
+        self._render_within = 0.0
+        self._keys_for: tuple[object, ...] | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="header"):
             yield Cell(id="room-name", markup=False)
-            yield Cell(id="link", markup=False)
+            yield Cell(id="link", markup=False, sized_by_text=True)
         yield Cell(id="banner", markup=False)
         for spec in VITALS[:2]:
             yield VitalPanel(spec, large=True)
@@ -159,12 +165,21 @@ class RoomApp(App[None]):
             self.view.apply_update(update, self.clock.monotonic())
             if isinstance(update, Heartbeat) and not hung:
                 continue  # a heartbeat changes nothing on the screen (unless the daemon was silent until now)
-            if not self._render_pending:  # coalesce a burst (HR, SpO2, PR, PI arrive together) into one redraw
-                self._render_pending = True
-                self.set_timer(0.05, self._render_now)
+            reading = isinstance(update, EventMessage) and update.event.kind in ("reading", "rr_intervals")
+            self._schedule_render(READINGS_COALESCE_S if reading else COALESCE_S)
+
+    def _schedule_render(self, within_s: float) -> None:
+        """One redraw for a burst: readings (the strap's and the oximeter's, each once a second) wait up to
+        ``READINGS_COALESCE_S`` to share a frame; anything else (an alarm) is drawn within ``COALESCE_S``."""
+        if self._render_timer is not None and self._render_within <= within_s:
+            return
+        if self._render_timer is not None:
+            self._render_timer.stop()
+        self._render_within = within_s
+        self._render_timer = self.set_timer(within_s, self._render_now)
 
     def _render_now(self) -> None:
-        self._render_pending = False
+        self._render_timer = None
         self.refresh_view()
 
     def refresh_view(self) -> None:
@@ -192,7 +207,11 @@ class RoomApp(App[None]):
         self._cell("lighting").show(lighting_line(view))
         self._cell("message").show(self.message)
         self._refresh_banner(now)
-        self._cell("keys").show(keys_help(self.help_entries()))
+        session = view.session
+        keys_for = (session.id is None, session.ended_at is None, session.session_kind, session.discharge is None)
+        if keys_for != self._keys_for:  # the keys that work change only with the session
+            self._keys_for = keys_for
+            self._cell("keys").show(keys_help(self.help_entries()))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Which keys work now: session keys only in a session, the dose timeline only in a dosing session."""

@@ -217,6 +217,12 @@ def format_duration(seconds: float) -> str:
     return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
 
 
+def format_hours(seconds: float) -> str:
+    """``1:05 h``: hours and minutes, for clocks that change once a minute (a redraw a minute, not a second)."""
+    m = int(max(0, seconds)) // 60
+    return f"{m // 60}:{m % 60:02d} h"
+
+
 def format_clock(seconds: float) -> str:
     s = int(max(0, seconds))
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,18 +13,24 @@ from textual.widgets import Static
 
 from roomctl.models import SessionKind, SessionState
 from roomctl.tui.glyphs import big_digits, medium_digits, sparkline
-from roomctl.tui.view import RoomView, VitalSpec, format_clock
+from roomctl.tui.view import RoomView, VitalSpec, format_hours
 
 
 class Cell(Static):
-    """A Static that refreshes only when its text actually changes."""
+    """A Static that refreshes only when its text actually changes, and then repaints only itself: its size is set in
+    the stylesheet, so new text needs no layout of the screen (``sized_by_text=True`` for the one cell whose width
+    follows its text)."""
 
     _shown: str | Text | None = None
+
+    def __init__(self, *, sized_by_text: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sized_by_text = sized_by_text
 
     def show(self, text: str | Text) -> None:
         if text != self._shown:
             self._shown = text
-            self.update(text)
+            self.update(text, layout=self.sized_by_text)
 
     @property
     def shown(self) -> str:
@@ -39,6 +46,8 @@ class VitalPanel(Horizontal):
         self.spec = spec
         self.large = large
         self.nodata = False
+        self._trend_key: tuple[int, ...] | None = None
+        self._digits_of: str | None = None
 
     def compose(self) -> ComposeResult:
         q = self.spec.quantity.value
@@ -62,16 +71,26 @@ class VitalPanel(Horizontal):
         else:
             label = f"{spec.label} {spec.unit}\n{reading.status or limits}"
         self.query_one(f"#{q.value}-label", Cell).show(label)
-        digits = big_digits(reading.text) if self.large else medium_digits(reading.text)
-        self.query_one(f"#{q.value}-value", Cell).show(digits)
-        height = 2 if self.large else 1
-        width = max(4, self.query_one(f"#{q.value}-recent", Cell).size.width - 4)
+        if reading.text != self._digits_of:  # the big digits are drawn only when the number changes
+            self._digits_of = reading.text
+            digits = big_digits(reading.text) if self.large else medium_digits(reading.text)
+            self.query_one(f"#{q.value}-value", Cell).show(digits)
+        recent_cell = self.query_one(f"#{q.value}-recent", Cell)
+        width = max(4, recent_cell.size.width - 4)
         t = now.timestamp()
-        recent = sparkline(view.trends.recent[q].series(t), width, height, spec.min_span)
-        whole = sparkline(view.trends.whole[q].series(t), width, height, spec.min_span)
-        self.query_one(f"#{q.value}-recent", Cell).show(_labelled("15m", recent))
-        self.query_one(f"#{q.value}-whole", Cell).show(_labelled("all", whole))
-        r15, rall = view.trends.recent[q].range(t), view.trends.whole[q].range()
+        recent, whole = view.trends.recent[q], view.trends.whole[q]
+        # Trends show finished buckets only (10 s and 30 s means): each is drawn once per bucket, not on every reading.
+        key = (width, int(t // recent.bucket_s), recent.resets, int(t // whole.bucket_s), whole.resets)
+        if key == self._trend_key:
+            return
+        self._trend_key = key
+        height = 2 if self.large else 1
+        t_recent, t_whole = t - recent.bucket_s, t - whole.bucket_s
+        recent_cell.show(_labelled("15m", sparkline(recent.series(t_recent), width, height, spec.min_span)))
+        self.query_one(f"#{q.value}-whole", Cell).show(
+            _labelled("all", sparkline(whole.series(t_whole), width, height, spec.min_span))
+        )
+        r15, rall = recent.range(t_recent), whole.range(t_whole)
         fmt = f".{spec.decimals}f"
         ranges = (("15m", r15), ("all", rall)) if self.large else (("15m", r15),)
         parts = [f"{name} {rng[0]:{fmt}}-{rng[1]:{fmt}}" for name, rng in ranges if rng]
@@ -100,9 +119,9 @@ def session_lines(view: RoomView, now: datetime) -> str:
     if s.ended_at is not None:
         first += " (ended)"
     elif s.started_at is not None:
-        first += f"   since start {format_clock((now - s.started_at).total_seconds())}"
+        first += f"   since start {format_hours((now - s.started_at).total_seconds())}"
     if s.dose_times:
-        first += f"   since dose {format_clock((now - s.dose_times[-1]).total_seconds())}"
+        first += f"   since dose {format_hours((now - s.dose_times[-1]).total_seconds())}"
         if len(s.dose_times) > 1:
             first += f" ({len(s.dose_times)} doses)"
     if s.on_break:

@@ -100,19 +100,23 @@ async def test_session_clock_phase_and_trends(served: Served) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await connected(pilot)
         session = str(app.query_one("#session").render())
-        assert "since start 1:00:00" in session
-        assert "since dose 0:30:00" in session
+        assert "since start 1:00 h" in session
+        assert "since dose 0:30 h" in session
         assert "Phase: Dose (T0)  (suggested: Onset)" in session
         assert "vitals check in 12 min" in session
         for minute in range(1, 6):  # five minutes of readings feed both trends
             served.clock.advance(60)
             served.hub.publish(reading(Quantity.HEART_RATE, 80 + 5 * minute, served.clock.now()))
-        # the history from the daemon holds the reading at connect (84), then five minutes of readings
+        # the history from the daemon holds the reading at connect (84), then five minutes of readings; trends show
+        # finished 10 s means, so the last reading appears once its bucket is over
+        await until(pilot, lambda: "15m 84-100" in str(app.query_one("#heart_rate-range").render()))
+        served.clock.advance(10)
+        app.refresh_view()
         await until(pilot, lambda: "15m 84-105" in str(app.query_one("#heart_rate-range").render()))
         recent = str(app.query_one("#heart_rate-recent").render())
         assert "█" in recent
         assert "_" in recent  # the lowest value of the range is drawn as '_'
-        assert "since start 1:05:00" in str(app.query_one("#session").render())
+        assert "since start 1:05 h" in str(app.query_one("#session").render())
         assert str(app.query_one("#lighting").render()) == "Light: arrival 45% (phase)"
 
 
