@@ -146,7 +146,13 @@ async def test_every_discovery_config_follows_home_assistants_rules(
         await asyncio.wait_for(publisher.connected.wait(), 20)
         outbox.add(alarm(AlarmAction.RAISED, now))  # raised in this run: alarms/active lists it
         await asyncio.wait_for(outbox.wait_all_sent(), 20)
-        got = await sub.wait_for(lambda ms: sum(1 for m in ms if m.topic.startswith("homeassistant/")) >= 22)
+        got = await sub.wait_for(
+            lambda ms: (
+                sum(1 for m in ms if m.topic.startswith("homeassistant/")) >= 22
+                and any(m.topic == f"{ROOT}/alarms/active" and b'"priority"' in m.payload for m in ms)
+                and {f"{ROOT}/session", f"{ROOT}/lighting", f"{ROOT}/devices/strap"} <= {m.topic for m in ms}
+            )
+        )
     latest = {m.topic: m.payload for m in got}
     configs: dict[str, dict[str, Any]] = {m.topic: m.json() for m in got if m.topic.startswith("homeassistant/")}
 
