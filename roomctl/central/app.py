@@ -33,6 +33,7 @@ from roomctl.tui.widgets import Cell
 TILE_WIDTH = 26  # columns per tile, gap included
 TILE_HEIGHT = TILE_LINES + 1  # a blank line between rows
 RENDER_DELAY_S = 0.1
+TICK_S = 2.0  # every shown tile recomposed (numbers, clocks, expiry): painting is most of the station's work
 KEYS_HELP = "arrows select  enter detail  / filter  u alarming only  pgup/pgdn page  home top  q quit"
 NO_ACK = "The station acknowledges nothing: acknowledge at the room's screen."
 
@@ -176,7 +177,7 @@ class CentralApp(App[None]):
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
-        self.set_interval(1.0, self.redraw)
+        self.set_interval(TICK_S, self.redraw)
         self.receive()
         self.call_after_refresh(self._layout_slots)
 
@@ -299,7 +300,11 @@ class CentralApp(App[None]):
 
     def _notice(self, link: LinkStatus, shown: list[RoomState], pages: int) -> str:
         parts = [] if link.connected else [f"BROKER: {link.detail} - tiles may be out of date"]
-        hidden = [r for r in self.facility.in_order() if r.urgency() in ALARMING and r not in shown]
+        on_screen = {r.key for r in shown}
+        hidden = sorted(
+            (r for r in self.facility.rooms.values() if r.urgency() in ALARMING and r.key not in on_screen),
+            key=RoomState.sort_key,
+        )
         if hidden:
             parts.append(f"{len(hidden)} alarming room(s) not shown: {', '.join(r.label for r in hidden[:3])} (home)")
         if self.text_filter or self.alarming_only:

@@ -68,6 +68,8 @@ class RoomState:
     recent: dict[Quantity, Trend] = field(default_factory=dict)
     whole: dict[Quantity, Trend] = field(default_factory=dict)
     version: int = 0  # grows on every change that the tile shows
+    order_version: int = 0  # grows on every change of what the order depends on: alarms, status, name
+    _order_cache: tuple[int, tuple[Urgency, tuple[int, float, tuple[str | int, ...]], p.AlarmBody | None]] | None = None
 
     def __post_init__(self) -> None:
         for quantity, _, _ in SHOWN_VITALS:
@@ -128,9 +130,13 @@ class RoomState:
                 self.alarms = {a.id: a for a in message.alarms}
             case p.SessionPayload():
                 self.session = message
+                self.version += 1
+                return True
             case _:
                 return False
         self.version += 1
+        if not isinstance(message, p.Vital | p.DevicePayload):
+            self.order_version += 1
         return True
 
     # --- how it reads ------------------------------------------------------------------------------------------
@@ -166,17 +172,30 @@ class RoomState:
             ),
         )
 
-    def top_alarm(self) -> p.AlarmBody | None:
+    def _order(self) -> tuple[Urgency, tuple[int, float, tuple[str | int, ...]], p.AlarmBody | None]:
+        """Urgency, sort key and top alarm, computed once per change of the alarms, status or name (every redraw
+        sorts every room)."""
+        cached = self._order_cache
+        if cached is not None and cached[0] == self.order_version:
+            return cached[1]
         ordered = self.alarms_in_order()
-        return ordered[0] if ordered else None
+        top = ordered[0] if ordered else None
+        if top is not None and top.kind is AlarmKind.PHYSIOLOGICAL:
+            urgency = _BY_PRIORITY[top.priority]
+        elif self.offline:
+            urgency = Urgency.OFFLINE
+        else:
+            urgency = Urgency.TECHNICAL if top is not None else Urgency.CALM
+        newest = -top.raised_at.timestamp() if top is not None and urgency in ALARMING else 0.0
+        result = (urgency, (int(urgency), newest, natural(self.label)), top)
+        self._order_cache = (self.order_version, result)
+        return result
+
+    def top_alarm(self) -> p.AlarmBody | None:
+        return self._order()[2]
 
     def urgency(self) -> Urgency:
-        top = self.top_alarm()
-        if top is not None and top.kind is AlarmKind.PHYSIOLOGICAL:
-            return _BY_PRIORITY[top.priority]
-        if self.offline:
-            return Urgency.OFFLINE
-        return Urgency.TECHNICAL if top is not None else Urgency.CALM
+        return self._order()[0]
 
     def flashing(self) -> Priority | None:
         """The flash rate of the tile: an unacknowledged high or medium alarm flashes (as on the room's screen)."""
@@ -188,10 +207,7 @@ class RoomState:
 
     def sort_key(self) -> tuple[int, float, tuple[str | int, ...]]:
         """Most urgent first; among alarming rooms the newest alarm first (never below older ones); calm by name."""
-        urgency = self.urgency()
-        top = self.top_alarm()
-        newest = -top.raised_at.timestamp() if top is not None and urgency in ALARMING else 0.0
-        return (urgency, newest, natural(self.label))
+        return self._order()[1]
 
 
 def natural(text: str) -> tuple[str | int, ...]:
