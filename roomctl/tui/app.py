@@ -128,6 +128,8 @@ class RoomApp(App[None]):
         self._flash_priority: Priority | None = None
         self._flash_on = True
         self._render_timer: Timer | None = None
+        self._cells: dict[str, Cell] = {}
+        self._panels: list[VitalPanel] = []
         self._render_within = 0.0
         self._keys_for: tuple[object, ...] | None = None
 
@@ -200,7 +202,9 @@ class RoomApp(App[None]):
         self._cell("room-name").show(f"{info.name}  ({info.site}/{info.room})" if info else "roomctl")
         self._cell("link").show(link_line(view))
         self._cell("link").set_class(not view.connected, "down")
-        for panel in self._main.query(VitalPanel):
+        if not self._panels or not self._panels[0].is_attached:
+            self._panels = list(self._main.query(VitalPanel))
+        for panel in self._panels:
             panel.refresh_from(view, now)
         self._cell("session").show(session_lines(view, now))
         self._cell("wearables").show(wearable_lines(view))
@@ -243,7 +247,11 @@ class RoomApp(App[None]):
         return self.screen_stack[0]
 
     def _cell(self, id_: str) -> Cell:
-        return self._main.query_one(f"#{id_}", Cell)
+        """The room screen's cell ``id_``, found once (a DOM query on every draw costs more than the drawing)."""
+        cell = self._cells.get(id_)
+        if cell is None or not cell.is_attached:
+            cell = self._cells[id_] = self._main.query_one(f"#{id_}", Cell)
+        return cell
 
     def _refresh_banner(self, now: datetime) -> None:
         banner = self._cell("banner")

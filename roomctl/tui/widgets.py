@@ -48,6 +48,7 @@ class VitalPanel(Horizontal):
         self.nodata = False
         self._trend_key: tuple[int, ...] | None = None
         self._digits_of: str | None = None
+        self._parts: dict[str, Cell] = {}
 
     def compose(self) -> ComposeResult:
         q = self.spec.quantity.value
@@ -57,6 +58,13 @@ class VitalPanel(Horizontal):
             yield Cell(id=f"{q}-recent", classes="trend", markup=False)
             yield Cell(id=f"{q}-whole", classes="trend", markup=False)
             yield Cell(id=f"{q}-range", classes="trend-range", markup=False)
+
+    def _part(self, name: str) -> Cell:
+        """One of this panel's cells, found once."""
+        cell = self._parts.get(name)
+        if cell is None or not cell.is_attached:
+            cell = self._parts[name] = self.query_one(f"#{self.spec.quantity.value}-{name}", Cell)
+        return cell
 
     def refresh_from(self, view: RoomView, now: datetime) -> None:
         spec = self.spec
@@ -70,12 +78,12 @@ class VitalPanel(Horizontal):
             label = f"{spec.label} {spec.unit}\n{limits}\n{reading.status}".rstrip("\n")
         else:
             label = f"{spec.label} {spec.unit}\n{reading.status or limits}"
-        self.query_one(f"#{q.value}-label", Cell).show(label)
+        self._part("label").show(label)
         if reading.text != self._digits_of:  # the big digits are drawn only when the number changes
             self._digits_of = reading.text
             digits = big_digits(reading.text) if self.large else medium_digits(reading.text)
-            self.query_one(f"#{q.value}-value", Cell).show(digits)
-        recent_cell = self.query_one(f"#{q.value}-recent", Cell)
+            self._part("value").show(digits)
+        recent_cell = self._part("recent")
         width = max(4, recent_cell.size.width - 4)
         t = now.timestamp()
         recent, whole = view.trends.recent[q], view.trends.whole[q]
@@ -87,14 +95,12 @@ class VitalPanel(Horizontal):
         height = 2 if self.large else 1
         t_recent, t_whole = t - recent.bucket_s, t - whole.bucket_s
         recent_cell.show(_labelled("15m", sparkline(recent.series(t_recent), width, height, spec.min_span)))
-        self.query_one(f"#{q.value}-whole", Cell).show(
-            _labelled("all", sparkline(whole.series(t_whole), width, height, spec.min_span))
-        )
+        self._part("whole").show(_labelled("all", sparkline(whole.series(t_whole), width, height, spec.min_span)))
         r15, rall = recent.range(t_recent), whole.range(t_whole)
         fmt = f".{spec.decimals}f"
         ranges = (("15m", r15), ("all", rall)) if self.large else (("15m", r15),)
         parts = [f"{name} {rng[0]:{fmt}}-{rng[1]:{fmt}}" for name, rng in ranges if rng]
-        self.query_one(f"#{q.value}-range", Cell).show("  ".join(parts))
+        self._part("range").show("  ".join(parts))
 
 
 def _labelled(name: str, spark: str) -> str:

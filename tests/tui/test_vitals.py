@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from roomctl.models import AlarmLimits, DeviceState, LimitInForce, LinkState, Priority, Quality, Quantity
 from roomctl.tui.app import RoomApp
@@ -158,3 +159,30 @@ async def test_the_limits_shown_are_those_in_force(served: Served) -> None:
         await until(pilot, lambda: label(app, Quantity.HEART_RATE).splitlines()[-1] == "50-105")
         served.hub.publish(AlarmLimits(limits=limits[:2]))  # baseline gone (a new session): the session's limit
         await until(pilot, lambda: label(app, Quantity.HEART_RATE).splitlines()[-1] == "50-140")
+
+
+async def test_every_cell_has_room_for_text_that_arrives_later(tmp_path: Path) -> None:
+    """Cells repaint without a layout (Cell.show): each must have its height from the stylesheet, or a second wearable
+    (a second line) arriving later would be cut off."""
+    from roomctl.models import LightingState
+    from roomctl.tui.widgets import Cell
+
+    served = Served(tmp_path)
+    served.hub.publish(LightingState(scene="arrival", levels={"ceiling": 0.4}, reason="phase"))
+    served.hub.publish(DeviceState(device="chest-strap", profile="heart_rate", state=LinkState.CONNECTED))
+    await served.start()
+    try:
+        app = served.app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await connected(pilot)
+            assert len(app._cell("wearables").shown.splitlines()) == 2  # the oximeter: "unknown" until it reports
+            served.hub.publish(DeviceState(device="oximeter", profile="plx", state=LinkState.CONNECTED, battery=50))
+            await until(pilot, lambda: "Oximeter       connected batt 50%" in app._cell("wearables").shown)
+            served.hub.publish(reading(Quantity.HEART_RATE, 84, served.clock.now() - timedelta(seconds=40)))
+            await until(pilot, lambda: "no data" in label(app, Quantity.HEART_RATE))
+            await pilot.pause()
+            for cell in app._main.query(Cell):
+                lines = len(cell.shown.splitlines())
+                assert cell.size.height >= lines, f"#{cell.id} shows {lines} lines in {cell.size.height} rows"
+    finally:
+        await served.stop()
