@@ -1,7 +1,7 @@
 """The nursing station's screen: a grid of room tiles, most urgent first, fed only by MQTT.
 
 Only as many tiles exist as fit the screen (slots); every redraw puts the rooms, in urgency order, into the slots, and a
-slot repaints only when its text or colour changes. Redraws are coalesced (at most ten a second) and a 1 s tick keeps
+slot repaints only when its text or colour changes. Redraws are coalesced (at most ten a second) and a 2 s tick keeps
 the clocks and the "no data" of expiring vitals honest. Flash timers run only while a shown tile flashes.
 """
 
@@ -214,7 +214,7 @@ class CentralApp(App[None]):
 
     def _changed(self, key: tuple[str, str] | None, urgent: bool = True) -> None:
         """A room changed. Alarms, status, session and wearables redraw at once (coalesced for RENDER_DELAY_S);
-        a new vital waits for the 1 s tick, which redraws the numbers anyway."""
+        a new vital waits for the 2 s tick, which redraws the numbers anyway."""
         if key is not None:
             self._dirty.add(key)
             if urgent:
@@ -240,7 +240,7 @@ class CentralApp(App[None]):
     # --- drawing -----------------------------------------------------------------------------------------------
 
     def redraw(self, full: bool = True) -> None:
-        """``full``: compose every shown tile anew (the 1 s tick: numbers, clocks, expiry); otherwise only the rooms
+        """``full``: compose every shown tile anew (the 2 s tick: numbers, clocks, expiry); otherwise only the rooms
         changed by an alarm, status, session or wearable message since (the others keep their text until the tick)."""
         try:
             self._draw(full)

@@ -45,7 +45,8 @@ reaches it, which keeps a facility's traffic to it small."""
 def subscriptions(prefix: str, sites: tuple[str, ...]) -> list[str]:
     """Topic filters for the sites (``*``: every site)."""
     levels = ["+"] if "*" in sites else list(sites)
-    return [f"{prefix}/{site}/+/{rest}" for site in levels for rest in ROOM_TOPICS]
+    rooms = [f"{prefix}/{site}/+/{rest}" for site in levels for rest in ROOM_TOPICS]
+    return rooms + [f"{prefix}-bridge/{site}/+" for site in levels]  # per-Pi bridges' up/down (topology 2)
 
 
 @dataclass

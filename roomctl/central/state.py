@@ -65,6 +65,7 @@ class RoomState:
     alarm_seq: int = 0  # the newest alarm record applied (events and the active list), for order and de-duplication
     session: p.SessionPayload | None = None
     started_at: datetime | None = None  # the room daemon's run, from info
+    bridge_down: bool = False  # a per-Pi mosquitto's bridge notification said "0" (config/brokers/room-mosquitto.conf)
     recent: dict[Quantity, Trend] = field(default_factory=dict)
     whole: dict[Quantity, Trend] = field(default_factory=dict)
     version: int = 0  # grows on every change that the tile shows
@@ -86,7 +87,8 @@ class RoomState:
 
     @property
     def offline(self) -> bool:
-        return self.status == "offline"
+        """The room said so (clean stop), the broker did (its last will), or its Pi's bridge went down."""
+        return self.status == "offline" or self.bridge_down
 
     # --- reading the feed --------------------------------------------------------------------------------------
 
@@ -233,7 +235,7 @@ class Facility:
         """One MQTT message; returns the room if what it shows changed."""
         address: Address | None = split_topic(topic, self.prefix)
         if address is None:
-            return None
+            return self._bridge(topic, payload)
         try:
             message = parse(address.rest, payload)
         except FeedError as e:
@@ -245,6 +247,24 @@ class Facility:
             room = self.rooms[(address.site, address.room)] = RoomState(address.site, address.room)
         changed = room.apply(address.rest, message, now=now, mono=mono, expiry_s=expiry_s)
         return room if changed else None
+
+    def _bridge(self, topic: str, payload: bytes) -> RoomState | None:
+        """``<prefix>-bridge/<site>/<room>``: a room Pi's mosquitto bridge up ("1") or down ("0", also its last will on
+        the facility broker): with a broker on each Pi, the room's own last will never reaches the facility."""
+        parts = topic.split("/")
+        if len(parts) != 3 or parts[0] != f"{self.prefix}-bridge" or payload.strip() not in (b"0", b"1"):
+            return None
+        key = (parts[1], parts[2])
+        room = self.rooms.get(key)
+        if room is None:
+            room = self.rooms[key] = RoomState(*key)
+        down = payload.strip() == b"0"
+        if down == room.bridge_down:
+            return None
+        room.bridge_down = down
+        room.version += 1
+        room.order_version += 1
+        return room
 
     def in_order(self, text_filter: str = "", alarming_only: bool = False) -> list[RoomState]:
         needle = text_filter.lower()

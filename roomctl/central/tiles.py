@@ -75,7 +75,9 @@ def tile_text(room: RoomState, clocks: Clocks, *, selected: bool = False, site: 
     session, the wearables."""
     head = ("> " if selected else "") + room.label + (f" @{room.site}" if site else "")
     alarms = room.alarms_in_order()
-    second = "ROOM OFFLINE" if room.offline else vitals_line(room, clocks)
+    second = vitals_line(room, clocks)
+    if room.offline:
+        second = "ROOM OFFLINE" + (" (link down)" if room.status != "offline" else "")
     if alarms:
         third = alarm_text(alarms[0]) + (f" (+{len(alarms) - 1})" if len(alarms) > 1 else "")
         if room.offline:

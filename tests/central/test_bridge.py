@@ -42,8 +42,16 @@ class RoomBroker(Broker):
         lines = [line for line in lines if line.split()[0] not in NOT_ON_LOOPBACK]
         lines = [f"address 127.0.0.1:{self.facility_port}" if line.startswith("address ") else line for line in lines]
         lines = [line.replace("restart_timeout 2 30", "restart_timeout 1 2") for line in lines]
+        lines = [line.replace("harbor-clinic", "harbor") for line in lines]  # the test room's site
         conf.write_text(conf.read_text() + "\n".join(lines) + "\n")
         return conf
+
+
+async def until(condition: Callable[[], bool], changed: asyncio.Event, within_s: float = 60.0) -> None:
+    async with asyncio.timeout(within_s):
+        while not condition():
+            changed.clear()
+            await changed.wait()
 
 
 def records(messages: list[Received], suffix: str) -> list[int]:
@@ -97,11 +105,16 @@ async def test_bridge_cut_30s_loses_nothing_and_keeps_order(
         await at_facility.wait_for(lambda msgs: any(m.topic.endswith("/vitals/heart_rate") for m in msgs))
         await link.cut()
         cut_from, room_from = len(at_facility.snapshot()), len(at_room.snapshot())
-        await live(CUT_S)
+        cut_for = asyncio.create_task(live(CUT_S))
+        # the facility broker publishes the bridge's will: the station shows the room offline while the link is cut
+        await until(lambda: station.rooms[("harbor", "willow")].offline, changed, within_s=CUT_S + 30)
+        assert not cut_for.done(), "the station noticed the cut only after it ended"
+        await cut_for
         during_cut = len(at_facility.snapshot()) - cut_from
         published_in_cut = at_room.snapshot()[room_from:]
         await link.restore()
         await live(3)
+        await until(lambda: not station.rooms[("harbor", "willow")].offline, changed)
 
         def arrived(msgs: list[Received]) -> bool:
             sent = set(records(at_room.snapshot(), "/alarms")) | set(records(at_room.snapshot(), "/events"))
