@@ -128,30 +128,34 @@ class RoomView(LiveState):
         return VitalReading(text, "questionable signal" if reading.quality is Quality.QUESTIONABLE else "")
 
     def limits_text(self, quantity: Quantity) -> str:
-        """The first alarm limits in force for ``quantity``: set for this session or baseline-derived when they are."""
+        """The first alarm limits in force for ``quantity``: set for this session or baseline-derived when they are.
+        A limit set for this session (``set_limit``, the screen's L key) is marked ``*``."""
         lows, highs = self._limits_in_force(quantity)
         if self.limits is None:
             rules = [lim for lim in (self.info.limits if self.info else ()) if lim.quantity is quantity]
-            lows = [lim.low for lim in rules if lim.low is not None]
-            highs = [lim.high for lim in rules if lim.high is not None]
-        if lows and highs:
-            return f"{max(lows):g}-{min(highs):g}"
-        if lows:
-            return f"low {max(lows):g}"
-        return f"high {min(highs):g}" if highs else ""
+            lows = [(lim.low, "configured") for lim in rules if lim.low is not None]
+            highs = [(lim.high, "configured") for lim in rules if lim.high is not None]
+        low, high = max(lows, default=None), min(highs, default=None)
+        star = "*" if any(x is not None and x[1] == "session" for x in (low, high)) else ""
+        if low is not None and high is not None:
+            return f"{low[0]:g}-{high[0]:g}{star}"
+        if low is not None:
+            return f"low {low[0]:g}{star}"
+        return f"high {high[0]:g}{star}" if high is not None else ""
 
-    def _limits_in_force(self, quantity: Quantity) -> tuple[list[float], list[float]]:
-        """From the engine's announcement: baseline-derived limits of the wearable shown replace the general ones."""
+    def _limits_in_force(self, quantity: Quantity) -> tuple[list[tuple[float, str]], list[tuple[float, str]]]:
+        """From the engine's announcement, (limit, source) pairs: baseline-derived limits of the wearable shown replace
+        the general ones."""
         if self.limits is None:
             return [], []
         latest = self.latest.get(quantity)
         device = latest.device if latest is not None else None
-        chosen: dict[tuple[str, str], float] = {}
+        chosen: dict[tuple[str, str], tuple[float, str]] = {}
         for lim in self.limits.limits:
             if lim.quantity is quantity and lim.device in (None, device):
                 key = (lim.direction, lim.priority.value)
                 if lim.device is not None or key not in chosen:
-                    chosen[key] = lim.limit
+                    chosen[key] = (lim.limit, lim.source)
         lows = [v for (d, _), v in chosen.items() if d == "low"]
         highs = [v for (d, _), v in chosen.items() if d == "high"]
         return lows, highs

@@ -41,12 +41,12 @@ async def test_limit_key_sets_a_limit_for_this_session(daemon: Daemon) -> None:
         await until(pilot, lambda: "L limit" in app._cell("keys").shown)
 
         await pilot.press("L", *"hr high 130", "enter")
-        await until(pilot, lambda: "50-130" in label(app, "heart_rate"))
+        await until(pilot, lambda: "50-130*" in label(app, "heart_rate"))  # * set for this session
         assert "130" in app.message
         assert not app.message.startswith(("refused", "not done"))
 
         await pilot.press("L", *"spo2 low 88", "enter")
-        await until(pilot, lambda: "low 88" in label(app, "spo2"))
+        await until(pilot, lambda: "low 88*" in label(app, "spo2"))
 
         await pilot.press("L", *"hr high", "enter")  # checked in the dialog: nothing sent
         assert "type a vital and its limit" in str(app.screen.query_one("#dialog-error").render())
@@ -56,5 +56,5 @@ async def test_limit_key_sets_a_limit_for_this_session(daemon: Daemon) -> None:
 
         await pilot.press("E", "y")
         await until(pilot, lambda: app.view.session.id is None)
-        await until(pilot, lambda: "50-120" in label(app, "heart_rate"))  # back to the room's limits
-        await until(pilot, lambda: "low 90" in label(app, "spo2"))
+        await until(pilot, lambda: "50-120\n" in label(app, "heart_rate") + "\n")  # the room's limits, no *
+        await until(pilot, lambda: "low 90\n" in label(app, "spo2") + "\n")
