@@ -166,7 +166,8 @@ class ApiClient:
         try:
             writer.write(encode(CommandMessage(id=request_id, command=command)))
             await writer.drain()
-            result = await asyncio.wait_for(fut, timeout_s)
+            async with asyncio.timeout(timeout_s):
+                result = await fut
         except TimeoutError as e:
             raise ApiUnavailable(f"the daemon did not answer within {timeout_s:.0f} s") from e
         except (ConnectionError, OSError) as e:
@@ -208,7 +209,8 @@ async def send_once(socket_path: Path | str, command: Command, timeout_s: float 
     reader = asyncio.create_task(read())
     try:
         try:
-            await asyncio.wait_for(ready.wait(), timeout_s)
+            async with asyncio.timeout(timeout_s):
+                await ready.wait()
         except TimeoutError as e:
             raise ApiUnavailable(f"the daemon at {socket_path} did not answer within {timeout_s:.0f} s") from e
         if problem:

@@ -340,7 +340,8 @@ class _Client:
         if self.closed or self.unsent() < DRAIN_AT_BYTES:
             return  # the usual case: the kernel took it all; skip drain() and its timeout's task
         try:
-            await asyncio.wait_for(self.writer.drain(), self.server.drain_timeout_s)
+            async with asyncio.timeout(self.server.drain_timeout_s):
+                await self.writer.drain()
         except TimeoutError:
             self.cut_off(f"stopped reading for {self.server.drain_timeout_s:g} s")
 

@@ -77,7 +77,8 @@ async def _scan(args: argparse.Namespace) -> dict[str, Sighting]:
 
         scanner.add_listener(stop_when_seen)
     try:
-        await asyncio.wait_for(session, args.timeout)
+        async with asyncio.timeout(args.timeout):
+            await session
     except (TimeoutError, asyncio.CancelledError):
         pass
     except Exception as e:

@@ -203,7 +203,8 @@ class Demo:
             with contextlib.suppress(ProcessLookupError):
                 self.screen.terminate()
             try:
-                await asyncio.wait_for(self.screen.wait(), 10)
+                async with asyncio.timeout(10):
+                    await self.screen.wait()
             except TimeoutError:
                 self.screen.kill()
                 await self.screen.wait()
@@ -215,7 +216,8 @@ class Demo:
         with contextlib.suppress(ProcessLookupError):
             daemon.send_signal(signal.SIGTERM)
         try:
-            status = await asyncio.wait_for(daemon.wait(), DAEMON_STOP_TIMEOUT_S)
+            async with asyncio.timeout(DAEMON_STOP_TIMEOUT_S):
+                status = await daemon.wait()
         except TimeoutError:
             self._say("roomctl demo: the daemon did not stop in time; killing it")
             daemon.kill()

@@ -53,7 +53,8 @@ async def run(args: argparse.Namespace) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), args.duration)
+            async with asyncio.timeout(args.duration):
+                await stop.wait()
 
 
 def main(argv: list[str] | None = None) -> int:

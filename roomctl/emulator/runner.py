@@ -106,7 +106,8 @@ class Emulator:
                     interface="org.freedesktop.DBus",
                     member="GetId",
                 )
-                await asyncio.wait_for(self._bus.call(ping), 2)
+                async with asyncio.timeout(2):
+                    await self._bus.call(ping)
             self._bus.disconnect()
             self._bus = None
         if self._own_bus is not None:

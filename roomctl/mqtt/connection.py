@@ -139,7 +139,8 @@ class Connection:
             except (OSError, ValueError) as e:
                 raise BrokerUnavailable(_describe_os_error(e, where)) from e
             try:
-                await asyncio.wait_for(asyncio.shield(conn._connack), CONNECT_TIMEOUT_S)
+                async with asyncio.timeout(CONNECT_TIMEOUT_S):
+                    await asyncio.shield(conn._connack)
             except TimeoutError as e:
                 raise BrokerUnavailable(f"{where} accepted the connection but did not answer MQTT") from e
         except BaseException:
@@ -226,7 +227,8 @@ class Connection:
         if self.client.is_connected():
             self.client.disconnect()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.lost.wait(), within_s)
+                async with asyncio.timeout(within_s):
+                    await self.lost.wait()
 
     def close(self) -> None:
         self._driver.close()

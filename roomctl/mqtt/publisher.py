@@ -229,7 +229,8 @@ class MqttPublisher:
                 log.warning("MQTT: the broker did not confirm 'offline'; its last will says it instead")
             await conn.disconnect(GOODBYE_TIMEOUT_S)
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._flush_acks(), GOODBYE_TIMEOUT_S)
+            async with asyncio.timeout(GOODBYE_TIMEOUT_S):
+                await self._flush_acks()
         log.info("MQTT: disconnected")
 
     async def _flush_pending(self, conn: Connection, within_s: float) -> None:

@@ -222,7 +222,8 @@ class WearableLink:
         client, self._client = self._client, None
         if client is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(client.disconnect(), 10)
+                async with asyncio.timeout(10):
+                    await client.disconnect()
 
     # -- the hot path: one notification's measurements into the hub. Plain (validated) model construction: measured
     # at 2.7 µs per Reading here, faster than model_construct (3.8 µs), so validation costs nothing extra.

@@ -157,4 +157,5 @@ class SharedScanner:
         finally:
             self.running.clear()
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(scanner.stop(), 10)
+                async with asyncio.timeout(10):
+                    await scanner.stop()
