@@ -92,10 +92,14 @@ class Served:
         return [pid for pid in descendants(self.proc.pid) if "python" in Path(f"/proc/{pid}/exe").resolve().name]
 
     def stop(self) -> None:
+        """Kill the server and every app it started, also those a failed test left behind after killing the server
+        (reparented, no longer its descendants, but still in the session's process group)."""
         pids = [self.proc.pid, *descendants(self.proc.pid)]
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)  # start_new_session: the group's id is the server's pid
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(10)
 
