@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import ClassVar, TextIO
+from typing import Any, ClassVar, TextIO
 
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
@@ -18,7 +21,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal
 from textual.css.query import NoMatches
 from textual.screen import Screen
+from textual.strip import Strip
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from roomctl.central.feed import Feed, LinkStatus
@@ -47,10 +52,46 @@ class FixedCell(Cell):
             self.update(text, layout=False)
 
 
-class Tile(FixedCell):
-    """One slot of the grid; shows whichever room the current order puts here."""
+class Tile(Widget):
+    """One slot of the grid; shows whichever room the current order puts here.
+
+    Drawn with Textual's line API: each line is one segment in the tile's CSS style (its classes colour it), cut
+    with an ellipsis to the tile's width, and kept until the text, the width or the style changes. Painting tiles
+    is most of the station's work; this skips the general text layout a Static does for every repaint."""
 
     room_key: tuple[str, str] | None = None
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._shown = ""
+        self._lines: list[str] = [""]
+        self._strips: dict[int, Strip] = {}
+        self._strip_key: tuple[int, Style] | None = None
+
+    def show(self, text: str) -> None:
+        if text != self._shown:
+            self._shown = text
+            self._lines = text.split("\n")
+            self._strips.clear()
+            self.refresh()
+
+    @property
+    def shown(self) -> str:
+        return self._shown
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        style = self.visual_style.rich_style
+        if self._strip_key != (width, style):
+            self._strip_key = (width, style)
+            self._strips.clear()
+        strip = self._strips.get(y)
+        if strip is None:
+            line = self._lines[y] if y < len(self._lines) else ""
+            if cell_len(line) > width:
+                line = set_cell_size(line, max(0, width - 1)) + "\u2026"
+            strip = self._strips[y] = Strip([Segment(set_cell_size(line, width), style)], width)
+        return strip
 
 
 class DetailScreen(Screen[None]):
@@ -196,7 +237,7 @@ class CentralApp(App[None]):
             for tile in tiles[wanted:]:
                 tile.remove()
         elif len(tiles) < wanted:
-            grid.mount_all([Tile(classes="tile", markup=False) for _ in range(wanted - len(tiles))])
+            grid.mount_all([Tile(classes="tile") for _ in range(wanted - len(tiles))])
         self.call_after_refresh(self.redraw)
 
     @property
