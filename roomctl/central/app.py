@@ -20,6 +20,8 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal
 from textual.css.query import NoMatches
+from textual.filter import LineFilter
+from textual.geometry import Region
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.timer import Timer
@@ -66,7 +68,7 @@ class Tile(Widget):
         self._shown = ""
         self._lines: list[str] = [""]
         self._strips: dict[int, Strip] = {}
-        self._strip_key: tuple[int, Style] | None = None
+        self._strip_key: tuple[int, int, Style, tuple[LineFilter, ...]] | None = None
 
     def show(self, text: str) -> None:
         if text != self._shown:
@@ -79,18 +81,36 @@ class Tile(Widget):
     def shown(self) -> str:
         return self._shown
 
-    def render_line(self, y: int) -> Strip:
-        width = self.size.width
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The whole tile, padding included, without Textual's general styles cache (a tile has no border, tint or
+        opacity); rows are kept until the text, the size or the style changes."""
+        width, height = self.region.size
         style = self.visual_style.rich_style
-        if self._strip_key != (width, style):
-            self._strip_key = (width, style)
+        filters = tuple(self.get_line_filters())
+        if self._strip_key != (width, height, style, filters):
+            self._strip_key = (width, height, style, filters)
             self._strips.clear()
-        strip = self._strips.get(y)
-        if strip is None:
-            line = self._lines[y] if y < len(self._lines) else ""
-            if cell_len(line) > width:
-                line = set_cell_size(line, max(0, width - 1)) + "\u2026"
-            strip = self._strips[y] = Strip([Segment(set_cell_size(line, width), style)], width)
+        strips = []
+        for y in range(crop.y, crop.bottom):
+            strip = self._strips.get(y)
+            if strip is None:
+                strip = self._strips[y] = self._row(y, width, height, style, filters)
+            strips.append(strip)
+        if crop.x != 0 or crop.right != width:
+            strips = [strip.crop(crop.x, crop.right) for strip in strips]
+        return strips
+
+    def _row(self, y: int, width: int, height: int, style: Style, filters: tuple[LineFilter, ...]) -> Strip:
+        top, right, bottom, left = self.styles.padding
+        inner = max(0, width - left - right)
+        line = self._lines[y - top] if top <= y < height - bottom and y - top < len(self._lines) else ""
+        if cell_len(line) > inner:
+            line = set_cell_size(line, max(0, inner - 1)) + "\u2026"
+        strip = Strip([Segment(" " * left + set_cell_size(line, inner) + " " * right, style)], width)
+        if filters:
+            background = self.background_colors[1]
+            for line_filter in filters:
+                strip = strip.apply_filter(line_filter, background)
         return strip
 
 
