@@ -13,6 +13,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from roomctl.commands import Command, CommandResult, SetScene
+from roomctl.config.mqtt import MqttConfig
 from roomctl.mqtt.commands_in import BUSY, QUEUE_LIMIT, check_response_topic
 from tests.mqtt.broker import Broker
 from tests.mqtt.helpers import ROOT, credentials_file, mqtt_config, running
@@ -51,21 +52,27 @@ def test_response_topic_rule(topic: str, reason: str | None) -> None:
     assert problem is None if reason is None else reason in (problem or "")
 
 
+async def room_with_console(
+    start_broker: Callable[..., Broker], tmp_path: Path, subscribers: list[Subscriber], topic: str
+) -> tuple[Subscriber, MqttConfig]:
+    """A broker with passwords and the ACL; the console subscribed to ``topic``; the room's config, commands on."""
+    broker = start_broker(users={"willow": "r-pw", "console": "d-pw"}, acl=ACL)
+    console = Subscriber(broker.port, (topic,), auth=("console", "d-pw"))
+    subscribers.append(console)
+    await console.wait_subscribed()
+    credentials = credentials_file(tmp_path, "willow", "r-pw")
+    return console, mqtt_config(broker.port, commands_enabled=True, credentials_file=credentials)
+
+
 async def test_a_reply_goes_only_under_the_rooms_reply_topic_and_the_mqtt_part_survives(
     start_broker: Callable[..., Broker],
     tmp_path: Path,
     subscribers: list[Subscriber],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    broker = start_broker(users={"willow": "r-pw", "console": "d-pw"}, acl=ACL)
     # the console reads everything of the room: it would see a reply that lands on status or alarms/active
-    dash = Subscriber(broker.port, (f"{ROOT}/#",), auth=("console", "d-pw"))
-    subscribers.append(dash)
-    await dash.wait_subscribed()
+    dash, config = await room_with_console(start_broker, tmp_path, subscribers, f"{ROOT}/#")
     handler = RecordingHandler()
-    config = mqtt_config(
-        broker.port, commands_enabled=True, credentials_file=credentials_file(tmp_path, "willow", "r-pw")
-    )
     caplog.set_level(logging.INFO, logger="roomctl.mqtt")
     good = b'{"command": "set_scene", "scene": "calm"}'
     hostile = [f"{RESULT}/+", f"{ROOT}/cmd/#", f"{ROOT}/status", f"{ROOT}/alarms/active", "roomctl/clinic/oak/cmd"]
@@ -118,14 +125,8 @@ async def test_a_flood_of_500_commands_gets_500_replies_done_or_dropped_busy(
     subscribers: list[Subscriber],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    broker = start_broker(users={"willow": "r-pw", "console": "d-pw"}, acl=ACL)
-    dash = Subscriber(broker.port, (f"{RESULT}/#",), auth=("console", "d-pw"))
-    subscribers.append(dash)
-    await dash.wait_subscribed()
+    dash, config = await room_with_console(start_broker, tmp_path, subscribers, f"{RESULT}/#")
     handler = GatedHandler()
-    config = mqtt_config(
-        broker.port, commands_enabled=True, credentials_file=credentials_file(tmp_path, "willow", "r-pw")
-    )
     caplog.set_level(logging.INFO, logger="roomctl.mqtt")
     async with running(config, MemoryOutbox(), commands=handler) as publisher:
         await asyncio.wait_for(publisher.commands_ready.wait(), 20)
@@ -160,13 +161,7 @@ async def test_deep_nesting_and_huge_numbers_get_a_reply_in_words(
     subscribers: list[Subscriber],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    broker = start_broker(users={"willow": "r-pw", "console": "d-pw"}, acl=ACL)
-    dash = Subscriber(broker.port, (f"{RESULT}/#",), auth=("console", "d-pw"))
-    subscribers.append(dash)
-    await dash.wait_subscribed()
-    config = mqtt_config(
-        broker.port, commands_enabled=True, credentials_file=credentials_file(tmp_path, "willow", "r-pw")
-    )
+    dash, config = await room_with_console(start_broker, tmp_path, subscribers, f"{RESULT}/#")
     caplog.set_level(logging.INFO, logger="roomctl.mqtt")
     hostile = {
         b"deep": b'{"command": "set_level", "level": ' + b"[" * 900 + b"]" * 900 + b"}",
