@@ -70,6 +70,13 @@ class Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class WireNamedModel(Model):
+    """A model with a field whose name on the wire (``Field(alias=...)``) is not its name in Python: built by its
+    Python name, read and written (JSON and ``model_dump``) by its wire name, so the wire contracts stay as they are."""
+
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
+
+
 _JSON_CACHE: dict[int, tuple[Model, str]] = {}
 _JSON_CACHE_SIZE = 512
 """Events recently encoded: enough for the storage writer's half-second batches and the local API's 50 ms writes."""
@@ -152,17 +159,22 @@ class Priority(StrEnum):
 PRIORITY_RANK: dict[Priority, int] = {Priority.LOW: 1, Priority.MEDIUM: 2, Priority.HIGH: 3}
 
 
-class AlarmKind(StrEnum):
+class AlarmCategory(StrEnum):
+    """IEC 60601-1-8's two categories of alarm condition: of the patient, or of the equipment."""
+
     PHYSIOLOGICAL = "physiological"
     TECHNICAL = "technical"
 
 
-class Alarm(Model):
-    """An alarm condition as the room currently sees it."""
+class Alarm(WireNamedModel):
+    """An alarm condition as the room currently sees it.
+
+    Its ``category`` is ``kind`` on the wire (stored records, the local API, MQTT), as the contracts say; in Python
+    ``kind`` is only ever a hub event's tag."""
 
     id: str
     condition: str = Field(description="e.g. spo2_low, heart_rate_high, device_disconnected, data_stale, finger_off")
-    kind: AlarmKind
+    category: AlarmCategory = Field(alias="kind", description="physiological or technical")
     priority: Priority
     message: str
     quantity: Quantity | None = None

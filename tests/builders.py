@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from roomctl.models import UNITS, Alarm, AlarmAction, AlarmEvent, AlarmKind, Priority, Quality, Quantity, Reading
+from roomctl.models import UNITS, Alarm, AlarmAction, AlarmCategory, AlarmEvent, Priority, Quality, Quantity, Reading
 
 T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 """The test epoch: where FakeClock starts, and what the builders stamp relative to."""
@@ -51,7 +51,7 @@ def alarm_event(
     alarm = Alarm(
         id=alarm_id,
         condition=condition,
-        kind=AlarmKind.PHYSIOLOGICAL,
+        category=AlarmCategory.PHYSIOLOGICAL,
         priority=priority,
         message=message,
         raised_at=at,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from roomctl.clock import Clock
-from roomctl.models import PRIORITY_RANK, Alarm, AlarmAction, AlarmEvent, AlarmKind, Priority, Quantity
+from roomctl.models import PRIORITY_RANK, Alarm, AlarmAction, AlarmCategory, AlarmEvent, Priority, Quantity
 
 Key = tuple[str, str]
 """(scope, condition): scope is a wearable id or ``service:<name>``; one open alarm per key."""
@@ -24,7 +24,7 @@ class Condition:
     """An alarm condition that exists now, as a source sees it."""
 
     condition: str
-    kind: AlarmKind
+    category: AlarmCategory
     priority: Priority
     message: str
     quantity: Quantity | None = None
@@ -99,7 +99,7 @@ class AlarmBook:
         alarm = self._open.get(key)
         if alarm is None or not alarm.active:
             return []
-        if alarm.kind is AlarmKind.PHYSIOLOGICAL and self.latching and alarm.acknowledged_at is None:
+        if alarm.category is AlarmCategory.PHYSIOLOGICAL and self.latching and alarm.acknowledged_at is None:
             return [self._record(key, AlarmAction.LATCHED, alarm.model_copy(update={"active": False, "latched": True}))]
         return [self._clear(key, alarm)]
 
@@ -126,7 +126,7 @@ class AlarmBook:
         alarm = Alarm(
             id=f"{self.id_prefix}{self._seq:04d}-{c.condition}",
             condition=c.condition,
-            kind=c.kind,
+            category=c.category,
             priority=c.priority,
             message=c.message,
             quantity=c.quantity,

@@ -31,8 +31,8 @@ from roomctl.models import (
     PRIORITY_RANK,
     Alarm,
     AlarmAction,
+    AlarmCategory,
     AlarmEvent,
-    AlarmKind,
     AlarmLimits,
     DeviceState,
     HubEvent,
@@ -169,7 +169,7 @@ class AlarmEngine:
         how_long = f"for {duration_words(interrupted_s)}" if interrupted_s is not None else "(for how long is unknown)"
         notice = Condition(
             condition="monitoring_interrupted",
-            kind=AlarmKind.TECHNICAL,
+            category=AlarmCategory.TECHNICAL,
             priority=self._priorities["monitoring_interrupted"],
             message=f"{technical_message('monitoring_interrupted')} {how_long}: roomctl restarted during the session",
             value=round(interrupted_s, 1) if interrupted_s is not None else None,
@@ -297,7 +297,7 @@ class AlarmEngine:
                 relative = (top.factor, g.baseline)
             condition = Condition(
                 condition=g.condition,
-                kind=AlarmKind.PHYSIOLOGICAL,
+                category=AlarmCategory.PHYSIOLOGICAL,
                 priority=top.priority,
                 message=limit_message(g.quantity, g.direction, g.last_value, top.limit, relative),
                 quantity=g.quantity,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from roomctl.models import Alarm, AlarmAction, AlarmEvent, AlarmKind
+from roomctl.models import Alarm, AlarmAction, AlarmCategory, AlarmEvent
 
 
 def shown_after(events: Iterable[AlarmEvent]) -> list[Alarm]:
@@ -19,4 +19,4 @@ def shown_after(events: Iterable[AlarmEvent]) -> list[Alarm]:
             last.pop(event.alarm.id, None)
         else:
             last[event.alarm.id] = event.alarm
-    return [a for a in last.values() if a.kind is AlarmKind.PHYSIOLOGICAL]
+    return [a for a in last.values() if a.category is AlarmCategory.PHYSIOLOGICAL]

@@ -13,7 +13,7 @@ from roomctl.alarms.book import Condition
 from roomctl.alarms.texts import number, technical_message
 from roomctl.config.alarms import TechnicalAlarmConfig
 from roomctl.config.wearables import WearableConfig
-from roomctl.models import AlarmKind, DeviceState, LinkState, Priority, TechnicalCondition
+from roomctl.models import AlarmCategory, DeviceState, LinkState, Priority, TechnicalCondition
 from roomctl.sensors.profiles import PROFILES
 
 DELAYED_CONDITIONS: dict[TechnicalCondition, str] = {
@@ -143,7 +143,7 @@ class DeviceWatch:
         detail = f"{number(value)} %" if value is not None else ""
         return Condition(
             condition=name,
-            kind=AlarmKind.TECHNICAL,
+            category=AlarmCategory.TECHNICAL,
             priority=priority,
             message=technical_message(name, self.label, detail),
             device=self.device,
@@ -164,7 +164,7 @@ def service_condition(service: str, detail: str, priority: Priority) -> Conditio
     label = service.removeprefix(SUPERVISED_PREFIX)
     return Condition(
         condition=name,
-        kind=AlarmKind.TECHNICAL,
+        category=AlarmCategory.TECHNICAL,
         priority=priority,
         message=technical_message(name, label=label, detail=detail),
     )

@@ -14,7 +14,7 @@ from enum import IntEnum
 from typing import Any
 
 from roomctl.central.parse import Address, FeedError, parse, split_topic
-from roomctl.models import PRIORITY_RANK, AlarmAction, AlarmKind, LinkState, Priority, Quality, Quantity
+from roomctl.models import PRIORITY_RANK, AlarmAction, AlarmCategory, LinkState, Priority, Quality, Quantity
 from roomctl.mqtt import payloads as p
 from roomctl.trends import Trend
 
@@ -167,7 +167,7 @@ class RoomState:
         return sorted(
             self.alarms.values(),
             key=lambda a: (
-                a.kind is AlarmKind.TECHNICAL,
+                a.category is AlarmCategory.TECHNICAL,
                 -PRIORITY_RANK[a.priority],
                 a.acknowledged_at is not None,
                 -a.raised_at.timestamp(),
@@ -182,7 +182,7 @@ class RoomState:
             return cached[1]
         ordered = self.alarms_in_order()
         top = ordered[0] if ordered else None
-        if top is not None and top.kind is AlarmKind.PHYSIOLOGICAL:
+        if top is not None and top.category is AlarmCategory.PHYSIOLOGICAL:
             urgency = _BY_PRIORITY[top.priority]
         elif self.offline:
             urgency = Urgency.OFFLINE

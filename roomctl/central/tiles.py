@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from roomctl.central.state import SHOWN_VITALS, RoomState, Urgency
-from roomctl.models import AlarmKind, LinkState
+from roomctl.models import AlarmCategory, LinkState
 from roomctl.mqtt import payloads as p
 from roomctl.tui.view import PREFIX, format_clock
 
@@ -47,7 +47,7 @@ def vitals_line(room: RoomState, clocks: Clocks) -> str:
 def session_line(session: p.SessionPayload | None, now: datetime) -> str:
     if session is None or session.id is None:
         return "no session"
-    kind = session.kind.value.capitalize() if session.kind else "Session"
+    kind = session.session_kind.value.capitalize() if session.session_kind else "Session"
     parts = [kind + (" ended" if session.ended_at is not None else "")]
     if session.phase:
         parts.append(session.phase)
@@ -97,7 +97,7 @@ def tile_classes(room: RoomState) -> dict[str, bool]:
         "priority-high": priority == "high",
         "priority-medium": priority == "medium",
         "priority-low": priority == "low",
-        "technical": top is not None and top.kind is AlarmKind.TECHNICAL,
+        "technical": top is not None and top.category is AlarmCategory.TECHNICAL,
         "acknowledged": top is not None and all(a.acknowledged_at is not None for a in room.alarms.values()),
         "offline": room.offline,
         "calm": room.urgency() is Urgency.CALM,
@@ -125,7 +125,7 @@ def detail_text(room: RoomState, clocks: Clocks) -> str:
     lines.append(f"Alarms ({len(alarms)}):" if alarms else "Alarms: none")
     for alarm in alarms:
         since = format_clock((clocks.now - alarm.raised_at).total_seconds())
-        lines.append(f"  {alarm_text(alarm)}   {alarm.kind.value}, raised {since} ago")
+        lines.append(f"  {alarm_text(alarm)}   {alarm.category.value}, raised {since} ago")
     lines.append("")
     lines.append("Session: " + session_line(room.session, clocks.now))
     lines.append("Wearables:")

@@ -137,7 +137,7 @@ def list_command(args: argparse.Namespace) -> int:
         length = "" if end is None else f"{(end - row.started_at) / 3600:.1f} h"
         status = f"open ({state.phase})" if end is None and state.phase else ("open" if end is None else "ended")
         print(
-            f"{row.id:<14}{row.kind:<13}{_local(row.started_at):<18}{length:>8}  {status:<16}{readings:>9}{events:>8}"
+            f"{row.id:<14}{row.session_kind:<13}{_local(row.started_at):<18}{length:>8}  {status:<16}{readings:>9}{events:>8}"
         )
     return 0
 

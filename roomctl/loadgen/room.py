@@ -29,8 +29,8 @@ from roomctl.loadgen.outbox import MemoryOutbox
 from roomctl.models import (
     Alarm,
     AlarmAction,
+    AlarmCategory,
     AlarmEvent,
-    AlarmKind,
     DeviceState,
     HubEvent,
     LinkState,
@@ -157,7 +157,7 @@ class SimRoom:
             self._technical(now, cleared=True)
         if self.oximeter_back_at == math.inf:
             spo2 = self.spo2_base + self.rng.gauss(0, 0.4)
-            if self.alarm is not None and self.alarm.kind is AlarmKind.PHYSIOLOGICAL:
+            if self.alarm is not None and self.alarm.category is AlarmCategory.PHYSIOLOGICAL:
                 spo2 = self.alarm.value or spo2
             for quantity, value, unit in (
                 (Quantity.SPO2, round(min(100.0, spo2)), "%"),
@@ -200,7 +200,7 @@ class SimRoom:
         self.alarm = Alarm(
             id=f"{self.section.room}-a{self.alarms_raised}",
             condition="spo2_low",
-            kind=AlarmKind.PHYSIOLOGICAL,
+            category=AlarmCategory.PHYSIOLOGICAL,
             priority=Priority.MEDIUM,
             message=limit_message(Quantity.SPO2, "low", value, 90),
             quantity=Quantity.SPO2,
@@ -248,7 +248,7 @@ class SimRoom:
         alarm = Alarm(
             id=f"{self.section.room}-lost-{OXIMETER}",
             condition="device_disconnected",
-            kind=AlarmKind.TECHNICAL,
+            category=AlarmCategory.TECHNICAL,
             priority=Priority.LOW,
             message=technical_message("device_disconnected", label=OXIMETER),
             device=OXIMETER,

@@ -5,8 +5,8 @@ message expiry, the payload model (:mod:`roomctl.mqtt.payloads`, the source of t
 messages made from an outbox record, the record kind. From this table come the topics (:class:`Topics`), the encoder
 (:func:`encode`), the schemas (:mod:`roomctl.mqtt.schemas`, ``roomctl schema mqtt``) and the docs' topic table.
 
-The encoder is derived from the payload model: each field of the model is the hub event's field of the same name,
-unless the row says where it comes from instead (``seq`` and ``session`` from the record, ``available`` from the
+The encoder is derived from the payload model: each field of the model is the hub event's field of the same name
+(on the wire: a field's alias, e.g. an alarm's ``category`` is ``kind`` in both), unless the row says where it comes from instead (``seq`` and ``session`` from the record, ``available`` from the
 link state, ...). A record that does not fit its model (a renamed field, a kind MQTT does not carry, bad JSON) raises
 :class:`FeedEncodingError`; the publisher then stops loudly rather than marking the record sent.
 
@@ -118,9 +118,10 @@ class FeedKind:
 
     @property
     def fields(self) -> tuple[str, ...]:
+        """The payload's keys: each field's wire name (its alias, where its Python name differs)."""
         if isinstance(self.model, TypeAdapter):
             return ()
-        return tuple(self.model.model_fields)
+        return tuple(info.alias or name for name, info in self.model.model_fields.items())
 
 
 _OF_RECORD: dict[str, Source] = {"seq": _seq, "session": _session}
@@ -182,7 +183,7 @@ FEED: tuple[FeedKind, ...] = (
         True,
         p.SessionPayload,
         record="session",
-        sources={"seq": _seq, "kind": lambda e, r: e["session_kind"]},
+        sources={"seq": _seq, "kind": lambda e, r: e["session_kind"]},  # the session kind, ``kind`` on MQTT
         summary="the current session: id, kind, phase, started_at, dose_times",
     ),
     FeedKind(

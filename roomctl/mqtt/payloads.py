@@ -14,7 +14,7 @@ from pydantic import Field, PlainSerializer, RootModel, WithJsonSchema
 
 from roomctl.models import (
     AlarmAction,
-    AlarmKind,
+    AlarmCategory,
     LinkState,
     Model,
     Priority,
@@ -23,6 +23,7 @@ from roomctl.models import (
     SessionEventKind,
     SessionKind,
     TechnicalCondition,
+    WireNamedModel,
     iso_ms,
 )
 
@@ -85,10 +86,10 @@ class DevicePayload(Model):
     seq: Seq
 
 
-class AlarmBody(Model):
+class AlarmBody(WireNamedModel):
     id: str
     condition: str
-    kind: AlarmKind
+    category: AlarmCategory = Field(alias="kind")
     priority: Priority
     message: str
     quantity: Quantity | None
@@ -122,11 +123,11 @@ class ActiveAlarms(Model):
     alarms: list[AlarmBody]
 
 
-class SessionPayload(Model):
+class SessionPayload(WireNamedModel):
     """``session`` (retained): the current session; ``id`` null when the room has none."""
 
     id: str | None
-    kind: SessionKind | None
+    session_kind: SessionKind | None = Field(alias="kind")
     phase: str | None
     started_at: Timestamp | None
     ended_at: Timestamp | None

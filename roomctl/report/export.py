@@ -51,7 +51,9 @@ def _csv_rows(db: Database, session_id: str) -> Iterator[tuple[float, int, list[
     alarms: list[Item] = []
     for seq, ts, action, payload in db.alarm_events(session_id):
         a = AlarmEvent.model_validate_json(payload).alarm
-        detail = f"{action} {a.priority.value} {a.kind.value}" + (f" limit {a.limit:g}" if a.limit is not None else "")
+        detail = f"{action} {a.priority.value} {a.category.value}" + (
+            f" limit {a.limit:g}" if a.limit is not None else ""
+        )
         value = "" if a.value is None else a.value
         alarms.append((ts, seq, [_iso(ts), "alarm", a.condition, value, "", a.device or "", "", detail, seq]))
     yield from heapq.merge(readings, events, alarms, key=lambda r: (r[0], r[1]))
@@ -78,7 +80,7 @@ def _json(db: Database, session_id: str, out: TextIO) -> int:
     assert row is not None
     session = {
         "id": row.id,
-        "kind": row.kind,
+        "kind": row.session_kind,  # the export format's name (as in the database)
         "started_at": _iso(row.started_at),
         "ended_at": None if row.ended_at is None else _iso(row.ended_at),
         "state": json.loads(row.state),

@@ -126,7 +126,7 @@ def _header(ax: Axes, rec: SessionRecord, tz: tzinfo, site: str | None) -> None:
     ax.axis("off")
     start = datetime.fromtimestamp(rec.start, tz)
     end = datetime.fromtimestamp(rec.end, tz)
-    kind = rec.state.session_kind.value if rec.state.session_kind else rec.row.kind
+    kind = rec.state.session_kind.value if rec.state.session_kind else rec.row.session_kind
     doses = ", ".join(f"{d.astimezone(tz):%H:%M}" for d in rec.state.dose_times) or "none recorded"
     ax.text(0, 1, f"{kind.capitalize()} session {rec.row.id}", fontsize=15, weight="bold", va="top")
     lines = [

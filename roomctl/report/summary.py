@@ -35,7 +35,7 @@ class AlarmSummary:
     raised: float
     condition: str
     priority: str
-    kind: str
+    category: str  # physiological / technical
     value: float | None
     limit: float | None
     acknowledged_after_s: float | None
@@ -101,7 +101,7 @@ def _alarms(rec: SessionRecord) -> list[AlarmSummary]:
         a, ts = ev.alarm, ev.ts.timestamp()
         if ev.action is AlarmAction.RAISED:
             raised[a.id] = AlarmSummary(
-                ts, a.condition, a.priority.value, a.kind.value, a.value, a.limit, None, 0.0, active_at_end=True
+                ts, a.condition, a.priority.value, a.category.value, a.value, a.limit, None, 0.0, active_at_end=True
             )
         elif ev.action is AlarmAction.ACKNOWLEDGED and a.id in raised:
             acked.setdefault(a.id, ts)
@@ -117,7 +117,7 @@ def _closed(s: AlarmSummary, ack: float | None, end: float, *, active: bool) -> 
         s.raised,
         s.condition,
         s.priority,
-        s.kind,
+        s.category,
         s.value,
         s.limit,
         None if ack is None else ack - s.raised,

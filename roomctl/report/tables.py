@@ -73,7 +73,7 @@ def alarm_table(ax: Axes, alarms: list[AlarmSummary], tz: tzinfo) -> None:
                 f"{datetime.fromtimestamp(a.raised, tz):%H:%M:%S}",
                 a.condition.replace("_", " "),
                 a.priority,
-                a.kind,
+                a.category,
                 value,
                 ack,
                 lasted,

@@ -32,7 +32,7 @@ class Row:
 @dataclass(frozen=True, slots=True)
 class SessionRow:
     id: str
-    kind: str
+    session_kind: str  # the ``sessions`` table's ``kind`` column
     started_at: float
     ended_at: float | None
     state: str  # SessionState JSON
@@ -110,7 +110,7 @@ class Database:
             self.conn.execute(
                 "INSERT INTO sessions (id, kind, started_at, ended_at, state, meta) VALUES (?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET ended_at = excluded.ended_at, state = excluded.state, meta = excluded.meta",
-                (row.id, row.kind, row.started_at, row.ended_at, row.state, json.dumps(row.meta)),
+                (row.id, row.session_kind, row.started_at, row.ended_at, row.state, json.dumps(row.meta)),
             )
         except sqlite3.Error as e:
             raise StorageError(f"could not save session {row.id} to {self.path}: {e}") from e
@@ -247,7 +247,12 @@ class Database:
 
 def _session_row(row: Sequence[Any]) -> SessionRow:
     return SessionRow(
-        id=row[0], kind=row[1], started_at=row[2], ended_at=row[3], state=row[4], meta=json.loads(row[5] or "{}")
+        id=row[0],
+        session_kind=row[1],
+        started_at=row[2],
+        ended_at=row[3],
+        state=row[4],
+        meta=json.loads(row[5] or "{}"),
     )
 
 

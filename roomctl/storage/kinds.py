@@ -51,7 +51,7 @@ def _event(e: SessionEvent, session: str | None, now: float) -> tuple[Any, ...]:
 
 def _alarm(e: AlarmEvent, session: str | None, now: float) -> tuple[Any, ...]:
     a = e.alarm
-    return (e.ts.timestamp(), session, e.action.value, a.id, a.condition, a.kind.value, a.priority.value)
+    return (e.ts.timestamp(), session, e.action.value, a.id, a.condition, a.category.value, a.priority.value)
 
 
 def _device(e: DeviceState, session: str | None, now: float) -> tuple[Any, ...]:

@@ -79,7 +79,7 @@ def test_alarm_state_stays_consistent(steps: list[tuple[str, object]], latching:
             assert a.active != a.latched
             if a.latched:
                 assert latching
-                assert a.kind == "physiological"
+                assert a.category == "physiological"
                 assert a.acknowledged_at is None
         if engine.audio_paused_s() == 0:
             assert hub.state.audio_pause is None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from roomctl.config.alarms import LimitRule
-from roomctl.models import AlarmAction, AlarmKind, Priority, Quantity
+from roomctl.models import AlarmAction, AlarmCategory, Priority, Quantity
 
 from .conftest import Room, alarm_events, config
 
@@ -26,7 +26,7 @@ def test_a_dip_that_lasts_the_condition_delay_raises_once_with_a_message_in_word
     assert len(raised) == 1
     alarm = raised[0].alarm
     assert alarm.condition == "spo2_low"
-    assert alarm.kind is AlarmKind.PHYSIOLOGICAL
+    assert alarm.category is AlarmCategory.PHYSIOLOGICAL
     assert alarm.priority is Priority.MEDIUM
     assert alarm.message == "SpO2 low: 87 % (limit 90)"
     assert (alarm.value, alarm.limit, alarm.device, alarm.quantity) == (87, 90, "oxi", SPO2)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from roomctl.models import AlarmAction, AlarmKind, LinkState, Quality, Quantity
+from roomctl.models import AlarmAction, AlarmCategory, LinkState, Quality, Quantity
 
 from .conftest import OXIMETER, Room, alarm_events, config
 
@@ -72,7 +72,7 @@ def test_a_wearable_lost_while_a_physiological_alarm_is_active_shows_both() -> N
     room.wait(1)  # lost_after_s (30) after the last data, not after the link reported it
     assert room.conditions() == {"spo2_low", "data_stale", "device_disconnected"}
     lost = room.only("device_disconnected")
-    assert lost.kind is AlarmKind.TECHNICAL
+    assert lost.category is AlarmCategory.TECHNICAL
     assert lost.message == "Wearable lost: Finger oximeter is not connected"
     # The physiological alarm is neither cleared nor latched by the loss of data.
     assert room.engine.alarms[spo2.id] == spo2

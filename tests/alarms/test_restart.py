@@ -4,7 +4,7 @@ the same alarm, and a technical alarm says monitoring was interrupted and for ho
 from __future__ import annotations
 
 from roomctl.alarms.restore import shown_after
-from roomctl.models import AlarmAction, AlarmKind, Priority, Quantity
+from roomctl.models import AlarmAction, AlarmCategory, Priority, Quantity
 
 from .conftest import Room, alarm_events
 
@@ -35,7 +35,7 @@ def test_latched_and_unacknowledged_alarms_come_back_with_their_ids() -> None:
     assert after.hub.state.alarms[latched.id] == latched
     assert after.hub.state.alarms[active.id] == active
     notice = after.only("monitoring_interrupted")
-    assert notice.kind is AlarmKind.TECHNICAL
+    assert notice.category is AlarmCategory.TECHNICAL
     assert notice.priority is Priority.MEDIUM
     assert notice.message == "Monitoring was interrupted for 3 min 20 s: roomctl restarted during the session"
     assert notice.value == 200.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from roomctl.models import AlarmAction, AlarmKind, LinkState, Priority, TechnicalCondition
+from roomctl.models import AlarmAction, AlarmCategory, LinkState, Priority, TechnicalCondition
 
 from .conftest import CUFF, OXIMETER, STRAP, Room, alarm_events, config
 
@@ -16,7 +16,7 @@ def test_a_stale_wearable_raises_data_stale_at_once_and_clears_when_data_returns
     room.device(LinkState.CONNECTED)
     (raised,) = alarm_events(room.device(LinkState.STALE))
     assert raised.alarm.condition == "data_stale"
-    assert raised.alarm.kind is AlarmKind.TECHNICAL
+    assert raised.alarm.category is AlarmCategory.TECHNICAL
     assert raised.alarm.priority is Priority.MEDIUM
     assert raised.alarm.message == "No data from Finger oximeter"
     assert raised.alarm.device == "oxi"
@@ -129,7 +129,7 @@ def test_storage_failure_is_high_and_clears_when_storage_recovers(room: Room) ->
     (raised,) = alarm_events(room.health("storage", ok=False, detail="database is locked"))
     assert raised.alarm.condition == "storage_failure"
     assert raised.alarm.priority is Priority.HIGH
-    assert raised.alarm.kind is AlarmKind.TECHNICAL
+    assert raised.alarm.category is AlarmCategory.TECHNICAL
     assert raised.alarm.message == "Storage failure: the record is not being written (database is locked)"
     assert alarm_events(room.health("storage", ok=False, detail="still locked")) == []
     assert [e.action for e in alarm_events(room.health("storage", ok=True))] == [AlarmAction.CLEARED]

@@ -14,8 +14,8 @@ from roomctl.config.room import RoomSection
 from roomctl.models import (
     Alarm,
     AlarmAction,
+    AlarmCategory,
     AlarmEvent,
-    AlarmKind,
     DeviceState,
     HubEvent,
     LinkState,
@@ -99,13 +99,13 @@ class RoomScript:
 
     def alarm(
         self, action: AlarmAction, now: datetime, *, priority: Priority = Priority.MEDIUM, alarm_id: str = "a1",
-        kind: AlarmKind = AlarmKind.PHYSIOLOGICAL, message: str = "SpO2 low: 88 % (limit 90)",
+        category: AlarmCategory = AlarmCategory.PHYSIOLOGICAL, message: str = "SpO2 low: 88 % (limit 90)",
         acknowledged: bool = False,
     ) -> list[Message]:  # fmt: skip
         alarm = Alarm(
             id=f"{self.room}-{alarm_id}",
-            condition="spo2_low" if kind is AlarmKind.PHYSIOLOGICAL else "device_disconnected",
-            kind=kind,
+            condition="spo2_low" if category is AlarmCategory.PHYSIOLOGICAL else "device_disconnected",
+            category=category,
             priority=priority,
             message=message,
             raised_at=now,

@@ -9,7 +9,7 @@ from datetime import timedelta
 from textual.pilot import Pilot
 
 from roomctl.clock import FakeClock
-from roomctl.models import AlarmAction, AlarmKind, LinkState, Priority
+from roomctl.models import AlarmAction, AlarmCategory, LinkState, Priority
 from tests.central.conftest import T0, drawn, make_app, started
 from tests.central.script import RoomScript, ScriptedFeed
 
@@ -55,7 +55,7 @@ def facility(feed: ScriptedFeed, clock: FakeClock) -> None:
     feed.send(
         by["cedar"].device("oximeter", LinkState.DISCONNECTED)
         + by["cedar"].alarm(
-            AlarmAction.RAISED, now, kind=AlarmKind.TECHNICAL, priority=Priority.LOW,
+            AlarmAction.RAISED, now, category=AlarmCategory.TECHNICAL, priority=Priority.LOW,
             message="Wearable lost: oximeter is not connected",
         )
     )  # fmt: skip

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from roomctl.central.app import DetailScreen
 from roomctl.clock import FakeClock
-from roomctl.models import AlarmAction, AlarmKind, LinkState, Priority
+from roomctl.models import AlarmAction, AlarmCategory, LinkState, Priority
 from tests.central.conftest import drawn, make_app, order, started, tile_of
 from tests.central.script import RoomScript
 
@@ -20,7 +20,11 @@ def facility_of_six(clock: FakeClock) -> tuple[dict[str, RoomScript], list[tuple
     messages += rooms["oak"].alarm(AlarmAction.RAISED, now, priority=Priority.LOW, message="Heart rate high: 121 bpm")
     messages += rooms["elm"].alarm(AlarmAction.RAISED, now, priority=Priority.HIGH, message="SpO2 low: 83 % (limit 85)")
     messages += rooms["cedar"].alarm(
-        AlarmAction.RAISED, now, kind=AlarmKind.TECHNICAL, priority=Priority.MEDIUM, message="Wearable lost: oximeter"
+        AlarmAction.RAISED,
+        now,
+        category=AlarmCategory.TECHNICAL,
+        priority=Priority.MEDIUM,
+        message="Wearable lost: oximeter",
     )
     messages += rooms["fir"].alarm(AlarmAction.RAISED, now, priority=Priority.MEDIUM)
     messages += rooms["birch"].status("offline")

@@ -15,7 +15,7 @@ from roomctl.config import WearableConfig
 from roomctl.daemon.health import WearableFreshness, service_health_problems
 from roomctl.daemon.systemd import Notifier, Watchdog, watchdog_interval
 from roomctl.hub import Hub
-from roomctl.models import Alarm, AlarmAction, AlarmEvent, AlarmKind, Priority, Quantity, Reading, ServiceHealth
+from roomctl.models import Alarm, AlarmAction, AlarmCategory, AlarmEvent, Priority, Quantity, Reading, ServiceHealth
 
 
 @pytest.fixture
@@ -134,7 +134,7 @@ def _alarm(device: str, ts: datetime) -> AlarmEvent:
     alarm = Alarm(
         id=f"device_disconnected:{device}",
         condition="device_disconnected",
-        kind=AlarmKind.TECHNICAL,
+        category=AlarmCategory.TECHNICAL,
         priority=Priority.MEDIUM,
         message="lost",
         device=device,

@@ -148,7 +148,7 @@ async def test_a_record_that_cannot_be_encoded_stops_publishing_loudly(
         assert f"outbox record {broken.seq} (reading)" in health.detail
         assert "value" in health.detail
         (raised,) = [a for a in hub.state.alarms.values() if a.condition == "broker_unreachable"]
-        assert raised.kind == "technical"
+        assert raised.category == "technical"
         assert "publishing stopped" in raised.message
     assert broken.seq not in outbox.sent
     assert broken.seq + 1 not in outbox.sent

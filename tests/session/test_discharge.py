@@ -7,7 +7,7 @@ from pathlib import Path
 
 from roomctl.clock import FakeClock
 from roomctl.commands import DischargeCheck, EnterBloodPressure, EnterTemperature, MarkEvent, SetPhase, StartSession
-from roomctl.models import Alarm, AlarmAction, AlarmEvent, AlarmKind, Priority, Quantity, Reading, SessionKind
+from roomctl.models import Alarm, AlarmAction, AlarmCategory, AlarmEvent, Priority, Quantity, Reading, SessionKind
 from tests.session.conftest import Room, make_room
 
 TICKS = DischargeCheck(oriented_and_grounded=True, support_person_present=True)
@@ -99,7 +99,7 @@ async def test_blood_pressure_temperature_and_alarms_count_when_entered(room: Ro
     ]
     assert (await m.handle(EnterBloodPressure(systolic=126, diastolic=80))).ok
     alarm = Alarm(
-        id="a1", condition="spo2_low", kind=AlarmKind.PHYSIOLOGICAL, priority=Priority.MEDIUM, message="SpO2 low (88)",
+        id="a1", condition="spo2_low", category=AlarmCategory.PHYSIOLOGICAL, priority=Priority.MEDIUM, message="SpO2 low (88)",
         quantity=Quantity.SPO2, value=88, limit=90, raised_at=room.clock.now(),
     )  # fmt: skip
     room.hub.publish(AlarmEvent(action=AlarmAction.RAISED, alarm=alarm, ts=room.clock.now()))
