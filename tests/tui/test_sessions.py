@@ -130,7 +130,7 @@ async def test_start_and_end_each_kind_from_the_keyboard(real_room: RealRoom, ki
     assert session_id is not None
     row = await real_room.store.call(lambda db: db.session(session_id))
     assert row is not None
-    assert row.kind == kind.value
+    assert row.session_kind == kind.value
     assert row.ended_at is not None
 
 
