@@ -6,11 +6,10 @@ clocks; a flash timer runs only while an unacknowledged high or medium alarm is 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import ClassVar, Protocol
 
-from rich.text import Text
 from textual import work
 from textual.actions import parse as parse_action
 from textual.app import App, ComposeResult
@@ -35,9 +34,12 @@ from roomctl.tui.dialogs import (
     start_session_dialog,
     temperature_dialog,
 )
+from roomctl.tui.painted import TextCell
 from roomctl.tui.view import FLASH_HALF_PERIOD_S, VITALS, RoomView, alarm_line, format_clock
 from roomctl.tui.widgets import (
-    Cell,
+    Banner,
+    KeysCell,
+    LinkCell,
     VitalPanel,
     lighting_line,
     link_line,
@@ -49,27 +51,6 @@ from roomctl.tui.widgets import (
 COALESCE_S = 0.05
 READINGS_COALESCE_S = 1.0
 """Readings share frames: numbers on a monitor change about once a second (a value is shown at most 1 s late)."""
-
-HELP_WIDTH = 80
-"""The help line is laid out for the narrowest screen (the Linux console's 80 columns), two rows at most."""
-
-
-def keys_help(entries: Iterable[tuple[str, str]], width: int = HELP_WIDTH) -> Text:
-    """The key lines from (key as displayed, word) pairs: keys bright, words dim; an entry never splits across rows."""
-    text = Text(no_wrap=True, overflow="ellipsis")
-    column = 0
-    for key, word in entries:
-        entry = len(key) + 1 + len(word)
-        if column and column + 1 + entry > width:
-            text.append("\n")
-            column = 0
-        elif column:
-            text.append(" ")
-            column += 1
-        text.append(key, style="bold")
-        text.append(f" {word}")
-        column += entry
-    return text
 
 
 class Link(Protocol):
@@ -128,28 +109,28 @@ class RoomApp(App[None]):
         self._flash_priority: Priority | None = None
         self._flash_on = True
         self._render_timer: Timer | None = None
-        self._cells: dict[str, Cell] = {}
+        self._cells: dict[str, TextCell] = {}
         self._panels: list[VitalPanel] = []
         self._render_within = 0.0
         self._keys_for: tuple[object, ...] | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="header"):
-            yield Cell(id="room-name", markup=False)
-            yield Cell(id="link", markup=False, sized_by_text=True)
-        yield Cell(id="banner", markup=False)
+            yield TextCell(id="room-name")
+            yield LinkCell()
+        yield Banner()
         for spec in VITALS[:2]:
             yield VitalPanel(spec, large=True)
         with Horizontal(id="small-vitals"):
             for spec in VITALS[2:]:
                 yield VitalPanel(spec, large=False)
-        yield Cell(id="session", markup=False)
+        yield TextCell(id="session", wrap=False)
         with Horizontal(id="bottom"):
-            yield Cell(id="wearables", markup=False)
+            yield TextCell(id="wearables", wrap=False)
             with Vertical(id="room-side"):
-                yield Cell(id="lighting", markup=False)
-                yield Cell(id="message", markup=False)
-        yield Cell(id="keys")
+                yield TextCell(id="lighting", wrap=False)
+                yield TextCell(id="message", wrap=False)
+        yield KeysCell()
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.refresh_view)  # the session clock, countdowns and staleness
@@ -200,8 +181,7 @@ class RoomApp(App[None]):
         view, now = self.view, self.clock.now()
         info = view.info
         self._cell("room-name").show(f"{info.name}  ({info.site}/{info.room})" if info else "roomctl")
-        self._cell("link").show(link_line(view))
-        self._cell("link").set_class(not view.connected, "down")
+        self._link.show_link(link_line(view), down=not view.connected)
         if not self._panels or not self._panels[0].is_attached:
             self._panels = list(self._main.query(VitalPanel))
         for panel in self._panels:
@@ -215,7 +195,7 @@ class RoomApp(App[None]):
         keys_for = (session.id is None, session.ended_at is None, session.session_kind, session.discharge is None)
         if keys_for != self._keys_for:  # the keys that work change only with the session
             self._keys_for = keys_for
-            self._cell("keys").show(keys_help(self.help_entries()))
+            self._keys.show_keys(self.help_entries())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Which keys work now: session keys only in a session, the dose timeline only in a dosing session."""
@@ -246,15 +226,32 @@ class RoomApp(App[None]):
         """The room screen: it keeps updating (and stays visible) under a dialog."""
         return self.screen_stack[0]
 
-    def _cell(self, id_: str) -> Cell:
+    def _cell(self, id_: str) -> TextCell:
         """The room screen's cell ``id_``, found once (a DOM query on every draw costs more than the drawing)."""
         cell = self._cells.get(id_)
         if cell is None or not cell.is_attached:
-            cell = self._cells[id_] = self._main.query_one(f"#{id_}", Cell)
+            cell = self._cells[id_] = self._main.query_one(f"#{id_}", TextCell)
         return cell
 
-    def _refresh_banner(self, now: datetime) -> None:
+    @property
+    def banner(self) -> Banner:
         banner = self._cell("banner")
+        assert isinstance(banner, Banner)
+        return banner
+
+    @property
+    def _link(self) -> LinkCell:
+        link = self._cell("link")
+        assert isinstance(link, LinkCell)
+        return link
+
+    @property
+    def _keys(self) -> KeysCell:
+        keys = self._cell("keys")
+        assert isinstance(keys, KeysCell)
+        return keys
+
+    def _refresh_banner(self, now: datetime) -> None:
         view = self.view
         alarms = view.alarms_in_order()
         if not view.connected:
@@ -269,12 +266,15 @@ class RoomApp(App[None]):
             second.append(f"audio paused {int(pause) // 60}:{int(pause) % 60:02d}")
         if len(alarms) > 1 and view.connected:
             second.append(alarm_line(alarms[1]) + (f"  (+{len(alarms) - 2} more)" if len(alarms) > 2 else ""))
-        banner.show("\n".join([text, "   ".join(second)]) if second else text)
-        for priority in Priority:
-            banner.set_class(top is priority, f"priority-{priority.value}")
-        acknowledged = bool(alarms) and all(a.acknowledged_at is not None for a in alarms)
-        banner.set_class(acknowledged and view.connected, "acknowledged")
         self._set_flashing(view.flashing() if view.connected else None)
+        acknowledged = bool(alarms) and all(a.acknowledged_at is not None for a in alarms) and view.connected
+        self.banner.show_alarm(
+            "\n".join([text, "   ".join(second)]) if second else text,
+            top,
+            acknowledged=acknowledged,
+            flashing=self._flash_priority is not None,
+            lit=self._flash_on,
+        )
 
     def _set_flashing(self, priority: Priority | None) -> None:
         if priority == self._flash_priority:
@@ -284,9 +284,6 @@ class RoomApp(App[None]):
             self._flash_timer = None
         self._flash_priority = priority
         self._flash_on = True
-        banner = self._cell("banner")
-        banner.set_class(priority is not None, "flashing")
-        banner.set_class(False, "flash-off")
         if priority is not None:
             self._flash_timer = self.set_interval(FLASH_HALF_PERIOD_S[priority], self._flash)
 
@@ -295,7 +292,11 @@ class RoomApp(App[None]):
         self._unless_quitting(self._draw_flash)
 
     def _draw_flash(self) -> None:
-        self._cell("banner").set_class(not self._flash_on, "flash-off")
+        """The other half-beat: the banner's rows in the other look, both cached (nothing else is drawn)."""
+        banner = self.banner
+        banner.show_alarm(
+            banner.shown, banner.priority, acknowledged=banner.acknowledged, flashing=True, lit=self._flash_on
+        )
 
     @property
     def flash_timer_running(self) -> bool:

@@ -1,18 +1,20 @@
-"""The screen's parts. Each redraws only when what it shows changes (``Cell.show`` compares before it updates)."""
+"""The screen's parts. Each repaints only the rows whose text changed (:mod:`roomctl.tui.painted`); ``Cell`` (a Static)
+is for screens where a repaint's cost does not matter."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
+from rich.cells import set_cell_size
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
-from roomctl.models import SessionKind, SessionState
+from roomctl.models import Priority, SessionKind, SessionState
 from roomctl.tui.glyphs import big_digits, medium_digits, sparkline
+from roomctl.tui.painted import Painted, Row, Span, TextCell, wrapped
 from roomctl.tui.view import RoomView, VitalSpec, format_hours
 
 
@@ -38,8 +40,21 @@ class Cell(Static):
         return shown.plain if isinstance(shown, Text) else shown
 
 
-class VitalPanel(Horizontal):
-    """One vital: name, unit and limits; the number in large block digits; its 15-minute and session trends."""
+class VitalPanel(Painted):
+    """One vital in one widget: name, unit and limits (or why there is no number); the number in large block digits;
+    its 15-minute and session trends and their ranges. Drawn with the line API (:class:`Painted`): a row is built
+    again only when its text changes, so a new reading repaints the digits' rows only when the number changes."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "vital--label",
+        "vital--label-nodata",
+        "vital--value",
+        "vital--value-nodata",
+        "vital--trend",
+        "vital--range",
+    }
+    LABEL_WIDTH: ClassVar[dict[bool, int]] = {True: 12, False: 10}
+    VALUE_WIDTH: ClassVar[dict[bool, int]] = {True: 24, False: 14}
 
     def __init__(self, spec: VitalSpec, *, large: bool) -> None:
         super().__init__(id=f"vital-{spec.quantity.value}", classes="vital large" if large else "vital small")
@@ -48,29 +63,24 @@ class VitalPanel(Horizontal):
         self.nodata = False
         self._trend_key: tuple[int, ...] | None = None
         self._digits_of: str | None = None
-        self._parts: dict[str, Cell] = {}
+        self._label = ""
+        self._parts: dict[str, list[str]] = {"label": [], "value": [], "recent": [], "whole": [], "range": [""]}
 
-    def compose(self) -> ComposeResult:
-        q = self.spec.quantity.value
-        yield Cell(id=f"{q}-label", classes="vital-label", markup=False)
-        yield Cell(id=f"{q}-value", classes="vital-value", markup=False)
-        with Vertical(classes="vital-trends"):
-            yield Cell(id=f"{q}-recent", classes="trend", markup=False)
-            yield Cell(id=f"{q}-whole", classes="trend", markup=False)
-            yield Cell(id=f"{q}-range", classes="trend-range", markup=False)
+    def shown(self, part: str) -> str:
+        """What one part shows: ``label`` (before wrapping), ``value`` (the digits), ``recent``, ``whole`` (the trends)
+        or ``range``."""
+        return self._label if part == "label" else "\n".join(self._parts[part])
 
-    def _part(self, name: str) -> Cell:
-        """One of this panel's cells, found once."""
-        cell = self._parts.get(name)
-        if cell is None or not cell.is_attached:
-            cell = self._parts[name] = self.query_one(f"#{self.spec.quantity.value}-{name}", Cell)
-        return cell
+    @property
+    def trend_width(self) -> int:
+        """Columns for a sparkline: the panel's rest after the label and the number, less the trend's name."""
+        return max(4, self.size.width - self.LABEL_WIDTH[self.large] - self.VALUE_WIDTH[self.large] - 4)
 
     def refresh_from(self, view: RoomView, now: datetime) -> None:
         spec = self.spec
         q = spec.quantity
         reading = view.vital(spec, now)
-        self.set_class(reading.text == "--", "nodata")
+        self.nodata = reading.text == "--"
         # name and unit, the alarm limits in force beside the value, and why there is no number (large panels have the
         # rows for both; a small one shows why instead of the limits while it has no number)
         limits = view.limits_text(q)
@@ -78,13 +88,20 @@ class VitalPanel(Horizontal):
             label = f"{spec.label} {spec.unit}\n{limits}\n{reading.status}".rstrip("\n")
         else:
             label = f"{spec.label} {spec.unit}\n{reading.status or limits}"
-        self._part("label").show(label)
-        if reading.text != self._digits_of:  # the big digits are drawn only when the number changes
+        if label != self._label:
+            self._label = label
+            self._parts["label"] = wrapped(label, self.LABEL_WIDTH[self.large])
+        if reading.text != self._digits_of:  # the big digits are made only when the number changes
             self._digits_of = reading.text
             digits = big_digits(reading.text) if self.large else medium_digits(reading.text)
-            self._part("value").show(digits)
-        recent_cell = self._part("recent")
-        width = max(4, recent_cell.size.width - 4)
+            self._parts["value"] = digits.split("\n")
+        self._refresh_trends(view, now)
+        self._paint_rows()
+
+    def _refresh_trends(self, view: RoomView, now: datetime) -> None:
+        spec = self.spec
+        q = spec.quantity
+        width = self.trend_width
         t = now.timestamp()
         recent, whole = view.trends.recent[q], view.trends.whole[q]
         # Trends show finished buckets only (10 s and 30 s means): each is drawn once per bucket, not on every reading.
@@ -94,19 +111,143 @@ class VitalPanel(Horizontal):
         self._trend_key = key
         height = 2 if self.large else 1
         t_recent, t_whole = t - recent.bucket_s, t - whole.bucket_s
-        recent_cell.show(_labelled("15m", sparkline(recent.series(t_recent), width, height, spec.min_span)))
-        self._part("whole").show(_labelled("all", sparkline(whole.series(t_whole), width, height, spec.min_span)))
+        self._parts["recent"] = _labelled("15m", sparkline(recent.series(t_recent), width, height, spec.min_span))
+        self._parts["whole"] = _labelled("all", sparkline(whole.series(t_whole), width, height, spec.min_span))
         r15, rall = recent.range(t_recent), whole.range(t_whole)
         fmt = f".{spec.decimals}f"
         ranges = (("15m", r15), ("all", rall)) if self.large else (("15m", r15),)
-        parts = [f"{name} {rng[0]:{fmt}}-{rng[1]:{fmt}}" for name, rng in ranges if rng]
-        self._part("range").show("  ".join(parts))
+        self._parts["range"] = ["  ".join(f"{name} {rng[0]:{fmt}}-{rng[1]:{fmt}}" for name, rng in ranges if rng)]
+
+    def _paint_rows(self) -> None:
+        parts = self._parts
+        label_width, value_width = self.LABEL_WIDTH[self.large], self.VALUE_WIDTH[self.large]
+        label_look = "vital--label-nodata" if self.nodata else "vital--label"
+        value_look = "vital--value-nodata" if self.nodata else "vital--value"
+        trends = [(line, "vital--trend") for line in parts["recent"] + parts["whole"]]
+        trends.append((parts["range"][0], "vital--range"))
+        rows = []
+        for y, (trend, trend_look) in enumerate(trends):
+            label = parts["label"][y] if y < len(parts["label"]) else ""
+            value = parts["value"][y] if y < len(parts["value"]) else ""
+            rows.append(
+                (
+                    (_fit(label, label_width), label_look),
+                    (_fit(value, value_width), value_look),
+                    (trend, trend_look),
+                )
+            )
+        self.paint(rows)
+
+    def on_resize(self) -> None:
+        self._trend_key = None  # the trends are made again for the new width on the next draw
 
 
-def _labelled(name: str, spark: str) -> str:
+def _labelled(name: str, spark: str) -> list[str]:
+    """The sparkline's rows, the trend's name before the last."""
     lines = spark.split("\n")
     pad = " " * (len(name) + 1)
-    return "\n".join((f"{name} " if i == len(lines) - 1 else pad) + line for i, line in enumerate(lines))
+    return [(f"{name} " if i == len(lines) - 1 else pad) + line for i, line in enumerate(lines)]
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` cut or padded to exactly ``width`` cells (a column of a panel)."""
+    return set_cell_size(text, width)
+
+
+class Banner(TextCell):
+    """The alarm banner: the top alarm's priority colours it; an unacknowledged high or medium alarm flashes, the
+    other half-beat dim. A look is a component style, so a flash swaps between two cached looks of the same rows
+    (no change of CSS classes, no style recomputation)."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "banner--high",
+        "banner--high-dim",
+        "banner--medium",
+        "banner--medium-dim",
+        "banner--low",
+    }
+
+    def __init__(self) -> None:
+        super().__init__(id="banner", pad=1)
+        self.priority: Priority | None = None
+        self.acknowledged = False
+        self.flashing = False
+        self.lit = True
+
+    @property
+    def look_words(self) -> set[str]:
+        """The banner's look in words: ``priority-high``, ``acknowledged``, ``flashing``, ``flash-off``."""
+        words = {f"priority-{self.priority.value}"} if self.priority else set()
+        if self.acknowledged:
+            words.add("acknowledged")
+        if self.flashing:
+            words.add("flashing")
+            if not self.lit:
+                words.add("flash-off")
+        return words
+
+    def show_alarm(
+        self, text: str, priority: Priority | None, *, acknowledged: bool, flashing: bool, lit: bool = True
+    ) -> None:
+        self.priority, self.acknowledged, self.flashing, self.lit = priority, acknowledged, flashing, lit
+        look = ""
+        if priority is Priority.LOW:
+            look = "banner--low"
+        elif priority is not None:
+            dim = acknowledged or (flashing and not lit)
+            look = f"banner--{priority.value}{'-dim' if dim else ''}"
+        self.show(text, look)
+
+
+class LinkCell(TextCell):
+    """The daemon link in the header: its width follows its text; a lost link is shown in the alert look."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"link--down"}
+
+    def __init__(self) -> None:
+        super().__init__(id="link", sized_by_text=True)
+
+    def show_link(self, text: str, *, down: bool) -> None:
+        self.show(text, "link--down" if down else "")
+
+
+class KeysCell(TextCell):
+    """The help line: keys bright, words dim, laid out by :func:`keys_rows`."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"keys--key"}
+
+    def __init__(self) -> None:
+        super().__init__(id="keys", wrap=False)
+        self._rows_shown: list[Row] = []
+
+    def show_keys(self, entries: Iterable[tuple[str, str]]) -> None:
+        self._rows_shown = keys_rows(entries)
+        self._shown = "\n".join("".join(text for text, _ in row) for row in self._rows_shown)
+        self.paint(self._rows_shown)
+
+    def _repaint(self) -> None:
+        self.paint(self._rows_shown)
+
+
+HELP_WIDTH = 80
+"""The help line is laid out for the narrowest screen (the Linux console's 80 columns), two rows at most."""
+
+
+def keys_rows(entries: Iterable[tuple[str, str]], width: int = HELP_WIDTH) -> list[Row]:
+    """The key lines from (key as displayed, word) pairs: keys bright, words dim; an entry never splits across rows."""
+    rows: list[list[Span]] = [[]]
+    column = 0
+    for key, word in entries:
+        entry = len(key) + 1 + len(word)
+        if column and column + 1 + entry > width:
+            rows.append([])
+            column = 0
+        elif column:
+            rows[-1].append((" ", ""))
+            column += 1
+        rows[-1] += [(key, "keys--key"), (f" {word}", "")]
+        column += entry
+    return [tuple(row) for row in rows]
 
 
 NO_SESSION = "No session - monitoring with the room's limits.\nS starts one: preparation, dosing or integration."

@@ -31,6 +31,7 @@ from roomctl.models import (
     SessionState,
 )
 from roomctl.tui.app import RoomApp
+from roomctl.tui.widgets import VitalPanel
 from tests import builders
 from tests.api.conftest import RecordingHandler
 from tests.builders import T0
@@ -41,6 +42,12 @@ DEVICE = {
     Quantity.PULSE_RATE: "oximeter",
     Quantity.PERFUSION_INDEX: "oximeter",
 }
+
+
+def vital(app: RoomApp, quantity: Quantity | str, part: str) -> str:
+    """What a vital's panel shows in ``part`` (label, value, recent, whole, range)."""
+    q = quantity.value if isinstance(quantity, Quantity) else quantity
+    return app._main.query_one(f"#vital-{q}", VitalPanel).shown(part)
 
 
 def demo_info() -> RoomInfo:

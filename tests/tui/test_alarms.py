@@ -12,11 +12,13 @@ from tests.tui.conftest import Served, alarm_event, connected, until
 
 
 def banner_text(app: RoomApp) -> str:
-    return str(app.screen_stack[0].query_one("#banner").render())
+    return app.banner.shown
 
 
 def banner_classes(app: RoomApp) -> set[str]:
-    return set(app.screen_stack[0].query_one("#banner").classes)
+    """The banner's look in words (priority-high, acknowledged, flashing, flash-off): a look is a cached style, not
+    a CSS class."""
+    return app.banner.look_words
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from roomctl.clock import FakeClock
 from roomctl.commands import Command, CommandResult
 from roomctl.tui.app import RoomApp
 from tests.builders import T0
-from tests.tui.conftest import Served, until
+from tests.tui.conftest import Served, until, vital
 from tests.tui.test_snapshots import script
 
 
@@ -50,7 +50,7 @@ async def test_silent_daemon_shows_the_link_lost_banner_and_recovers() -> None:
         app.refresh_view()
         assert app._cell("banner").shown.startswith("** NO LINK TO THE ROOM DAEMON")
         assert app._cell("link").shown == "daemon not answering (nothing for 6 s), retrying"
-        assert "no data: daemon not reachable" in app._main.query_one("#heart_rate-label").render().__str__()
+        assert "no data: daemon not reachable" in vital(app, "heart_rate", "label")
         link_clock.advance(34)
         app.refresh_view()
         assert app._cell("link").shown == "daemon not answering (nothing for 40 s), retrying"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from roomctl.models import LightingState, Quantity, SessionState
 from tests.builders import T0
-from tests.tui.conftest import Served, connected, reading, until
+from tests.tui.conftest import Served, connected, reading, until, vital
 
 
 async def test_a_restarted_screen_gets_the_trends_back(tmp_path: Path) -> None:
@@ -37,8 +37,8 @@ async def screen_twice(served: Served, expected: list[float | None]) -> None:
         await until(pilot, lambda: mine.recent[Quantity.HEART_RATE].series(now) == expected)  # after the snapshot
         assert mine.whole[Quantity.HEART_RATE].series(now) == daemon.whole[Quantity.HEART_RATE].series(now)
         assert len([v for v in expected if v is not None]) == 56
-        spark = app._main.query_one("#heart_rate-recent").render()
-        assert any(c in str(spark) for c in "▄█_")  # drawn, not empty
+        spark = vital(app, Quantity.HEART_RATE, "recent")
+        assert any(c in spark for c in "▄█_")  # drawn, not empty
         await pilot.press("q")
 
     served.hub.publish(SessionState(id="next"))  # a new session: the session trend starts again, on both sides

@@ -99,7 +99,7 @@ async def test_key_without_daemon_says_not_done(served: Served) -> None:
     await served.stop()
     app = served.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: "retrying" in app.query_one("#link").render().__str__())
+        await until(pilot, lambda: "retrying" in app._cell("link").shown)
         await pilot.press("a")
         await until(pilot, lambda: app.message.startswith("not done: the daemon is not reachable"))
 

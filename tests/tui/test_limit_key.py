@@ -14,7 +14,7 @@ from roomctl.config import parse_config
 from roomctl.daemon.app import Daemon
 from roomctl.tui.app import RoomApp
 from tests.daemon.test_sessions_run import room_without_wearables
-from tests.tui.conftest import until
+from tests.tui.conftest import until, vital
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ async def daemon(tmp_path: Path) -> AsyncIterator[Daemon]:
 
 
 def label(app: RoomApp, quantity: str) -> str:
-    return app._main.query_one(f"#{quantity}-label").render().__str__()
+    return vital(app, quantity, "label")
 
 
 async def test_limit_key_sets_a_limit_for_this_session(daemon: Daemon) -> None:

@@ -8,19 +8,25 @@ from pathlib import Path
 from roomctl.models import AlarmLimits, DeviceState, LimitInForce, LinkState, Priority, Quality, Quantity
 from roomctl.tui.app import RoomApp
 from roomctl.tui.glyphs import big_digits, medium_digits
-from tests.tui.conftest import Served, connected, reading, until
+from roomctl.tui.painted import TextCell
+from roomctl.tui.widgets import VitalPanel
+from tests.tui.conftest import Served, connected, reading, until, vital
 
 
 def digits(app: RoomApp, quantity: Quantity) -> str:
-    return str(app.query_one(f"#{quantity.value}-value").render())
+    return vital(app, quantity, "value")
 
 
 def label(app: RoomApp, quantity: Quantity) -> str:
-    return str(app.query_one(f"#{quantity.value}-label").render())
+    return vital(app, quantity, "label")
 
 
 def link(app: RoomApp) -> str:
-    return str(app.query_one("#link").render())
+    return app._cell("link").shown
+
+
+def panel(app: RoomApp, quantity: Quantity) -> VitalPanel:
+    return app._main.query_one(f"#vital-{quantity.value}", VitalPanel)
 
 
 async def test_fresh_values_in_large_digits(served: Served) -> None:
@@ -32,7 +38,7 @@ async def test_fresh_values_in_large_digits(served: Served) -> None:
         assert digits(app, Quantity.PULSE_RATE) == medium_digits("85")
         assert digits(app, Quantity.PERFUSION_INDEX) == medium_digits("2.4")
         assert label(app, Quantity.HEART_RATE).splitlines() == ["HR bpm", "50-120"]
-        assert not app.query_one("#vital-heart_rate").has_class("nodata")
+        assert not panel(app, Quantity.HEART_RATE).nodata
 
 
 async def test_stale_reading_shows_no_data_not_the_old_number(served: Served) -> None:
@@ -46,7 +52,7 @@ async def test_stale_reading_shows_no_data_not_the_old_number(served: Served) ->
         app.refresh_view()
         assert digits(app, Quantity.HEART_RATE) == big_digits("--")
         assert label(app, Quantity.HEART_RATE).splitlines()[2] == "no data for 7 s"
-        assert app.query_one("#vital-heart_rate").has_class("nodata")
+        assert panel(app, Quantity.HEART_RATE).nodata
         served.hub.publish(reading(Quantity.HEART_RATE, 90, served.clock.now()))
         await until(pilot, lambda: digits(app, Quantity.HEART_RATE) == big_digits("90"))
 
@@ -73,7 +79,7 @@ async def test_disconnected_wearable_shows_no_data_at_once(served: Served) -> No
         await until(pilot, lambda: digits(app, Quantity.SPO2) == big_digits("--"))
         assert "no data: disconnected" in label(app, Quantity.SPO2)
         assert digits(app, Quantity.HEART_RATE) == big_digits("84")  # the strap is still fine
-        assert "Oximeter       disconnected" in str(app.query_one("#wearables").render())
+        assert "Oximeter       disconnected" in app._cell("wearables").shown
 
 
 async def test_no_daemon_then_daemon_starts_restarts_and_the_screen_follows(served: Served) -> None:
@@ -82,7 +88,7 @@ async def test_no_daemon_then_daemon_starts_restarts_and_the_screen_follows(serv
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: "retrying" in link(app))
         assert link(app).startswith("daemon not reachable (")
-        assert "NO LINK TO THE ROOM DAEMON" in str(app.query_one("#banner").render())
+        assert "NO LINK TO THE ROOM DAEMON" in app.banner.shown
         assert digits(app, Quantity.HEART_RATE) == big_digits("--")
         await served.start()
         await until(pilot, lambda: link(app) == "daemon ok")
@@ -100,7 +106,7 @@ async def test_session_clock_phase_and_trends(served: Served) -> None:
     app = served.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await connected(pilot)
-        session = str(app.query_one("#session").render())
+        session = app._cell("session").shown
         assert "since start 1:00 h" in session
         assert "since dose 0:30 h" in session
         assert "Phase: Dose (T0)  (suggested: Onset)" in session
@@ -110,15 +116,15 @@ async def test_session_clock_phase_and_trends(served: Served) -> None:
             served.hub.publish(reading(Quantity.HEART_RATE, 80 + 5 * minute, served.clock.now()))
         # the history from the daemon holds the reading at connect (84), then five minutes of readings; trends show
         # finished 10 s means, so the last reading appears once its bucket is over
-        await until(pilot, lambda: "15m 84-100" in str(app.query_one("#heart_rate-range").render()))
+        await until(pilot, lambda: "15m 84-100" in vital(app, Quantity.HEART_RATE, "range"))
         served.clock.advance(10)
         app.refresh_view()
-        await until(pilot, lambda: "15m 84-105" in str(app.query_one("#heart_rate-range").render()))
-        recent = str(app.query_one("#heart_rate-recent").render())
+        await until(pilot, lambda: "15m 84-105" in vital(app, Quantity.HEART_RATE, "range"))
+        recent = vital(app, Quantity.HEART_RATE, "recent")
         assert "█" in recent
         assert "_" in recent  # the lowest value of the range is drawn as '_'
-        assert "since start 1:05 h" in str(app.query_one("#session").render())
-        assert str(app.query_one("#lighting").render()) == "Light: arrival 45% (phase)"
+        assert "since start 1:05 h" in app._cell("session").shown
+        assert app._cell("lighting").shown == "Light: arrival 45% (phase)"
 
 
 async def test_daemon_health_shows_in_the_header(served: Served) -> None:
@@ -162,10 +168,9 @@ async def test_the_limits_shown_are_those_in_force(served: Served) -> None:
 
 
 async def test_every_cell_has_room_for_text_that_arrives_later(tmp_path: Path) -> None:
-    """Cells repaint without a layout (Cell.show): each must have its height from the stylesheet, or a second wearable
+    """Cells repaint without a layout (TextCell.show): each must have its height from the stylesheet, or a second wearable
     (a second line) arriving later would be cut off."""
     from roomctl.models import LightingState
-    from roomctl.tui.widgets import Cell
 
     served = Served(tmp_path)
     served.hub.publish(LightingState(scene="arrival", levels={"ceiling": 0.4}, reason="phase"))
@@ -181,7 +186,7 @@ async def test_every_cell_has_room_for_text_that_arrives_later(tmp_path: Path) -
             served.hub.publish(reading(Quantity.HEART_RATE, 84, served.clock.now() - timedelta(seconds=40)))
             await until(pilot, lambda: "no data" in label(app, Quantity.HEART_RATE))
             await pilot.pause()
-            for cell in app._main.query(Cell):
+            for cell in app._main.query(TextCell):
                 lines = len(cell.shown.splitlines())
                 assert cell.size.height >= lines, f"#{cell.id} shows {lines} lines in {cell.size.height} rows"
     finally:
