@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import pytest
 
@@ -44,12 +44,17 @@ def config(*rules: LimitRule, latching: bool = True, **kw: object) -> AlarmsConf
 
 
 class Room:
-    """The engine inside a real :class:`Hub`, with a FakeClock; every event it causes is kept in :attr:`events`."""
+    """The engine inside a real :class:`Hub`, with a FakeClock; every event it causes is kept in :attr:`events`.
 
-    def __init__(self, cfg: AlarmsConfig | None = None, wearables: Iterable[WearableConfig] = ()) -> None:
-        self.clock = FakeClock()
+    Tests get theirs from :func:`make_room` (on the root ``hub`` and ``clock`` fixtures); a second process in the same
+    test (a restart, a room to compare with) is ``Room(Hub(), FakeClock(), ...)``."""
+
+    def __init__(
+        self, hub: Hub, clock: FakeClock, cfg: AlarmsConfig | None = None, wearables: Iterable[WearableConfig] = ()
+    ) -> None:
+        self.clock = clock
         self.engine = AlarmEngine(cfg or config(), list(wearables), clock=self.clock, id_prefix="A")
-        self.hub = Hub()
+        self.hub = hub
         self.hub.add_processor(self.engine)
         self._seen: list[HubEvent] = []
         self.hub.add_processor(self._seen.append)
@@ -135,7 +140,23 @@ def pauses(events: Iterable[HubEvent]) -> list[AudioPause]:
     return [e for e in events if isinstance(e, AudioPause)]
 
 
+MakeRoom = Callable[..., Room]
+
+
 @pytest.fixture
-def room() -> Room:
+def make_room(hub: Hub, clock: FakeClock) -> MakeRoom:
+    """``make_room(cfg=None, wearables=())``: the test's room, on the root ``hub`` and ``clock`` fixtures."""
+    made: list[Room] = []
+
+    def make(cfg: AlarmsConfig | None = None, wearables: Iterable[WearableConfig] = ()) -> Room:
+        assert not made, "one room per hub: a second process is Room(Hub(), FakeClock(), ...)"
+        made.append(Room(hub, clock, cfg, wearables))
+        return made[0]
+
+    return make
+
+
+@pytest.fixture
+def room(make_room: MakeRoom) -> Room:
     """Adult default limits, latching on, no wearables configured."""
-    return Room()
+    return make_room()

@@ -13,7 +13,7 @@ from roomctl.commands import Acknowledge
 from roomctl.config.alarms import AlarmsConfig
 from roomctl.models import AlarmAction, AudioPause, HubEvent, Priority, Quantity
 
-from .conftest import Room, alarm_events, config, pauses
+from .conftest import MakeRoom, Room, alarm_events, config, pauses
 
 SPO2 = Quantity.SPO2
 
@@ -33,8 +33,8 @@ def test_acknowledge_pauses_audio_for_the_configured_time_then_it_ends(room: Roo
     assert room.only("spo2_low").acknowledged_at is None  # the pause ended, the condition exists: it signals again
 
 
-def test_a_shorter_pause_is_configurable_and_does_not_follow_the_wall_clock() -> None:
-    room = Room(config(audio_pause_s=60))
+def test_a_shorter_pause_is_configurable_and_does_not_follow_the_wall_clock(make_room: MakeRoom) -> None:
+    room = make_room(config(audio_pause_s=60))
     room.hold(SPO2, 88, 11)
     room.acknowledge()
     room.clock.jump_wall(-3600)
@@ -85,8 +85,8 @@ def test_escalation_of_an_acknowledged_alarm_breaks_through_and_needs_a_new_ackn
     assert [p.until for p in pauses(out)] == [None]
 
 
-def test_a_pause_started_while_a_high_alarm_is_present_is_not_broken_by_another_high() -> None:
-    room = Room(config(latching=False))
+def test_a_pause_started_while_a_high_alarm_is_present_is_not_broken_by_another_high(make_room: MakeRoom) -> None:
+    room = make_room(config(latching=False))
     room.hold(SPO2, 80, 6)  # high
     room.acknowledge()
     out = room.health("storage", ok=False)  # high too: not higher than what was acknowledged

@@ -5,18 +5,18 @@ from __future__ import annotations
 from roomctl.config.alarms import LimitRule
 from roomctl.models import AlarmAction, Quantity
 
-from .conftest import Room, alarm_events, config
+from .conftest import MakeRoom, Room, alarm_events, config
 
 HR = Quantity.HEART_RATE
 
 
-def relative_hr_room() -> Room:
+def relative_hr_room(make_room: MakeRoom) -> Room:
     rule = LimitRule(quantity=HR, low=40, high=140, high_from_baseline=1.25, condition_delay_s=5, hysteresis=2)
-    return Room(config(rule, latching=False, baseline_window_s=60))
+    return make_room(config(rule, latching=False, baseline_window_s=60))
 
 
-def test_the_high_limit_follows_the_baseline() -> None:
-    room = relative_hr_room()
+def test_the_high_limit_follows_the_baseline(make_room: MakeRoom) -> None:
+    room = relative_hr_room(make_room)
     room.session("s1")
     for v in (68, 70, 72) * 20:  # 60 s: median 70
         room.reading(HR, v, device="strap")
@@ -29,8 +29,8 @@ def test_the_high_limit_follows_the_baseline() -> None:
     assert raised.alarm.message == "Heart rate high: 95 bpm (limit 87.5 = 1.25 × baseline 70)"
 
 
-def test_the_hard_ceiling_caps_a_high_baseline() -> None:
-    room = relative_hr_room()
+def test_the_hard_ceiling_caps_a_high_baseline(make_room: MakeRoom) -> None:
+    room = relative_hr_room(make_room)
     room.session("s1")
     room.hold(HR, 120, 61, device="strap")  # 120 x 1.25 = 150, above the 140 ceiling
     room.hold(HR, 139, 10, device="strap")
@@ -41,8 +41,8 @@ def test_the_hard_ceiling_caps_a_high_baseline() -> None:
     assert raised.alarm.message == "Heart rate high: 145 bpm (limit 140)"
 
 
-def test_hard_limits_hold_until_the_baseline_is_known() -> None:
-    room = relative_hr_room()
+def test_hard_limits_hold_until_the_baseline_is_known(make_room: MakeRoom) -> None:
+    room = relative_hr_room(make_room)
     room.session("s1")
     room.hold(HR, 100, 30, device="strap")  # above any 1.25 x baseline of a calm patient, below 140
     assert alarm_events(room.events) == []
@@ -50,8 +50,8 @@ def test_hard_limits_hold_until_the_baseline_is_known() -> None:
     assert [e.alarm.limit for e in alarm_events(out, AlarmAction.RAISED)] == [140]
 
 
-def test_a_new_session_resets_the_baseline() -> None:
-    room = relative_hr_room()
+def test_a_new_session_resets_the_baseline(make_room: MakeRoom) -> None:
+    room = relative_hr_room(make_room)
     room.session("s1")
     room.hold(HR, 60, 61, device="strap")  # baseline 60: limit 75
     room.hold(HR, 80, 6, device="strap")
@@ -66,9 +66,9 @@ def test_a_new_session_resets_the_baseline() -> None:
     assert room.conditions() == set()
 
 
-def test_the_low_limit_follows_the_baseline_but_never_below_its_floor() -> None:
+def test_the_low_limit_follows_the_baseline_but_never_below_its_floor(make_room: MakeRoom) -> None:
     rule = LimitRule(quantity=HR, low=45, low_from_baseline=0.8, condition_delay_s=0)
-    room = Room(config(rule, latching=False, baseline_window_s=30))
+    room = make_room(config(rule, latching=False, baseline_window_s=30))
     room.session("s1")
     room.hold(HR, 70, 31, device="strap")  # limit 56
     (raised,) = alarm_events(room.hold(HR, 55, 1, device="strap"), AlarmAction.RAISED)
@@ -80,8 +80,8 @@ def test_the_low_limit_follows_the_baseline_but_never_below_its_floor() -> None:
     assert raised.alarm.limit == 45
 
 
-def test_without_a_session_there_is_no_baseline() -> None:
-    room = relative_hr_room()
+def test_without_a_session_there_is_no_baseline(make_room: MakeRoom) -> None:
+    room = relative_hr_room(make_room)
     room.hold(HR, 60, 120, device="strap")
     room.hold(HR, 100, 10, device="strap")
     assert alarm_events(room.events) == []

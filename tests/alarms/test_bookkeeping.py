@@ -11,10 +11,12 @@ import pytest
 from roomctl.alarms.signal import sounding
 from roomctl.api.protocol import Snapshot
 from roomctl.cli.main import main
+from roomctl.clock import FakeClock
 from roomctl.config.alarms import AlarmsConfig, LimitRule
+from roomctl.hub import Hub
 from roomctl.models import AlarmAction, LinkState, Priority, Quality, Quantity
 
-from .conftest import OXIMETER, STRAP, Room, alarm_events, config, pauses
+from .conftest import OXIMETER, STRAP, MakeRoom, Room, alarm_events, config, pauses
 
 SPO2 = Quantity.SPO2
 HR = Quantity.HEART_RATE
@@ -32,11 +34,11 @@ def test_spo2_83_then_87_stays_one_alarm_with_one_id(room: Room) -> None:
     assert [e.action for e in alarm_events(room.events)] == [AlarmAction.RAISED, AlarmAction.LATCHED]
 
 
-def test_with_the_shipped_defaults_85_percent_is_high_and_86_is_medium() -> None:
-    at_85 = Room(AlarmsConfig())
+def test_with_the_shipped_defaults_85_percent_is_high_and_86_is_medium(make_room: MakeRoom) -> None:
+    at_85 = make_room(AlarmsConfig())
     at_85.hold(SPO2, 85, 6)
     assert at_85.only("spo2_low").priority is Priority.HIGH
-    at_86 = Room(AlarmsConfig())
+    at_86 = Room(Hub(), FakeClock(), AlarmsConfig())  # a second room
     at_86.hold(SPO2, 86, 30)
     assert at_86.only("spo2_low").priority is Priority.MEDIUM
 
@@ -55,8 +57,10 @@ def test_a_new_high_breaks_through_after_acknowledge_all_cleared_the_latched_hig
     assert room.hub.state.audio_pause is None
 
 
-def test_the_same_condition_coming_back_at_high_breaks_through_once_the_acknowledged_high_cleared() -> None:
-    room = Room(config(latching=False))
+def test_the_same_condition_coming_back_at_high_breaks_through_once_the_acknowledged_high_cleared(
+    make_room: MakeRoom,
+) -> None:
+    room = make_room(config(latching=False))
     room.hold(SPO2, 80, 6)  # high
     room.acknowledge()
     room.hold(SPO2, 97, 2)  # acknowledged and over: cleared
@@ -83,8 +87,10 @@ def test_acknowledging_one_alarm_by_id_leaves_the_others_signalling(room: Room) 
 
 
 @pytest.mark.parametrize("pause_s", [120.0, 45.0])
-def test_signals_come_back_when_the_pause_ends_and_the_condition_still_exists(pause_s: float) -> None:
-    room = Room(config(audio_pause_s=pause_s))
+def test_signals_come_back_when_the_pause_ends_and_the_condition_still_exists(
+    pause_s: float, make_room: MakeRoom
+) -> None:
+    room = make_room(config(audio_pause_s=pause_s))
     room.hold(SPO2, 88, 11)
     alarm_id = room.only("spo2_low").id
     room.acknowledge()
@@ -120,9 +126,9 @@ def test_an_alarm_whose_condition_ended_during_the_pause_does_not_come_back(room
     assert alarm_events(out) == []
 
 
-def test_nan_is_no_data_never_a_comparison_nor_part_of_the_baseline() -> None:
+def test_nan_is_no_data_never_a_comparison_nor_part_of_the_baseline(make_room: MakeRoom) -> None:
     rule = LimitRule(quantity=HR, low=40, high=140, high_from_baseline=1.25, condition_delay_s=5, hysteresis=2)
-    room = Room(config(rule, latching=False, baseline_window_s=60), [STRAP])
+    room = make_room(config(rule, latching=False, baseline_window_s=60), [STRAP])
     room.session("s1")
     for _ in range(30):  # 60 s: half the readings NaN (a decoder that let one through)
         room.reading(HR, 70, device="strap")
@@ -172,9 +178,9 @@ def test_config_check_refuses_nan_and_infinite_limits(
     assert "Traceback" not in err
 
 
-def test_questionable_readings_never_feed_the_baseline() -> None:
+def test_questionable_readings_never_feed_the_baseline(make_room: MakeRoom) -> None:
     rule = LimitRule(quantity=HR, low=40, high=140, high_from_baseline=1.25, condition_delay_s=5, hysteresis=2)
-    room = Room(config(rule, latching=False, baseline_window_s=60), [STRAP])
+    room = make_room(config(rule, latching=False, baseline_window_s=60), [STRAP])
     room.session("s1")
     for _ in range(30):  # doubtful 120s (poor signal) between good 70s: the baseline is 70, not ~95
         room.reading(HR, 70, device="strap")
@@ -206,8 +212,8 @@ def test_only_the_highest_unacknowledged_priority_sounds_and_nothing_during_the_
     assert sounding(room.hub.state.alarms.values(), room.hub.state.audio_pause is not None) is None
 
 
-def test_lost_counts_from_the_last_data_not_from_when_the_link_reports_it() -> None:
-    room = Room(wearables=[OXIMETER])  # stale_after_s 10, lost_after_s 30
+def test_lost_counts_from_the_last_data_not_from_when_the_link_reports_it(make_room: MakeRoom) -> None:
+    room = make_room(wearables=[OXIMETER])  # stale_after_s 10, lost_after_s 30
     room.device(LinkState.CONNECTED)
     room.hold(SPO2, 97, 5)  # the last data 1 s before the clock stops here
     room.wait(9)

@@ -2,45 +2,20 @@
 
 from __future__ import annotations
 
-from roomctl.alarms import AlarmEngine
-from roomctl.clock import FakeClock
 from roomctl.commands import Acknowledge
-from roomctl.hub import Hub
-from roomctl.models import (
-    UNITS,
-    AlarmAction,
-    AlarmEvent,
-    AudioPause,
-    DeviceState,
-    LinkState,
-    Quantity,
-    Reading,
-    ServiceHealth,
-)
+from roomctl.models import AlarmAction, AlarmEvent, AudioPause, LinkState, Quantity, Reading
 
-from .conftest import OXIMETER, config
+from .conftest import OXIMETER, MakeRoom, config
+
+SPO2 = Quantity.SPO2
 
 
-def spo2(clock: FakeClock, value: float | None) -> Reading:
-    return Reading(quantity=Quantity.SPO2, value=value, unit=UNITS[Quantity.SPO2], device="oxi", ts=clock.now())
-
-
-def oximeter(state: LinkState) -> DeviceState:
-    return DeviceState(device="oxi", profile="plx", state=state)
-
-
-async def test_alarms_flow_through_the_hub_into_live_state_and_subscribers() -> None:
-    clock = FakeClock()
-    hub = Hub()
-    engine = AlarmEngine(config(), [OXIMETER], clock=clock)
-    hub.add_processor(engine)
+async def test_alarms_flow_through_the_hub_into_live_state_and_subscribers(make_room: MakeRoom) -> None:
+    room = make_room(config(), [OXIMETER])
+    hub, engine = room.hub, room.engine
     sub = hub.subscribe("record", maxsize=10_000)
-    hub.publish(oximeter(LinkState.CONNECTED))
-    for _ in range(11):
-        hub.publish(spo2(clock, 87))
-        clock.advance(1)
-        for event in engine.tick():
-            hub.publish(event)
+    room.device(LinkState.CONNECTED)
+    room.hold(SPO2, 87, 11)  # a reading a second, the engine ticked after each
     events = await sub.get_batch(10_000)
     alarms = [e for e in events if isinstance(e, AlarmEvent)]
     assert [(e.action, e.alarm.condition) for e in alarms] == [(AlarmAction.RAISED, "spo2_low")]
@@ -56,30 +31,20 @@ async def test_alarms_flow_through_the_hub_into_live_state_and_subscribers() -> 
     assert isinstance(hub.state.audio_pause, AudioPause)
 
     # A storage failure (high) breaks through the pause; the hub forgets the pause, keeps both alarms.
-    hub.publish(ServiceHealth(service="storage", ok=False, detail="disk full", ts=clock.now()))
+    room.health("storage", ok=False, detail="disk full")
     assert hub.state.audio_pause is None
     assert {a.condition for a in hub.state.alarms.values()} == {"spo2_low", "storage_failure"}
     assert hub.state.alarms == engine.alarms
 
 
-async def test_a_wearable_lost_mid_alarm_leaves_both_alarms_in_live_state() -> None:
-    clock = FakeClock()
-    hub = Hub()
-    engine = AlarmEngine(config(latching=False), [OXIMETER], clock=clock)
-    hub.add_processor(engine)
-    hub.publish(oximeter(LinkState.CONNECTED))
-    for _ in range(11):
-        hub.publish(spo2(clock, 86))
-        clock.advance(1)
-        for event in engine.tick():
-            hub.publish(event)
-    hub.publish(spo2(clock, None))
-    hub.publish(oximeter(LinkState.DISCONNECTED))
-    for _ in range(40):
-        clock.advance(1)
-        for event in engine.tick():
-            hub.publish(event)
-    shown = {a.condition: a for a in hub.state.alarms.values()}
+async def test_a_wearable_lost_mid_alarm_leaves_both_alarms_in_live_state(make_room: MakeRoom) -> None:
+    room = make_room(config(latching=False), [OXIMETER])
+    room.device(LinkState.CONNECTED)
+    room.hold(SPO2, 86, 11)
+    room.reading(SPO2, None)
+    room.device(LinkState.DISCONNECTED)
+    room.wait(40)
+    shown = {a.condition: a for a in room.hub.state.alarms.values()}
     assert set(shown) == {"spo2_low", "data_stale", "device_disconnected"}
     assert shown["spo2_low"].active
-    assert hub.state.alarms == engine.alarms
+    assert room.hub.state.alarms == room.engine.alarms

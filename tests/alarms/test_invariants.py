@@ -38,7 +38,7 @@ step = st.one_of(
 @given(steps=st.lists(step, max_size=80), latching=st.booleans())
 def test_alarm_state_stays_consistent(steps: list[tuple[str, object]], latching: bool) -> None:
     clock = FakeClock()
-    hub = Hub()
+    hub = Hub()  # not the root fixture: hypothesis runs many examples in one test, each needs a fresh hub
     engine = AlarmEngine(config(latching=latching), [OXIMETER], clock=clock)
     hub.add_processor(engine)
     log: list[HubEvent] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from roomctl.models import AlarmAction, LinkState, Quantity
 
-from .conftest import Room, alarm_events, config
+from .conftest import MakeRoom, Room, alarm_events, config
 
 SPO2 = Quantity.SPO2
 
@@ -24,8 +24,8 @@ def test_a_latching_alarm_stays_shown_after_its_condition_ends_until_acknowledge
     assert room.engine.alarms == {}
 
 
-def test_a_non_latching_alarm_clears_itself() -> None:
-    room = Room(config(latching=False))
+def test_a_non_latching_alarm_clears_itself(make_room: MakeRoom) -> None:
+    room = make_room(config(latching=False))
     room.hold(SPO2, 88, 11)
     out = room.reading(SPO2, 97)
     assert [e.action for e in alarm_events(out)] == [AlarmAction.CLEARED]
@@ -97,8 +97,8 @@ def test_the_alarm_log_keeps_every_event_in_order(room: Room) -> None:
     assert len({e.alarm.id for e in room.engine.history}) == 1
 
 
-def test_the_in_memory_history_is_bounded() -> None:
-    room = Room(config(latching=False))
+def test_the_in_memory_history_is_bounded(make_room: MakeRoom) -> None:
+    room = make_room(config(latching=False))
     room.engine.history.clear()
     for _ in range(700):
         room.hold(SPO2, 88, 11)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from roomctl.config.alarms import LimitRule
 from roomctl.models import AlarmAction, AlarmCategory, Priority, Quantity
 
-from .conftest import Room, alarm_events, config
+from .conftest import MakeRoom, Room, alarm_events, config
 
 SPO2 = Quantity.SPO2
 
@@ -53,8 +53,8 @@ def test_a_wall_clock_jump_does_not_shorten_or_lengthen_a_condition_delay(room: 
     assert len(alarm_events(out, AlarmAction.RAISED)) == 1
 
 
-def test_hysteresis_the_value_must_come_back_past_the_band_to_clear() -> None:
-    room = Room(config(latching=False))
+def test_hysteresis_the_value_must_come_back_past_the_band_to_clear(make_room: MakeRoom) -> None:
+    room = make_room(config(latching=False))
     room.hold(SPO2, 88, 11)
     assert room.conditions() == {"spo2_low"}
     room.hold(SPO2, 90, 5)  # at the limit: inside, but not past the 1 % band
@@ -65,8 +65,8 @@ def test_hysteresis_the_value_must_come_back_past_the_band_to_clear() -> None:
     assert room.engine.alarms == {}
 
 
-def test_several_rules_on_one_quantity_escalate_one_alarm() -> None:
-    room = Room(config(latching=False))
+def test_several_rules_on_one_quantity_escalate_one_alarm(make_room: MakeRoom) -> None:
+    room = make_room(config(latching=False))
     room.hold(SPO2, 88, 11)
     first = room.only("spo2_low")
     assert first.priority is Priority.MEDIUM
@@ -92,8 +92,8 @@ def test_a_steep_fall_raises_straight_at_the_highest_priority(room: Room) -> Non
     assert events[0].alarm.limit == 85
 
 
-def test_high_and_low_limits_of_one_rule_are_separate_conditions() -> None:
-    room = Room(config(latching=False))
+def test_high_and_low_limits_of_one_rule_are_separate_conditions(make_room: MakeRoom) -> None:
+    room = make_room(config(latching=False))
     room.hold(Quantity.HEART_RATE, 130, 11, device="strap")
     assert room.conditions() == {"heart_rate_high"}
     assert room.only("heart_rate_high").message == "Heart rate high: 130 bpm (limit 120)"
@@ -101,8 +101,8 @@ def test_high_and_low_limits_of_one_rule_are_separate_conditions() -> None:
     assert room.conditions() == {"heart_rate_low"}
 
 
-def test_a_zero_delay_rule_raises_on_the_first_reading() -> None:
-    room = Room(config(LimitRule(quantity=Quantity.TEMPERATURE, high=38.0, condition_delay_s=0)))
+def test_a_zero_delay_rule_raises_on_the_first_reading(make_room: MakeRoom) -> None:
+    room = make_room(config(LimitRule(quantity=Quantity.TEMPERATURE, high=38.0, condition_delay_s=0)))
     out = room.reading(Quantity.TEMPERATURE, 38.4, device="manual")
     alarms = alarm_events(out, AlarmAction.RAISED)
     assert [a.alarm.message for a in alarms] == ["Temperature high: 38.4 °C (limit 38)"]

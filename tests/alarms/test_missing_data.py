@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from roomctl.models import AlarmAction, AlarmCategory, LinkState, Quality, Quantity
 
-from .conftest import OXIMETER, Room, alarm_events, config
+from .conftest import OXIMETER, MakeRoom, Room, alarm_events, config
 
 SPO2 = Quantity.SPO2
 
@@ -27,8 +27,8 @@ def test_an_invalid_quality_reading_is_no_data_even_with_a_number(room: Room) ->
     assert alarm_events(room.events) == []
 
 
-def test_missing_data_does_not_clear_an_active_alarm() -> None:
-    room = Room(config(latching=False))
+def test_missing_data_does_not_clear_an_active_alarm(make_room: MakeRoom) -> None:
+    room = make_room(config(latching=False))
     room.hold(SPO2, 88, 11)
     alarm_id = room.only("spo2_low").id
     room.hold(SPO2, None, 60)
@@ -57,8 +57,8 @@ def test_a_stale_wearable_suspends_a_pending_delay(room: Room) -> None:
     assert room.conditions() == {"data_stale"}
 
 
-def test_a_wearable_lost_while_a_physiological_alarm_is_active_shows_both() -> None:
-    room = Room(config(latching=False), [OXIMETER])
+def test_a_wearable_lost_while_a_physiological_alarm_is_active_shows_both(make_room: MakeRoom) -> None:
+    room = make_room(config(latching=False), [OXIMETER])
     room.device(LinkState.CONNECTED)
     room.hold(SPO2, 87, 11)  # the last reading 1 s before the link goes
     spo2 = room.only("spo2_low")

@@ -4,16 +4,18 @@ the same alarm, and a technical alarm says monitoring was interrupted and for ho
 from __future__ import annotations
 
 from roomctl.alarms.restore import shown_after
+from roomctl.clock import FakeClock
+from roomctl.hub import Hub
 from roomctl.models import AlarmAction, AlarmCategory, Priority, Quantity
 
-from .conftest import Room, alarm_events
+from .conftest import MakeRoom, Room, alarm_events
 
 SPO2 = Quantity.SPO2
 HR = Quantity.HEART_RATE
 
 
-def first_run() -> Room:
-    room = Room()
+def first_run(make_room: MakeRoom) -> Room:
+    room = make_room()
     room.session("s1")
     room.hold(SPO2, 80, 6)  # high
     room.hold(SPO2, 97, 2)  # latched, unacknowledged
@@ -22,13 +24,13 @@ def first_run() -> Room:
     return room
 
 
-def test_latched_and_unacknowledged_alarms_come_back_with_their_ids() -> None:
-    before = first_run()
+def test_latched_and_unacknowledged_alarms_come_back_with_their_ids(make_room: MakeRoom) -> None:
+    before = first_run(make_room)
     latched, active = before.only("spo2_low"), before.only("heart_rate_high")
     shown = shown_after(alarm_events(before.events))
     assert {a.id for a in shown} == {latched.id, active.id}
 
-    after = Room()
+    after = Room(Hub(), FakeClock())  # a new process: a new hub, time starting over
     after.session("s1")
     out = after.publish(after.engine.resume(shown, 200.0))
     assert [e.action for e in alarm_events(out)] == [AlarmAction.RESTORED, AlarmAction.RESTORED, AlarmAction.RAISED]
@@ -56,8 +58,8 @@ def test_latched_and_unacknowledged_alarms_come_back_with_their_ids() -> None:
     assert after.conditions() == {"spo2_low", "heart_rate_high"}
 
 
-def test_an_unknown_gap_is_said_in_words() -> None:
-    room = Room()
+def test_an_unknown_gap_is_said_in_words(make_room: MakeRoom) -> None:
+    room = make_room()
     room.session("s1")
     room.publish(room.engine.resume([], None))
     assert room.only("monitoring_interrupted").message.startswith(

@@ -9,7 +9,7 @@ from roomctl.commands import CommandRejected, SetLimit, parse_command
 from roomctl.config.alarms import LimitRule
 from roomctl.models import AlarmAction, AlarmLimits, Priority, Quantity
 
-from .conftest import Room, alarm_events, config
+from .conftest import MakeRoom, Room, alarm_events, config
 
 SPO2 = Quantity.SPO2
 HR = Quantity.HEART_RATE
@@ -61,9 +61,9 @@ def test_a_new_wearable_gets_the_session_limit_too(room: Room) -> None:
     assert room.engine.alarms == {}
 
 
-def test_a_baseline_rule_keeps_following_the_baseline_under_the_new_ceiling() -> None:
+def test_a_baseline_rule_keeps_following_the_baseline_under_the_new_ceiling(make_room: MakeRoom) -> None:
     rule = LimitRule(quantity=HR, low=40, high=140, high_from_baseline=1.25, condition_delay_s=5, hysteresis=2)
-    room = Room(config(rule, latching=False, baseline_window_s=60))
+    room = make_room(config(rule, latching=False, baseline_window_s=60))
     room.session("s1")
     room.hold(HR, 70, 61, device="strap")  # baseline 70: limit 87.5
     assert in_force_for(room, "strap") == 87.5

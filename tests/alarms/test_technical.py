@@ -6,13 +6,13 @@ import pytest
 
 from roomctl.models import AlarmAction, AlarmCategory, LinkState, Priority, TechnicalCondition
 
-from .conftest import CUFF, OXIMETER, STRAP, Room, alarm_events, config
+from .conftest import CUFF, OXIMETER, STRAP, MakeRoom, Room, alarm_events, config
 
 FINGER_OFF = TechnicalCondition.FINGER_OFF
 
 
-def test_a_stale_wearable_raises_data_stale_at_once_and_clears_when_data_returns() -> None:
-    room = Room(wearables=[OXIMETER])
+def test_a_stale_wearable_raises_data_stale_at_once_and_clears_when_data_returns(make_room: MakeRoom) -> None:
+    room = make_room(wearables=[OXIMETER])
     room.device(LinkState.CONNECTED)
     (raised,) = alarm_events(room.device(LinkState.STALE))
     assert raised.alarm.condition == "data_stale"
@@ -24,8 +24,8 @@ def test_a_stale_wearable_raises_data_stale_at_once_and_clears_when_data_returns
     assert [e.action for e in alarm_events(out)] == [AlarmAction.CLEARED]
 
 
-def test_a_stale_wearable_that_then_disconnects_stays_stale_without_a_gap() -> None:
-    room = Room(wearables=[OXIMETER])
+def test_a_stale_wearable_that_then_disconnects_stays_stale_without_a_gap(make_room: MakeRoom) -> None:
+    room = make_room(wearables=[OXIMETER])
     room.device(LinkState.CONNECTED)
     room.device(LinkState.STALE)
     room.device(LinkState.DISCONNECTED)
@@ -34,8 +34,8 @@ def test_a_stale_wearable_that_then_disconnects_stays_stale_without_a_gap() -> N
     assert len(alarm_events(room.events, AlarmAction.RAISED)) == 1
 
 
-def test_a_wearable_disconnected_for_lost_after_s_is_lost() -> None:
-    room = Room(wearables=[OXIMETER])
+def test_a_wearable_disconnected_for_lost_after_s_is_lost(make_room: MakeRoom) -> None:
+    room = make_room(wearables=[OXIMETER])
     room.device(LinkState.CONNECTED)
     room.device(LinkState.DISCONNECTED)
     room.wait(10)
@@ -50,8 +50,8 @@ def test_a_wearable_disconnected_for_lost_after_s_is_lost() -> None:
     assert room.conditions() == set()
 
 
-def test_a_short_disconnection_raises_no_lost_alarm() -> None:
-    room = Room(wearables=[STRAP])
+def test_a_short_disconnection_raises_no_lost_alarm(make_room: MakeRoom) -> None:
+    room = make_room(wearables=[STRAP])
     room.device(LinkState.CONNECTED, device="strap", profile="heart_rate")
     room.device(LinkState.DISCONNECTED, device="strap", profile="heart_rate")
     room.wait(5)
@@ -60,8 +60,8 @@ def test_a_short_disconnection_raises_no_lost_alarm() -> None:
     assert alarm_events(room.events) == []
 
 
-def test_a_configured_wearable_that_never_connects_is_reported_lost() -> None:
-    room = Room(wearables=[OXIMETER])
+def test_a_configured_wearable_that_never_connects_is_reported_lost(make_room: MakeRoom) -> None:
+    room = make_room(wearables=[OXIMETER])
     room.device(LinkState.CONNECTING)
     room.wait(29)
     assert room.conditions() == set()
@@ -69,8 +69,8 @@ def test_a_configured_wearable_that_never_connects_is_reported_lost() -> None:
     assert room.conditions() == {"device_disconnected"}  # no "stale": it never sent data
 
 
-def test_intermittent_wearables_are_never_stale_or_lost() -> None:
-    room = Room(wearables=[CUFF])
+def test_intermittent_wearables_are_never_stale_or_lost(make_room: MakeRoom) -> None:
+    room = make_room(wearables=[CUFF])
     room.device(LinkState.CONNECTED, device="cuff", profile="blood_pressure")
     room.device(LinkState.DISCONNECTED, device="cuff", profile="blood_pressure")
     room.wait(600)
@@ -86,9 +86,12 @@ def test_intermittent_wearables_are_never_stale_or_lost() -> None:
     ],
 )
 def test_a_sensor_condition_must_last_the_technical_delay(
-    condition: TechnicalCondition, name: str, priority: Priority
+    condition: TechnicalCondition,
+    name: str,
+    priority: Priority,
+    make_room: MakeRoom,
 ) -> None:
-    room = Room(wearables=[OXIMETER])
+    room = make_room(wearables=[OXIMETER])
     room.device(LinkState.CONNECTED, conditions=(condition,))
     room.wait(4)
     room.device(LinkState.CONNECTED)  # 4 s: shorter than the 5 s delay
@@ -103,14 +106,14 @@ def test_a_sensor_condition_must_last_the_technical_delay(
     assert room.conditions() == set()
 
 
-def test_the_technical_delay_is_configurable() -> None:
-    room = Room(config(technical={"condition_delay_s": 0}), wearables=[OXIMETER])
+def test_the_technical_delay_is_configurable(make_room: MakeRoom) -> None:
+    room = make_room(config(technical={"condition_delay_s": 0}), wearables=[OXIMETER])
     out = room.device(LinkState.CONNECTED, conditions=(FINGER_OFF,))
     assert [e.alarm.condition for e in alarm_events(out)] == ["finger_off"]
 
 
-def test_low_battery_is_a_low_priority_alarm_from_the_flag_or_the_level() -> None:
-    room = Room(wearables=[OXIMETER])
+def test_low_battery_is_a_low_priority_alarm_from_the_flag_or_the_level(make_room: MakeRoom) -> None:
+    room = make_room(wearables=[OXIMETER])
     room.device(LinkState.CONNECTED, battery=50)
     assert room.conditions() == set()
     out = room.device(LinkState.CONNECTED, battery=15)

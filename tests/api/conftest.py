@@ -47,9 +47,9 @@ class Room:
 
 
 @pytest.fixture
-def room(tmp_path: Path) -> Room:
+def room(tmp_path: Path, hub: Hub) -> Room:
     info = RoomInfo.from_config(parse_config(demo_config_text()))
-    return Room(Hub(), RecordingHandler(), info, tmp_path / "api.sock")
+    return Room(hub, RecordingHandler(), info, tmp_path / "api.sock")
 
 
 @pytest.fixture

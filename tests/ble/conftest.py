@@ -48,10 +48,10 @@ async def start_emulator(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Start
 
 
 class Room:
-    """A hub, a shared scanner and links, running as tasks; stopped at teardown."""
+    """The test's hub (the root fixture), a shared scanner and links, running as tasks; stopped at teardown."""
 
-    def __init__(self) -> None:
-        self.hub = Hub()
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
         self.events: list[HubEvent] = []
         self.hub.add_processor(self._record)
         self.clock = SystemClock()
@@ -103,8 +103,8 @@ class Room:
 
 
 @pytest.fixture
-async def room(start_emulator: StartEmulator) -> AsyncIterator[Room]:
+async def room(start_emulator: StartEmulator, hub: Hub) -> AsyncIterator[Room]:
     """Depends on the emulator fixture so the links stop before the emulator does."""
-    r = Room()
+    r = Room(hub)
     yield r
     await r.stop()

@@ -129,11 +129,10 @@ async def test_finger_off_and_low_battery_are_reported(start_emulator: StartEmul
     await room.wait_for(lambda: TechnicalCondition.FINGER_OFF not in link.conditions, "finger back on")
 
 
-async def test_sensor_service_runs_the_demo_room_wearables(start_emulator: StartEmulator) -> None:
+async def test_sensor_service_runs_the_demo_room_wearables(start_emulator: StartEmulator, hub: Hub) -> None:
     """The daemon's service, with the demo configuration, against the emulator's demo devices."""
     await start_emulator(["heart_rate", "plx"])
     config = parse_config(demo_config_text())
-    hub = Hub()
     service = SensorService(list(config.wearables), config.ble, hub, clock=SystemClock())
     task = asyncio.create_task(service.run())
     try:

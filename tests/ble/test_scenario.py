@@ -16,8 +16,7 @@ def mean_hr(scenario: Scenario) -> float:
     return statistics.mean(scenario.heart_rate() for _ in range(50))
 
 
-def test_heart_rate_rises_after_the_dose_and_again_after_the_supplemental_dose() -> None:
-    clock = FakeClock()
+def test_heart_rate_rises_after_the_dose_and_again_after_the_supplemental_dose(clock: FakeClock) -> None:
     scenario = Scenario(seed=3, speed=60.0, clock=clock)
     rest = mean_hr(scenario)
     at_minute(scenario, clock, scenario.dose_min + 70)
@@ -32,8 +31,7 @@ def test_heart_rate_rises_after_the_dose_and_again_after_the_supplemental_dose()
     assert late < first_peak
 
 
-def test_rr_intervals_match_the_heart_rate_and_vary_less_when_it_is_high() -> None:
-    clock = FakeClock()
+def test_rr_intervals_match_the_heart_rate_and_vary_less_when_it_is_high(clock: FakeClock) -> None:
     scenario = Scenario(seed=3, speed=60.0, clock=clock)
     rest = [r for _ in range(30) for r in scenario.rr_intervals(1.0)]
     at_minute(scenario, clock, scenario.dose_min + 70)
@@ -59,8 +57,7 @@ def test_spo2_stays_in_band_with_occasional_artefacts() -> None:
     assert all(v < 96 for v in artefacts)
 
 
-def test_battery_runs_down_and_episodes_follow_real_time() -> None:
-    clock = FakeClock()
+def test_battery_runs_down_and_episodes_follow_real_time(clock: FakeClock) -> None:
     scenario = Scenario(speed=60.0, clock=clock, episodes=[Episode("finger_off", "AA", 10.0, 5.0, repeat_s=60.0)])
     full = scenario.battery("AA")
     assert not scenario.finger_off("AA")

@@ -1,23 +1,14 @@
-"""The station under Pilot: a scripted feed on the app's loop, a fake clock, rooms made by the project's encoder."""
+"""The station under Pilot: a scripted feed on the app's loop, rooms made by the project's encoder; the clock is the
+root fixture (:mod:`tests.conftest`)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-import pytest
 from textual.pilot import Pilot
 
 from roomctl.central.app import CentralApp, Tile
 from roomctl.central.state import Facility
 from roomctl.clock import FakeClock
 from tests.central.script import ScriptedFeed
-
-T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(start=T0)
 
 
 def make_app(clock: FakeClock, *, stale_s: float = 15.0, flash: bool = True) -> tuple[CentralApp, ScriptedFeed]:

@@ -18,8 +18,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from roomctl.clock import SystemClock
+from roomctl.clock import FakeClock, SystemClock
 from roomctl.config.mqtt import MqttConfig
+from roomctl.hub import Hub
 from roomctl.loadgen.room import Rates, SimRoom
 from roomctl.models import Quantity
 from tests.central.served import Served, central_serve_argv, cpu_seconds, exited, tui_serve_argv
@@ -63,9 +64,9 @@ async def live_room(port: int) -> None:
             await publisher
 
 
-async def live_daemon(tmp_path: Path) -> None:
+async def live_daemon(tmp_path: Path, hub: Hub, clock: FakeClock) -> None:
     """The room daemon's local API with a hub that gets readings every 0.2 s: the screen redraws all the time."""
-    daemon = RoomDaemon(tmp_path)
+    daemon = RoomDaemon(tmp_path, hub, clock)
     room_state(daemon.hub, daemon.clock.now())
     await daemon.start()
     try:
@@ -79,7 +80,7 @@ async def live_daemon(tmp_path: Path) -> None:
 
 @pytest.fixture(params=["central", "tui"])
 async def served(
-    request: pytest.FixtureRequest, tmp_path: Path, start_broker: Callable[..., Broker]
+    request: pytest.FixtureRequest, tmp_path: Path, start_broker: Callable[..., Broker], hub: Hub, clock: FakeClock
 ) -> AsyncIterator[Served]:
     """A served screen with live data (the stock web driver lingers only while there is something to draw)."""
     if request.param == "central":
@@ -87,7 +88,7 @@ async def served(
         source = asyncio.create_task(live_room(port))
         argv = central_serve_argv(central_config(tmp_path, port))
     else:
-        source = asyncio.create_task(live_daemon(tmp_path))
+        source = asyncio.create_task(live_daemon(tmp_path, hub, clock))
         argv = tui_serve_argv(tmp_path / "api.sock")
     server = Served(argv, tmp_path)
     yield server

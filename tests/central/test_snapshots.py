@@ -10,7 +10,7 @@ from textual.pilot import Pilot
 
 from roomctl.clock import FakeClock
 from roomctl.models import AlarmAction, AlarmCategory, LinkState, Priority
-from tests.central.conftest import T0, drawn, make_app, started
+from tests.central.conftest import drawn, make_app, started
 from tests.central.script import RoomScript, ScriptedFeed
 
 SnapCompare = Callable[..., bool]
@@ -72,20 +72,17 @@ def setup(clock: FakeClock) -> Callable[[Pilot[None]], object]:
     return run_before
 
 
-def test_station_80x24(snap_compare: SnapCompare) -> None:
-    clock = FakeClock(start=T0)
+def test_station_80x24(snap_compare: SnapCompare, clock: FakeClock) -> None:
     app, _ = make_app(clock, flash=False)  # the flash's timing is real time: a steady picture
     assert snap_compare(app, terminal_size=(80, 24), run_before=setup(clock))
 
 
-def test_station_160x48(snap_compare: SnapCompare) -> None:
-    clock = FakeClock(start=T0)
+def test_station_160x48(snap_compare: SnapCompare, clock: FakeClock) -> None:
     app, _ = make_app(clock, flash=False)  # the flash's timing is real time: a steady picture
     assert snap_compare(app, terminal_size=(160, 48), run_before=setup(clock))
 
 
-def test_room_detail_160x48(snap_compare: SnapCompare) -> None:
-    clock = FakeClock(start=T0)
+def test_room_detail_160x48(snap_compare: SnapCompare, clock: FakeClock) -> None:
     app, _ = make_app(clock, flash=False)  # the flash's timing is real time: a steady picture
 
     async def open_willow(pilot: Pilot[None]) -> None:

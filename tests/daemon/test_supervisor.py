@@ -38,8 +38,8 @@ async def settle() -> None:
 
 async def test_crash_is_logged_with_traceback_and_restarted_with_exponential_backoff(
     caplog: pytest.LogCaptureFixture,
+    clock: FakeClock,
 ) -> None:
-    clock = FakeClock()
     health: list[tuple[str, bool, str]] = []
     sup = Supervisor(
         clock=clock, initial_backoff_s=1, max_backoff_s=4, on_health=lambda *a: health.append(a), crash_loop_after=99
@@ -62,8 +62,7 @@ async def test_crash_is_logged_with_traceback_and_restarted_with_exponential_bac
     assert svc.cancelled
 
 
-async def test_backoff_resets_after_a_healthy_period() -> None:
-    clock = FakeClock()
+async def test_backoff_resets_after_a_healthy_period(clock: FakeClock) -> None:
     sup = Supervisor(clock=clock, initial_backoff_s=1, max_backoff_s=30, healthy_after_s=10)
     svc = Flaky(clock, fail_times=4, run_s=0)
     sup.add("mqtt", svc)
@@ -79,8 +78,7 @@ async def test_backoff_resets_after_a_healthy_period() -> None:
     await sup.stop()
 
 
-async def test_service_that_returns_is_restarted() -> None:
-    clock = FakeClock()
+async def test_service_that_returns_is_restarted(clock: FakeClock) -> None:
     sup = Supervisor(clock=clock, initial_backoff_s=0.5, max_backoff_s=1)
     runs = 0
 
@@ -96,8 +94,7 @@ async def test_service_that_returns_is_restarted() -> None:
     await sup.stop()
 
 
-async def test_stop_cancels_in_reverse_order_of_start() -> None:
-    clock = FakeClock()
+async def test_stop_cancels_in_reverse_order_of_start(clock: FakeClock) -> None:
     sup = Supervisor(clock=clock)
     order: list[str] = []
 
@@ -119,8 +116,7 @@ async def test_stop_cancels_in_reverse_order_of_start() -> None:
     assert all(r.status is ServiceStatus.STOPPED for r in sup.services.values())
 
 
-async def test_crash_loop_makes_the_supervisor_unhealthy() -> None:
-    clock = FakeClock()
+async def test_crash_loop_makes_the_supervisor_unhealthy(clock: FakeClock) -> None:
     sup = Supervisor(clock=clock, initial_backoff_s=1, max_backoff_s=2, crash_loop_after=3)
     svc = Flaky(clock, fail_times=100)
     sup.add("sensors", svc)
@@ -134,8 +130,7 @@ async def test_crash_loop_makes_the_supervisor_unhealthy() -> None:
     await sup.stop()
 
 
-async def test_service_added_while_running_starts_at_once() -> None:
-    clock = FakeClock()
+async def test_service_added_while_running_starts_at_once(clock: FakeClock) -> None:
     sup = Supervisor(clock=clock)
     sup.start()
     started = asyncio.Event()
@@ -151,9 +146,8 @@ async def test_service_added_while_running_starts_at_once() -> None:
     await sup.stop()
 
 
-async def test_a_kept_service_outlives_stop_until_stopped_on_its_own() -> None:
+async def test_a_kept_service_outlives_stop_until_stopped_on_its_own(clock: FakeClock) -> None:
     """MQTT is kept past the services' stop, so it can publish the lights' safe level (daemon ``_stop_feed``)."""
-    clock = FakeClock()
     supervisor = Supervisor(clock=clock)
     first, kept = Flaky(clock, 0), Flaky(clock, 0)
     supervisor.add("first", first)

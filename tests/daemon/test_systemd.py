@@ -80,9 +80,10 @@ def test_watchdog_interval_from_environment() -> None:
     assert watchdog_interval({"WATCHDOG_USEC": "soon"}) is None
 
 
-async def test_watchdog_pings_every_half_interval_only_while_healthy(notify_socket: tuple[str, socket.socket]) -> None:
+async def test_watchdog_pings_every_half_interval_only_while_healthy(
+    notify_socket: tuple[str, socket.socket], clock: FakeClock
+) -> None:
     address, sock = notify_socket
-    clock = FakeClock()
     problems: list[str] = []
     wd = Watchdog(Notifier({"NOTIFY_SOCKET": address}), 10.0, {"test": lambda: list(problems)}, clock=clock)
     task = asyncio.create_task(wd.run())
@@ -101,9 +102,10 @@ async def test_watchdog_pings_every_half_interval_only_while_healthy(notify_sock
         await task
 
 
-async def test_watchdog_withholds_the_ping_after_the_loop_lagged(notify_socket: tuple[str, socket.socket]) -> None:
+async def test_watchdog_withholds_the_ping_after_the_loop_lagged(
+    notify_socket: tuple[str, socket.socket], clock: FakeClock
+) -> None:
     address, sock = notify_socket
-    clock = FakeClock()
     wd = Watchdog(Notifier({"NOTIFY_SOCKET": address}), 10.0, {}, clock=clock, max_loop_lag_s=1.0)
     task = asyncio.create_task(wd.run())
     await clock.run_for(1, step=0.1)
@@ -118,11 +120,11 @@ async def test_watchdog_withholds_the_ping_after_the_loop_lagged(notify_socket: 
         await task
 
 
-def test_a_failing_check_counts_as_unhealthy() -> None:
+def test_a_failing_check_counts_as_unhealthy(clock: FakeClock) -> None:
     def broken() -> list[str]:
         raise KeyError("x")
 
-    wd = Watchdog(Notifier({}), 10.0, {"broken": broken}, clock=FakeClock())
+    wd = Watchdog(Notifier({}), 10.0, {"broken": broken}, clock=clock)
     assert wd.problems() == ["health check broken failed: 'x'"]
 
 
@@ -143,9 +145,7 @@ def _alarm(device: str, ts: datetime) -> AlarmEvent:
     return AlarmEvent(action=AlarmAction.RAISED, alarm=alarm, ts=ts)
 
 
-async def test_a_silent_wearable_is_a_problem_until_an_alarm_covers_it() -> None:
-    clock = FakeClock()
-    hub = Hub()
+async def test_a_silent_wearable_is_a_problem_until_an_alarm_covers_it(clock: FakeClock, hub: Hub) -> None:
     fresh = WearableFreshness(hub, [_wearable("strap")], clock=clock, margin_s=5)
     clock.advance(16)
     assert fresh.problems() == []  # within lost_after_s + margin of start
@@ -158,10 +158,9 @@ async def test_a_silent_wearable_is_a_problem_until_an_alarm_covers_it() -> None
     assert fresh.problems() == []
 
 
-def test_a_spot_check_device_silent_between_measurements_is_not_a_problem() -> None:
-    clock = FakeClock()
+def test_a_spot_check_device_silent_between_measurements_is_not_a_problem(clock: FakeClock, hub: Hub) -> None:
     cuff = WearableConfig(id="cuff", profile="blood_pressure", address="C0:FF:EE:00:00:09", lost_after_s=12)
-    fresh = WearableFreshness(Hub(), [cuff, _wearable("strap")], clock=clock, margin_s=5)
+    fresh = WearableFreshness(hub, [cuff, _wearable("strap")], clock=clock, margin_s=5)
     clock.advance(3600)
     assert fresh.problems() == ["wearable strap silent for 3600 s and no alarm raised for it"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,23 @@ async def subscribers() -> AsyncIterator[list[Subscriber]]:
     yield subs
     for sub in subs:
         sub.close()
+
+
+Subscribe = Callable[..., Awaitable[Subscriber]]
+
+
+@pytest.fixture
+def subscribe(subscribers: list[Subscriber]) -> Subscribe:
+    """``await subscribe(port, topics, **options)``: a :class:`Subscriber` whose subscription the broker has
+    acknowledged; closed after the test."""
+
+    async def start(port: int, topics: Sequence[str], **options: Any) -> Subscriber:
+        sub = Subscriber(port, topics, **options)
+        subscribers.append(sub)
+        await sub.wait_subscribed()
+        return sub
+
+    return start
 
 
 @pytest.fixture(scope="session")

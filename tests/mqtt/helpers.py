@@ -38,9 +38,10 @@ def credentials_file(directory: Path, user: str, password: str) -> Path:
 
 @contextlib.asynccontextmanager
 async def running(
-    config: MqttConfig, outbox: Outbox, hub: Hub | None = None, *, commands: CommandHandler | None = None
+    config: MqttConfig, outbox: Outbox, hub: Hub, *, commands: CommandHandler | None = None
 ) -> AsyncIterator[MqttPublisher]:
-    publisher = MqttPublisher(config, ROOM, outbox, hub or Hub(), commands=commands, config_summary="test room")
+    """The real publisher on the test's hub (the root ``hub`` fixture), running until the block ends."""
+    publisher = MqttPublisher(config, ROOM, outbox, hub, commands=commands, config_summary="test room")
     task = asyncio.create_task(publisher.run(), name="publisher")
     try:
         yield publisher

@@ -10,20 +10,21 @@ from roomctl.hub import Hub
 from roomctl.models import AlarmAction
 from roomctl.mqtt.publisher import MqttPublisher
 from tests.mqtt.broker import Broker
+from tests.mqtt.conftest import Subscribe
 from tests.mqtt.events import alarm
 from tests.mqtt.helpers import ROOM, ROOT, mqtt_config
 from tests.mqtt.memory_outbox import MemoryOutbox
-from tests.mqtt.subscriber import Subscriber
 
 
 async def test_a_wall_step_either_way_loses_no_alarm_from_the_retained_list(
-    broker: Broker, subscribers: list[Subscriber]
+    broker: Broker,
+    subscribe: Subscribe,
+    hub: Hub,
+    clock: FakeClock,
 ) -> None:
-    sub = Subscriber(broker.port, (f"{ROOT}/alarms/active",))
-    subscribers.append(sub)
-    await sub.wait_subscribed()
-    clock, outbox = FakeClock(), MemoryOutbox()
-    publisher = MqttPublisher(mqtt_config(broker.port), ROOM, outbox, Hub(), clock=clock, config_summary="test")
+    sub = await subscribe(broker.port, (f"{ROOT}/alarms/active",))
+    outbox = MemoryOutbox()
+    publisher = MqttPublisher(mqtt_config(broker.port), ROOM, outbox, hub, clock=clock, config_summary="test")
     task = asyncio.create_task(publisher.run())
     try:
         await asyncio.wait_for(publisher.connected.wait(), 20)

@@ -14,8 +14,10 @@ from paho.mqtt.properties import Properties
 
 from roomctl.commands import Command, CommandResult, SetScene
 from roomctl.config.mqtt import MqttConfig
+from roomctl.hub import Hub
 from roomctl.mqtt.commands_in import BUSY, QUEUE_LIMIT, check_response_topic
 from tests.mqtt.broker import Broker
+from tests.mqtt.conftest import Subscribe
 from tests.mqtt.helpers import ROOT, credentials_file, mqtt_config, running
 from tests.mqtt.memory_outbox import MemoryOutbox
 from tests.mqtt.subscriber import Subscriber
@@ -53,13 +55,11 @@ def test_response_topic_rule(topic: str, reason: str | None) -> None:
 
 
 async def room_with_console(
-    start_broker: Callable[..., Broker], tmp_path: Path, subscribers: list[Subscriber], topic: str
+    start_broker: Callable[..., Broker], tmp_path: Path, subscribe: Subscribe, topic: str
 ) -> tuple[Subscriber, MqttConfig]:
     """A broker with passwords and the ACL; the console subscribed to ``topic``; the room's config, commands on."""
     broker = start_broker(users={"willow": "r-pw", "console": "d-pw"}, acl=ACL)
-    console = Subscriber(broker.port, (topic,), auth=("console", "d-pw"))
-    subscribers.append(console)
-    await console.wait_subscribed()
+    console = await subscribe(broker.port, (topic,), auth=("console", "d-pw"))
     credentials = credentials_file(tmp_path, "willow", "r-pw")
     return console, mqtt_config(broker.port, commands_enabled=True, credentials_file=credentials)
 
@@ -67,16 +67,17 @@ async def room_with_console(
 async def test_a_reply_goes_only_under_the_rooms_reply_topic_and_the_mqtt_part_survives(
     start_broker: Callable[..., Broker],
     tmp_path: Path,
-    subscribers: list[Subscriber],
+    subscribe: Subscribe,
     caplog: pytest.LogCaptureFixture,
+    hub: Hub,
 ) -> None:
     # the console reads everything of the room: it would see a reply that lands on status or alarms/active
-    dash, config = await room_with_console(start_broker, tmp_path, subscribers, f"{ROOT}/#")
+    dash, config = await room_with_console(start_broker, tmp_path, subscribe, f"{ROOT}/#")
     handler = RecordingHandler()
     caplog.set_level(logging.INFO, logger="roomctl.mqtt")
     good = b'{"command": "set_scene", "scene": "calm"}'
     hostile = [f"{RESULT}/+", f"{ROOT}/cmd/#", f"{ROOT}/status", f"{ROOT}/alarms/active", "roomctl/clinic/oak/cmd"]
-    async with running(config, MemoryOutbox(), commands=handler) as publisher:
+    async with running(config, MemoryOutbox(), hub, commands=handler) as publisher:
         await asyncio.wait_for(publisher.commands_ready.wait(), 20)
         for n, topic in enumerate(hostile):
             await send(dash, good, props=asking(topic, f"bad-{n}".encode()))
@@ -122,13 +123,14 @@ class GatedHandler:
 async def test_a_flood_of_500_commands_gets_500_replies_done_or_dropped_busy(
     start_broker: Callable[..., Broker],
     tmp_path: Path,
-    subscribers: list[Subscriber],
+    subscribe: Subscribe,
     caplog: pytest.LogCaptureFixture,
+    hub: Hub,
 ) -> None:
-    dash, config = await room_with_console(start_broker, tmp_path, subscribers, f"{RESULT}/#")
+    dash, config = await room_with_console(start_broker, tmp_path, subscribe, f"{RESULT}/#")
     handler = GatedHandler()
     caplog.set_level(logging.INFO, logger="roomctl.mqtt")
-    async with running(config, MemoryOutbox(), commands=handler) as publisher:
+    async with running(config, MemoryOutbox(), hub, commands=handler) as publisher:
         await asyncio.wait_for(publisher.commands_ready.wait(), 20)
         infos = [
             dash.client.publish(
@@ -158,10 +160,11 @@ async def test_a_flood_of_500_commands_gets_500_replies_done_or_dropped_busy(
 async def test_deep_nesting_and_huge_numbers_get_a_reply_in_words(
     start_broker: Callable[..., Broker],
     tmp_path: Path,
-    subscribers: list[Subscriber],
+    subscribe: Subscribe,
     caplog: pytest.LogCaptureFixture,
+    hub: Hub,
 ) -> None:
-    dash, config = await room_with_console(start_broker, tmp_path, subscribers, f"{RESULT}/#")
+    dash, config = await room_with_console(start_broker, tmp_path, subscribe, f"{RESULT}/#")
     caplog.set_level(logging.INFO, logger="roomctl.mqtt")
     hostile = {
         b"deep": b'{"command": "set_level", "level": ' + b"[" * 900 + b"]" * 900 + b"}",
@@ -169,7 +172,7 @@ async def test_deep_nesting_and_huge_numbers_get_a_reply_in_words(
         b"huge": b'{"command": "set_level", "level": ' + b"9" * 5000 + b"}",
         b"nan": b'{"command": "set_level", "level": NaN}',
     }
-    async with running(config, MemoryOutbox(), commands=RecordingHandler()) as publisher:
+    async with running(config, MemoryOutbox(), hub, commands=RecordingHandler()) as publisher:
         await asyncio.wait_for(publisher.commands_ready.wait(), 20)
         for correlation, payload in hostile.items():
             await send(dash, payload, props=asking(RESULT, correlation))

@@ -14,8 +14,10 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from roomctl.commands import Command, CommandResult, SetLimit, SetScene
+from roomctl.hub import Hub
 from roomctl.models import Quantity
 from tests.mqtt.broker import Broker
+from tests.mqtt.conftest import Subscribe
 from tests.mqtt.helpers import ROOT, credentials_file, mqtt_config, running
 from tests.mqtt.memory_outbox import MemoryOutbox
 from tests.mqtt.subscriber import Subscriber
@@ -55,6 +57,7 @@ async def test_commands_are_validated_and_only_allowed_ones_act(
     subscribers: list[Subscriber],
     caplog: pytest.LogCaptureFixture,
     shipped_schemas: dict[str, dict[str, Any]],
+    hub: Hub,
 ) -> None:
     broker = start_broker(users={"willow": "r-pw", "console": "d-pw", "dashboard": "v-pw"}, acl=ACL)
     dash = Subscriber(broker.port, (f"{ROOT}/cmd/result/#",), auth=("console", "d-pw"))
@@ -67,7 +70,7 @@ async def test_commands_are_validated_and_only_allowed_ones_act(
         broker.port, commands_enabled=True, credentials_file=credentials_file(tmp_path, "willow", "r-pw")
     )
     caplog.set_level(logging.INFO, logger="roomctl.mqtt")
-    async with running(config, MemoryOutbox(), commands=handler) as publisher:
+    async with running(config, MemoryOutbox(), hub, commands=handler) as publisher:
         await asyncio.wait_for(publisher.commands_ready.wait(), 20)
         await send(dash, b"{oops")
         await send(dash, b'{"command": "end_session"}')
@@ -100,12 +103,10 @@ async def test_commands_are_validated_and_only_allowed_ones_act(
     assert "Denied PUBLISH from" in broker.log_path.read_text()  # the viewer's attempt, refused by the broker
 
 
-async def test_commands_are_off_by_default(broker: Broker, subscribers: list[Subscriber]) -> None:
+async def test_commands_are_off_by_default(broker: Broker, subscribe: Subscribe, hub: Hub) -> None:
     handler = RecordingHandler()
-    dash = Subscriber(broker.port, (f"{ROOT}/#",))
-    subscribers.append(dash)
-    await dash.wait_subscribed()
-    async with running(mqtt_config(broker.port), MemoryOutbox(), commands=handler) as publisher:
+    dash = await subscribe(broker.port, (f"{ROOT}/#",))
+    async with running(mqtt_config(broker.port), MemoryOutbox(), hub, commands=handler) as publisher:
         await asyncio.wait_for(publisher.connected.wait(), 20)
         await send(dash, b'{"command": "set_scene", "scene": "calm"}')
         await send(dash, b'{"command": "reset_lighting"}')
@@ -116,13 +117,15 @@ async def test_commands_are_off_by_default(broker: Broker, subscribers: list[Sub
 
 
 async def test_set_limit_may_come_over_mqtt_when_commands_are_enabled(
-    broker: Broker, subscribers: list[Subscriber]
+    broker: Broker,
+    subscribe: Subscribe,
+    hub: Hub,
 ) -> None:
-    dash = Subscriber(broker.port, (f"{ROOT}/cmd/result/#",))
-    subscribers.append(dash)
-    await dash.wait_subscribed()
+    dash = await subscribe(broker.port, (f"{ROOT}/cmd/result/#",))
     handler = RecordingHandler()
-    async with running(mqtt_config(broker.port, commands_enabled=True), MemoryOutbox(), commands=handler) as publisher:
+    async with running(
+        mqtt_config(broker.port, commands_enabled=True), MemoryOutbox(), hub, commands=handler
+    ) as publisher:
         await asyncio.wait_for(publisher.commands_ready.wait(), 20)
         await send(dash, b'{"command": "set_limit", "quantity": "spo2", "low": 101, "high": 100}')
         await send(dash, b'{"command": "set_limit", "quantity": "heart_rate", "high": 140}')

@@ -25,7 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.mqtt.broker import Broker
-from tests.mqtt.subscriber import Received, Subscriber
+from tests.mqtt.conftest import Subscribe
+from tests.mqtt.subscriber import Received
 
 DEMO_S = 120
 OUTAGE_AT_S = 30.0
@@ -55,12 +56,10 @@ def docs_rule(messages: list[Received]) -> tuple[list[Received], list[Received]]
 
 
 async def test_the_documented_rule_drops_no_update_and_keeps_no_duplicate(
-    start_broker: Callable[..., Broker], tmp_path: Path, subscribers: list[Subscriber]
+    start_broker: Callable[..., Broker], tmp_path: Path, subscribe: Subscribe
 ) -> None:
     broker = start_broker(persistence=True)
-    capture = Subscriber(broker.port, (f"{ROOT}/#",), client_id="capture", persistent=True)
-    subscribers.append(capture)
-    await capture.wait_subscribed()
+    capture = await subscribe(broker.port, (f"{ROOT}/#",), client_id="capture", persistent=True)
     state = tmp_path / "state"
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "roomctl", "demo", "--headless", "--duration", str(DEMO_S),

@@ -38,10 +38,10 @@ from roomctl.models import (
     SessionState,
 )
 from tests.mqtt.broker import Broker
+from tests.mqtt.conftest import Subscribe
 from tests.mqtt.events import alarm, one_of_each
 from tests.mqtt.helpers import ROOT, mqtt_config, running
 from tests.mqtt.memory_outbox import MemoryOutbox
-from tests.mqtt.subscriber import Subscriber
 
 UNIT_OF_ENERGY = {"J", "kJ", "MJ", "GJ", "mWh", "Wh", "kWh", "MWh", "GWh", "TWh", "cal", "kcal", "Mcal", "Gcal"}
 DEVICE_CLASS_UNITS: dict[str, set[str | None]] = {
@@ -124,11 +124,11 @@ def check_rendered(c: dict[str, Any], payload: bytes, component: str) -> str:
 
 
 async def test_every_discovery_config_follows_home_assistants_rules(
-    broker: Broker, subscribers: list[Subscriber]
+    broker: Broker,
+    subscribe: Subscribe,
+    hub: Hub,
 ) -> None:
-    sub = Subscriber(broker.port, (f"{ROOT}/#", "homeassistant/#"))
-    subscribers.append(sub)
-    await sub.wait_subscribed()
+    sub = await subscribe(broker.port, (f"{ROOT}/#", "homeassistant/#"))
     outbox, now = MemoryOutbox(), datetime.now(UTC)
     for event in one_of_each(now)[:5]:  # session, device, SpO2, pulse rate, RR
         outbox.add(event, session="s1")
@@ -142,7 +142,7 @@ async def test_every_discovery_config_follows_home_assistants_rules(
     outbox.add(DeviceState(device="strap", profile="heart_rate", state=LinkState.CONNECTED, battery=None))
     outbox.add(SessionState(id="s2", session_kind=SessionKind.DOSING, phase="onset", started_at=now))
     outbox.add(LightingState(scene="calm", levels={"ceiling": 0.3}, reason="phase"))
-    async with running(mqtt_config(broker.port, ha_discovery=True), outbox, Hub()) as publisher:
+    async with running(mqtt_config(broker.port, ha_discovery=True), outbox, hub) as publisher:
         await asyncio.wait_for(publisher.connected.wait(), 20)
         outbox.add(alarm(AlarmAction.RAISED, now))  # raised in this run: alarms/active lists it
         await asyncio.wait_for(outbox.wait_all_sent(), 20)

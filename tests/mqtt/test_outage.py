@@ -23,8 +23,8 @@ from roomctl.models import Quantity, Reading, ServiceHealth
 from roomctl.storage.store import Store
 from roomctl.storage.writer import StorageWriter
 from tests.mqtt.broker import Broker
+from tests.mqtt.conftest import Subscribe
 from tests.mqtt.helpers import ROOT, mqtt_config, running
-from tests.mqtt.subscriber import Subscriber
 
 OUTAGE_S = float(os.environ.get("ROOMCTL_MQTT_OUTAGE_S", "45"))
 EXPIRY_S = 30
@@ -49,13 +49,10 @@ def ts_of(body: dict[str, object]) -> float:
 
 
 async def test_after_an_outage_vitals_are_honest_and_live_data_comes_first(
-    start_broker: Callable[..., Broker], tmp_path: Path, subscribers: list[Subscriber]
+    start_broker: Callable[..., Broker], tmp_path: Path, subscribe: Subscribe, hub: Hub
 ) -> None:
     broker = start_broker(persistence=True)
-    dashboard = Subscriber(broker.port, (f"{ROOT}/vitals/#",), client_id="dashboard", persistent=True)
-    subscribers.append(dashboard)
-    await dashboard.wait_subscribed()
-    hub = Hub()
+    dashboard = await subscribe(broker.port, (f"{ROOT}/vitals/#",), client_id="dashboard", persistent=True)
     health: list[ServiceHealth] = []
     hub.add_processor(lambda e: health.append(e) if isinstance(e, ServiceHealth) and e.service == "mqtt" else None)
     heart: list[Reading] = []

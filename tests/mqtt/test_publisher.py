@@ -19,6 +19,7 @@ from roomctl.models import LightingState
 from roomctl.mqtt.publisher import FLUSH_TIMEOUT_S, GOODBYE_TIMEOUT_S
 from roomctl.mqtt.schemas import all_schemas, entry_for
 from tests.mqtt.broker import Broker
+from tests.mqtt.conftest import Subscribe
 from tests.mqtt.events import one_of_each, reading
 from tests.mqtt.helpers import ROOT, mqtt_config, running
 from tests.mqtt.memory_outbox import MemoryOutbox
@@ -41,12 +42,13 @@ def validate(msg: Received, schemas: dict[str, dict[str, Any]]) -> None:
 
 
 async def test_every_kind_is_published_validates_and_is_marked_sent(
-    broker: Broker, subscribers: list[Subscriber], shipped_schemas: dict[str, dict[str, Any]]
+    broker: Broker,
+    subscribe: Subscribe,
+    shipped_schemas: dict[str, dict[str, Any]],
+    hub: Hub,
 ) -> None:
-    sub = Subscriber(broker.port, (f"{ROOT}/#", "homeassistant/#"))
-    subscribers.append(sub)
-    await sub.wait_subscribed()
-    outbox, hub = MemoryOutbox(), Hub()
+    sub = await subscribe(broker.port, (f"{ROOT}/#", "homeassistant/#"))
+    outbox = MemoryOutbox()
     config = mqtt_config(broker.port, ha_discovery=True, vitals_expiry_s=45)
     async with running(config, outbox, hub) as publisher:
         await asyncio.wait_for(publisher.connected.wait(), 20)
@@ -108,11 +110,11 @@ async def test_every_kind_is_published_validates_and_is_marked_sent(
     assert "object_id" not in spo2  # deprecated by Home Assistant 2025.10
 
 
-async def test_retained_state_after_clean_shutdown(broker: Broker, subscribers: list[Subscriber]) -> None:
+async def test_retained_state_after_clean_shutdown(broker: Broker, subscribers: list[Subscriber], hub: Hub) -> None:
     outbox = MemoryOutbox()
     for event in one_of_each(datetime.now(UTC)):
         outbox.add(event)
-    async with running(mqtt_config(broker.port), outbox):
+    async with running(mqtt_config(broker.port), outbox, hub):
         await asyncio.wait_for(outbox.wait_all_sent(), 20)
     late = Subscriber(broker.port, (f"{ROOT}/#",))
     subscribers.append(late)
@@ -127,13 +129,13 @@ async def test_retained_state_after_clean_shutdown(broker: Broker, subscribers: 
 
 
 async def test_a_record_that_cannot_be_encoded_stops_publishing_loudly(
-    broker: Broker, subscribers: list[Subscriber]
+    broker: Broker,
+    subscribe: Subscribe,
+    hub: Hub,
 ) -> None:
     """A renamed field (here: ``value`` missing) must not be marked sent and lost: a technical alarm, ``offline``."""
-    sub = Subscriber(broker.port, (f"{ROOT}/#",))
-    subscribers.append(sub)
-    await sub.wait_subscribed()
-    outbox, hub = MemoryOutbox(), Hub()
+    sub = await subscribe(broker.port, (f"{ROOT}/#",))
+    outbox = MemoryOutbox()
     hub.add_processor(AlarmEngine(AlarmsConfig(), [], clock=SystemClock()))  # the real engine: a technical alarm
     outbox.add(reading(1))
     bad = json.loads(reading(2).model_dump_json())
@@ -156,8 +158,8 @@ async def test_a_record_that_cannot_be_encoded_stops_publishing_loudly(
     assert vitals == [1]  # in order: nothing after the broken record either
 
 
-async def test_an_unknown_record_kind_stops_publishing_too(broker: Broker) -> None:
-    outbox, hub = MemoryOutbox(), Hub()
+async def test_an_unknown_record_kind_stops_publishing_too(broker: Broker, hub: Hub) -> None:
+    outbox = MemoryOutbox()
     mystery = outbox.add_raw("mystery", "{}")
     async with running(mqtt_config(broker.port), outbox, hub) as publisher:
         await asyncio.wait_for(publisher.stopped.wait(), 20)
@@ -166,16 +168,16 @@ async def test_an_unknown_record_kind_stops_publishing_too(broker: Broker) -> No
 
 
 async def test_a_clean_stop_publishes_what_is_pending_before_offline(
-    broker: Broker, subscribers: list[Subscriber]
+    broker: Broker,
+    subscribe: Subscribe,
+    hub: Hub,
 ) -> None:
-    sub = Subscriber(broker.port, (f"{ROOT}/#",))
-    subscribers.append(sub)
-    await sub.wait_subscribed()
+    sub = await subscribe(broker.port, (f"{ROOT}/#",))
     outbox = MemoryOutbox()
     for i in range(40):
         outbox.add(reading(i))  # a backlog, paced at 2/s: it would take 20 s
     outbox.add(LightingState(scene=None, levels={"ceiling": 0.4}, reason="safe"))
-    async with running(mqtt_config(broker.port, replay_rate_per_s=2), outbox) as publisher:
+    async with running(mqtt_config(broker.port, replay_rate_per_s=2), outbox, hub) as publisher:
         await asyncio.wait_for(publisher.connected.wait(), 20)
     # the context cancelled the publisher at once: everything went out first, then "offline"
     got = await sub.wait_for(lambda ms: any(m.topic == f"{ROOT}/status" and m.payload == b"offline" for m in ms))
@@ -187,9 +189,9 @@ async def test_a_clean_stop_publishes_what_is_pending_before_offline(
     assert publisher.stats.flushed >= 30
 
 
-async def test_a_clean_stop_is_bounded_when_the_broker_takes_nothing(broker: Broker) -> None:
+async def test_a_clean_stop_is_bounded_when_the_broker_takes_nothing(broker: Broker, hub: Hub) -> None:
     outbox = MemoryOutbox()
-    async with running(mqtt_config(broker.port), outbox) as publisher:
+    async with running(mqtt_config(broker.port), outbox, hub) as publisher:
         await asyncio.wait_for(publisher.connected.wait(), 20)
         assert broker.proc is not None
         broker.proc.send_signal(signal.SIGSTOP)  # the broker hangs: no acknowledgement will come

@@ -17,11 +17,10 @@ from roomctl.hub import Hub
 from roomctl.mqtt.connection import read_credentials
 from roomctl.mqtt.publisher import MqttPublisher
 from tests.mqtt.broker import Broker
-from tests.mqtt.conftest import broker_tls
+from tests.mqtt.conftest import Subscribe, broker_tls
 from tests.mqtt.events import reading
 from tests.mqtt.helpers import ROOM, ROOT, credentials_file, mqtt_config, running
 from tests.mqtt.memory_outbox import MemoryOutbox
-from tests.mqtt.subscriber import Subscriber
 
 
 class LogWatch(logging.Handler):
@@ -53,10 +52,13 @@ async def wait_health(hub: Hub, ok: bool) -> str:
 
 
 async def test_wrong_password_is_a_clear_error_retried_with_backoff(
-    start_broker: Callable[..., Broker], tmp_path: Path, caplog: pytest.LogCaptureFixture
+    start_broker: Callable[..., Broker],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    hub: Hub,
 ) -> None:
     broker = start_broker(users={"room": "right-secret"})
-    outbox, hub = MemoryOutbox(), Hub()
+    outbox = MemoryOutbox()
     outbox.add(reading(1))
     config = mqtt_config(broker.port, credentials_file=credentials_file(tmp_path, "room", "wrong-secret"),
                          reconnect_min_s=0.05, reconnect_max_s=0.4)  # fmt: skip
@@ -88,9 +90,9 @@ def test_credentials_file_problems_are_clear(tmp_path: Path) -> None:
         read_credentials(tmp_path / "missing")
 
 
-async def test_right_password_connects(start_broker: Callable[..., Broker], tmp_path: Path) -> None:
+async def test_right_password_connects(start_broker: Callable[..., Broker], tmp_path: Path, hub: Hub) -> None:
     broker = start_broker(users={"room": "right-secret"})
-    outbox, hub = MemoryOutbox(), Hub()
+    outbox = MemoryOutbox()
     outbox.add(reading(1))
     config = mqtt_config(broker.port, credentials_file=credentials_file(tmp_path, "room", "right-secret"))
     async with running(config, outbox, hub):
@@ -106,25 +108,29 @@ def client_tls(pki: dict[str, Path], ca: str = "ca", client_cert: bool = False) 
 
 @pytest.mark.parametrize("mutual", [False, True], ids=["server-auth", "mutual-tls"])
 async def test_tls_with_the_test_ca_works(
-    start_broker: Callable[..., Broker], pki: dict[str, Path], subscribers: list[Subscriber], mutual: bool
+    start_broker: Callable[..., Broker],
+    pki: dict[str, Path],
+    subscribe: Subscribe,
+    mutual: bool,
+    hub: Hub,
 ) -> None:
     broker = start_broker(tls=broker_tls(pki, require_certificate=mutual))
     sub_ctx = ssl.create_default_context(cafile=str(pki["ca"]))
     if mutual:
         sub_ctx.load_cert_chain(str(pki["client_cert"]), str(pki["client_key"]))
-    sub = Subscriber(broker.port, (f"{ROOT}/vitals/#",), tls=sub_ctx)
-    subscribers.append(sub)
-    await sub.wait_subscribed()
+    sub = await subscribe(broker.port, (f"{ROOT}/vitals/#",), tls=sub_ctx)
     outbox = MemoryOutbox()
     outbox.add(reading(1, value=64.0))
-    async with running(mqtt_config(broker.port, tls=client_tls(pki, client_cert=mutual)), outbox):
+    async with running(mqtt_config(broker.port, tls=client_tls(pki, client_cert=mutual)), outbox, hub):
         got = await sub.wait_for(lambda ms: len(ms) >= 1)
     assert got[0].json()["value"] == 64.0
 
 
-async def test_tls_with_a_wrong_ca_is_refused(start_broker: Callable[..., Broker], pki: dict[str, Path]) -> None:
+async def test_tls_with_a_wrong_ca_is_refused(
+    start_broker: Callable[..., Broker], pki: dict[str, Path], hub: Hub
+) -> None:
     broker = start_broker(tls=broker_tls(pki))
-    outbox, hub = MemoryOutbox(), Hub()
+    outbox = MemoryOutbox()
     outbox.add(reading(1))
     async with running(mqtt_config(broker.port, tls=client_tls(pki, ca="other_ca")), outbox, hub) as publisher:
         detail = await wait_health(hub, ok=False)
@@ -135,10 +141,12 @@ async def test_tls_with_a_wrong_ca_is_refused(start_broker: Callable[..., Broker
 
 
 async def test_mutual_tls_without_a_client_certificate_is_refused(
-    start_broker: Callable[..., Broker], pki: dict[str, Path]
+    start_broker: Callable[..., Broker],
+    pki: dict[str, Path],
+    hub: Hub,
 ) -> None:
     broker = start_broker(tls=broker_tls(pki, require_certificate=True))
-    outbox, hub = MemoryOutbox(), Hub()
+    outbox = MemoryOutbox()
     outbox.add(reading(1))
     async with running(mqtt_config(broker.port, tls=client_tls(pki)), outbox, hub):
         detail = await wait_health(hub, ok=False)
@@ -146,8 +154,8 @@ async def test_mutual_tls_without_a_client_certificate_is_refused(
     assert 1 in outbox.unsent  # the reading waits in the outbox
 
 
-def test_broken_tls_files_are_a_clear_error(tmp_path: Path, pki: dict[str, Path]) -> None:
+def test_broken_tls_files_are_a_clear_error(tmp_path: Path, pki: dict[str, Path], hub: Hub) -> None:
     garbage = tmp_path / "ca.pem"
     garbage.write_text("not a certificate")
     with pytest.raises(RoomctlError, match="cannot load the MQTT TLS files"):
-        MqttPublisher(mqtt_config(1883, tls=TlsConfig(ca_file=garbage)), ROOM, MemoryOutbox(), Hub())
+        MqttPublisher(mqtt_config(1883, tls=TlsConfig(ca_file=garbage)), ROOM, MemoryOutbox(), hub)

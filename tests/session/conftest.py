@@ -38,9 +38,9 @@ class Room:
         return [e for e in self.seen if isinstance(e, SessionEvent) and (kind is None or e.event == kind)]
 
 
-async def make_room(path: Path, clock: FakeClock) -> Room:
+async def make_room(path: Path, clock: FakeClock, hub: Hub) -> Room:
+    """The session manager on ``hub`` with its database at ``path``; a restart is another call with a new hub."""
     config = parse_config(ROOM)
-    hub = Hub()
     seen: list[HubEvent] = []
     hub.add_processor(lambda e: seen.append(e))
     store = Store(path, clock=clock)
@@ -51,8 +51,8 @@ async def make_room(path: Path, clock: FakeClock) -> Room:
 
 
 @pytest.fixture
-async def room(tmp_path: Path) -> AsyncIterator[Room]:
-    r = await make_room(tmp_path / "room.db", FakeClock())
+async def room(tmp_path: Path, clock: FakeClock, hub: Hub) -> AsyncIterator[Room]:
+    r = await make_room(tmp_path / "room.db", clock, hub)
     yield r
     await r.writer.stop()
     await r.store.close()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from roomctl.clock import FakeClock
 from roomctl.commands import DischargeCheck, EnterBloodPressure, EnterTemperature, MarkEvent, SetPhase, StartSession
+from roomctl.hub import Hub
 from roomctl.models import Alarm, AlarmAction, AlarmCategory, AlarmEvent, Priority, Quantity, Reading, SessionKind
 from tests.session.conftest import Room, make_room
 
@@ -125,16 +126,15 @@ async def test_only_in_dosing_sessions_and_without_current_heart_rate_not_ready(
     await m.end() if False else None
 
 
-async def test_baseline_survives_a_restart(tmp_path: Path) -> None:
-    clock = FakeClock()
-    first = await make_room(tmp_path / "room.db", clock)
+async def test_baseline_survives_a_restart(tmp_path: Path, clock: FakeClock, hub: Hub) -> None:
+    first = await make_room(tmp_path / "room.db", clock, hub)
     assert (await first.manager.handle(StartSession(session_kind=SessionKind.DOSING))).ok
     await minutes(first, 6, 64)
     assert first.manager._discharge.baseline.value == 64
     await first.writer.stop()
     await first.store.close()
 
-    again = await make_room(tmp_path / "room.db", clock)
+    again = await make_room(tmp_path / "room.db", clock, Hub())  # the restarted daemon
     assert await again.manager.resume()
     assert (await again.manager.handle(SetPhase(phase="taper"))).ok
     clock.advance(60)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from roomctl.clock import FakeClock
 from roomctl.commands import EndSession, EnterBloodPressure, EnterTemperature, MarkEvent, SetPhase, StartSession
+from roomctl.hub import Hub
 from roomctl.models import SessionKind
 from tests.session.conftest import Room, make_room
 
@@ -125,10 +126,9 @@ async def test_implausible_entries_are_refused_and_never_stored(room: Room) -> N
     assert room.events("temperature") == []
 
 
-async def test_session_resumes_after_restart(tmp_path: Path) -> None:
+async def test_session_resumes_after_restart(tmp_path: Path, clock: FakeClock, hub: Hub) -> None:
     path = tmp_path / "room.db"
-    clock = FakeClock()
-    first = await make_room(path, clock)
+    first = await make_room(path, clock, hub)
     await first.manager.handle(StartSession())
     await first.manager.handle(MarkEvent(event="dose", amount_mg=120))
     await first.manager.handle(SetPhase(phase="onset"))
@@ -137,7 +137,7 @@ async def test_session_resumes_after_restart(tmp_path: Path) -> None:
     await first.store.close()  # as if the daemon died: no end of session
 
     clock.advance(70 * 60)
-    second = await make_room(path, clock)
+    second = await make_room(path, clock, Hub())  # the restarted daemon
     assert await second.manager.resume()
     after = second.manager.state
     assert after.id == before.id
@@ -151,7 +151,7 @@ async def test_session_resumes_after_restart(tmp_path: Path) -> None:
     assert (await second.manager.handle(MarkEvent(event="break_end"))).ok
     await second.writer.stop()
     await second.store.close()
-    third = await make_room(path, clock)
+    third = await make_room(path, clock, Hub())
     assert await third.manager.resume()
     assert not third.manager.state.on_break
     await third.store.close()

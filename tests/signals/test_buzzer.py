@@ -24,9 +24,10 @@ TOLERANCE_S = 0.0011  # the fake clock moves in 0.5 ms steps
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    ClockedMockPWMPin.clock = FakeClock()
-    return ClockedMockPWMPin.clock
+def clock(clock: FakeClock) -> FakeClock:
+    """The root clock, which also stamps the mock pins' history."""
+    ClockedMockPWMPin.clock = clock
+    return clock
 
 
 @pytest.fixture

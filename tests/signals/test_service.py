@@ -8,7 +8,9 @@ import contextlib
 
 from gpiozero.pins.mock import MockFactory
 
+from roomctl.clock import FakeClock
 from roomctl.config.alarms import LimitRule, SoundConfig
+from roomctl.hub import Hub
 from roomctl.models import Priority, Quantity
 from roomctl.signals.outputs import AplayOutput, BuzzerOutput
 from roomctl.signals.service import SoundService
@@ -20,8 +22,8 @@ from .pins import ClockedMockPWMPin
 PIN = 18
 
 
-async def test_what_sounds_follows_the_alarms() -> None:
-    room = Room(config(LimitRule(quantity=Quantity.SPO2, low=90, condition_delay_s=0), audio_pause_s=60))
+async def test_what_sounds_follows_the_alarms(hub: Hub, clock: FakeClock) -> None:
+    room = Room(hub, clock, config(LimitRule(quantity=Quantity.SPO2, low=90, condition_delay_s=0), audio_pause_s=60))
     ClockedMockPWMPin.clock = room.clock
     factory = MockFactory(pin_class=ClockedMockPWMPin)
     buzzer = BuzzerOutput(PIN, pin_factory=factory, clock=room.clock)
@@ -65,8 +67,10 @@ async def test_what_sounds_follows_the_alarms() -> None:
         factory.reset()
 
 
-async def test_a_failing_output_is_a_technical_alarm_shown_locally(alsa_file: AlsaFile) -> None:
-    room = Room()
+async def test_a_failing_output_is_a_technical_alarm_shown_locally(
+    alsa_file: AlsaFile, hub: Hub, clock: FakeClock
+) -> None:
+    room = Room(hub, clock)
     sound = SoundConfig(outputs=["alsa"], alsa_device="nowhere")
     service = SoundService(sound, room.hub, [AplayOutput("nowhere", environ=alsa_file.environ)], clock=room.clock)
     task = asyncio.create_task(service.run())

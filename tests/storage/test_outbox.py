@@ -15,7 +15,7 @@ from tests.storage.helpers import T0, reading
 
 
 async def write(store: Store, events: int) -> list[int]:
-    hub = Hub()
+    hub = Hub()  # each call is a run of the daemon (the test reopens the database), with its own hub
     writer = StorageWriter(store, hub, clock=SystemClock())
     for i in range(events):
         hub.publish(reading(i))
@@ -38,10 +38,9 @@ async def test_seq_strictly_increases_across_reopen_even_after_sent_rows_are_del
     assert second == [6, 7, 8, 9, 10]
 
 
-async def test_pending_mark_sent_and_wait_new(tmp_path: Path) -> None:
+async def test_pending_mark_sent_and_wait_new(tmp_path: Path, hub: Hub) -> None:
     async with Store(tmp_path / "room.db") as store:
         outbox: Outbox = store  # the protocol the MQTT publisher codes against
-        hub = Hub()
         writer = StorageWriter(store, hub, clock=SystemClock())
         waiter = asyncio.create_task(outbox.wait_new(0))
         await asyncio.sleep(0.05)

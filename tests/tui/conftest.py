@@ -34,7 +34,6 @@ from roomctl.tui.app import RoomApp
 from roomctl.tui.widgets import VitalPanel
 from tests import builders
 from tests.api.conftest import RecordingHandler
-from tests.builders import T0
 
 DEVICE = {
     Quantity.HEART_RATE: "chest-strap",
@@ -73,20 +72,23 @@ def alarm_event(priority: Priority, *, acknowledged: bool = False, alarm_id: str
     )
 
 
-def room_state(hub: Hub, now: datetime, *, phase: str = "dose", on_break: bool = False, heart_rate: float = 84) -> None:
-    """A dosing session 1 h in, dose 30 min ago, connected wearables, a lighting scene, current readings."""
-    hub.publish(
-        SessionState(
-            id="s1",
-            session_kind=SessionKind.DOSING,
-            phase=phase,
-            started_at=now - timedelta(hours=1),
-            dose_times=(now - timedelta(minutes=30),),
-            on_break=on_break,
-            next_vitals_check=now + timedelta(minutes=12),
-            suggested_phase="onset",
-        )
+def dosing_session(now: datetime, *, phase: str = "dose", on_break: bool = False) -> SessionState:
+    """A dosing session 1 h in, dose 30 min ago."""
+    return SessionState(
+        id="s1",
+        session_kind=SessionKind.DOSING,
+        phase=phase,
+        started_at=now - timedelta(hours=1),
+        dose_times=(now - timedelta(minutes=30),),
+        on_break=on_break,
+        next_vitals_check=now + timedelta(minutes=12),
+        suggested_phase="onset",
     )
+
+
+def room_state(hub: Hub, now: datetime, *, phase: str = "dose", on_break: bool = False, heart_rate: float = 84) -> None:
+    """:func:`dosing_session`, connected wearables, a lighting scene, current readings."""
+    hub.publish(dosing_session(now, phase=phase, on_break=on_break))
     hub.publish(LightingState(scene="arrival", levels={"ceiling": 0.4, "lamp": 0.5}, reason="phase"))
     for device, profile in (("chest-strap", "heart_rate"), ("oximeter", "plx")):
         hub.publish(DeviceState(device=device, profile=profile, state=LinkState.CONNECTED, battery=80, rssi=-61))
@@ -100,13 +102,14 @@ def room_state(hub: Hub, now: datetime, *, phase: str = "dose", on_break: bool =
 
 
 class Served:
-    """A hub and API server on a socket in tmp_path; ``restart`` stops and starts the server like a daemon restart."""
+    """An API server for the test's hub and clock (the root fixtures) on a socket in tmp_path; ``restart`` stops and
+    starts the server like a daemon restart."""
 
-    def __init__(self, tmp_path: Path) -> None:
-        self.hub = Hub()
+    def __init__(self, tmp_path: Path, hub: Hub, clock: FakeClock) -> None:
+        self.hub = hub
         self.handler = RecordingHandler()
         self.socket_path = tmp_path / "api.sock"
-        self.clock = FakeClock(start=T0)
+        self.clock = clock
         self.server: ApiServer | None = None
 
     async def start(self) -> None:
@@ -123,8 +126,8 @@ class Served:
 
 
 @pytest.fixture
-async def served(tmp_path: Path) -> AsyncIterator[Served]:
-    s = Served(tmp_path)
+async def served(tmp_path: Path, hub: Hub, clock: FakeClock) -> AsyncIterator[Served]:
+    s = Served(tmp_path, hub, clock)
     room_state(s.hub, s.clock.now())
     await s.start()
     yield s

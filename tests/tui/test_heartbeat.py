@@ -11,6 +11,7 @@ from roomctl.api.client import Update
 from roomctl.api.protocol import HEARTBEAT_TIMEOUT_S, Heartbeat
 from roomctl.clock import FakeClock
 from roomctl.commands import Command, CommandResult
+from roomctl.hub import Hub
 from roomctl.tui.app import RoomApp
 from tests.builders import T0
 from tests.tui.conftest import Served, until, vital
@@ -31,11 +32,11 @@ class QueueLink:
         return CommandResult(ok=True, message="done")
 
 
-async def test_silent_daemon_shows_the_link_lost_banner_and_recovers() -> None:
+async def test_silent_daemon_shows_the_link_lost_banner_and_recovers(hub: Hub, clock: FakeClock) -> None:
     link, link_clock = QueueLink(), FakeClock()
-    for update in script():
+    for update in script(hub):
         link.queue.put_nowait(update)
-    app = RoomApp(link, clock=FakeClock(start=T0), link_clock=link_clock)
+    app = RoomApp(link, clock=clock, link_clock=link_clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: app.view.connected and link.queue.empty())
         app.refresh_view()

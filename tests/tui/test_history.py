@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from roomctl.clock import FakeClock
+from roomctl.hub import Hub
 from roomctl.models import LightingState, Quantity, SessionState
 from tests.builders import T0
 from tests.tui.conftest import Served, connected, reading, until, vital
 
 
-async def test_a_restarted_screen_gets_the_trends_back(tmp_path: Path) -> None:
-    served = Served(tmp_path)
+async def test_a_restarted_screen_gets_the_trends_back(tmp_path: Path, hub: Hub, clock: FakeClock) -> None:
+    served = Served(tmp_path, hub, clock)
     served.hub.publish(LightingState(scene="arrival", levels={"ceiling": 0.4}, reason="phase"))
     for i in range(60, 0, -1):  # 10 minutes of heart rate, one reading every 10 s, with a 40 s gap
         if not 20 <= i < 24:

@@ -44,10 +44,8 @@ class RealRoom:
 
 
 @pytest.fixture
-async def real_room(tmp_path: Path) -> AsyncIterator[RealRoom]:
+async def real_room(tmp_path: Path, hub: Hub, clock: FakeClock) -> AsyncIterator[RealRoom]:
     config = parse_config(demo_config_text())
-    clock = FakeClock(start=T0)
-    hub = Hub()
     store = Store(tmp_path / "room.db", clock=clock)
     await store.open()
     writer = StorageWriter(store, hub, clock=clock)

@@ -17,15 +17,14 @@ from roomctl.hub import Hub
 from roomctl.models import AudioPause, DischargeStatus, Priority, Quantity, SessionState
 from roomctl.tui.app import RoomApp
 from tests.builders import T0
-from tests.tui.conftest import ScriptedLink, alarm_event, demo_info, reading, room_state
+from tests.tui.conftest import ScriptedLink, alarm_event, demo_info, dosing_session, reading, room_state
 
 SnapCompare = Callable[..., bool]
 
 
-def script(extra: list[Any] | None = None, *, hr: float = 80) -> list[Update]:
+def script(hub: Hub, extra: list[Any] | None = None, *, hr: float = 80) -> list[Update]:
     """Hello, the snapshot of a dosing session and the trends of its last 15 minutes (as the daemon sends them on
-    connect), then ``extra`` events. ``hr`` sets the heart rate's level."""
-    hub = Hub()
+    connect; the state made on ``hub``), then ``extra`` events. ``hr`` sets the heart rate's level."""
     hub.publish(SessionState(id="s1"))  # the session of room_state: its trend holds the readings below
     for i in range(90, 0, -1):  # every 10 s over the last 15 minutes
         ts = T0 - timedelta(seconds=10 * i)
@@ -53,29 +52,29 @@ async def settled(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
-def test_screen_calm(snap_compare: SnapCompare) -> None:
-    app = RoomApp(ScriptedLink(script()), clock=FakeClock(start=T0), link_clock=FakeClock())
+def test_screen_calm(snap_compare: SnapCompare, hub: Hub, clock: FakeClock) -> None:
+    app = RoomApp(ScriptedLink(script(hub)), clock=clock, link_clock=FakeClock())
     assert snap_compare(app, terminal_size=(80, 24), run_before=settled)
 
 
-def test_screen_acknowledged_high_alarm_with_pause(snap_compare: SnapCompare) -> None:
+def test_screen_acknowledged_high_alarm_with_pause(snap_compare: SnapCompare, hub: Hub, clock: FakeClock) -> None:
     extra = [
         alarm_event(Priority.HIGH, acknowledged=True),
         alarm_event(Priority.LOW, alarm_id="a2"),
         AudioPause(until=T0 + timedelta(seconds=75), remaining_s=75),
     ]
-    app = RoomApp(ScriptedLink(script(extra)), clock=FakeClock(start=T0), link_clock=FakeClock())
+    app = RoomApp(ScriptedLink(script(hub, extra)), clock=clock, link_clock=FakeClock())
     assert snap_compare(app, terminal_size=(80, 24), run_before=settled)
 
 
-def test_screen_daemon_not_reachable(snap_compare: SnapCompare) -> None:
+def test_screen_daemon_not_reachable(snap_compare: SnapCompare, clock: FakeClock) -> None:
     link = ScriptedLink([Disconnected("daemon not reachable (/run/roomctl/api.sock does not exist)", 1.0)])
-    app = RoomApp(link, clock=FakeClock(start=T0), link_clock=FakeClock())
+    app = RoomApp(link, clock=clock, link_clock=FakeClock())
     assert snap_compare(app, terminal_size=(80, 24), run_before=settled)
 
 
-def test_blood_pressure_dialog_with_error(snap_compare: SnapCompare) -> None:
-    app = RoomApp(ScriptedLink(script()), clock=FakeClock(start=T0), link_clock=FakeClock())
+def test_blood_pressure_dialog_with_error(snap_compare: SnapCompare, hub: Hub, clock: FakeClock) -> None:
+    app = RoomApp(ScriptedLink(script(hub)), clock=clock, link_clock=FakeClock())
 
     async def enter_bad_pressure(pilot: Pilot[None]) -> None:
         await settled(pilot)
@@ -88,38 +87,42 @@ SIZES = [(80, 24), (120, 40)]
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
-def test_screen_three_digit_heart_rate_and_alarms(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+def test_screen_three_digit_heart_rate_and_alarms(
+    snap_compare: SnapCompare, size: tuple[int, int], hub: Hub, clock: FakeClock
+) -> None:
     """HR 220-250: three big digits, the trend label beside them, two alarms in the banner (acknowledged: steady, so
     the picture does not depend on the flash phase)."""
     extra = [
         alarm_event(Priority.HIGH, acknowledged=True),
         alarm_event(Priority.MEDIUM, alarm_id="a2", acknowledged=True),
     ]
-    app = RoomApp(ScriptedLink(script(extra, hr=235)), clock=FakeClock(start=T0), link_clock=FakeClock())
+    app = RoomApp(ScriptedLink(script(hub, extra, hr=235)), clock=clock, link_clock=FakeClock())
     assert snap_compare(app, terminal_size=size, run_before=settled)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
-def test_screen_no_data_and_no_session(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+def test_screen_no_data_and_no_session(
+    snap_compare: SnapCompare, size: tuple[int, int], hub: Hub, clock: FakeClock
+) -> None:
     """Every "no data" reason beside the limits, and the plain "no session" lines with their keys."""
     extra = [
         reading(Quantity.HEART_RATE, 84, T0 - timedelta(seconds=40)),
         reading(Quantity.SPO2, None, T0),
         SessionState(id=None),
     ]
-    app = RoomApp(ScriptedLink(script(extra)), clock=FakeClock(start=T0), link_clock=FakeClock())
+    app = RoomApp(ScriptedLink(script(hub, extra)), clock=clock, link_clock=FakeClock())
     assert snap_compare(app, terminal_size=size, run_before=settled)
 
 
-def test_screen_calm_120x40(snap_compare: SnapCompare) -> None:
-    app = RoomApp(ScriptedLink(script()), clock=FakeClock(start=T0), link_clock=FakeClock())
+def test_screen_calm_120x40(snap_compare: SnapCompare, hub: Hub, clock: FakeClock) -> None:
+    app = RoomApp(ScriptedLink(script(hub)), clock=clock, link_clock=FakeClock())
     assert snap_compare(app, terminal_size=(120, 40), run_before=settled)
 
 
 @pytest.mark.parametrize("keys", [["S"], ["E"], ["L", *"hr high"]], ids=["start", "end", "limit"])
-def test_session_dialogs_at_80x24(snap_compare: SnapCompare, keys: list[str]) -> None:
+def test_session_dialogs_at_80x24(snap_compare: SnapCompare, keys: list[str], hub: Hub, clock: FakeClock) -> None:
     extra = [SessionState(id=None)] if keys == ["S"] else []
-    app = RoomApp(ScriptedLink(script(extra)), clock=FakeClock(start=T0), link_clock=FakeClock())
+    app = RoomApp(ScriptedLink(script(hub, extra)), clock=clock, link_clock=FakeClock())
 
     async def open_dialog(pilot: Pilot[None]) -> None:
         await settled(pilot)
@@ -128,7 +131,7 @@ def test_session_dialogs_at_80x24(snap_compare: SnapCompare, keys: list[str]) ->
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_dialog)
 
 
-def test_discharge_dialog_at_80x24(snap_compare: SnapCompare) -> None:
+def test_discharge_dialog_at_80x24(snap_compare: SnapCompare, hub: Hub, clock: FakeClock) -> None:
     status = DischargeStatus(
         vitals_ready=False,
         findings=(
@@ -138,10 +141,8 @@ def test_discharge_dialog_at_80x24(snap_compare: SnapCompare) -> None:
             "not yet: active alarm: SpO2 low (88)",
         ),
     )
-    hub = Hub()
-    room_state(hub, T0, phase="taper")
-    session = hub.state.session.model_copy(update={"discharge": status})
-    app = RoomApp(ScriptedLink(script([session])), clock=FakeClock(start=T0), link_clock=FakeClock())
+    session = dosing_session(T0, phase="taper").model_copy(update={"discharge": status})
+    app = RoomApp(ScriptedLink(script(hub, [session])), clock=clock, link_clock=FakeClock())
 
     async def open_dialog(pilot: Pilot[None]) -> None:
         await settled(pilot)

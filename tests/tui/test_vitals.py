@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from roomctl.clock import FakeClock
+from roomctl.hub import Hub
 from roomctl.models import AlarmLimits, DeviceState, LimitInForce, LinkState, Priority, Quality, Quantity
 from roomctl.tui.app import RoomApp
 from roomctl.tui.glyphs import big_digits, medium_digits
@@ -167,12 +169,12 @@ async def test_the_limits_shown_are_those_in_force(served: Served) -> None:
         await until(pilot, lambda: label(app, Quantity.HEART_RATE).splitlines()[-1] == "50-140*")  # * this session
 
 
-async def test_every_cell_has_room_for_text_that_arrives_later(tmp_path: Path) -> None:
+async def test_every_cell_has_room_for_text_that_arrives_later(tmp_path: Path, hub: Hub, clock: FakeClock) -> None:
     """Cells repaint without a layout (TextCell.show): each must have its height from the stylesheet, or a second wearable
     (a second line) arriving later would be cut off."""
     from roomctl.models import LightingState
 
-    served = Served(tmp_path)
+    served = Served(tmp_path, hub, clock)
     served.hub.publish(LightingState(scene="arrival", levels={"ceiling": 0.4}, reason="phase"))
     served.hub.publish(DeviceState(device="chest-strap", profile="heart_rate", state=LinkState.CONNECTED))
     await served.start()
