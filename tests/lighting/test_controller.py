@@ -213,7 +213,7 @@ async def test_restart_restores_the_last_scene_not_darkness(
 
     # a crash: a new process, a new hub whose session is not loaded yet
     second = MockFactory(pin_class=first.pin_class)
-    hub2 = Hub()
+    hub2 = Hub()  # the new process's hub
     async with controller(config, hub2, second, clock, state):
         assert shows(second, {**JOURNEY, "lamp": 0.3})  # at once, not a fade up from black
         assert len(history(second, PINS["lamp"])) == 2  # 0 at claim, then straight to the restored level
