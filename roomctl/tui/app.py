@@ -1,7 +1,8 @@
 """The therapists' screen: a Textual app that is only a client of the local API.
 
-It runs without a daemon (it says so and keeps retrying). Redraws happen when data arrives and on a 1 s tick for the
-clocks; a flash timer runs only while an unacknowledged high or medium alarm is shown.
+It runs without a daemon (it says so and keeps retrying). One timer paces the screen (the beat): a tick a second for
+the readings, clocks and staleness; while an unacknowledged high or medium alarm is shown, every half-beat of its
+flash, the tick's drawing done in the same frame as a flash. Anything else that arrives is drawn within 50 ms.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from textual import work
 from textual.actions import parse as parse_action
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
@@ -37,9 +37,12 @@ from roomctl.tui.dialogs import (
 from roomctl.tui.painted import TextCell
 from roomctl.tui.view import FLASH_HALF_PERIOD_S, VITALS, RoomView, alarm_line, format_clock
 from roomctl.tui.widgets import (
+    Band,
     Banner,
     KeysCell,
     LinkCell,
+    RoomScreen,
+    Stack,
     VitalPanel,
     lighting_line,
     link_line,
@@ -49,8 +52,10 @@ from roomctl.tui.widgets import (
 )
 
 COALESCE_S = 0.05
-READINGS_COALESCE_S = 1.0
-"""Readings share frames: numbers on a monitor change about once a second (a value is shown at most 1 s late)."""
+"""Anything but a reading (an alarm, a command's answer, the link) is drawn within 50 ms."""
+TICK_S = 1.0
+"""The screen's tick: the clocks, countdowns and staleness, and the readings (about 4 a second from two wearables),
+which all share this one frame a second (a number is shown at most 1 s late, as on a bedside monitor)."""
 
 
 class Link(Protocol):
@@ -105,35 +110,39 @@ class RoomApp(App[None]):
         self.view = RoomView()
         self.message = ""
         self.commands_sent = 0
-        self._flash_timer: Timer | None = None
+        self._beat_timer: Timer | None = None
+        self._beats = 0
+        self._beats_per_tick = 1
         self._flash_priority: Priority | None = None
         self._flash_on = True
         self._render_timer: Timer | None = None
         self._cells: dict[str, TextCell] = {}
         self._panels: list[VitalPanel] = []
-        self._render_within = 0.0
         self._keys_for: tuple[object, ...] | None = None
 
+    def get_default_screen(self) -> Screen[None]:
+        return RoomScreen(id="_default")
+
     def compose(self) -> ComposeResult:
-        with Horizontal(id="header"):
+        with Band(id="header"):
             yield TextCell(id="room-name")
             yield LinkCell()
         yield Banner()
         for spec in VITALS[:2]:
             yield VitalPanel(spec, large=True)
-        with Horizontal(id="small-vitals"):
+        with Band(id="small-vitals"):
             for spec in VITALS[2:]:
                 yield VitalPanel(spec, large=False)
         yield TextCell(id="session", wrap=False)
-        with Horizontal(id="bottom"):
+        with Band(id="bottom"):
             yield TextCell(id="wearables", wrap=False)
-            with Vertical(id="room-side"):
+            with Stack(id="room-side"):
                 yield TextCell(id="lighting", wrap=False)
                 yield TextCell(id="message", wrap=False)
         yield KeysCell()
 
     def on_mount(self) -> None:
-        self.set_interval(1.0, self.refresh_view)  # the session clock, countdowns and staleness
+        self._start_beat()
         self.receive()
         self.refresh_view()
 
@@ -148,18 +157,14 @@ class RoomApp(App[None]):
             self.view.apply_update(update, self.clock.monotonic())
             if isinstance(update, Heartbeat) and not hung:
                 continue  # a heartbeat changes nothing on the screen (unless the daemon was silent until now)
-            reading = isinstance(update, EventMessage) and update.event.kind in ("reading", "rr_intervals")
-            self._schedule_render(READINGS_COALESCE_S if reading else COALESCE_S)
+            if isinstance(update, EventMessage) and update.event.kind in ("reading", "rr_intervals"):
+                continue  # drawn on the next tick, with the other readings of this second
+            self._schedule_render()
 
-    def _schedule_render(self, within_s: float) -> None:
-        """One redraw for a burst: readings (the strap's and the oximeter's, each once a second) wait up to
-        ``READINGS_COALESCE_S`` to share a frame; anything else (an alarm) is drawn within ``COALESCE_S``."""
-        if self._render_timer is not None and self._render_within <= within_s:
-            return
-        if self._render_timer is not None:
-            self._render_timer.stop()
-        self._render_within = within_s
-        self._render_timer = self.set_timer(within_s, self._render_now)
+    def _schedule_render(self) -> None:
+        """One redraw for a burst (an alarm and the events around it) within ``COALESCE_S``."""
+        if self._render_timer is None:
+            self._render_timer = self.set_timer(COALESCE_S, self._render_now)
 
     def _render_now(self) -> None:
         self._render_timer = None
@@ -279,17 +284,28 @@ class RoomApp(App[None]):
     def _set_flashing(self, priority: Priority | None) -> None:
         if priority == self._flash_priority:
             return
-        if self._flash_timer is not None:
-            self._flash_timer.stop()
-            self._flash_timer = None
         self._flash_priority = priority
         self._flash_on = True
-        if priority is not None:
-            self._flash_timer = self.set_interval(FLASH_HALF_PERIOD_S[priority], self._flash)
+        self._start_beat()
 
-    def _flash(self) -> None:
-        self._flash_on = not self._flash_on
-        self._unless_quitting(self._draw_flash)
+    def _start_beat(self) -> None:
+        """The beat: every ``TICK_S`` when nothing flashes, else every half-beat of the flash, with the tick's drawing
+        on every beat that is due within ``TICK_S`` of the last (each beat at 0.83 s, each 4th at 0.25 s): a frame
+        shows the flash and the readings together."""
+        if self._beat_timer is not None:
+            self._beat_timer.stop()
+        period = FLASH_HALF_PERIOD_S[self._flash_priority] if self._flash_priority is not None else TICK_S
+        self._beats, self._beats_per_tick = 0, max(1, int(TICK_S / period + 1e-9))
+        self._beat_timer = self.set_interval(period, self._beat)
+
+    def _beat(self) -> None:
+        self._beats += 1
+        if self._flash_priority is not None:
+            self._flash_on = not self._flash_on
+        if self._beats % self._beats_per_tick == 0:
+            self.refresh_view()
+        else:
+            self._unless_quitting(self._draw_flash)
 
     def _draw_flash(self) -> None:
         """The other half-beat: the banner's rows in the other look, both cached (nothing else is drawn)."""
@@ -300,7 +316,8 @@ class RoomApp(App[None]):
 
     @property
     def flash_timer_running(self) -> bool:
-        return self._flash_timer is not None
+        """The banner flashes: the beat follows the flash."""
+        return self._flash_priority is not None
 
     # --- actions: each sends one command -----------------------------------------------------------------------
 

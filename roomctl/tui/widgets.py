@@ -10,6 +10,8 @@ from typing import Any, ClassVar
 
 from rich.cells import set_cell_size
 from rich.text import Text
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
 from textual.widgets import Static
 
 from roomctl.models import Priority, SessionKind, SessionState
@@ -38,6 +40,25 @@ class Cell(Static):
     def shown(self) -> str:
         shown = self._shown or ""
         return shown.plain if isinstance(shown, Text) else shown
+
+
+class RoomScreen(Screen[None]):
+    """The room's screen: its background is painted as blank rows, without Textual's general styles cache (it is
+    painted again under every part that changes)."""
+
+    BLANK = True
+
+
+class Band(Horizontal):
+    """Parts side by side; only a background of its own (blank rows)."""
+
+    BLANK = True
+
+
+class Stack(Vertical):
+    """Parts one above the other; only a background of its own (blank rows)."""
+
+    BLANK = True
 
 
 class VitalPanel(Painted):
