@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping
-from typing import Annotated, Any, Literal, Protocol, Self
+from typing import Annotated, Any, Literal, Protocol, Self, get_args
 
 from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
@@ -146,7 +146,7 @@ Command = Annotated[
     Field(discriminator="command"),
 ]
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
-COMMAND_NAMES: frozenset[str] = frozenset(COMMAND_ADAPTER.json_schema()["discriminator"]["mapping"])
+COMMAND_NAMES: frozenset[str] = frozenset(m.model_fields["command"].default for m in get_args(get_args(Command)[0]))
 
 
 class CommandRejected(RoomctlError, ValueError):

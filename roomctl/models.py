@@ -78,8 +78,10 @@ class WireNamedModel(Model):
 
 
 _JSON_CACHE: dict[int, tuple[Model, str]] = {}
-_JSON_CACHE_SIZE = 512
-"""Events recently encoded: enough for the storage writer's half-second batches and the local API's 50 ms writes."""
+_JSON_CACHE_SIZE = 256
+"""Events recently encoded: enough for the storage writer's half-second batches and the local API's 50 ms writes, even at
+400 events a second (``bench/bench_pipeline.py --rr``: no event encoded twice). Each entry keeps its event alive
+(about 1 KiB), so the size counts in the daemon's memory."""
 
 
 def event_json(event: Model) -> str:

@@ -27,7 +27,9 @@ def run_command(args: argparse.Namespace) -> int:
     from roomctl.config.preflight import machine_problems
     from roomctl.daemon.app import Daemon
     from roomctl.daemon.logging import setup_logging
+    from roomctl.daemon.malloc import cap_malloc_arenas
 
+    cap_malloc_arenas()  # before any thread starts
     setup_logging(logging.DEBUG if args.verbose else logging.INFO)
     config = load_config(args.config)  # ConfigError -> exit 2 with one line per problem (cli.main)
     problems = machine_problems(config, str(args.config), args.config.parent)

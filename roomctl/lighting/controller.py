@@ -71,8 +71,10 @@ class LightingController:
         """Claim the pins, restore the last look (or the safe level), then follow the hub.
 
         The pins are claimed in a worker thread: a factory may block meanwhile (hardware PWM waits for udev to grant
-        access to a freshly exported channel), and the event loop must not."""
-        await asyncio.to_thread(self._claim_pins)
+        access to a freshly exported channel), and the event loop must not. A room without light channels claims
+        nothing: no pin factory is made and gpiozero is not even imported (about 2 MiB of the daemon's memory)."""
+        if self.config.channels:
+            await asyncio.to_thread(self._claim_pins)
         self._faders = {
             cid: ChannelFader(out, self._clock, self.config.fade_rate_hz) for cid, out in self.outputs.items()
         }

@@ -29,6 +29,11 @@ class Row:
     columns: tuple[Any, ...] | None  # None: outbox only (session state)
 
 
+PAGE_CACHE_KIB = 256
+"""SQLite's page cache of the writing connection (the daemon's; SQLite's default is 2 MiB). The daemon appends rows and
+reads back recent ones, so a small cache serves it and the operating system's file cache holds the rest."""
+
+
 @dataclass(frozen=True, slots=True)
 class SessionRow:
     id: str
@@ -52,6 +57,7 @@ class Database:
                 self.conn = sqlite3.connect(self.path, isolation_level=None)
                 self.conn.execute("PRAGMA journal_mode = WAL")
                 self.conn.execute("PRAGMA synchronous = FULL")
+                self.conn.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
             self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
             if not readonly:
                 migrate(self.conn)
