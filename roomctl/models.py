@@ -15,7 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 def iso_ms(ts: datetime) -> str:
     """ISO-8601 UTC with milliseconds and a ``Z``: the one timestamp format roomctl writes."""
-    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+    if ts.tzinfo is not UTC:
+        ts = ts.astimezone(UTC)
+    return (
+        f"{ts.year:04d}-{ts.month:02d}-{ts.day:02d}T{ts.hour:02d}:{ts.minute:02d}:{ts.second:02d}."
+        f"{ts.microsecond // 1000:03d}Z"
+    )
 
 
 UtcDatetime = Annotated[datetime, PlainSerializer(iso_ms, return_type=str, when_used="json")]

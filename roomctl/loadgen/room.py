@@ -43,6 +43,7 @@ from roomctl.models import (
     SessionKind,
     SessionState,
 )
+from roomctl.mqtt.client import RoomClient
 from roomctl.mqtt.connection import default_client_factory
 from roomctl.mqtt.publisher import MqttPublisher
 
@@ -260,7 +261,7 @@ class SimRoom:
 
     # --- the room's link to the broker -------------------------------------------------------------------------
 
-    def _client(self, client_id: str) -> mqtt.Client:
+    def _client(self, client_id: str) -> RoomClient:
         client = default_client_factory(client_id)
         self.clients.append(client)
         del self.clients[:-2]

@@ -17,6 +17,8 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from roomctl.mqtt.client import RoomClient
+
 log = logging.getLogger(__name__)
 
 MISC_INTERVAL_S = 1.0  # keepalive pings and timeouts (paho's loop_misc)
@@ -104,8 +106,12 @@ class LoopDriver:
         client = self._client
         client.loop_read()
         sock = client.socket()
-        # TLS may hold decrypted bytes the kernel no longer reports as readable: drain them now.
-        while isinstance(sock, ssl.SSLSocket) and sock.pending() and client.socket() is sock:
+        # Bytes already taken from the socket (the client's read buffer, or TLS's decrypted ones) are no longer
+        # reported readable by the kernel: handle them now.
+        while client.socket() is sock and (
+            (isinstance(client, RoomClient) and client.buffered())
+            or (isinstance(sock, ssl.SSLSocket) and sock.pending())
+        ):
             client.loop_read()
 
     def _writable(self) -> None:

@@ -17,19 +17,19 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from roomctl.config.mqtt import BrokerConfig, MqttConfig, TlsConfig
+from roomctl.config.mqtt import BrokerConfig, TlsConfig
 from roomctl.errors import RoomctlError
 from roomctl.mqtt.aio import LoopDriver
+from roomctl.mqtt.client import RoomClient
 
 log = logging.getLogger(__name__)
 
-ClientFactory = Callable[[str], mqtt.Client]
+ClientFactory = Callable[[str], RoomClient]
 CONNECT_TIMEOUT_S = 10.0
 
 
@@ -66,8 +66,8 @@ def tls_context(tls: TlsConfig) -> ssl.SSLContext:
     return context
 
 
-def default_client_factory(client_id: str) -> mqtt.Client:
-    return mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+def default_client_factory(client_id: str) -> RoomClient:
+    return RoomClient(client_id)
 
 
 def _describe_os_error(e: BaseException, where: str) -> str:
@@ -98,7 +98,7 @@ def describe_reason(rc: ReasonCode) -> str:
 class Connection:
     """A connected client. Callbacks run on the loop: ``on_ack(mid, ok, reason)``, ``on_message(msg)``."""
 
-    def __init__(self, client: mqtt.Client, where: str) -> None:
+    def __init__(self, client: RoomClient, where: str) -> None:
         self.client = client
         self.where = where
         self.lost = asyncio.Event()
@@ -112,21 +112,18 @@ class Connection:
         self._waiters: dict[int, asyncio.Future[bool]] = {}
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
-        client.on_publish = self._on_publish
+        client.on_ack = self._on_ack
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
 
     @classmethod
     async def open(
-        cls, config: BrokerConfig, client: mqtt.Client, *, will_topic: str | None, ssl_context: ssl.SSLContext | None,
+        cls, config: BrokerConfig, client: RoomClient, *, will_topic: str | None, ssl_context: ssl.SSLContext | None,
         credentials: tuple[str, str] | None,
     ) -> Connection:  # fmt: skip
         """Connect; ``will_topic`` gets the retained last will ``offline`` (None: a reader, which has no will)."""
         where = f"broker {config.host}:{config.port}"
         conn = cls(client, where)
-        if isinstance(config, MqttConfig):  # a publisher: paho's RAM queue bounded by the in-flight window
-            client.max_inflight_messages_set(config.max_inflight + 20)
-            client.max_queued_messages_set(config.max_inflight + 20)
         if will_topic is not None:
             client.will_set(will_topic, "offline", qos=1, retain=True)
         if credentials is not None:
@@ -167,15 +164,14 @@ class Connection:
                 waiter.set_result(False)
         self.lost.set()
 
-    def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, rc: ReasonCode, props: Any) -> None:
-        ok = not rc.is_failure
+    def _on_ack(self, mid: int, ok: bool, reason: str) -> None:
         waiter = self._waiters.pop(mid, None)
         if waiter is not None:
             if not waiter.done():
                 waiter.set_result(ok)
             return
         try:
-            self.on_ack(mid, ok, "" if ok else rc.getName())
+            self.on_ack(mid, ok, reason)
         except Exception:
             log.exception("MQTT acknowledgement handling failed")
 
@@ -193,11 +189,12 @@ class Connection:
 
     # use
     def publish(self, topic: str, payload: bytes, *, retain: bool, properties: Properties | None = None) -> int:
-        """Queue one QoS 1 message; returns its mid. Raises :class:`BrokerUnavailable` if paho cannot take it."""
-        info = self.client.publish(topic, payload, qos=1, retain=retain, properties=properties)
-        if info.rc != mqtt.MQTT_ERR_SUCCESS:
-            raise BrokerUnavailable(f"cannot publish to {self.where}: {mqtt.error_string(info.rc)}")
-        return info.mid
+        """Queue one QoS 1 message; returns its mid. Raises :class:`BrokerUnavailable` without a connection and
+        ValueError for a topic MQTT cannot carry."""
+        try:
+            return self.client.publish_qos1(topic, payload, retain=retain, properties=properties)
+        except ConnectionError as e:
+            raise BrokerUnavailable(f"cannot publish to {self.where}: the connection is gone") from e
 
     async def publish_and_wait(self, topic: str, payload: bytes, *, retain: bool, within_s: float) -> bool:
         """Publish and wait for the broker's acknowledgement (for goodbyes); False if it did not come."""

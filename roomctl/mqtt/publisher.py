@@ -35,13 +35,13 @@ from roomctl.config.room import RoomSection
 from roomctl.hub import Hub
 from roomctl.models import ServiceHealth, iso_ms
 from roomctl.mqtt.active_alarms import RetainedAlarmList
+from roomctl.mqtt.client import ExpiryProperties
 from roomctl.mqtt.commands_in import CommandInbox
 from roomctl.mqtt.connection import (
     BrokerUnavailable,
     ClientFactory,
     Connection,
     default_client_factory,
-    publish_properties,
     read_credentials,
     tls_context,
 )
@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 
 GOODBYE_TIMEOUT_S = 2.0
 FLUSH_TIMEOUT_S = 4.0  # a clean stop publishes what is pending for at most this long before "offline"
-ACK_FLUSH_INTERVAL_S = 0.2  # acknowledged rows are marked sent in batches, at most this often
+ACK_FLUSH_INTERVAL_S = 1.0  # acknowledged rows are marked sent in batches, at most this often
 MIN_LIFE_S = 2  # a vital with less life left is not published (MQTT expiry counts whole seconds)
 VITAL_RECORDS = frozenset(k.record for k in (BY_NAME["vital"], BY_NAME["rr_intervals"]))
 
@@ -345,8 +345,7 @@ class MqttPublisher:
             self._live_latest[msg.topic] = record.seq
         properties = self._expiry_props.get(life)
         if properties is None:
-            properties = self._expiry_props[life] = publish_properties()
-            properties.MessageExpiryInterval = life
+            properties = self._expiry_props[life] = ExpiryProperties(life)
         return properties
 
     def _emit(self, conn: Connection, record: OutboxRecord, msg: Message, event: dict[str, Any], props: Any) -> None:
@@ -393,7 +392,8 @@ class MqttPublisher:
             else:
                 self.stats.refused += 1  # left unsent: replayed after the next reconnect
                 log.warning("MQTT: the broker refused seq %d (%s); check its ACL", seq, reason)
-            self._window.set()
+            if len(self._inflight) <= self._config.max_inflight // 2:
+                self._window.set()  # a full window reopens half way: the lanes wake once per half, not per PUBACK
 
     async def _mark_sent_loop(self) -> None:
         while True:

@@ -84,8 +84,8 @@ class Database:
 
     # ---------------------------------------------------------------- writing
 
-    def write_batch(self, rows: Sequence[Row], now: float) -> int:
-        """Write rows and their outbox records in one transaction; returns the last seq used."""
+    def write_batch(self, rows: Sequence[Row], now: float) -> list[OutboxRecord]:
+        """Write rows and their outbox records in one transaction; returns the outbox records, oldest first."""
         seq = self.last_seq
         outbox: list[tuple[int, str, str | None, str, float]] = []
         per_table: dict[str, list[tuple[Any, ...]]] = {}
@@ -109,7 +109,7 @@ class Database:
         except sqlite3.Error as e:
             raise StorageError(f"could not write {len(rows)} record(s) to {self.path}: {e}") from e
         self.last_seq = seq
-        return seq
+        return [OutboxRecord(seq=r[0], kind=r[1], session=r[2], payload=r[3]) for r in outbox]
 
     def save_session(self, row: SessionRow) -> None:
         try:

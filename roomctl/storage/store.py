@@ -1,6 +1,9 @@
 """The async face of the database: every call runs on one dedicated writer thread, so the event loop never blocks.
 
-``Store`` also implements the MQTT publisher's :class:`~roomctl.storage.outbox.Outbox` protocol.
+``Store`` also implements the MQTT publisher's :class:`~roomctl.storage.outbox.Outbox` protocol. The records this
+process writes stay in memory until they are marked sent (at most ``RECENT_MAX``), so the publisher's steady state
+reads them without a query or a trip to the storage thread; older ones (an outage's backlog, a previous run's) are
+read from the database.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ SENT_KEEP_S = 600.0
 """Sent outbox records are kept this long (for a look after an incident), then deleted."""
 UNSENT_MAX_AGE_S = 3 * 86400.0
 """Outbox records never sent (no broker for days, or MQTT off) are dropped after this; the record itself stays."""
+RECENT_MAX = 2000
+"""Unsent records kept in memory for the publisher; past this the oldest are read back from the database."""
 
 
 class Store:
@@ -36,10 +41,13 @@ class Store:
         self._db: Database | None = None
         self._new_record = asyncio.Event()
         self.last_seq = 0
+        self._recent: dict[int, OutboxRecord] = {}  # unsent records this process wrote, oldest first
+        self._recent_from = 1  # every unsent record with this seq or a later one is in ``_recent``
 
     async def open(self) -> None:
         self._db = await self._run(functools.partial(Database, self.path, busy_timeout_s=self.busy_timeout_s))
         self.last_seq = self._db.last_seq
+        self._recent_from = self.last_seq + 1
 
     async def close(self) -> None:
         if self._db is not None:
@@ -73,7 +81,13 @@ class Store:
     # ---------------------------------------------------------------- writes
 
     async def write_batch(self, rows: Sequence[Row], now: float) -> int:
-        last = await self._run(self.db.write_batch, rows, now)
+        records = await self._run(self.db.write_batch, rows, now)
+        recent = self._recent
+        for record in records:
+            recent[record.seq] = record
+        while len(recent) > RECENT_MAX:
+            self._recent_from = recent.pop(next(iter(recent))).seq + 1
+        last = records[-1].seq if records else self.last_seq
         self.last_seq = max(self.last_seq, last)
         self._new_record.set()
         return last
@@ -94,7 +108,15 @@ class Store:
     # ---------------------------------------------------------------- the Outbox protocol
 
     async def pending(self, after_seq: int, limit: int) -> list[OutboxRecord]:
-        return await self._run(self.db.pending, after_seq, limit)
+        if after_seq < self._recent_from - 1:
+            return await self._run(self.db.pending, after_seq, limit)
+        found: list[OutboxRecord] = []
+        for seq, record in self._recent.items():
+            if seq > after_seq:
+                found.append(record)
+                if len(found) >= limit:
+                    break
+        return found
 
     async def append(self, kind: str, payload: str) -> int:
         return await self.write_batch([Row(kind, None, payload, None)], self._clock.now().timestamp())
@@ -102,6 +124,8 @@ class Store:
     async def mark_sent(self, seqs: Sequence[int]) -> None:
         if seqs:
             await self._run(self.db.mark_sent, list(seqs), self._clock.now().timestamp())
+            for seq in seqs:
+                self._recent.pop(seq, None)
 
     async def wait_new(self, after_seq: int) -> None:
         while self.last_seq <= after_seq:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from pathlib import Path
 
+import pytest
+
+import roomctl.storage.store as store_module
 from roomctl.clock import SystemClock
 from roomctl.hub import Hub
 from roomctl.models import SessionState
+from roomctl.storage.database import Row
 from roomctl.storage.outbox import Outbox
 from roomctl.storage.store import Store
 from roomctl.storage.writer import StorageWriter
@@ -71,3 +76,27 @@ async def test_acknowledgements_out_of_order_mark_exactly_those_rows(tmp_path: P
         await store.mark_sent(acked)
         left = [r.seq for r in await store.pending(0, 100)]
         assert left == [s for s in seqs if s not in acked]
+
+
+async def test_pending_from_memory_always_agrees_with_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """This process's unsent records are served from memory: the answer must be the database's, whatever the mix
+    of a previous run's backlog, records marked sent out of order, and more unsent records than memory keeps."""
+    path = tmp_path / "room.db"
+    async with Store(path) as store:  # a previous run: 30 records never sent
+        await store.write_batch([Row("event", None, f'{{"n":{i}}}', None) for i in range(30)], 0.0)
+    monkeypatch.setattr(store_module, "RECENT_MAX", 50)
+    rng = random.Random(7)
+    async with Store(path) as store:
+        for step in range(40):
+            batch = [Row("event", None, f'{{"s":{step},"i":{i}}}', None) for i in range(rng.randint(1, 9))]
+            await store.write_batch(batch, 0.0)
+            truth = await store.call(lambda db: db.pending(0, 10_000))
+            if rng.random() < 0.6:
+                await store.mark_sent(rng.sample([r.seq for r in truth], k=min(len(truth), rng.randint(1, 6))))
+                truth = await store.call(lambda db: db.pending(0, 10_000))
+            for after in {0, 29, 30, 31, *(r.seq for r in truth[::5]), store.last_seq}:
+                for limit in (1, 7, 10_000):
+                    expected = [r for r in truth if r.seq > after][:limit]
+                    assert await store.pending(after, limit) == expected, (step, after, limit)

@@ -1,0 +1,163 @@
+"""paho's client, with the per-message work of a QoS 1 publisher made cheap.
+
+Every reading is one QoS 1 PUBLISH and one PUBACK, so what paho does per message is most of what MQTT costs the room.
+paho keeps the connection (CONNECT, will, TLS, keepalive, subscriptions, incoming messages, DISCONNECT); for the
+messages roomctl publishes, :class:`RoomClient` does less than paho's general ``publish``:
+
+- :meth:`RoomClient.publish_qos1` builds the PUBLISH packet itself (the topic's bytes kept per topic, the properties
+  packed once: :class:`ExpiryProperties`) and queues it on paho's connection. roomctl's publisher keeps every message
+  until its PUBACK in its own durable outbox, so paho's per-message bookkeeping (a message object, an info object,
+  a retry queue) is not made; a fresh client is used per connection, so nothing needs re-sending by paho.
+- A PUBACK for such a message calls :attr:`RoomClient.on_ack` with ``(mid, ok, reason)``; a two-byte PUBACK (success,
+  no properties, what brokers send almost always) is not decoded at all.
+- Queued packets go out in one ``send`` (paho sends each packet on its own), and the socket is read in chunks (paho
+  reads each packet's header a byte at a time): the loop driver drains :meth:`RoomClient.buffered` bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+_PUBLISH_QOS1 = 0x32  # PUBLISH, QoS 1 (bit 0: retain)
+_PUBACK = 0x40
+_PUBLISH = 0x30
+_DISCONNECT = 0xE0
+_NO_PROPERTIES = b"\x00"
+RECV_CHUNK = 65536
+TOPIC_CACHE_MAX = 512
+
+
+class ExpiryProperties(Properties):
+    """PUBLISH properties holding only a message expiry interval (whole seconds), packed once."""
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]  # paho leaves it unannotated
+        self.MessageExpiryInterval = seconds
+        object.__setattr__(self, "_packed", super().pack())  # type: ignore[no-untyped-call]
+
+    def pack(self) -> bytes:
+        packed: bytes = self.__dict__["_packed"]
+        return packed
+
+
+def _remaining_length(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        digit, n = n % 128, n // 128
+        out.append(digit | 0x80 if n else digit)
+        if not n:
+            return bytes(out)
+
+
+class RoomClient(mqtt.Client):
+    """A paho client (MQTT v5, VERSION2 callbacks) with a lean QoS 1 publish path; see the module's text."""
+
+    def __init__(self, client_id: str) -> None:
+        super().__init__(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        self.on_ack: Callable[[int, bool, str], None] = lambda mid, ok, reason: None
+        self._unacked: set[int] = set()
+        self._topics: dict[str, bytes] = {}  # topic -> its length-prefixed UTF-8 bytes
+        self._rx = b""
+        self._rx_pos = 0
+
+    # ------------------------------------------------------------------ publishing
+    def publish_qos1(self, topic: str, payload: bytes, *, retain: bool, properties: Properties | None = None) -> int:
+        """Queue one QoS 1 message; its mid. Raises ValueError for a topic MQTT cannot carry and ConnectionError
+        when there is no connection."""
+        if self._sock is None:
+            raise ConnectionError("not connected")
+        encoded = self._topics.get(topic)
+        if encoded is None:
+            raw = topic.encode()
+            if not raw or b"+" in raw or b"#" in raw or len(raw) > 65535:
+                raise ValueError(f"cannot publish to the topic {topic!r}")
+            if len(self._topics) >= TOPIC_CACHE_MAX:
+                self._topics.clear()
+            encoded = self._topics[topic] = len(raw).to_bytes(2, "big") + raw
+        props = _NO_PROPERTIES if properties is None else properties.pack()  # type: ignore[no-untyped-call]
+        mid = self._mid_generate()
+        body_length = len(encoded) + 2 + len(props) + len(payload)
+        packet = b"".join(
+            (
+                bytes((_PUBLISH_QOS1 | retain,)),
+                _remaining_length(body_length),
+                encoded,
+                mid.to_bytes(2, "big"),
+                props,
+                payload,
+            )
+        )
+        self._unacked.add(mid)
+        self._packet_queue(_PUBLISH, packet, mid, 1)
+        return mid
+
+    def _handle_pubackcomp(self, cmd: Literal["PUBACK", "PUBCOMP"]) -> MQTTErrorCode:
+        packet: Any = self._in_packet["packet"]
+        if cmd != "PUBACK" or len(packet) < 2:
+            return super()._handle_pubackcomp(cmd)
+        mid = (packet[0] << 8) | packet[1]
+        if mid not in self._unacked:
+            return super()._handle_pubackcomp(cmd)  # one of paho's own (published through ``publish``)
+        self._unacked.discard(mid)
+        if len(packet) == 2 or packet[2] == 0:
+            self.on_ack(mid, True, "")
+        else:
+            reason = ReasonCode(PacketTypes.PUBACK, identifier=packet[2])  # e.g. "No matching subscribers": still ok
+            self.on_ack(mid, not reason.is_failure, reason.getName() if reason.is_failure else "")
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
+
+    # ------------------------------------------------------------------ the socket
+    def _packet_write(self) -> MQTTErrorCode:
+        """Send every queued packet that needs nothing done after it in one go; paho's own loop does the rest."""
+        out = self._out_packet
+        if len(out) > 1:
+            merged = []
+            while out and _plain(out[0]):
+                merged.append(out.popleft())
+            if len(merged) > 1:
+                data = b"".join(bytes(p["packet"][p["pos"] :]) for p in merged)
+                out.appendleft(
+                    {
+                        "command": _PUBACK,
+                        "mid": 0,
+                        "qos": 1,
+                        "pos": 0,
+                        "to_process": len(data),
+                        "packet": data,
+                        "info": None,
+                    }
+                )
+            elif merged:
+                out.appendleft(merged[0])
+        return super()._packet_write()
+
+    def _sock_recv(self, bufsize: int) -> bytes:
+        if self._rx_pos >= len(self._rx):
+            chunk = super()._sock_recv(RECV_CHUNK)
+            if len(chunk) <= bufsize:
+                return chunk
+            self._rx, self._rx_pos = chunk, 0
+        start = self._rx_pos
+        self._rx_pos = start + bufsize
+        return self._rx[start : self._rx_pos]
+
+    def buffered(self) -> bool:
+        """Bytes read from the socket but not handled yet (the socket no longer reports them readable)."""
+        return self._rx_pos < len(self._rx)
+
+    def _sock_close(self) -> None:
+        self._rx, self._rx_pos = b"", 0
+        super()._sock_close()
+
+
+def _plain(packet: Any) -> bool:
+    """A queued packet after which paho does nothing (not a QoS 0 PUBLISH, not a DISCONNECT)."""
+    command = packet["command"] & 0xF0
+    return command != _DISCONNECT and not (command == _PUBLISH and packet["qos"] == 0)

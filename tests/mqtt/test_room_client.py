@@ -1,0 +1,168 @@
+"""The lean QoS 1 path of :class:`RoomClient` against a real mosquitto: what paho would have sent, cheaper."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from roomctl.config.mqtt import BrokerConfig
+from roomctl.mqtt.client import ExpiryProperties, RoomClient
+from roomctl.mqtt.connection import BrokerUnavailable, Connection
+from tests.mqtt.broker import Broker
+from tests.mqtt.subscriber import Subscriber
+
+
+class CountingClient(RoomClient):
+    """Counts what goes to the socket: one ``send`` per burst, not per message."""
+
+    def __init__(self, client_id: str) -> None:
+        super().__init__(client_id)
+        self.sends = 0
+
+    def _sock_send(self, buf: bytes | bytearray) -> int:
+        self.sends += 1
+        return super()._sock_send(buf)
+
+
+@asynccontextmanager
+async def connected(broker: Broker, client: RoomClient, **auth: str) -> AsyncIterator[Connection]:
+    credentials = (auth["user"], auth["password"]) if auth else None
+    conn = await Connection.open(
+        BrokerConfig(host="127.0.0.1", port=broker.port),
+        client,
+        will_topic=None,
+        ssl_context=None,
+        credentials=credentials,
+    )
+    try:
+        yield conn
+    finally:
+        await conn.disconnect(5)
+        conn.close()
+
+
+def acks_into(conn: Connection, count: int) -> tuple[dict[int, tuple[bool, str]], asyncio.Event]:
+    acks: dict[int, tuple[bool, str]] = {}
+    done = asyncio.Event()
+
+    def on_ack(mid: int, ok: bool, reason: str) -> None:
+        assert mid not in acks, f"mid {mid} acknowledged twice"
+        acks[mid] = (ok, reason)
+        if len(acks) >= count:
+            done.set()
+
+    conn.on_ack = on_ack
+    return acks, done
+
+
+def test_expiry_properties_pack_as_paho_does() -> None:
+    for seconds in (0, 1, 29, 300, 2**32 - 1):
+        theirs = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        theirs.MessageExpiryInterval = seconds
+        assert ExpiryProperties(seconds).pack() == theirs.pack()  # type: ignore[no-untyped-call]
+
+
+async def test_a_burst_is_sent_in_few_writes_and_every_message_acknowledged_and_delivered(
+    broker: Broker, subscribers: list[Subscriber]
+) -> None:
+    sub = Subscriber(broker.port, ["burst/#"])
+    subscribers.append(sub)
+    await sub.wait_subscribed()
+    client = CountingClient("burst")
+    async with connected(broker, client) as conn:
+        n = 500
+        acks, done = acks_into(conn, n)
+        before = client.sends
+        expiry = ExpiryProperties(30)
+        mids = [
+            conn.publish(f"burst/{i % 7}", f'{{"i":{i}}}'.encode(), retain=False, properties=expiry) for i in range(n)
+        ]
+        async with asyncio.timeout(30):
+            await done.wait()
+        assert sorted(acks) == sorted(mids)
+        assert len(set(mids)) == n
+        assert all(ok and reason == "" for ok, reason in acks.values())
+        assert client.sends - before <= 10, f"{client.sends - before} writes for one burst of {n} messages"
+        got = await sub.wait_for(lambda m: len(m) >= n)
+        assert [m.json()["i"] for m in got] == list(range(n))
+        assert [m.topic for m in got] == [f"burst/{i % 7}" for i in range(n)]
+        assert all(m.expiry is not None and 0 < m.expiry <= 30 for m in got)
+        assert all(not m.retain for m in got)
+
+
+async def test_retained_flag_and_messages_without_properties(broker: Broker, subscribers: list[Subscriber]) -> None:
+    client = RoomClient("retained")
+    async with connected(broker, client) as conn:
+        _acks, done = acks_into(conn, 1)
+        conn.publish("state/room", b'{"on":true}', retain=True)
+        async with asyncio.timeout(20):
+            await done.wait()
+    late = Subscriber(broker.port, ["state/#"])  # subscribes after: gets the retained message
+    subscribers.append(late)
+    got = await late.wait_for(lambda m: len(m) >= 1)
+    assert got[0].retain
+    assert got[0].json() == {"on": True}
+
+
+async def test_a_refused_publish_is_reported_with_the_brokers_reason(
+    start_broker: Callable[..., Broker],
+) -> None:
+    broker = start_broker(users={"room": "secret"}, acl="user room\ntopic write allowed/#\n")
+    async with connected(broker, RoomClient("refused"), user="room", password="secret") as conn:
+        acks, done = acks_into(conn, 2)
+        good = conn.publish("allowed/x", b"1", retain=False)
+        bad = conn.publish("denied/x", b"1", retain=False)
+        async with asyncio.timeout(20):
+            await done.wait()
+    assert acks[good] == (True, "")
+    ok, reason = acks[bad]
+    assert not ok
+    assert "authori" in reason.lower()
+
+
+async def test_large_and_many_incoming_messages_are_read_whole(broker: Broker, subscribers: list[Subscriber]) -> None:
+    """Reading the socket in chunks: a message larger than a chunk, and many small ones in one read."""
+    client = RoomClient("reader")
+    received: list[mqtt.MQTTMessage] = []
+    enough = asyncio.Event()
+    big = bytes(range(256)) * 1000  # 256 kB: several chunks
+
+    async with connected(broker, client) as conn:
+
+        def on_message(msg: mqtt.MQTTMessage) -> None:
+            received.append(msg)
+            if len(received) >= 302:
+                enough.set()
+
+        conn.on_message = on_message
+        conn.subscribe("in/#")
+        async with asyncio.timeout(20):
+            await conn.subscribed.wait()
+        sender = Subscriber(broker.port, ["nothing/#"])
+        subscribers.append(sender)
+        sender.client.publish("in/big", big, qos=1)
+        for i in range(300):
+            sender.client.publish("in/small", str(i).encode(), qos=1)
+        sender.client.publish("in/big", big[::-1], qos=1)
+        async with asyncio.timeout(30):
+            await enough.wait()
+    assert received[0].payload == big
+    assert received[-1].payload == big[::-1]
+    assert [int(m.payload) for m in received[1:-1]] == list(range(300))
+
+
+async def test_publishing_without_a_connection_is_a_clear_error(broker: Broker) -> None:
+    client = RoomClient("gone")
+    async with connected(broker, client) as conn:
+        pass  # disconnected on leaving
+    with pytest.raises(BrokerUnavailable, match="connection is gone"):
+        conn.publish("any/topic", b"x", retain=False)
+    async with connected(broker, RoomClient("bad-topic")) as conn:
+        with pytest.raises(ValueError, match="cannot publish"):
+            conn.publish("bad/+/topic", b"x", retain=False)
