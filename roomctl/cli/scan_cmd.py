@@ -68,17 +68,17 @@ async def _scan(args: argparse.Namespace) -> dict[str, Sighting]:
         out=sys.stderr if wanted else sys.stdout,
     )
     scanner.add_listener(table.update)
-    session = asyncio.create_task(scanner.scan_session())
+    scan = asyncio.create_task(scanner.scan_once())
     if wanted is not None:  # stop as soon as the wanted device shows up
 
         def stop_when_seen(s: Sighting) -> None:
             if s.address == wanted:
-                session.cancel()
+                scan.cancel()
 
         scanner.add_listener(stop_when_seen)
     try:
         async with asyncio.timeout(args.timeout):
-            await session
+            await scan
     except (TimeoutError, asyncio.CancelledError):
         pass
     except Exception as e:

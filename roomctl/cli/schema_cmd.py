@@ -20,7 +20,8 @@ def register(sub: Any) -> None:
 
 
 def mqtt_command(args: argparse.Namespace) -> int:
-    from roomctl.mqtt.schemas import TOPIC_SCHEMAS, all_schemas, entry_for, render, schema_of, write_all
+    from roomctl.mqtt.feed import FEED
+    from roomctl.mqtt.schemas import all_schemas, entry_for, render, schema_of, write_all
 
     if args.write is not None:
         try:
@@ -32,7 +33,7 @@ def mqtt_command(args: argparse.Namespace) -> int:
     if args.topic is not None:
         entry = entry_for(args.topic)
         if entry is None:
-            known = ", ".join(e.topic for e in TOPIC_SCHEMAS)
+            known = ", ".join(e.topic for e in FEED)
             raise RoomctlError(f"no schema for topic {args.topic!r}; topics: {known}")
         print(render(schema_of(entry)), end="")
         return 0

@@ -38,7 +38,7 @@ class Adapter(ServiceInterface):
         self._address = address
         self._on_discovering = on_discovering
         self._discovering = False
-        self._sessions = 0
+        self._discovery_clients = 0  # StartDiscovery calls not yet stopped (BlueZ counts them per client)
 
     @dbus_property(access=R)
     def Address(self) -> DBusStr:
@@ -70,15 +70,15 @@ class Adapter(ServiceInterface):
 
     @dbus_method()
     def StartDiscovery(self) -> None:
-        self._sessions += 1
+        self._discovery_clients += 1
         self._set_discovering(True)
 
     @dbus_method()
     def StopDiscovery(self) -> None:
-        if self._sessions == 0:
+        if self._discovery_clients == 0:
             raise DBusError("org.bluez.Error.Failed", "No discovery started")
-        self._sessions -= 1
-        if self._sessions == 0:
+        self._discovery_clients -= 1
+        if self._discovery_clients == 0:
             self._set_discovering(False)
 
     @dbus_method()

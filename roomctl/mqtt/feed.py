@@ -2,7 +2,7 @@
 
 Each row names the topic (below ``<prefix>/<site>/<room>``), whether it is retained, whether it carries the MQTT v5
 message expiry, the payload model (:mod:`roomctl.mqtt.payloads`, the source of the shipped JSON Schema) and, for
-messages made from an outbox record, the record kind. From this table come the topics (:class:`Topics`), the encoder
+messages made from an outbox record, the record's kind (the hub event's tag). From this table come the topics (:class:`Topics`), the encoder
 (:func:`encode`), the schemas (:mod:`roomctl.mqtt.schemas`, ``roomctl schema mqtt``) and the docs' topic table.
 
 The encoder is derived from the payload model: each field of the model is the hub event's field of the same name
@@ -89,8 +89,8 @@ def _alarm_view(event: Event) -> Event:
 
 
 @dataclass(frozen=True, slots=True)
-class FeedKind:
-    """One published (or subscribed) message kind."""
+class FeedEntry:
+    """One row of the feed: a message roomctl publishes (or accepts) and its topic, payload model and record."""
 
     name: str  # the schema's file name (schemas/mqtt/<name>.json)
     topic: str  # below the room root; ``<quantity>`` / ``<device>`` are filled from the event field of that name
@@ -112,11 +112,6 @@ class FeedKind:
         return self.topic[self.topic.index("<") + 1 : self.topic.index(">")]
 
     @property
-    def source(self) -> type[BaseModel] | TypeAdapter[Any]:
-        """The payload model (the name the schema tools and the nursing station use)."""
-        return self.model
-
-    @property
     def fields(self) -> tuple[str, ...]:
         """The payload's keys: each field's wire name (its alias, where its Python name differs)."""
         if isinstance(self.model, TypeAdapter):
@@ -126,10 +121,10 @@ class FeedKind:
 
 _OF_RECORD: dict[str, Source] = {"seq": _seq, "session": _session}
 
-FEED: tuple[FeedKind, ...] = (
-    FeedKind("status", "status", True, p.Status, text=True, summary="online / offline (birth and last will)"),
-    FeedKind("info", "info", True, p.Info, summary="version, site, room, started_at, settings (never secrets)"),
-    FeedKind(
+FEED: tuple[FeedEntry, ...] = (
+    FeedEntry("status", "status", True, p.Status, text=True, summary="online / offline (birth and last will)"),
+    FeedEntry("info", "info", True, p.Info, summary="version, site, room, started_at, settings (never secrets)"),
+    FeedEntry(
         "vital",
         "vitals/<quantity>",
         False,
@@ -139,7 +134,7 @@ FEED: tuple[FeedKind, ...] = (
         sources=_OF_RECORD,
         summary="one reading, with its quality",
     ),
-    FeedKind(
+    FeedEntry(
         "rr_intervals",
         "vitals/rr_intervals",
         False,
@@ -149,7 +144,7 @@ FEED: tuple[FeedKind, ...] = (
         sources=_OF_RECORD | {"unit": lambda e, r: "s"},
         summary="beat-to-beat intervals, seconds",
     ),
-    FeedKind(
+    FeedEntry(
         "device",
         "devices/<device>",
         True,
@@ -158,7 +153,7 @@ FEED: tuple[FeedKind, ...] = (
         sources={"seq": _seq, "available": lambda e, r: e["state"] == "connected"},
         summary="one wearable: link state, battery, RSSI, last_seen",
     ),
-    FeedKind(
+    FeedEntry(
         "alarm_event",
         "alarms",
         False,
@@ -168,7 +163,7 @@ FEED: tuple[FeedKind, ...] = (
         view=_alarm_view,
         summary="an alarm raised / escalated / latched / acknowledged / cleared",
     ),
-    FeedKind(
+    FeedEntry(
         "alarms_active",
         "alarms/active",
         True,
@@ -177,7 +172,7 @@ FEED: tuple[FeedKind, ...] = (
         sources={"seq": _seq},
         summary="every alarm still shown",
     ),
-    FeedKind(
+    FeedEntry(
         "session",
         "session",
         True,
@@ -186,7 +181,7 @@ FEED: tuple[FeedKind, ...] = (
         sources={"seq": _seq, "kind": lambda e, r: e["session_kind"]},  # the session kind, ``kind`` on MQTT
         summary="the current session: id, kind, phase, started_at, dose_times",
     ),
-    FeedKind(
+    FeedEntry(
         "session_event",
         "events",
         False,
@@ -195,7 +190,7 @@ FEED: tuple[FeedKind, ...] = (
         sources={"seq": _seq, "data": lambda e, r: public_event_data(e["data"])},
         summary="a session event: its kind and time (never free text)",
     ),
-    FeedKind(
+    FeedEntry(
         "lighting",
         "lighting",
         True,
@@ -204,14 +199,14 @@ FEED: tuple[FeedKind, ...] = (
         sources={"seq": _seq},
         summary="scene and per-channel levels",
     ),
-    FeedKind(
+    FeedEntry(
         "command", "cmd", False, MQTT_COMMAND_ADAPTER, direction="subscribed", summary="commands to roomctl (opt-in)"
     ),
-    FeedKind("command_result", "cmd/result", False, p.CommandResultPayload, summary="what became of a command"),
+    FeedEntry("command_result", "cmd/result", False, p.CommandResultPayload, summary="what became of a command"),
 )
 
-BY_NAME: dict[str, FeedKind] = {k.name: k for k in FEED}
-BY_RECORD: dict[str, FeedKind] = {k.record: k for k in FEED if k.record is not None}
+BY_NAME: dict[str, FeedEntry] = {e.name: e for e in FEED}
+BY_RECORD: dict[str, FeedEntry] = {e.record: e for e in FEED if e.record is not None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +223,7 @@ class Topics:
 
     def __init__(self, config: MqttConfig, room: RoomSection) -> None:
         self.root = f"{config.topic_prefix}/{room.site}/{room.room}"
-        self.fixed: dict[str, str] = {k.name: f"{self.root}/{k.topic}" for k in FEED if k.placeholder is None}
+        self.fixed: dict[str, str] = {e.name: f"{self.root}/{e.topic}" for e in FEED if e.placeholder is None}
         self.status = self.fixed["status"]
         self.info = self.fixed["info"]
         self.alarms = self.fixed["alarm_event"]
@@ -240,17 +235,17 @@ class Topics:
         self.command_result = self.fixed["command_result"]
         self._filled: dict[tuple[str, str], str] = {}
 
-    def of(self, kind: FeedKind, event: Event) -> str:
-        slot = kind.placeholder
+    def of(self, entry: FeedEntry, event: Event) -> str:
+        slot = entry.placeholder
         if slot is None:
-            return self.fixed[kind.name]
-        return self.filled(kind, str(event[slot]))
+            return self.fixed[entry.name]
+        return self.filled(entry, str(event[slot]))
 
-    def filled(self, kind: FeedKind, value: str) -> str:
-        key = (kind.name, value)
+    def filled(self, entry: FeedEntry, value: str) -> str:
+        key = (entry.name, value)
         topic = self._filled.get(key)
         if topic is None:
-            head = kind.topic[: kind.topic.index("<")]
+            head = entry.topic[: entry.topic.index("<")]
             topic = self._filled[key] = f"{self.root}/{head}{topic_safe(value)}"
         return topic
 
@@ -265,9 +260,9 @@ class FeedEncodingError(ValueError):
     """An outbox record that cannot become its message: a bug between the record and the feed's models."""
 
 
-def _compile(kind: FeedKind) -> Callable[[Event, OutboxRecord], dict[str, Any]]:
-    getters: list[tuple[str, Source | None]] = [(name, kind.sources.get(name)) for name in kind.fields]
-    view = kind.view
+def _compile(entry: FeedEntry) -> Callable[[Event, OutboxRecord], dict[str, Any]]:
+    getters: list[tuple[str, Source | None]] = [(name, entry.sources.get(name)) for name in entry.fields]
+    view = entry.view
 
     def build(event: Event, record: OutboxRecord) -> dict[str, Any]:
         src = view(event) if view is not None else event
@@ -276,26 +271,26 @@ def _compile(kind: FeedKind) -> Callable[[Event, OutboxRecord], dict[str, Any]]:
     return build
 
 
-_BUILDERS = {record: _compile(kind) for record, kind in BY_RECORD.items()}
+_BUILDERS = {record: _compile(entry) for record, entry in BY_RECORD.items()}
 
 
 def payload_of(record: OutboxRecord, event: Event) -> dict[str, Any]:
-    """The payload (as a dict) of one record, by its kind's model. Raises KeyError / TypeError when they disagree."""
+    """The payload (as a dict) of one record, by its feed entry's model. Raises KeyError / TypeError when they disagree."""
     return _BUILDERS[record.kind](event, record)
 
 
 def encode(topics: Topics, record: OutboxRecord) -> tuple[Message, Event]:
     """The message for one record, and the decoded event (the publisher keeps alarm state from it)."""
-    kind = BY_RECORD.get(record.kind)
-    if kind is None:
+    entry = BY_RECORD.get(record.kind)
+    if entry is None:
         raise FeedEncodingError(f"outbox record {record.seq} has kind {record.kind!r}, which the feed does not define")
     try:
         event: Event = json.loads(record.payload)
         payload = _BUILDERS[record.kind](event, record)
-        topic = topics.of(kind, event)
+        topic = topics.of(entry, event)
         body = dumps(payload)
     except (ValueError, KeyError, TypeError, AttributeError) as e:
         what = f"missing field {e}" if isinstance(e, KeyError) else str(e)
-        raise FeedEncodingError(f"outbox record {record.seq} ({record.kind}) does not fit {kind.name} ({what})") from e
-    ts = event.get("ts") if kind.expires else None
-    return Message(topic, body, kind.retained, kind.expires, ts), event
+        raise FeedEncodingError(f"outbox record {record.seq} ({record.kind}) does not fit {entry.name} ({what})") from e
+    ts = event.get("ts") if entry.expires else None
+    return Message(topic, body, entry.retained, entry.expires, ts), event

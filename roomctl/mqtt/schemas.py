@@ -14,12 +14,9 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from roomctl.mqtt.feed import FEED, FeedKind
+from roomctl.mqtt.feed import FEED, FeedEntry
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
-
-TopicSchema = FeedKind  # one row of the feed's table
-TOPIC_SCHEMAS: tuple[FeedKind, ...] = FEED
 
 
 def _open(node: Any) -> Any:
@@ -31,7 +28,7 @@ def _open(node: Any) -> Any:
     return node
 
 
-def schema_of(entry: FeedKind, *, strict: bool = False) -> dict[str, Any]:
+def schema_of(entry: FeedEntry, *, strict: bool = False) -> dict[str, Any]:
     source = entry.model
     body = source.json_schema() if isinstance(source, TypeAdapter) else source.model_json_schema()
     if entry.direction == "published" and not strict:
@@ -52,7 +49,7 @@ def all_schemas(*, strict: bool = False) -> dict[str, dict[str, Any]]:
     return {entry.name: schema_of(entry, strict=strict) for entry in FEED}
 
 
-def entry_for(topic: str) -> FeedKind | None:
+def entry_for(topic: str) -> FeedEntry | None:
     """The feed row for a topic below the room root (``vitals/spo2``), a pattern, or a schema name."""
     topic = topic.strip("/")
     for entry in FEED:

@@ -131,7 +131,7 @@ class SharedScanner:
         backoff = 1.0
         while True:
             try:
-                await self.scan_session()
+                await self.scan_once()
                 backoff = 1.0
             except asyncio.CancelledError:
                 raise
@@ -142,7 +142,7 @@ class SharedScanner:
                 await self._clock.sleep(max(backoff, error.retry_after_s))
                 backoff = min(backoff * 2, 30.0)
 
-    async def scan_session(self) -> None:
+    async def scan_once(self) -> None:
         """One scanner run: until cancelled, or until it has been quiet for ``scanner_restart_s``."""
         scanner = self._factory(self._on_advert)
         await scanner.start()

@@ -8,14 +8,20 @@ from roomctl.central.app import DetailScreen
 from roomctl.clock import FakeClock
 from roomctl.models import AlarmAction, AlarmCategory, LinkState, Priority
 from tests.central.conftest import drawn, make_app, order, started, tile_of
-from tests.central.script import RoomScript
+from tests.central.script import Message, RoomScript
 
 
-def facility_of_six(clock: FakeClock) -> tuple[dict[str, RoomScript], list[tuple[str, bytes, float | None]]]:
-    rooms = {name: RoomScript("harbor", name) for name in ("ash", "birch", "cedar", "elm", "fir", "oak")}
-    messages = []
+def calm_rooms(clock: FakeClock, *names: str) -> tuple[dict[str, RoomScript], list[Message]]:
+    """Rooms of the harbor site by name, and the messages that bring each online with its vitals."""
+    rooms = {name: RoomScript("harbor", name) for name in names}
+    messages: list[Message] = []
     for script in rooms.values():
         messages += script.online(clock.now()) + script.vitals(clock.now())
+    return rooms, messages
+
+
+def facility_of_six(clock: FakeClock) -> tuple[dict[str, RoomScript], list[Message]]:
+    rooms, messages = calm_rooms(clock, "ash", "birch", "cedar", "elm", "fir", "oak")
     now = clock.now()
     messages += rooms["oak"].alarm(AlarmAction.RAISED, now, priority=Priority.LOW, message="Heart rate high: 121 bpm")
     messages += rooms["elm"].alarm(AlarmAction.RAISED, now, priority=Priority.HIGH, message="SpO2 low: 83 % (limit 85)")
@@ -55,9 +61,8 @@ async def test_alarm_raised_escalated_cleared(clock: FakeClock) -> None:
     app, feed = make_app(clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot, feed)
-        rooms = {name: RoomScript("harbor", name) for name in ("ash", "birch", "willow")}
-        for script in rooms.values():
-            feed.send(script.online(clock.now()) + script.vitals(clock.now()))
+        rooms, messages = calm_rooms(clock, "ash", "birch", "willow")
+        feed.send(messages)
         await drawn(pilot)
         assert order(app) == ["ash", "birch", "willow"]
         assert app.flash_timers == set()
@@ -210,9 +215,8 @@ async def test_keys_filter_detail_and_no_acknowledge(clock: FakeClock) -> None:
     app, feed = make_app(clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot, feed)
-        rooms = {name: RoomScript("harbor", name) for name in ("ash", "birch", "willow")}
-        for script in rooms.values():
-            feed.send(script.online(clock.now()) + script.vitals(clock.now()))
+        rooms, messages = calm_rooms(clock, "ash", "birch", "willow")
+        feed.send(messages)
         feed.send(rooms["birch"].alarm(AlarmAction.RAISED, clock.now(), priority=Priority.LOW))
         await drawn(pilot)
 

@@ -131,6 +131,6 @@ def test_the_feed_table_covers_every_stored_kind_and_the_docs_list_every_topic()
 
     assert set(STORED_KINDS) <= set(BY_RECORD)
     docs = (Path(__file__).resolve().parents[2] / "docs" / "mqtt.md").read_text()
-    for kind in FEED:
-        assert f"| `…/{kind.topic}` |" in docs, kind.topic
-        assert f"`{kind.name}.json`" in docs, kind.name
+    for entry in FEED:
+        assert f"| `…/{entry.topic}` |" in docs, entry.topic
+        assert f"`{entry.name}.json`" in docs, entry.name
