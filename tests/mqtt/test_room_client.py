@@ -15,6 +15,7 @@ from roomctl.config.mqtt import BrokerConfig
 from roomctl.mqtt.client import ExpiryProperties, RoomClient
 from roomctl.mqtt.connection import BrokerUnavailable, Connection
 from tests.mqtt.broker import Broker
+from tests.mqtt.conftest import Subscribe
 from tests.mqtt.subscriber import Subscriber
 
 
@@ -69,11 +70,9 @@ def test_expiry_properties_pack_as_paho_does() -> None:
 
 
 async def test_a_burst_is_sent_in_few_writes_and_every_message_acknowledged_and_delivered(
-    broker: Broker, subscribers: list[Subscriber]
+    broker: Broker, subscribe: Subscribe
 ) -> None:
-    sub = Subscriber(broker.port, ["burst/#"])
-    subscribers.append(sub)
-    await sub.wait_subscribed()
+    sub = await subscribe(broker.port, ["burst/#"])
     client = CountingClient("burst")
     async with connected(broker, client) as conn:
         n = 500
