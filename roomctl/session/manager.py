@@ -133,11 +133,11 @@ class SessionManager:
             log.error("session command %s from %s not recorded: %s", command.command, source, e)
             return _refused(f"not recorded: {e}")
 
-    async def start(self, kind: SessionKind) -> CommandResult:
+    async def start(self, session_kind: SessionKind) -> CommandResult:
         if self.active:
             return _refused(f"session {self.state.id} is still running; end it first")
         now = self.clock.now()
-        dosing = kind is SessionKind.DOSING
+        dosing = session_kind is SessionKind.DOSING
         self._dose_mono = None
         self._reminded = False
         self._vitals_due_mono = self.clock.monotonic() + self._interval_s if dosing else None
@@ -150,14 +150,14 @@ class SessionManager:
         self._discharge.start(self.clock.monotonic())
         self.state = SessionState(
             id=secrets.token_hex(6),
-            session_kind=kind,
+            session_kind=session_kind,
             phase=self._phases[0].id if dosing else None,
             started_at=now,
             next_vitals_check=now + timedelta(seconds=self._interval_s) if dosing else None,
         )
-        data = {"session_kind": kind.value, "phase": self.state.phase}
+        data = {"session_kind": session_kind.value, "phase": self.state.phase}
         await self._commit([self._event(SessionEventKind.SESSION_START, None, **data)])
-        return _ok(f"{kind.value} session {self.state.id} started")
+        return _ok(f"{session_kind.value} session {self.state.id} started")
 
     async def end(self) -> CommandResult:
         if not self.active:
