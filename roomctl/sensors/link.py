@@ -236,6 +236,7 @@ class WearableLink:
         publish = self._hub.publish
         throttle = self.profile.publish_interval_s
         sensor_keys = self.profile.sensor_keys
+        changed = False  # in what the wearable's state is made of (its sensor's status, its battery)
         for m in measurements:
             status = m.status
             quality = m.quality
@@ -244,13 +245,15 @@ class WearableLink:
                 if seen != self._sensor_seen:  # most notifications repeat the last one's status
                     self._sensor_seen = seen
                     self._sensor_conditions = self.profile.conditions_in(status)
+                    changed = True
             for quantity, value in m.values.items():
                 if isinstance(value, list):
                     if quantity is _RR and value:
                         publish(RRIntervals(device=device, ts=now, intervals=tuple(value)))
                     continue
-                if quantity is Quantity.BATTERY:
+                if quantity is Quantity.BATTERY and value != self._battery:
                     self._battery = value
+                    changed = True
                 if throttle and mono - self._last_published.get(quantity, -1e9) < throttle:
                     continue
                 self._last_published[quantity] = mono
@@ -262,7 +265,8 @@ class WearableLink:
                 self.readings += 1
         self._last_data = mono
         self._ever_data = True
-        self._refresh()
+        if changed or self.state is not LinkState.CONNECTED:
+            self._refresh()  # else the state it would publish is the one already published
 
     # -- state
     def _compute_state(self) -> LinkState:
