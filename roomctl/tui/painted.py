@@ -16,6 +16,7 @@ from typing import Any
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.filter import LineFilter
 from textual.geometry import Region, Size
 from textual.strip import Strip
@@ -48,6 +49,21 @@ def cut(text: str, width: int) -> str:
     return set_cell_size(text, max(0, width - 1)) + ELLIPSIS if width > 0 else ""
 
 
+def changed_columns(old: Row, new: Row, width: int) -> tuple[int, int]:
+    """The columns ``[x0, x1)`` in which ``new`` differs from ``old``: from the first span that differs to the end of
+    the last, or to the row's end when that is the last span or the changed spans' widths differ."""
+    if len(old) != len(new):
+        return 0, width
+    changed = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+    first, last = changed[0], changed[-1]
+    x0 = sum(cell_len(text) for text, _ in new[:first])
+    old_width = sum(cell_len(text) for text, _ in old[first : last + 1])
+    new_width = sum(cell_len(text) for text, _ in new[first : last + 1])
+    if last == len(new) - 1 or old_width != new_width:
+        return min(x0, width), width
+    return min(x0, width), min(x0 + new_width, width)
+
+
 class Painted(Widget):
     """Rows of styled spans, painted by the widget itself (padding and background included)."""
 
@@ -57,19 +73,38 @@ class Painted(Widget):
         self._strips: dict[Row, Strip] = {}
         self._styles: dict[str, Style] = {}
         self._strip_key: tuple[int, Style, tuple[LineFilter, ...]] | None = None
+        self.rows_repainted = 0
+        """Rows marked for repainting so far (each frame paints only these)."""
+        self.painted_size = Size(0, 0)
+        """The widget's size as of its last resize (``Widget.size`` is computed again on every use)."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.painted_size = event.size
+        self.resized()
+
+    def resized(self) -> None:
+        """Called when the size changed (subclasses lay their text out again)."""
 
     def paint(self, rows: Sequence[Row]) -> None:
-        """Show ``rows``: only the rows that differ from those shown are repainted."""
+        """Show ``rows``: only the rows that differ from those shown are repainted, and of those only the columns
+        from the first span that changed to the last (the digits of a panel, not its label and trends)."""
         old, new = self._rows, list(rows)
         if old == new:
             return
         self._rows = new
-        width = self.size.width
+        width = self.painted_size.width
         if not width:
             self.refresh()
             return
-        changed = [y for y in range(max(len(old), len(new))) if y >= len(old) or y >= len(new) or old[y] != new[y]]
-        self.refresh(Region(0, changed[0], width, changed[-1] - changed[0] + 1))
+        regions = []
+        for y in range(max(len(old), len(new))):
+            if y >= len(old) or y >= len(new):
+                regions.append(Region(0, y, width, 1))
+            elif old[y] != new[y]:
+                x0, x1 = changed_columns(old[y], new[y], width)
+                regions.append(Region(x0, y, x1 - x0, 1))
+        self.rows_repainted += len(regions)
+        self.refresh(*regions)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -149,7 +184,7 @@ class TextCell(Painted):
 
     def show(self, text: str, look: str = "") -> None:
         """Show ``text`` in the component style ``look`` ("" for the widget's own)."""
-        if text == self._shown and look == self._look and self._laid_out_for == self.size.width:
+        if text == self._shown and look == self._look and self._laid_out_for == self.painted_size.width:
             return
         if self.sized_by_text and cell_len(self._longest(text)) != cell_len(self._longest(self._shown)):
             self._shown = text
@@ -157,15 +192,15 @@ class TextCell(Painted):
         self._shown, self._look = text, look
         self._repaint()
 
-    def on_resize(self) -> None:
+    def resized(self) -> None:
         self._repaint()
 
     def _repaint(self) -> None:
-        width = self.size.width
+        width, height = self.painted_size
         self._laid_out_for = width
         inner = max(0, width - 2 * self.pad)
         lines = wrapped(self._shown, inner) if self.wrap else [cut(line, inner) for line in self._shown.split("\n")]
-        height = max(1, self.size.height)
+        height = max(1, height)
         lines = lines[:height] + [""] * (height - len(lines))  # every row in the look (a banner's background)
         side = " " * self.pad
         self.paint([((f"{side}{line}", self._look),) for line in lines])

@@ -95,7 +95,7 @@ class VitalPanel(Painted):
     @property
     def trend_width(self) -> int:
         """Columns for a sparkline: the panel's rest after the label and the number, less the trend's name."""
-        return max(4, self.size.width - self.LABEL_WIDTH[self.large] - self.VALUE_WIDTH[self.large] - 4)
+        return max(4, self.painted_size.width - self.LABEL_WIDTH[self.large] - self.VALUE_WIDTH[self.large] - 4)
 
     def refresh_from(self, view: RoomView, now: datetime) -> None:
         spec = self.spec
@@ -159,7 +159,7 @@ class VitalPanel(Painted):
             )
         self.paint(rows)
 
-    def on_resize(self) -> None:
+    def resized(self) -> None:
         self._trend_key = None  # the trends are made again for the new width on the next draw
 
 
