@@ -103,8 +103,12 @@ def event_json(event: Model) -> str:
     return text
 
 
+MANUAL_DEVICE = "manual"
+"""The device of the vitals the team enters by hand (blood pressure, temperature): spot measurements."""
+
+
 class Reading(Model):
-    """One value of one quantity from one wearable (or a manual entry, device ``manual``)."""
+    """One value of one quantity from one wearable (or a manual entry, device :data:`MANUAL_DEVICE`)."""
 
     kind: Literal["reading"] = "reading"
     quantity: Quantity
@@ -202,7 +206,8 @@ class AlarmAction(StrEnum):
     CLEARED = "cleared"
     LATCHED = "latched"  # the condition ended; the alarm stays shown (active=False, latched=True) until acknowledged
     RESTORED = "restored"  # shown again after a daemon restart within the session (latched or not yet acknowledged)
-    REANNUNCIATED = "reannunciated"  # the pause after an acknowledge ran out and the condition exists: it signals again
+    REANNUNCIATED = "reannunciated"  # acknowledged, the condition exists when the pause runs out (or a new spot
+    # measurement still crosses the limit): it signals again
 
 
 class AlarmEvent(Model):

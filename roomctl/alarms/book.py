@@ -78,8 +78,12 @@ class AlarmBook:
             return []
         return [self._record(key, AlarmAction.REANNUNCIATED, alarm.model_copy(update={"acknowledged_at": None}))]
 
-    def present(self, key: Key, c: Condition) -> list[AlarmEvent]:
-        """The condition exists: raise it, escalate it, or (if only latched) replace the latched alarm with a new one."""
+    def present(self, key: Key, c: Condition, *, remeasured: bool = False) -> list[AlarmEvent]:
+        """The condition exists: raise it, escalate it, or (if only latched) replace the latched alarm with a new one.
+
+        ``remeasured``: a new spot measurement still crosses the limit; an acknowledged alarm signals again
+        (``reannunciated``) with the new value, since the team silenced the old one.
+        """
         alarm = self._open.get(key)
         if alarm is None:
             return [self._raise(key, c)]
@@ -92,6 +96,11 @@ class AlarmBook:
             return [
                 self._record(key, AlarmAction.ESCALATED, alarm.model_copy(update=update | {"acknowledged_at": None}))
             ]
+        if remeasured and alarm.acknowledged_at is not None:
+            renewed: dict[str, object] = {"acknowledged_at": None}
+            if c.priority is alarm.priority:  # (a milder value leaves the alarm saying the worst it reached)
+                renewed |= {"message": c.message, "value": c.value, "limit": c.limit}
+            return [self._record(key, AlarmAction.REANNUNCIATED, alarm.model_copy(update=renewed))]
         return []  # same or lower priority: the alarm keeps the highest priority it reached
 
     def absent(self, key: Key) -> list[AlarmEvent]:

@@ -28,6 +28,7 @@ from roomctl.commands import Acknowledge, CommandResult, SetLimit
 from roomctl.config.alarms import AlarmsConfig
 from roomctl.config.wearables import WearableConfig
 from roomctl.models import (
+    MANUAL_DEVICE,
     PRIORITY_RANK,
     Alarm,
     AlarmAction,
@@ -42,12 +43,20 @@ from roomctl.models import (
     Quantity,
     Reading,
     ServiceHealth,
+    SessionEvent,
+    SessionEventKind,
     SessionState,
 )
 
 _BREAKS_THROUGH = (AlarmAction.RAISED, AlarmAction.ESCALATED)
 _INTERRUPTED: Key = ("service:roomctl", "monitoring_interrupted")
 _UNCONFIGURED = WearableConfig.model_fields  # defaults for wearables that report but are not in the configuration
+
+
+def _is_spot(device: str, watch: DeviceWatch | None) -> bool:
+    """Readings from ``device`` are spot measurements: entered by hand, or from an intermittent wearable (a cuff, a
+    thermometer) that hands over one measurement at a time. Each is judged on its own (docs/alarms.md)."""
+    return device == MANUAL_DEVICE if watch is None else not watch.continuous
 
 
 class AlarmEngine:
@@ -87,6 +96,8 @@ class AlarmEngine:
             return self._on_health(event)
         if type(event) is SessionState:
             return self._on_session(event)
+        if type(event) is SessionEvent and event.event is SessionEventKind.SESSION_END:
+            return self._end_spot_conditions()  # now, so that what it causes is on the ending session's record
         return []
 
     def tick(self) -> list[HubEvent]:
@@ -114,7 +125,9 @@ class AlarmEngine:
 
         Acknowledging all also starts the room's audio pause (the countdown on the screen). Acknowledging one alarm pauses
         only that alarm's signal: another unacknowledged alarm keeps sounding. Either way each acknowledged alarm whose
-        condition still exists signals again (``reannunciated``) when ``audio_pause_s`` has passed.
+        condition still exists signals again (``reannunciated``) when ``audio_pause_s`` has passed; except an alarm on a
+        spot measurement (manual entry, cuff), which is announced once per measurement, as monitors do for NIBP: nothing
+        about it can change until the next measurement, which signals again if it still crosses the limit.
         """
         if self._book.highest_rank() == 0 or (alarm_id is not None and self._book.get(alarm_id) is None):
             return []
@@ -124,7 +137,8 @@ class AlarmEngine:
             events += self._book.absent(_INTERRUPTED)  # the interruption is a fact to take note of: noted, it goes
         deadline = self._clock.monotonic() + self._pause.duration_s
         for alarm in self._book.alarms.values():
-            if alarm.active and alarm.acknowledged_at is not None and alarm_id in (None, alarm.id):
+            acknowledged = alarm.active and alarm.acknowledged_at is not None and alarm_id in (None, alarm.id)
+            if acknowledged and not self._one_time(alarm):
                 self._reminders[alarm.id] = deadline
         if alarm_id is None:
             events.append(self._pause.start())
@@ -150,7 +164,8 @@ class AlarmEngine:
         action ``restored``), and say that monitoring was interrupted and for how long (shown until acknowledged).
 
         An alarm that was active is taken as still existing until a valid reading says otherwise (then it clears, or
-        latches if unacknowledged), so a condition that goes on stays the same alarm across the restart.
+        latches if unacknowledged), so a condition that goes on stays the same alarm across the restart. An
+        acknowledged one signals again after the audio pause, unless it judges a spot measurement (see ``acknowledge``).
         """
         events: list[AlarmEvent] = []
         deadline = self._clock.monotonic() + self._pause.duration_s
@@ -163,7 +178,7 @@ class AlarmEngine:
                 for g in watch.groups if watch is not None else ():
                     if g.condition == alarm.condition:
                         g.restore(alarm.priority, alarm.value)
-                if alarm.acknowledged_at is not None:
+                if alarm.acknowledged_at is not None and not self._one_time(alarm):
                     self._reminders[alarm.id] = deadline
             events.append(self._book.restore((alarm.device, alarm.condition), alarm))
         how_long = f"for {duration_words(interrupted_s)}" if interrupted_s is not None else "(for how long is unknown)"
@@ -265,13 +280,15 @@ class AlarmEngine:
             for g in watch.groups:
                 g.suspend()  # no data: never calm, never clears
             return []
-        changed = watch.update(value, self._clock.monotonic(), r.quality is Quality.OK)
+        spot = _is_spot(r.device, device)
+        changed = watch.update(value, self._clock.monotonic(), r.quality is Quality.OK, spot)
+        if spot:  # each measurement is news: a condition that goes on is announced again if it had been acknowledged
+            changed = watch.groups
+        events = self._settle(watch, changed, remeasured=spot) if changed else []
         if watch.baseline_known:
             watch.baseline_known = False
-            return [*(self._settle(watch, changed) if changed else []), self.limits_in_force()]
-        if changed is None:
-            return []
-        return self._settle(watch, changed)
+            events.append(self.limits_in_force())
+        return events
 
     def _add_watch(self, key: tuple[str, Quantity]) -> QuantityWatch | None:
         device, quantity = key
@@ -284,7 +301,14 @@ class AlarmEngine:
         self._watches[key] = watch
         return watch
 
-    def _settle(self, watch: QuantityWatch, groups: list[LimitGroup]) -> list[HubEvent]:
+    def _spot(self, device: str) -> bool:
+        return _is_spot(device, self._devices.get(device))
+
+    def _one_time(self, alarm: Alarm) -> bool:
+        """An alarm on a spot measurement: announced once per measurement, never re-annunciated by time."""
+        return alarm.category is AlarmCategory.PHYSIOLOGICAL and alarm.device is not None and self._spot(alarm.device)
+
+    def _settle(self, watch: QuantityWatch, groups: list[LimitGroup], *, remeasured: bool = False) -> list[HubEvent]:
         events: list[AlarmEvent] = []
         for g in groups:
             key: Key = (watch.device, g.condition)
@@ -305,20 +329,33 @@ class AlarmEngine:
                 value=g.last_value,
                 limit=top.limit,
             )
-            events += self._book.present(key, condition)
+            events += self._book.present(key, condition, remeasured=remeasured)
         return self._with_break_through(events)
 
     def _on_session(self, s: SessionState) -> list[HubEvent]:
-        if s.id == self._session_id:
+        session_id = s.id if s.ended_at is None else None  # an ended session is over, though its state still names it
+        if session_id == self._session_id:
             return []
-        self._session_id = s.id
-        self._session_started = self._clock.monotonic() if s.id is not None else None
+        events = self._end_spot_conditions() if self._session_id is not None else []
+        self._session_id = session_id
+        self._session_started = self._clock.monotonic() if session_id is not None else None
         self._limits.clear()  # limits set for a session end with it
         for watch in self._watches.values():
             if watch is not None:
                 watch.session_started(self._session_started)
                 self._override_watch(watch)
-        return [self.limits_in_force()]
+        return [*events, self.limits_in_force()]
+
+    def _end_spot_conditions(self) -> list[HubEvent]:
+        """The session ended: the spot measurements taken in it no longer stand for the patient in the room. Their
+        conditions end (an unacknowledged alarm latches, per the room's setting; an acknowledged one clears)."""
+        events: list[HubEvent] = []
+        for watch in self._watches.values():
+            if watch is not None and self._spot(watch.device):
+                ended = [g for g in watch.groups if g.end()]
+                if ended:
+                    events += self._settle(watch, ended)
+        return events
 
     # ------------------------------------------------------------------ technical
 

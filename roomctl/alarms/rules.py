@@ -90,6 +90,32 @@ class LimitGroup:
             worse = worse or r.met
         return changed
 
+    def measure(self, value: float) -> bool:
+        """Judge one spot measurement (a manual entry, a cuff): True when a rule's condition began or ended.
+
+        A spot value is one deliberate measurement, not a stream: it is judged on its own and at once, with no condition
+        delay (there is nothing to debounce) and no hysteresis (no chatter between measurements hours apart). A condition
+        exists exactly while the last measurement crosses the limit.
+        """
+        self.last_value = value
+        changed = False
+        for r in self.rules:
+            d = r.sign * (value - r.limit)
+            met = d > 0 or (d == 0 and r.inclusive)
+            r.pending_since = None
+            if met != r.met:
+                r.met = met
+                changed = True
+        return changed
+
+    def end(self) -> bool:
+        """The values this group judged no longer count (a spot measurement's session ended); True if a condition ended."""
+        ended = any(r.met for r in self.rules)
+        for r in self.rules:
+            r.met = False
+            r.pending_since = None
+        return ended
+
     def tick(self, now: float) -> bool:
         """Condition delays that elapse between readings (the last valid value still stands)."""
         changed = False
@@ -165,8 +191,10 @@ class QuantityWatch:
         self.baseline_known = False
         """Set when this watch's baseline just became known (the engine announces the limits in force, then clears it)."""
 
-    def update(self, value: float, now: float, for_baseline: bool) -> list[LimitGroup] | None:
-        """Evaluate one valid value; the groups whose condition changed, or None (the common case)."""
+    def update(self, value: float, now: float, for_baseline: bool, spot: bool = False) -> list[LimitGroup] | None:
+        """Evaluate one valid value; the groups whose condition changed, or None (the common case).
+
+        ``spot``: the value is a spot measurement (:meth:`LimitGroup.measure`), not part of a stream."""
         baseline = self.baseline
         if baseline is not None and for_baseline and baseline.collecting and baseline.add(value, now):
             self.baseline_known = True
@@ -174,7 +202,7 @@ class QuantityWatch:
                 g.use_baseline(baseline.value)
         changed: list[LimitGroup] | None = None
         for g in self.groups:
-            if g.update(value, now):
+            if g.measure(value) if spot else g.update(value, now):
                 if changed is None:
                     changed = []
                 changed.append(g)

@@ -9,7 +9,7 @@ from typing import Any
 from roomctl.config.alarms import default_rules
 from roomctl.config.session import default_phases
 from roomctl.errors import StorageError
-from roomctl.models import AlarmEvent, Quantity, SessionState
+from roomctl.models import MANUAL_DEVICE, AlarmEvent, Quantity, SessionState
 from roomctl.storage.database import Database, SessionRow
 
 MIN_PHASE_S = 1.0
@@ -63,7 +63,7 @@ def load(db: Database, session_id: str) -> SessionRecord:
     series: dict[tuple[Quantity, bool], Series] = {}
     last_ts = row.started_at
     for _seq, ts, device, quantity, value, _unit, quality in db.readings(session_id):
-        s = series.setdefault((Quantity(quantity), device == "manual"), Series())
+        s = series.setdefault((Quantity(quantity), device == MANUAL_DEVICE), Series())
         s.ts.append(ts)
         s.values.append(value)
         s.quality.append(quality)

@@ -40,7 +40,11 @@ class AlarmSummary:
     limit: float | None
     acknowledged_after_s: float | None
     duration_s: float
+    """How long its condition lasted: from the raise until it latched or cleared (or the session's end)."""
     active_at_end: bool
+    """Its condition still existed when the session's record ends."""
+    latched_at_end: bool = False
+    """Its condition had ended, but nobody had acknowledged it (latched) when the record ends."""
 
 
 @dataclass(frozen=True)
@@ -93,9 +97,13 @@ def summarise(rec: SessionRecord) -> Summary:
 
 
 def _alarms(rec: SessionRecord) -> list[AlarmSummary]:
-    """Pair each alarm's raise with its acknowledgement and clearing (by alarm id)."""
+    """Pair each alarm's raise with its first acknowledgement and the end of its condition (by alarm id).
+
+    The condition ends when the alarm latches or clears, whichever comes first: a latched alarm's time waiting for an
+    acknowledgement is not time the condition lasted."""
     raised: dict[str, AlarmSummary] = {}
     acked: dict[str, float] = {}
+    ended: dict[str, float] = {}
     done: list[AlarmSummary] = []
     for ev in rec.alarms:
         a, ts = ev.alarm, ev.ts.timestamp()
@@ -103,16 +111,22 @@ def _alarms(rec: SessionRecord) -> list[AlarmSummary]:
             raised[a.id] = AlarmSummary(
                 ts, a.condition, a.priority.value, a.category.value, a.value, a.limit, None, 0.0, active_at_end=True
             )
-        elif ev.action is AlarmAction.ACKNOWLEDGED and a.id in raised:
+        elif a.id not in raised:
+            continue
+        elif ev.action is AlarmAction.ACKNOWLEDGED:
             acked.setdefault(a.id, ts)
-        elif ev.action is AlarmAction.CLEARED and a.id in raised:
+        elif ev.action is AlarmAction.LATCHED:
+            ended.setdefault(a.id, ts)
+        elif ev.action is AlarmAction.CLEARED:
             first = raised.pop(a.id)
-            done.append(_closed(first, acked.get(a.id), ts, active=False))
-    done += [_closed(s, acked.get(i), rec.end, active=True) for i, s in raised.items()]
+            done.append(_closed(first, acked.get(a.id), ended.pop(a.id, ts), active=False))
+    for i, s in raised.items():
+        latched = i in ended
+        done.append(_closed(s, acked.get(i), ended.get(i, rec.end), active=not latched, latched=latched))
     return sorted(done, key=lambda s: s.raised)
 
 
-def _closed(s: AlarmSummary, ack: float | None, end: float, *, active: bool) -> AlarmSummary:
+def _closed(s: AlarmSummary, ack: float | None, end: float, *, active: bool, latched: bool = False) -> AlarmSummary:
     return AlarmSummary(
         s.raised,
         s.condition,
@@ -123,4 +137,5 @@ def _closed(s: AlarmSummary, ack: float | None, end: float, *, active: bool) -> 
         None if ack is None else ack - s.raised,
         max(0.0, end - s.raised),
         active_at_end=active,
+        latched_at_end=latched,
     )

@@ -4,7 +4,7 @@ The physiology is plausible, not a model of anyone: heart rate rises 30-90 min a
 supplemental half dose, taking breaks lifts it a little; SpO2 stays 96-99 % with a few artefacts (dips flagged
 questionable, and gaps where the finger is off). Blood pressure and temperature are entered every 30 minutes; the chest strap is taken off for 20 s once an hour (a gap).
 Alarms come from the real alarm engine (:class:`~roomctl.alarms.AlarmEngine` with the default limits) run over the
-readings on a fake clock; the team acknowledges each alarm 20 s after it is raised.
+readings on a fake clock; the team acknowledges each alarm 20 s after it sounds (raised, escalated or announced again).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from roomctl.clock import FakeClock
 from roomctl.config.alarms import AlarmsConfig
 from roomctl.config.session import default_phases
 from roomctl.models import (
+    MANUAL_DEVICE,
     UNITS,
     AlarmAction,
     AlarmEvent,
@@ -163,20 +164,24 @@ def _manual_vitals(sid: str, ts: datetime, hr: float, base: float, rng: random.R
         data={"systolic": sys_, "diastolic": dia},
     )
     for q, v in ((Quantity.SYSTOLIC, sys_), (Quantity.DIASTOLIC, dia), (Quantity.TEMPERATURE, temp)):
-        yield Reading(quantity=q, value=v, unit=UNITS[q], device="manual", ts=ts)
+        yield Reading(quantity=q, value=v, unit=UNITS[q], device=MANUAL_DEVICE, ts=ts)
     yield SessionEvent(
         id=secrets.token_hex(8), session=sid, event=SessionEventKind.TEMPERATURE, ts=ts, data={"celsius": temp}
     )
 
 
+_SOUNDS = (AlarmAction.RAISED, AlarmAction.ESCALATED, AlarmAction.REANNUNCIATED)
+
+
 class _Team:
     """The real alarm engine on a fake clock that follows the session's time, and a team that acknowledges each alarm
-    ``ACK_AFTER_S`` after it is raised."""
+    ``ACK_AFTER_S`` after it starts sounding (raised, escalated, or announced again)."""
 
     def __init__(self, start: datetime) -> None:
         self.clock = FakeClock(start=start, monotonic_start=0.0)
         self.engine = AlarmEngine(AlarmsConfig(), [], clock=self.clock)
-        self.raised: dict[str, float] = {}
+        self.sounding: dict[str, float] = {}
+        """Alarm id -> when it started sounding (unacknowledged)."""
 
     def _at(self, t: float) -> None:
         if t > self.clock.monotonic():
@@ -184,8 +189,8 @@ class _Team:
 
     def _note(self, events: list[HubEvent], t: float) -> list[HubEvent]:
         for e in events:
-            if isinstance(e, AlarmEvent) and e.action is AlarmAction.RAISED:
-                self.raised.setdefault(e.alarm.id, t)
+            if isinstance(e, AlarmEvent) and e.action in _SOUNDS:
+                self.sounding.setdefault(e.alarm.id, t)
         return events
 
     def run(self, event: HubEvent, t: float) -> Iterator[HubEvent]:
@@ -197,9 +202,9 @@ class _Team:
     def tick(self, t: float) -> Iterator[HubEvent]:
         self._at(t)
         yield from self._note(self.engine.tick(), t)
-        for alarm_id, raised in list(self.raised.items()):
-            if t - raised >= ACK_AFTER_S:
-                del self.raised[alarm_id]
+        for alarm_id, since in list(self.sounding.items()):
+            if t - since >= ACK_AFTER_S:
+                del self.sounding[alarm_id]
                 if alarm_id in self.engine.alarms:
                     yield from self.engine.acknowledge(alarm_id)
 

@@ -67,7 +67,9 @@ def alarm_table(ax: Axes, alarms: list[AlarmSummary], tz: tzinfo) -> None:
     for a in alarms[:MAX_ALARM_ROWS]:
         value = "-" if a.value is None else f"{a.value:.4g}" + ("" if a.limit is None else f" (limit {a.limit:g})")
         ack = "-" if a.acknowledged_after_s is None else duration(a.acknowledged_after_s)
-        lasted = duration(a.duration_s) + (" (still active at end)" if a.active_at_end else "")
+        lasted = duration(a.duration_s) + (
+            " (still active at end)" if a.active_at_end else " (latched, not acknowledged)" if a.latched_at_end else ""
+        )
         rows.append(
             [
                 f"{datetime.fromtimestamp(a.raised, tz):%H:%M:%S}",

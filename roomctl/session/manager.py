@@ -29,6 +29,7 @@ from roomctl.config import RoomConfig
 from roomctl.errors import StorageError
 from roomctl.hub import Hub
 from roomctl.models import (
+    MANUAL_DEVICE,
     UNITS,
     DischargeStatus,
     Quantity,
@@ -47,7 +48,6 @@ from roomctl.storage.writer import StorageWriter
 
 log = logging.getLogger(__name__)
 
-MANUAL_DEVICE = "manual"
 NO_SESSION = "no session is running; start one first"
 
 

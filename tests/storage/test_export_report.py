@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 
 from roomctl.cli.main import main
-from roomctl.models import Quantity, SessionState
+from roomctl.models import AlarmAction, AlarmEvent, Quantity, SessionState
 from roomctl.report.data import load
 from roomctl.report.export import CSV_COLUMNS, export
 from roomctl.report.summary import summarise
 from roomctl.report.synthetic import fill_database
 from roomctl.storage.database import Database, SessionRow
 from roomctl.storage.rows import RowMaker
+from tests.builders import alarm_event
 from tests.storage.helpers import T0, reading
 
 
@@ -135,3 +136,29 @@ def test_a_session_without_readings_still_gets_a_report(tmp_path: Path) -> None:
     assert main(["session", "report", "p1", "--db", str(tmp_path / "room.db"), "-o", str(out)]) == 0
     assert out.stat().st_size > 20_000
     assert main(["session", "report", "p1", "--db", str(tmp_path / "room.db"), "-o", str(tmp_path / "p1.txt")]) == 1
+
+
+def test_an_alarm_lasts_as_long_as_its_condition_and_one_latched_at_the_end_says_so(tmp_path: Path) -> None:
+    db = Database(tmp_path / "room.db")
+    maker = RowMaker("s1")
+
+    def at(action: AlarmAction, alarm_id: str, s: float) -> AlarmEvent:
+        return alarm_event(action, alarm_id=alarm_id, condition="systolic_high", ts=T0 + timedelta(seconds=s))
+
+    events = [
+        at(AlarmAction.RAISED, "a1", 0),
+        at(AlarmAction.LATCHED, "a1", 1800),  # the next entry was inside the limit; nobody had acknowledged
+        at(AlarmAction.CLEARED, "a1", 2000),  # acknowledged: only now off the screen
+        at(AlarmAction.RAISED, "a2", 3600),
+        at(AlarmAction.LATCHED, "a2", 5400),  # never acknowledged before the record ends
+        at(AlarmAction.RAISED, "a3", 6000),  # still going at the end
+    ]
+    db.write_batch([r for e in events if (r := maker.make(e, 0)) is not None], 0)
+    state = SessionState(id="s1").model_dump_json()
+    db.save_session(SessionRow("s1", "dosing", T0.timestamp(), T0.timestamp() + 7200, state, {}))
+    alarms = summarise(load(db, "s1")).alarms
+    assert [(a.duration_s, a.active_at_end, a.latched_at_end) for a in alarms] == [
+        (1800.0, False, False),
+        (1800.0, False, True),
+        (1200.0, True, False),
+    ]

@@ -19,8 +19,10 @@ from matplotlib.lines import Line2D
 from matplotlib.table import Table
 from matplotlib.text import Text
 
+from roomctl.models import Quantity
 from roomctl.report.data import MIN_PHASE_S, SessionRecord, load
 from roomctl.report.render import figure, phase_label_rows, render
+from roomctl.report.summary import summarise
 from roomctl.report.synthetic import STRAP_OFF_S, fill_database
 from roomctl.storage.database import Database
 from tests.storage.helpers import T0
@@ -120,6 +122,26 @@ def test_the_three_reports_are_written(record: SessionRecord, tmp_path: Path) ->
     summary = render(record, out, tz=UTC)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert summary.phases
+
+
+def test_a_manual_blood_pressure_alarm_lasts_until_the_next_entry_inside_the_limit(
+    record: SessionRecord, drawn: Figure
+) -> None:
+    entered = record.get(Quantity.SYSTOLIC, manual=True)
+    alarms = [a for a in summarise(record).alarms if a.condition == "systolic_high"]
+    if record.end - record.start > 4 * 3600:
+        assert alarms  # the 8-hour session's blood pressure peaks above 160 after the doses
+    for a in alarms:
+        assert a.limit is not None
+        limit = a.limit
+        ended = next(
+            t for t, v in zip(entered.ts, entered.values, strict=True) if t > a.raised and v is not None and v <= limit
+        )
+        assert a.raised + a.duration_s == pytest.approx(ended)
+        assert not a.active_at_end
+        assert not a.latched_at_end
+    cells = [c.get_text().get_text() for ax in drawn.axes for t in ax.tables for c in t.get_celld().values()]
+    assert not [c for c in cells if "at end" in c or "latched" in c]
 
 
 def test_an_empty_blood_pressure_panel_says_so(tmp_path: Path) -> None:
