@@ -306,7 +306,8 @@ class MqttPublisher:
             for record in records:
                 cursor = record.seq
                 if record.kind in VITAL_RECORDS:
-                    await self._window_slot()
+                    if len(self._inflight) >= self._config.max_inflight:
+                        await self._window_slot()
                     self._send(conn, record, backlog=False)
 
     def _send(self, conn: Connection, record: OutboxRecord, *, backlog: bool) -> bool:
