@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 
 from roomctl.models import HubEvent
-from roomctl.storage.outbox import OutboxRecord
+from roomctl.storage.outbox import OutboxRecord, pending_in
 
 
 class MemoryOutbox:
@@ -40,13 +40,7 @@ class MemoryOutbox:
         return len(self._unsent)
 
     async def pending(self, after_seq: int, limit: int) -> list[OutboxRecord]:
-        out = []
-        for seq, record in self._unsent.items():
-            if seq > after_seq:
-                out.append(record)
-                if len(out) >= limit:
-                    break
-        return out
+        return pending_in(self._unsent, after_seq, limit)
 
     async def mark_sent(self, seqs: Sequence[int]) -> None:
         for seq in seqs:

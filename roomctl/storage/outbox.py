@@ -8,7 +8,7 @@ outage delays messages but loses none.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -40,3 +40,14 @@ class Outbox(Protocol):
     async def wait_new(self, after_seq: int) -> None:
         """Return once a record with ``seq > after_seq`` exists, sent or not (at once if one does)."""
         ...
+
+
+def pending_in(unsent: Mapping[int, OutboxRecord], after_seq: int, limit: int) -> list[OutboxRecord]:
+    """:meth:`Outbox.pending` over unsent records kept in memory by seq, oldest first."""
+    found: list[OutboxRecord] = []
+    for seq, record in unsent.items():
+        if seq > after_seq:
+            found.append(record)
+            if len(found) >= limit:
+                break
+    return found

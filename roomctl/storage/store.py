@@ -18,7 +18,7 @@ from typing import Self, TypeVar
 
 from roomctl.clock import Clock, SystemClock
 from roomctl.storage.database import Database, Row, SessionRow
-from roomctl.storage.outbox import OutboxRecord
+from roomctl.storage.outbox import OutboxRecord, pending_in
 
 T = TypeVar("T")
 
@@ -110,13 +110,7 @@ class Store:
     async def pending(self, after_seq: int, limit: int) -> list[OutboxRecord]:
         if after_seq < self._recent_from - 1:
             return await self._run(self.db.pending, after_seq, limit)
-        found: list[OutboxRecord] = []
-        for seq, record in self._recent.items():
-            if seq > after_seq:
-                found.append(record)
-                if len(found) >= limit:
-                    break
-        return found
+        return pending_in(self._recent, after_seq, limit)
 
     async def append(self, kind: str, payload: str) -> int:
         return await self.write_batch([Row(kind, None, payload, None)], self._clock.now().timestamp())
