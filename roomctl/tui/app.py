@@ -35,7 +35,7 @@ from roomctl.tui.dialogs import (
     temperature_dialog,
 )
 from roomctl.tui.painted import TextCell
-from roomctl.tui.view import FLASH_HALF_PERIOD_S, VITALS, RoomView, alarm_line, format_clock
+from roomctl.tui.view import FLASH_HALF_PERIOD_S, RoomView, alarm_line, format_clock
 from roomctl.tui.widgets import (
     Band,
     Banner,
@@ -43,7 +43,7 @@ from roomctl.tui.widgets import (
     LinkCell,
     RoomScreen,
     Stack,
-    VitalPanel,
+    Vitals,
     lighting_line,
     link_line,
     session_lines,
@@ -117,7 +117,7 @@ class RoomApp(App[None]):
         self._flash_on = True
         self._render_timer: Timer | None = None
         self._cells: dict[str, TextCell] = {}
-        self._panels: list[VitalPanel] = []
+        self._vitals: Vitals | None = None
         self._keys_for: tuple[object, ...] | None = None
 
     def get_default_screen(self) -> Screen[None]:
@@ -128,11 +128,7 @@ class RoomApp(App[None]):
             yield TextCell(id="room-name")
             yield LinkCell()
         yield Banner()
-        for spec in VITALS[:2]:
-            yield VitalPanel(spec, large=True)
-        with Band(id="small-vitals"):
-            for spec in VITALS[2:]:
-                yield VitalPanel(spec, large=False)
+        yield Vitals()
         yield TextCell(id="session", wrap=False)
         with Band(id="bottom"):
             yield TextCell(id="wearables", wrap=False)
@@ -187,10 +183,9 @@ class RoomApp(App[None]):
         info = view.info
         self._cell("room-name").show(f"{info.name}  ({info.site}/{info.room})" if info else "roomctl")
         self._link.show_link(link_line(view), down=not view.connected)
-        if not self._panels or not self._panels[0].is_attached:
-            self._panels = list(self._main.query(VitalPanel))
-        for panel in self._panels:
-            panel.refresh_from(view, now)
+        if self._vitals is None or not self._vitals.is_attached:
+            self._vitals = self._main.query_one(Vitals)
+        self._vitals.refresh_from(view, now)
         self._cell("session").show(session_lines(view, now))
         self._cell("wearables").show(wearable_lines(view))
         self._cell("lighting").show(lighting_line(view))

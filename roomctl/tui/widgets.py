@@ -14,10 +14,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Static
 
-from roomctl.models import Priority, SessionKind, SessionState
+from roomctl.models import Priority, Quantity, SessionKind, SessionState
 from roomctl.tui.glyphs import big_digits, medium_digits, sparkline
 from roomctl.tui.painted import Painted, Row, Span, TextCell, wrapped
-from roomctl.tui.view import RoomView, VitalSpec, format_hours
+from roomctl.tui.view import VITALS, RoomView, VitalSpec, format_hours
 
 
 class Cell(Static):
@@ -61,31 +61,26 @@ class Stack(Vertical):
     BLANK = True
 
 
-class VitalPanel(Painted):
-    """One vital in one widget: name, unit and limits (or why there is no number); the number in large block digits;
-    its 15-minute and session trends and their ranges. Drawn with the line API (:class:`Painted`): a row is built
-    again only when its text changes, so a new reading repaints the digits' rows only when the number changes."""
+class VitalBlock:
+    """One vital's part of :class:`Vitals`: name, unit and limits (or why there is no number); the number in block
+    digits; its 15-minute and session trends and their ranges. Its rows are made again only when what they show
+    changed: the digits only when the number changes, the trends once per finished bucket."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "vital--label",
-        "vital--label-nodata",
-        "vital--value",
-        "vital--value-nodata",
-        "vital--trend",
-        "vital--range",
-    }
     LABEL_WIDTH: ClassVar[dict[bool, int]] = {True: 12, False: 10}
     VALUE_WIDTH: ClassVar[dict[bool, int]] = {True: 24, False: 14}
 
     def __init__(self, spec: VitalSpec, *, large: bool) -> None:
-        super().__init__(id=f"vital-{spec.quantity.value}", classes="vital large" if large else "vital small")
         self.spec = spec
         self.large = large
+        self.height = 5 if large else 3
         self.nodata = False
+        self.width = 0
         self._trend_key: tuple[int, ...] | None = None
         self._digits_of: str | None = None
         self._label = ""
         self._parts: dict[str, list[str]] = {"label": [], "value": [], "recent": [], "whole": [], "range": [""]}
+        self._columns: dict[str, list[str]] = {}  # the parts cut or padded to their columns, row by row
+        self._rows: list[Row] | None = None
 
     def shown(self, part: str) -> str:
         """What one part shows: ``label`` (before wrapping), ``value`` (the digits), ``recent``, ``whole`` (the trends)
@@ -94,15 +89,19 @@ class VitalPanel(Painted):
 
     @property
     def trend_width(self) -> int:
-        """Columns for a sparkline: the panel's rest after the label and the number, less the trend's name."""
-        return max(4, self.painted_size.width - self.LABEL_WIDTH[self.large] - self.VALUE_WIDTH[self.large] - 4)
+        """Columns for a sparkline: the block's rest after the label and the number, less the trend's name."""
+        return max(4, self.width - self.LABEL_WIDTH[self.large] - self.VALUE_WIDTH[self.large] - 4)
 
-    def refresh_from(self, view: RoomView, now: datetime) -> None:
+    def refresh_from(self, view: RoomView, now: datetime, width: int) -> list[Row]:
+        """This vital's rows, ``width`` columns wide, for ``view`` at ``now``."""
         spec = self.spec
         q = spec.quantity
+        if width != self.width:
+            self.width, self._trend_key, self._rows, self._label, self._digits_of = width, None, None, "", None
         reading = view.vital(spec, now)
-        self.nodata = reading.text == "--"
-        # name and unit, the alarm limits in force beside the value, and why there is no number (large panels have the
+        if (reading.text == "--") != self.nodata:
+            self.nodata, self._rows = reading.text == "--", None
+        # name and unit, the alarm limits in force beside the value, and why there is no number (large blocks have the
         # rows for both; a small one shows why instead of the limits while it has no number)
         limits = view.limits_text(q)
         if self.large:
@@ -110,14 +109,18 @@ class VitalPanel(Painted):
         else:
             label = f"{spec.label} {spec.unit}\n{reading.status or limits}"
         if label != self._label:
-            self._label = label
+            self._label, self._rows = label, None
             self._parts["label"] = wrapped(label, self.LABEL_WIDTH[self.large])
+            self._columns["label"] = _column(self._parts["label"], self.LABEL_WIDTH[self.large], self.height)
         if reading.text != self._digits_of:  # the big digits are made only when the number changes
-            self._digits_of = reading.text
+            self._digits_of, self._rows = reading.text, None
             digits = big_digits(reading.text) if self.large else medium_digits(reading.text)
             self._parts["value"] = digits.split("\n")
+            self._columns["value"] = _column(self._parts["value"], self.VALUE_WIDTH[self.large], self.height)
         self._refresh_trends(view, now)
-        self._paint_rows()
+        if self._rows is None:
+            self._rows = self._make_rows()
+        return self._rows
 
     def _refresh_trends(self, view: RoomView, now: datetime) -> None:
         spec = self.spec
@@ -129,7 +132,7 @@ class VitalPanel(Painted):
         key = (width, int(t // recent.bucket_s), recent.resets, int(t // whole.bucket_s), whole.resets)
         if key == self._trend_key:
             return
-        self._trend_key = key
+        self._trend_key, self._rows = key, None
         height = 2 if self.large else 1
         t_recent, t_whole = t - recent.bucket_s, t - whole.bucket_s
         self._parts["recent"] = _labelled("15m", sparkline(recent.series(t_recent), width, height, spec.min_span))
@@ -138,29 +141,65 @@ class VitalPanel(Painted):
         fmt = f".{spec.decimals}f"
         ranges = (("15m", r15), ("all", rall)) if self.large else (("15m", r15),)
         self._parts["range"] = ["  ".join(f"{name} {rng[0]:{fmt}}-{rng[1]:{fmt}}" for name, rng in ranges if rng)]
+        trends = self._parts["recent"] + self._parts["whole"] + self._parts["range"]
+        self._columns["trends"] = _column(
+            trends, self.width - self.LABEL_WIDTH[self.large] - self.VALUE_WIDTH[self.large], self.height
+        )
 
-    def _paint_rows(self) -> None:
-        parts = self._parts
-        label_width, value_width = self.LABEL_WIDTH[self.large], self.VALUE_WIDTH[self.large]
+    def _make_rows(self) -> list[Row]:
         label_look = "vital--label-nodata" if self.nodata else "vital--label"
-        value_look = "vital--value-nodata" if self.nodata else "vital--value"
-        trends = [(line, "vital--trend") for line in parts["recent"] + parts["whole"]]
-        trends.append((parts["range"][0], "vital--range"))
-        rows = []
-        for y, (trend, trend_look) in enumerate(trends):
-            label = parts["label"][y] if y < len(parts["label"]) else ""
-            value = parts["value"][y] if y < len(parts["value"]) else ""
-            rows.append(
-                (
-                    (_fit(label, label_width), label_look),
-                    (_fit(value, value_width), value_look),
-                    (trend, trend_look),
-                )
+        value_look = "vital--value-nodata" if self.nodata else ("vital--value" if self.large else "vital--value-small")
+        columns = self._columns
+        return [
+            (
+                (label, label_look),
+                (value, value_look),
+                (trend, "vital--range" if y == self.height - 1 else "vital--trend"),
             )
-        self.paint(rows)
+            for y, (label, value, trend) in enumerate(
+                zip(columns["label"], columns["value"], columns["trends"], strict=True)
+            )
+        ]
 
-    def resized(self) -> None:
-        self._trend_key = None  # the trends are made again for the new width on the next draw
+
+class Vitals(Painted):
+    """The four vitals in one widget, drawn with the line API (:class:`Painted`): heart rate and SpO2 large, one above
+    the other, then pulse rate and perfusion index side by side. A tick in which only the numbers changed repaints
+    only the digits' columns."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "vital--label",
+        "vital--label-nodata",
+        "vital--value",
+        "vital--value-small",
+        "vital--value-nodata",
+        "vital--trend",
+        "vital--range",
+    }
+    GAP = 2
+    """Columns between the small vitals."""
+
+    def __init__(self) -> None:
+        super().__init__(id="vitals")
+        self.blocks = {spec.quantity: VitalBlock(spec, large=i < 2) for i, spec in enumerate(VITALS)}
+
+    def block(self, quantity: Quantity) -> VitalBlock:
+        return self.blocks[quantity]
+
+    def refresh_from(self, view: RoomView, now: datetime) -> None:
+        width = self.painted_size.width
+        large = [b for b in self.blocks.values() if b.large]
+        small = [b for b in self.blocks.values() if not b.large]
+        gap: Row = (("", ""),)
+        rows: list[Row] = []
+        for block in large:  # one above the other, a blank row after each
+            rows += block.refresh_from(view, now, width)
+            rows.append(gap)
+        first = (width - self.GAP) // 2
+        left = small[0].refresh_from(view, now, first)
+        right = small[1].refresh_from(view, now, width - self.GAP - first)
+        rows += [(*a, (" " * self.GAP, ""), *b) for a, b in zip(left, right, strict=True)]
+        self.paint(rows)
 
 
 def _labelled(name: str, spark: str) -> list[str]:
@@ -170,9 +209,9 @@ def _labelled(name: str, spark: str) -> list[str]:
     return [(f"{name} " if i == len(lines) - 1 else pad) + line for i, line in enumerate(lines)]
 
 
-def _fit(text: str, width: int) -> str:
-    """``text`` cut or padded to exactly ``width`` cells (a column of a panel)."""
-    return set_cell_size(text, width)
+def _column(lines: list[str], width: int, height: int) -> list[str]:
+    """``lines`` as a column of a block: ``height`` rows, each cut or padded to exactly ``width`` cells."""
+    return [set_cell_size(lines[y] if y < len(lines) else "", max(0, width)) for y in range(height)]
 
 
 class Banner(TextCell):

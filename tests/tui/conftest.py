@@ -31,7 +31,7 @@ from roomctl.models import (
     SessionState,
 )
 from roomctl.tui.app import RoomApp
-from roomctl.tui.widgets import VitalPanel
+from roomctl.tui.widgets import Vitals
 from tests import builders
 from tests.api.conftest import RecordingHandler
 
@@ -45,8 +45,7 @@ DEVICE = {
 
 def vital(app: RoomApp, quantity: Quantity | str, part: str) -> str:
     """What a vital's panel shows in ``part`` (label, value, recent, whole, range)."""
-    q = quantity.value if isinstance(quantity, Quantity) else quantity
-    return app._main.query_one(f"#vital-{q}", VitalPanel).shown(part)
+    return app._main.query_one(Vitals).block(Quantity(quantity)).shown(part)
 
 
 def demo_info() -> RoomInfo:

@@ -11,7 +11,7 @@ from roomctl.models import AlarmLimits, DeviceState, LimitInForce, LinkState, Pr
 from roomctl.tui.app import RoomApp
 from roomctl.tui.glyphs import big_digits, medium_digits
 from roomctl.tui.painted import TextCell
-from roomctl.tui.widgets import VitalPanel
+from roomctl.tui.widgets import VitalBlock, Vitals
 from tests.tui.conftest import Served, connected, reading, until, vital
 
 
@@ -27,8 +27,8 @@ def link(app: RoomApp) -> str:
     return app._cell("link").shown
 
 
-def panel(app: RoomApp, quantity: Quantity) -> VitalPanel:
-    return app._main.query_one(f"#vital-{quantity.value}", VitalPanel)
+def panel(app: RoomApp, quantity: Quantity) -> VitalBlock:
+    return app._main.query_one(Vitals).block(quantity)
 
 
 async def test_fresh_values_in_large_digits(served: Served) -> None:
