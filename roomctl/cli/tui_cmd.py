@@ -37,12 +37,14 @@ def socket_path(args: argparse.Namespace) -> Path:
 def tui_command(args: argparse.Namespace) -> int:
     from roomctl.api.client import ApiClient
     from roomctl.tui.app import RoomApp
+    from roomctl.tui.driver import quiet_driver
     from roomctl.web import driver_for_environment
 
     path = socket_path(args)
     # Log lines would scribble over the screen: keep only errors, and Textual owns the terminal.
     logging.getLogger().setLevel(logging.ERROR)
     app = RoomApp(ApiClient(path, client_name="screen", daemon_user=args.daemon_user))
-    app.driver_class = driver_for_environment(app.driver_class)  # served in a browser: ends with its server
+    # served in a browser: ends with its server; in a terminal: an input thread that sleeps while nobody types
+    app.driver_class = driver_for_environment(quiet_driver(app.driver_class))
     app.run()
     return 0

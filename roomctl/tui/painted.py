@@ -75,6 +75,8 @@ class Painted(Widget):
         self._strip_key: tuple[int, Style, tuple[LineFilter, ...]] | None = None
         self.rows_repainted = 0
         """Rows marked for repainting so far (each frame paints only these)."""
+        self.strips_built = 0
+        """Rows built into strips so far (a row shown before comes from the cache)."""
         self.painted_size = Size(0, 0)
         """The widget's size as of its last resize (``Widget.size`` is computed again on every use)."""
 
@@ -154,6 +156,7 @@ class Painted(Widget):
         if x < width:
             segments.append(Segment(" " * (width - x), style))
         strip = Strip(segments, width)
+        self.strips_built += 1
         if filters:
             background = self.background_colors[1]
             for line_filter in filters:

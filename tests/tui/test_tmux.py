@@ -1,4 +1,5 @@
-"""`roomctl tui` in a real terminal (tmux) against a real API server: console-safe glyphs, a key, a crash."""
+"""`roomctl tui` in a real terminal (tmux) against a real API server: console-safe glyphs, a key, a crash, an input
+thread that sleeps."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from roomctl.commands import Acknowledge
+from roomctl.tui.driver import INPUT_SETTLE_S
 from tests.terminal import Tmux
 from tests.tui.conftest import Served
 
+WINDOW_S = 5
 ALLOWED = set(map(chr, range(32, 127))) | {"█", "▀", "▄", "\n"}  # glyphs every Linux console font has
 
 
@@ -37,3 +40,38 @@ async def test_tui_in_a_terminal_then_crash_leaves_daemon_running(served: Served
     storage = served.hub.subscribe("storage", maxsize=10)
     served.hub.publish(served.hub.state.session.model_copy(update={"phase": "onset"}))
     assert (await asyncio.wait_for(storage.get(), 5)).kind == "session"
+
+
+def wakeups(pid: int) -> dict[int, int]:
+    """Voluntary context switches (wake-ups after waiting) of each thread of ``pid`` so far."""
+    counts = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        status = (task / "status").read_text()
+        counts[int(task.name)] = int(status.split("voluntary_ctxt_switches:")[1].split()[0])
+    return counts
+
+
+async def test_the_input_thread_sleeps_while_nobody_types_and_escape_still_works(
+    served: Served, tmux: Callable[..., Tmux]
+) -> None:
+    """Textual's input thread wakes 10 times a second to look for keys; the screen's (roomctl.tui.driver) waits for
+    the terminal, so an untouched screen's threads wake only for what it shows. A lone Escape, which the key parser
+    recognises only after a timeout, still closes a dialog."""
+    roomctl = Path(sys.executable).parent / "roomctl"
+    terminal = tmux(f"exec {roomctl} tui --socket {served.socket_path}", width=80, height=24)
+    await terminal.wait_for(lambda s: "daemon ok" in s, within_s=30)
+    pid = terminal.pane_pid()
+    before = wakeups(pid)
+    await asyncio.sleep(WINDOW_S)  # nobody types: a window of time, not an event
+    after = wakeups(pid)
+    woken = sorted(after[tid] - before[tid] for tid in before.keys() & after.keys())
+    # the event loop wakes for the heartbeat and the tick, the writer thread for each frame; the input thread not at
+    # all (Textual's would wake 10 times a second)
+    assert len(woken) >= 3, f"the screen's threads: {woken}"
+    assert woken[0] <= 1, f"wake-ups per thread in {WINDOW_S} s: {woken}"
+    terminal.send_keys("n")
+    await terminal.wait_for(lambda s: "Escape cancels" in s, within_s=20)
+    await asyncio.sleep(INPUT_SETTLE_S + 0.5)  # the input thread is back to waiting without a timeout
+    terminal.send_keys("Escape")
+    await terminal.wait_for(lambda s: "Escape cancels" not in s, within_s=20)
+    terminal.send_keys("q")
