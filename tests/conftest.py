@@ -6,17 +6,25 @@ tests do). Builders (``T0``, ``reading()``) are in :mod:`tests.builders`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from roomctl.clock import FakeClock
 from roomctl.hub import Hub
 from tests.builders import T0
 from tests.mqtt.broker import Broker
 from tests.terminal import Tmux
+
+# The fuzz tests draw the same examples on every run of `make test` (a random rare example must not turn CI red by
+# chance); `HYPOTHESIS_PROFILE=explore` draws new ones each run, to look for what the fixed ones miss.
+settings.register_profile("repeatable", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture
