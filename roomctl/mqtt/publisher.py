@@ -23,6 +23,7 @@ import contextlib
 import json
 import logging
 import math
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -266,10 +267,8 @@ class MqttPublisher:
             self._window.clear()
             await self._window.wait()
 
-    async def _ordered_lane(self, conn: Connection, backlog_end: int) -> None:
-        """Every record in seq order, except the live vitals (the live lane's); the backlog paced."""
-        cursor = 0
-        await self._flush_acks()
+    async def _records_after(self, cursor: int) -> AsyncIterator[list[OutboxRecord]]:
+        """Unsent records after ``cursor`` as they are written, in batches of at most the window, for ever."""
         while True:
             newest = self._outbox.last_seq  # read before the query, so a row written meanwhile is never skipped
             records = await self._outbox.pending(cursor, self._config.max_inflight)
@@ -277,8 +276,14 @@ class MqttPublisher:
                 cursor = max(cursor, newest)
                 await self._outbox.wait_new(cursor)
                 continue
+            cursor = records[-1].seq
+            yield records
+
+    async def _ordered_lane(self, conn: Connection, backlog_end: int) -> None:
+        """Every record in seq order, except the live vitals (the live lane's); the backlog paced."""
+        await self._flush_acks()
+        async for records in self._records_after(0):
             for record in records:
-                cursor = record.seq
                 backlog = record.seq <= backlog_end
                 if not backlog and record.kind in VITAL_RECORDS:
                     continue
@@ -295,16 +300,8 @@ class MqttPublisher:
 
     async def _live_lane(self, conn: Connection, backlog_end: int) -> None:
         """The vitals written since this connection was made, as they come."""
-        cursor = backlog_end
-        while True:
-            newest = self._outbox.last_seq
-            records = await self._outbox.pending(cursor, self._config.max_inflight)
-            if not records:
-                cursor = max(cursor, newest)
-                await self._outbox.wait_new(cursor)
-                continue
+        async for records in self._records_after(backlog_end):
             for record in records:
-                cursor = record.seq
                 if record.kind in VITAL_RECORDS:
                     if len(self._inflight) >= self._config.max_inflight:
                         await self._window_slot()
