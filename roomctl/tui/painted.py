@@ -190,8 +190,11 @@ class TextCell(Painted):
         if text == self._shown and look == self._look and self._laid_out_for == self.painted_size.width:
             return
         if self.sized_by_text and cell_len(self._longest(text)) != cell_len(self._longest(self._shown)):
-            self._shown = text
+            self._shown, self._look = text, look
             self.refresh(layout=True)
+            # Painted once the new width is known: painted now, the text would wrap at the old width for a frame.
+            self.call_after_refresh(self._repaint)
+            return
         self._shown, self._look = text, look
         self._repaint()
 

@@ -114,7 +114,9 @@ async def test_a_stopped_daemon_is_not_ok_on_the_screen(tmp_path: Path) -> None:
         await tmux.wait_for(lambda s: "daemon ok" in s and "no alarms" in s)
         daemon.send_signal(signal.SIGSTOP)
         try:
-            screen = await tmux.wait_for(lambda s: "NO LINK TO THE ROOM DAEMON" in s, within_s=30)
+            screen = await tmux.wait_for(
+                lambda s: "NO LINK TO THE ROOM DAEMON" in s and "daemon not answering (nothing for" in s, within_s=30
+            )
         finally:
             daemon.send_signal(signal.SIGCONT)
         assert "daemon ok" not in screen
