@@ -31,7 +31,8 @@ EXPIRY_S = 30
 HR_HZ = 20
 OXI_HZ = 10
 WHOLE_SECOND = 1.0  # mosquitto keeps a message's expiry in whole seconds
-LIVE_BOUND_S = 4.0  # the oximeter's live backlog alone takes ~6 s at 50/s: a live vital behind it would miss this
+REPLAY_PER_S = 20  # the backlog's pace: slow enough that it is still draining when the first live vital arrives
+LIVE_BOUND_S = 4.0  # the oximeter's backlog alone takes ~14 s at 20/s: a live vital behind it would miss this
 
 
 async def stream(hub: Hub, quantity: Quantity, device: str, hz: float, produced: list[Reading]) -> None:
@@ -58,7 +59,7 @@ async def test_after_an_outage_vitals_are_honest_and_live_data_comes_first(
     heart: list[Reading] = []
     oxi: list[Reading] = []
     config = mqtt_config(
-        broker.port, vitals_expiry_s=EXPIRY_S, reconnect_max_s=0.5, keepalive_s=5, replay_rate_per_s=50
+        broker.port, vitals_expiry_s=EXPIRY_S, reconnect_max_s=0.5, keepalive_s=5, replay_rate_per_s=REPLAY_PER_S
     )
     async with Store(tmp_path / "room.db") as store:
         writer = StorageWriter(store, hub, flush_interval_s=0.1)
