@@ -40,6 +40,8 @@ class LoopDriver:
         client.on_socket_unregister_write = self._on_unregister_write
 
     def _in_loop(self, fn: Callable[..., None], *args: Any) -> None:
+        if self._loop.is_closed():
+            return  # a client finalised after its loop ended (paho's __del__ closes its socket): nothing left to watch
         if threading.get_ident() == self._loop_thread:
             fn(*args)
         else:

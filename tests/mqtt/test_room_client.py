@@ -165,3 +165,35 @@ async def test_publishing_without_a_connection_is_a_clear_error(broker: Broker) 
     async with connected(broker, RoomClient("bad-topic")) as conn:
         with pytest.raises(ValueError, match="cannot publish"):
             conn.publish("bad/+/topic", b"x", retain=False)
+
+
+def test_a_client_closed_after_its_loop_ended_raises_nothing() -> None:
+    """paho's ``__del__`` closes the socket and calls the socket callbacks, from whatever thread collects it, possibly
+    after the event loop has closed: nothing is left to watch, and nothing may raise there."""
+    import socket
+    import threading
+
+    from roomctl.mqtt.aio import LoopDriver
+
+    loop = asyncio.new_event_loop()
+    client = RoomClient("late")
+    LoopDriver(client, loop)
+    loop.close()
+    a, b = socket.socketpair()
+    errors: list[BaseException] = []
+
+    def collect() -> None:
+        try:
+            client.on_socket_close(client, None, a)  # type: ignore[misc]
+            client.on_socket_unregister_write(client, None, a)  # type: ignore[misc]
+        except BaseException as e:
+            errors.append(e)
+
+    try:
+        worker = threading.Thread(target=collect)
+        worker.start()
+        worker.join()
+    finally:
+        a.close()
+        b.close()
+    assert errors == []
