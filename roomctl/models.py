@@ -12,15 +12,22 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
+_last_second: tuple[tuple[int, ...], str] = ((), "")
+"""The last whole second :func:`iso_ms` wrote and its text up to the decimal point (readings come many a second).
+Replaced whole, never changed in place, so a thread reading it sees one second's pair."""
+
 
 def iso_ms(ts: datetime) -> str:
     """ISO-8601 UTC with milliseconds and a ``Z``: the one timestamp format roomctl writes."""
+    global _last_second
     if ts.tzinfo is not UTC:
         ts = ts.astimezone(UTC)
-    return (
-        f"{ts.year:04d}-{ts.month:02d}-{ts.day:02d}T{ts.hour:02d}:{ts.minute:02d}:{ts.second:02d}."
-        f"{ts.microsecond // 1000:03d}Z"
-    )
+    last = _last_second
+    second = (ts.year, ts.month, ts.day, ts.hour, ts.minute, ts.second)
+    if second != last[0]:
+        year, month, day, hour, minute, sec = second
+        last = _last_second = second, f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{sec:02d}."
+    return f"{last[1]}{ts.microsecond // 1000:03d}Z"
 
 
 UtcDatetime = Annotated[datetime, PlainSerializer(iso_ms, return_type=str, when_used="json")]
@@ -117,6 +124,34 @@ class Reading(Model):
     device: str
     ts: UtcDatetime
     quality: Quality = Quality.OK
+
+    @classmethod
+    def of(cls, quantity: Quantity, value: float | None, device: str, ts: datetime, quality: Quality) -> Reading:
+        """A reading from values roomctl made itself (a decoder's typed output), without validating them again: the
+        hot path's constructor. Equal to ``Reading(...)`` with the same values, unit from :data:`UNITS`
+        (``tests/foundation/test_event_json.py`` checks it on every decoder's output)."""
+        reading = _new(cls)
+        _set(
+            reading,
+            "__dict__",
+            {
+                "kind": "reading",
+                "quantity": quantity,
+                "value": value if value is None or value.__class__ is float else float(value),
+                "unit": UNITS[quantity],
+                "device": device,
+                "ts": ts,
+                "quality": quality,
+            },
+        )
+        _set(reading, "__pydantic_fields_set__", set(_READING_GIVEN))
+        _set(reading, "__pydantic_extra__", None)
+        _set(reading, "__pydantic_private__", None)
+        return reading
+
+
+_new, _set = object.__new__, object.__setattr__
+_READING_GIVEN = frozenset(("quantity", "value", "unit", "device", "ts", "quality"))
 
 
 class RRIntervals(Model):

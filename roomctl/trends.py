@@ -35,18 +35,20 @@ class Trend:
 
     def add(self, t: float, value: float) -> None:
         index = int(t // self.bucket_s)
-        if self._buckets and self._buckets[-1][0] == index:
-            _, total, count = self._buckets[-1]
-            self._buckets[-1] = (index, total + value, count + 1)
-        elif not self._buckets or index > self._buckets[-1][0]:
-            self._buckets.append((index, value, 1))
-        else:
-            return  # out of order (a clock jump backwards): the trend is a glance, not the record
+        buckets = self._buckets
+        if buckets:
+            last, total, count = buckets[-1]
+            if last == index:  # most readings: the current bucket grows
+                buckets[-1] = (index, total + value, count + 1)
+                return
+            if index < last:
+                return  # out of order (a clock jump backwards): the trend is a glance, not the record
+        buckets.append((index, value, 1))
         if self.span_s is not None:
             oldest = index - int(self.span_s // self.bucket_s)
-            while self._buckets and self._buckets[0][0] <= oldest:
-                self._buckets.popleft()
-        elif len(self._buckets) > self.max_points:
+            while buckets and buckets[0][0] <= oldest:
+                buckets.popleft()
+        elif len(buckets) > self.max_points:
             self._coarsen()
 
     def _coarsen(self) -> None:
@@ -101,9 +103,9 @@ class Trends:
         recent = self.recent.get(reading.quantity)
         if recent is None or reading.value is None or reading.quality is Quality.INVALID:
             return  # a missing value is a gap in the trend, never a point
-        t = reading.ts.timestamp()
-        recent.add(t, reading.value)
-        self.whole[reading.quantity].add(t, reading.value)
+        t, value = reading.ts.timestamp(), reading.value
+        recent.add(t, value)
+        self.whole[reading.quantity].add(t, value)
 
     def new_session(self) -> None:
         """A session started or ended: the session trend starts again."""

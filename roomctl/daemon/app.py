@@ -205,6 +205,7 @@ class Daemon:
         self.supervisor.add("ble-scanner", sensors.scanner)
         for link in sensors.links:
             self.supervisor.add(f"wearable:{link.id}", link)
+        self.freshness.watch(sensors.links)
         self.parts.append("sensors")
 
         if cfg.mqtt.enabled:

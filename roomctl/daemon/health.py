@@ -8,16 +8,29 @@ between measurements by design and are not counted. Freshness is measured on the
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 from roomctl.clock import Clock
 from roomctl.config import WearableConfig
 from roomctl.hub import Hub
-from roomctl.models import HubEvent, Reading, RRIntervals
 from roomctl.sensors.profiles import PROFILES
 
 
+class DataSource(Protocol):
+    """Where a wearable's data arrives (its link): when it last did, on the monotonic clock."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def last_data_at(self) -> float | None:
+        """``clock.monotonic()`` of the last notification with data; None before the first."""
+        ...
+
+
 class WearableFreshness:
-    """Remembers when each wearable last sent data; :meth:`problems` names those silent for too long without an alarm."""
+    """Asks each wearable's link when it last sent data; :meth:`problems` names those silent for too long without an
+    alarm. (Asked when the watchdog checks, not told per reading: nothing on the readings' path.)"""
 
     def __init__(self, hub: Hub, wearables: Sequence[WearableConfig], *, clock: Clock, margin_s: float = 5.0) -> None:
         self.hub = hub
@@ -25,19 +38,20 @@ class WearableFreshness:
         self.clock = clock
         self.margin_s = margin_s
         self.started = clock.monotonic()
-        self.last_data: dict[str, float] = {}
-        hub.add_processor(self.observe)
+        self.sources: dict[str, DataSource] = {}
 
-    def observe(self, event: HubEvent) -> None:
-        if isinstance(event, Reading | RRIntervals):
-            self.last_data[event.device] = self.clock.monotonic()
+    def watch(self, sources: Iterable[DataSource]) -> None:
+        """The links to ask (a wearable without one counts as silent since the start)."""
+        self.sources.update((source.id, source) for source in sources)
 
     def problems(self) -> list[str]:
         now = self.clock.monotonic()
         alarmed = {a.device for a in self.hub.state.alarms.values() if a.device is not None}
         out = []
         for w in self.wearables:
-            silent_s = now - self.last_data.get(w.id, self.started)
+            source = self.sources.get(w.id)
+            last = source.last_data_at if source is not None else None
+            silent_s = now - (self.started if last is None else last)
             # The alarm engine raises a technical alarm by lost_after_s at the latest; allow it a margin to do so.
             if silent_s > w.lost_after_s + self.margin_s and w.id not in alarmed:
                 out.append(f"wearable {w.id} silent for {silent_s:.0f} s and no alarm raised for it")

@@ -63,6 +63,8 @@ async def test_drop_out_goes_stale_then_disconnected_and_recovers(start_emulator
     emu.drop_out(HR, 6.0)
     await room.wait_for(lambda: link.state is LinkState.STALE, "stale after the drop-out")
     stale_after = loop.time() - dropped_at
+    assert link.last_data_at is not None
+    assert link.last_data_at <= dropped_at + 0.5
     await room.wait_for(lambda: link.state is LinkState.DISCONNECTED, "disconnected after lost_after_s")
     lost_after = loop.time() - dropped_at
     assert stale_after <= 1.0 + 1.0
@@ -70,6 +72,8 @@ async def test_drop_out_goes_stale_then_disconnected_and_recovers(start_emulator
     # the wearable comes back by itself; the link finds it again, reconnects and subscribes again
     await room.wait_for(lambda: link.state is LinkState.CONNECTED, "connected again", within=40)
     await room.wait_for(lambda: len(readings(room, "heart-rate", Quantity.HEART_RATE)) >= before + 3, "readings resume")
+    assert link.last_data_at is not None
+    assert link.last_data_at > dropped_at + 2.5
     assert link.connections == 2
     assert room.states("heart-rate")[-4:] == [
         LinkState.STALE,

@@ -5,6 +5,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from roomctl.config import WearableConfig
 from roomctl.daemon.health import WearableFreshness, service_health_problems
 from roomctl.daemon.systemd import Notifier, Watchdog, watchdog_interval
 from roomctl.hub import Hub
-from roomctl.models import Alarm, AlarmAction, AlarmCategory, AlarmEvent, Priority, Quantity, Reading, ServiceHealth
+from roomctl.models import Alarm, AlarmAction, AlarmCategory, AlarmEvent, Priority, ServiceHealth
 
 
 @pytest.fixture
@@ -145,11 +146,21 @@ def _alarm(device: str, ts: datetime) -> AlarmEvent:
     return AlarmEvent(action=AlarmAction.RAISED, alarm=alarm, ts=ts)
 
 
+@dataclass
+class _Link:
+    """What the watchdog asks a wearable's link (:class:`roomctl.daemon.health.DataSource`)."""
+
+    id: str
+    last_data_at: float | None = None
+
+
 async def test_a_silent_wearable_is_a_problem_until_an_alarm_covers_it(clock: FakeClock, hub: Hub) -> None:
     fresh = WearableFreshness(hub, [_wearable("strap")], clock=clock, margin_s=5)
+    link = _Link("strap")
+    fresh.watch([link])
     clock.advance(16)
     assert fresh.problems() == []  # within lost_after_s + margin of start
-    hub.publish(Reading(quantity=Quantity.HEART_RATE, value=70, unit="bpm", device="strap", ts=clock.now()))
+    link.last_data_at = clock.monotonic()  # a notification with data
     clock.advance(16.5)
     assert fresh.problems() == []
     clock.advance(1)
@@ -158,9 +169,17 @@ async def test_a_silent_wearable_is_a_problem_until_an_alarm_covers_it(clock: Fa
     assert fresh.problems() == []
 
 
+def test_a_wearable_without_a_link_is_silent_since_the_start(clock: FakeClock, hub: Hub) -> None:
+    fresh = WearableFreshness(hub, [_wearable("strap")], clock=clock, margin_s=5)
+    fresh.watch([_Link("another", last_data_at=clock.monotonic() + 30)])
+    clock.advance(30)
+    assert fresh.problems() == ["wearable strap silent for 30 s and no alarm raised for it"]
+
+
 def test_a_spot_check_device_silent_between_measurements_is_not_a_problem(clock: FakeClock, hub: Hub) -> None:
     cuff = WearableConfig(id="cuff", profile="blood_pressure", address="C0:FF:EE:00:00:09", lost_after_s=12)
     fresh = WearableFreshness(hub, [cuff, _wearable("strap")], clock=clock, margin_s=5)
+    fresh.watch([_Link("cuff"), _Link("strap")])
     clock.advance(3600)
     assert fresh.problems() == ["wearable strap silent for 3600 s and no alarm raised for it"]
 
