@@ -101,8 +101,11 @@ class Subscription:
         self._ready = asyncio.Event()
 
     def offer(self, event: HubEvent) -> None:
-        if self.kinds is not None and event.kind not in self.kinds:
-            return
+        if self.kinds is None or event.kind in self.kinds:
+            self.put(event)
+
+    def put(self, event: HubEvent) -> None:
+        """Queue an event of a kind this subscription takes (the hub routes by kind; :meth:`offer` checks)."""
         if len(self._items) >= self.maxsize:
             self._items.popleft()
             self.dropped += 1
@@ -148,6 +151,7 @@ class Hub:
         self.published = 0
         self._processors: list[Processor] = []
         self._subscriptions: list[Subscription] = []
+        self._routes: dict[str, tuple[Subscription, ...]] = {}  # event kind -> the subscriptions taking it
         self._pending: deque[HubEvent] = deque()
         self._dispatching = False
         self._changed = asyncio.Event()
@@ -162,11 +166,13 @@ class Hub:
         """A bounded queue of events (optionally only the given ``kind`` values) for one consumer."""
         sub = Subscription(self, name, maxsize, frozenset(kinds) if kinds is not None else None)
         self._subscriptions.append(sub)
+        self._routes.clear()
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
         if sub in self._subscriptions:
             self._subscriptions.remove(sub)
+            self._routes.clear()
 
     @property
     def subscriptions(self) -> tuple[Subscription, ...]:
@@ -199,8 +205,12 @@ class Hub:
                 continue
             if produced:
                 self._pending.extend(produced)
-        for sub in self._subscriptions:
-            sub.offer(event)
+        kind = event.kind
+        route = self._routes.get(kind)
+        if route is None:
+            route = self._routes[kind] = tuple(s for s in self._subscriptions if s.kinds is None or kind in s.kinds)
+        for sub in route:
+            sub.put(event)
 
     async def wait_changed(self, since_version: int) -> int:
         """Wait until the state changed after ``since_version``; return the new version. For latest-state consumers."""

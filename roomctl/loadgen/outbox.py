@@ -40,7 +40,7 @@ class MemoryOutbox:
         return len(self._unsent)
 
     async def pending(self, after_seq: int, limit: int) -> list[OutboxRecord]:
-        return pending_in(self._unsent, after_seq, limit)
+        return pending_in(self._unsent, after_seq, limit, self._seq)
 
     async def mark_sent(self, seqs: Sequence[int]) -> None:
         for seq in seqs:

@@ -5,7 +5,8 @@ paho keeps the connection (CONNECT, will, TLS, keepalive, subscriptions, incomin
 messages roomctl publishes, :class:`RoomClient` does less than paho's general ``publish``:
 
 - :meth:`RoomClient.publish_qos1` builds the PUBLISH packet itself (the topic's bytes kept per topic, the properties
-  packed once: :class:`ExpiryProperties`) and queues it on paho's connection. roomctl's publisher keeps every message
+  packed once: :class:`ExpiryProperties`) and queues it on paho's connection, appended to the packet the last
+  publish queued while that one is still in paho's queue (one queue entry per loop turn, not one per message). roomctl's publisher keeps every message
   until its PUBACK in its own durable outbox, so paho's per-message bookkeeping (a message object, an info object,
   a retry queue) is not made; a fresh client is used per connection, so nothing needs re-sending by paho.
 - A PUBACK for such a message calls :attr:`RoomClient.on_ack` with ``(mid, ok, reason)``; a two-byte PUBACK (success,
@@ -68,6 +69,7 @@ class RoomClient(mqtt.Client):
         self._topics: dict[str, bytes] = {}  # topic -> its length-prefixed UTF-8 bytes
         self._rx = b""
         self._rx_pos = 0
+        self._batch: Any = None  # paho's queued packet that this turn's publishes join (one send, one dict)
 
     # ------------------------------------------------------------------ publishing
     def publish_qos1(self, topic: str, payload: bytes, *, retain: bool, properties: Properties | None = None) -> int:
@@ -97,7 +99,13 @@ class RoomClient(mqtt.Client):
             )
         )
         self._unacked.add(mid)
-        self._packet_queue(_PUBLISH, packet, mid, 1)
+        out, batch = self._out_packet, self._batch
+        if batch is not None and out and out[-1] is batch:  # still queued (perhaps half sent: paho sends from "pos")
+            batch["packet"] += packet
+            batch["to_process"] += len(packet)
+        else:
+            self._packet_queue(_PUBLISH, bytearray(packet), 0, 1)
+            self._batch = out[-1]
         return mid
 
     def _handle_pubackcomp(self, cmd: Literal["PUBACK", "PUBCOMP"]) -> MQTTErrorCode:

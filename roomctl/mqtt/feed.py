@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, TypeAdapter
 from pydantic_core import from_json, to_json
@@ -104,12 +104,12 @@ class FeedEntry:
     text: bool = False  # plain text, not JSON
     summary: str = ""
 
-    @property
-    def placeholder(self) -> str | None:
-        """The event field that fills the topic's ``<...>`` level, if any."""
-        if "<" not in self.topic:
-            return None
-        return self.topic[self.topic.index("<") + 1 : self.topic.index(">")]
+    placeholder: str | None = field(init=False, default=None, compare=False)
+    """The event field that fills the topic's ``<...>`` level, if any (from ``topic``)."""
+
+    def __post_init__(self) -> None:
+        if "<" in self.topic:
+            object.__setattr__(self, "placeholder", self.topic[self.topic.index("<") + 1 : self.topic.index(">")])
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -209,8 +209,9 @@ BY_NAME: dict[str, FeedEntry] = {e.name: e for e in FEED}
 BY_RECORD: dict[str, FeedEntry] = {e.record: e for e in FEED if e.record is not None}
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
+class Message(NamedTuple):
+    """One message to publish (a named tuple: made for every reading, and a frozen dataclass costs five setattrs)."""
+
     topic: str
     payload: bytes
     retain: bool

@@ -77,6 +77,7 @@ class WearableLink:
         self._address = config.address
         self._sensor_conditions: frozenset[TechnicalCondition] = frozenset()
         self._sensor_seen: dict[str, object] = {}
+        self._last_status: dict[str, object] = {}
         self.conditions: frozenset[TechnicalCondition] = frozenset()
         self._connected_at = self._started
         self._lost_at: float | None = None  # when the last link ended: only advertisements after it count
@@ -237,9 +238,10 @@ class WearableLink:
         for m in measurements:
             status = m.status
             quality = m.quality
-            if sensor_keys.intersection(status):  # this measurement says what the sensor sees now
+            if status != self._last_status and sensor_keys.intersection(status):  # it says what the sensor sees now
+                self._last_status = status  # (most notifications repeat the last one's status exactly)
                 seen = {k: status[k] for k in sensor_keys if k in status}
-                if seen != self._sensor_seen:  # most notifications repeat the last one's status
+                if seen != self._sensor_seen:  # what the sensor sees changed
                     self._sensor_seen = seen
                     self._sensor_conditions = self.profile.conditions_in(status)
                     changed = True

@@ -20,18 +20,17 @@ else) for input that is not a valid packet.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 from roomctl.models import Quality, Quantity
 
 Value: TypeAlias = float | list[float] | None
 
 
-@dataclass(frozen=True, slots=True)
-class Measurement:
-    """One decoded reading: canonical ``values``, its ``quality``, snake_case ``status``, the device ``timestamp``."""
+class Measurement(NamedTuple):
+    """One decoded reading: canonical ``values``, its ``quality``, snake_case ``status``, the device ``timestamp``.
+    (A named tuple: one is made for every notification, and a frozen dataclass costs a setattr per field.)"""
 
     values: dict[Quantity, Value]
     status: dict[str, object]

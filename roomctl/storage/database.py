@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from roomctl.errors import StorageError
 from roomctl.storage.kinds import EVENT_TABLES, STORED
@@ -19,8 +19,7 @@ from roomctl.storage.outbox import OutboxRecord
 from roomctl.storage.schema import migrate
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(NamedTuple):
     """One event ready for the database: its outbox record (without seq) and its table row (without seq)."""
 
     kind: str

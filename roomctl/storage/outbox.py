@@ -9,12 +9,12 @@ outage delays messages but loses none.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxRecord:
+class OutboxRecord(NamedTuple):
+    """One outbox record (a named tuple: one is made for every stored event)."""
+
     seq: int
     kind: str  # the hub event's ``kind``: reading, rr_intervals, device, alarm, event, session, lighting
     session: str | None  # the session current when the event was stored
@@ -42,10 +42,21 @@ class Outbox(Protocol):
         ...
 
 
-def pending_in(unsent: Mapping[int, OutboxRecord], after_seq: int, limit: int) -> list[OutboxRecord]:
-    """:meth:`Outbox.pending` over unsent records kept in memory by seq, oldest first."""
+def pending_in(unsent: Mapping[int, OutboxRecord], after_seq: int, limit: int, last_seq: int) -> list[OutboxRecord]:
+    """:meth:`Outbox.pending` over unsent records kept in memory by seq, oldest first (``last_seq``: the newest
+    written). Seqs are consecutive as written, so the records after a lane's cursor are looked up by seq, not
+    found by walking every unsent record from the oldest (both lanes ask after every write)."""
     found: list[OutboxRecord] = []
-    for seq, record in unsent.items():
+    if last_seq - after_seq <= 4 * limit:
+        get = unsent.get
+        for seq in range(after_seq + 1, last_seq + 1):
+            record = get(seq)
+            if record is not None:
+                found.append(record)
+                if len(found) >= limit:
+                    break
+        return found
+    for seq, record in unsent.items():  # far behind: mostly sent records in between
         if seq > after_seq:
             found.append(record)
             if len(found) >= limit:

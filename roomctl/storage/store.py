@@ -110,7 +110,7 @@ class Store:
     async def pending(self, after_seq: int, limit: int) -> list[OutboxRecord]:
         if after_seq < self._recent_from - 1:
             return await self._run(self.db.pending, after_seq, limit)
-        return pending_in(self._recent, after_seq, limit)
+        return pending_in(self._recent, after_seq, limit, self.last_seq)
 
     async def append(self, kind: str, payload: str) -> int:
         return await self.write_batch([Row(kind, None, payload, None)], self._clock.now().timestamp())

@@ -88,6 +88,22 @@ async def test_kind_filter_delivers_only_requested_kinds(hub: Hub) -> None:
     assert len(devices) == 0
 
 
+async def test_subscribing_or_leaving_after_events_flowed_changes_who_gets_the_next(hub: Hub) -> None:
+    """The hub routes each kind to its subscriptions once; a subscription made or closed later is routed too."""
+    everything = hub.subscribe("everything")
+    hub.publish(reading(70))
+    readings = hub.subscribe("readings", kinds=["reading"])
+    devices = hub.subscribe("devices", kinds=["device"])
+    hub.publish(reading(71, at_s=1))
+    hub.publish(DeviceState(device="strap", profile="heart_rate", state=LinkState.CONNECTED))
+    assert [e.kind for e in await readings.get_batch()] == ["reading"]
+    assert [e.kind for e in await devices.get_batch()] == ["device"]
+    readings.close()
+    hub.publish(reading(72, at_s=2))
+    assert len(readings) == 0
+    assert [e.kind for e in await everything.get_batch()] == ["reading", "reading", "device", "reading"]
+
+
 async def test_latest_state_consumer_sees_only_the_newest_state(hub: Hub) -> None:
     version = hub.version
     waiter = asyncio.create_task(hub.wait_changed(version))

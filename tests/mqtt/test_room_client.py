@@ -95,6 +95,42 @@ async def test_a_burst_is_sent_in_few_writes_and_every_message_acknowledged_and_
         assert all(not m.retain for m in got)
 
 
+class TrickleClient(RoomClient):
+    """A socket that takes at most 300 bytes per ``send``: queued messages are often half sent when more come."""
+
+    def __init__(self, client_id: str) -> None:
+        super().__init__(client_id)
+        self.partial = 0
+
+    def _sock_send(self, buf: bytes | bytearray) -> int:
+        if len(buf) > 300:
+            self.partial += 1
+        return super()._sock_send(buf[:300])
+
+
+async def test_messages_published_while_earlier_ones_are_half_sent_arrive_whole_once_and_in_order(
+    broker: Broker, subscribe: Subscribe
+) -> None:
+    sub = await subscribe(broker.port, ["trickle/#"])
+    client = TrickleClient("trickle")
+    async with connected(broker, client) as conn:
+        n = 400
+        acks, done = acks_into(conn, n)
+        mids = []
+        for i in range(n):
+            mids.append(
+                conn.publish(f"trickle/{i % 3}", f'{{"i":{i},"pad":"{"x" * (i % 50)}"}}'.encode(), retain=False)
+            )
+            if i % 7 == 0:
+                await asyncio.sleep(0)  # the loop writes part of what is queued
+        async with asyncio.timeout(30):
+            await done.wait()
+        assert sorted(acks) == sorted(mids)
+        assert client.partial > 10  # the case under test did happen
+        got = await sub.wait_for(lambda m: len(m) >= n)
+        assert [m.json()["i"] for m in got] == list(range(n))
+
+
 async def test_retained_flag_and_messages_without_properties(broker: Broker, subscribers: list[Subscriber]) -> None:
     client = RoomClient("retained")
     async with connected(broker, client) as conn:
