@@ -132,12 +132,24 @@ class Subscription:
 
     async def get_batch(self, max_items: int = 500) -> list[HubEvent]:
         """Wait for at least one event, then take up to ``max_items`` at once: consumers work in batches."""
+        await self.wait()
+        return self.take(max_items)
+
+    async def wait(self) -> None:
+        """Return once an event is queued (at once if one is), taking nothing."""
         while not self._items:
             self._ready.clear()
             await self._ready.wait()
-        n = min(max_items, len(self._items))
-        batch = [self._items.popleft() for _ in range(n)]
-        self.delivered += n
+
+    def take(self, max_items: int | None = None) -> list[HubEvent]:
+        """Take what is queued now (at most ``max_items``), oldest first; may be empty."""
+        items = self._items
+        if max_items is None or max_items >= len(items):
+            batch = list(items)
+            items.clear()
+        else:
+            batch = [items.popleft() for _ in range(max_items)]
+        self.delivered += len(batch)
         return batch
 
     def close(self) -> None:

@@ -243,16 +243,16 @@ class ApiServer:
     async def _pump(self, sub: Subscription, client: _Client) -> None:
         """Events to the client, in batches; a client that cannot keep up is cut off (it re-syncs on reconnect)."""
         while not client.closed:
-            try:
-                async with asyncio.timeout(HEARTBEAT_S):
-                    batch = await sub.get_batch()
-            except TimeoutError:  # nothing to send for a while: say the loop is alive (a hung daemon says nothing)
-                if not client.send(encode(Heartbeat(ts=self.clock.now()))):
-                    return
+            await asyncio.sleep(COALESCE_S)  # gather what comes: one write per 50 ms at most, not one per reading
+            if not len(sub):  # (while events flow, the pump only sleeps and sends: no timer to set up and cancel)
+                try:
+                    async with asyncio.timeout(HEARTBEAT_S):
+                        await sub.wait()
+                except TimeoutError:  # nothing to send for a while: say the loop is alive (a hung daemon says nothing)
+                    if not client.send(encode(Heartbeat(ts=self.clock.now()))):
+                        return
                 continue
-            await asyncio.sleep(COALESCE_S)  # gather what follows: one write per 50 ms, not one per reading
-            if len(sub):
-                batch += await sub.get_batch()
+            batch = sub.take()
             if sub.dropped:
                 client.cut_off(f"fell behind ({sub.dropped} events dropped)")
                 return

@@ -9,8 +9,8 @@ messages roomctl publishes, :class:`RoomClient` does less than paho's general ``
   publish queued while that one is still in paho's queue (one queue entry per loop turn, not one per message). roomctl's publisher keeps every message
   until its PUBACK in its own durable outbox, so paho's per-message bookkeeping (a message object, an info object,
   a retry queue) is not made; a fresh client is used per connection, so nothing needs re-sending by paho.
-- A PUBACK for such a message calls :attr:`RoomClient.on_ack` with ``(mid, ok, reason)``; a two-byte PUBACK (success,
-  no properties, what brokers send almost always) is not decoded at all.
+- PUBACKs for such messages call :attr:`RoomClient.on_acks` with ``(mids, ok, reason)``; two-byte PUBACKs (success,
+  no properties, what brokers send almost always) are not decoded at all, and a run of them is one call.
 - Queued packets go out in one ``send`` (paho sends each packet on its own), and the socket is read in chunks (paho
   reads each packet's header a byte at a time): the loop driver drains :meth:`RoomClient.buffered` bytes.
 """
@@ -64,7 +64,7 @@ class RoomClient(mqtt.Client):
 
     def __init__(self, client_id: str) -> None:
         super().__init__(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-        self.on_ack: Callable[[int, bool, str], None] = lambda mid, ok, reason: None
+        self.on_acks: Callable[[list[int], bool, str], None] = lambda mids, ok, reason: None
         self._unacked: set[int] = set()
         self._topics: dict[str, bytes] = {}  # topic -> its length-prefixed UTF-8 bytes
         self._rx = b""
@@ -117,37 +117,52 @@ class RoomClient(mqtt.Client):
             return super()._handle_pubackcomp(cmd)  # one of paho's own (published through ``publish``)
         self._unacked.discard(mid)
         if len(packet) == 2 or packet[2] == 0:
-            self.on_ack(mid, True, "")
+            self.on_acks([mid], True, "")
         else:
             reason = ReasonCode(PacketTypes.PUBACK, identifier=packet[2])  # e.g. "No matching subscribers": still ok
-            self.on_ack(mid, not reason.is_failure, reason.getName() if reason.is_failure else "")
+            self.on_acks([mid], not reason.is_failure, reason.getName() if reason.is_failure else "")
         return MQTTErrorCode.MQTT_ERR_SUCCESS
 
     # ------------------------------------------------------------------ the socket
     def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
-        """paho's read, then every packet already read from the socket: runs of plain PUBACKs here, in one loop,
-        anything else through paho, a packet at a time."""
-        rc = super().loop_read(max_packets)
+        """What the socket has, read in one chunk: runs of plain PUBACKs here, in one loop, anything else through
+        paho, a packet at a time. (Nothing read, or a failed socket: paho reads, and says what happened.)"""
+        if self._sock is not None and not self.buffered() and self._in_packet["command"] == 0:
+            self._fill()
+        if not self.buffered():
+            return super().loop_read(max_packets)
+        rc = MQTTErrorCode.MQTT_ERR_SUCCESS
         while rc is MQTTErrorCode.MQTT_ERR_SUCCESS and self._sock is not None and self.buffered():
             if not self._take_acks():
                 rc = super().loop_read(max_packets)
         return rc
 
+    def _fill(self) -> None:
+        """Read a chunk into the buffer, if the socket has one; a failure is left for paho's read to meet again."""
+        try:
+            chunk = super()._sock_recv(RECV_CHUNK)
+        except OSError:  # BlockingIOError (nothing yet, or TLS wants more) and a broken connection alike
+            return
+        self._rx, self._rx_pos = chunk, 0
+
     def _take_acks(self) -> bool:
-        """Acknowledge the plain PUBACKs (success, no properties) at the head of the read buffer; whether any were."""
-        buf, start, pos, end = self._rx, self._rx_pos, self._rx_pos, len(self._rx)
+        """Acknowledge the plain PUBACKs (success, no properties) at the head of the read buffer, in one call of
+        :attr:`on_acks`; whether there were any."""
+        buf, pos, end, unacked = self._rx, self._rx_pos, len(self._rx), self._unacked
+        mids = []
         while end - pos >= 4 and buf[pos] == _PUBACK and buf[pos + 1] == 2:
             mid = (buf[pos + 2] << 8) | buf[pos + 3]
-            if mid not in self._unacked:
+            if mid not in unacked:
                 break
+            unacked.discard(mid)
+            mids.append(mid)
             pos += 4
-            self._rx_pos = pos
-            self._unacked.discard(mid)
-            self.on_ack(mid, True, "")
-        if pos == start:
+        if not mids:
             return False
+        self._rx_pos = pos
         with self._msgtime_mutex:
             self._last_msg_in = _paho_time()  # paho's keepalive: the broker was heard
+        self.on_acks(mids, True, "")
         return True
 
     def _packet_write(self) -> MQTTErrorCode:

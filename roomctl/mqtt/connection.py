@@ -96,14 +96,14 @@ def describe_reason(rc: ReasonCode) -> str:
 
 
 class Connection:
-    """A connected client. Callbacks run on the loop: ``on_ack(mid, ok, reason)``, ``on_message(msg)``."""
+    """A connected client. Callbacks run on the loop: ``on_acks(mids, ok, reason)``, ``on_message(msg)``."""
 
     def __init__(self, client: RoomClient, where: str) -> None:
         self.client = client
         self.where = where
         self.lost = asyncio.Event()
         self.lost_reason = ""
-        self.on_ack: Callable[[int, bool, str], None] = lambda mid, ok, reason: None
+        self.on_acks: Callable[[list[int], bool, str], None] = lambda mids, ok, reason: None
         self.on_message: Callable[[mqtt.MQTTMessage], None] = lambda msg: None
         self.subscribed = asyncio.Event()
         self._loop = asyncio.get_running_loop()
@@ -112,7 +112,7 @@ class Connection:
         self._waiters: dict[int, asyncio.Future[bool]] = {}
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
-        client.on_ack = self._on_ack
+        client.on_acks = self._on_acks
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
 
@@ -164,14 +164,19 @@ class Connection:
                 waiter.set_result(False)
         self.lost.set()
 
-    def _on_ack(self, mid: int, ok: bool, reason: str) -> None:
-        waiter = self._waiters.pop(mid, None)
-        if waiter is not None:
-            if not waiter.done():
-                waiter.set_result(ok)
-            return
+    def _on_acks(self, mids: list[int], ok: bool, reason: str) -> None:
+        if self._waiters:  # publish_confirmed's (goodbyes): answered here, not passed on
+            waited = [mid for mid in mids if mid in self._waiters]
+            for mid in waited:
+                waiter = self._waiters.pop(mid)
+                if not waiter.done():
+                    waiter.set_result(ok)
+            if waited:
+                mids = [mid for mid in mids if mid not in waited]
+                if not mids:
+                    return
         try:
-            self.on_ack(mid, ok, reason)
+            self.on_acks(mids, ok, reason)
         except Exception:
             log.exception("MQTT acknowledgement handling failed")
 

@@ -26,6 +26,7 @@ import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 
 from roomctl import __version__
@@ -177,7 +178,7 @@ class MqttPublisher:
         self.stats.connects += 1
         self._inflight.clear()
         self._live_latest.clear()
-        conn.on_ack = self._on_ack
+        conn.on_acks = self._on_acks
         self._set_health(True, f"connected to {conn.where}")
         log.info("MQTT: connected to %s as %s", conn.where, self._client_id)
         conn.publish(self.topics.status, b"online", retain=True)
@@ -380,18 +381,21 @@ class MqttPublisher:
         self._acked.append(record.seq)
         self._ack_ready.set()
 
-    def _on_ack(self, mid: int, ok: bool, reason: str) -> None:
-        seq = self._inflight.pop(mid, None)
-        if seq is not None:
-            if ok:
-                self._acked.append(seq)
-                self._ack_ready.set()
-                self.stats.acknowledged += 1
-            else:
-                self.stats.refused += 1  # left unsent: replayed after the next reconnect
+    def _on_acks(self, mids: list[int], ok: bool, reason: str) -> None:
+        inflight = self._inflight
+        seqs = [seq for seq in map(inflight.pop, mids, repeat(None)) if seq is not None]
+        if not seqs:
+            return
+        if ok:
+            self._acked += seqs
+            self._ack_ready.set()
+            self.stats.acknowledged += len(seqs)
+        else:
+            self.stats.refused += len(seqs)  # left unsent: replayed after the next reconnect
+            for seq in seqs:
                 log.warning("MQTT: the broker refused seq %d (%s); check its ACL", seq, reason)
-            if len(self._inflight) <= self._config.max_inflight // 2:
-                self._window.set()  # a full window reopens half way: the lanes wake once per half, not per PUBACK
+        if len(inflight) <= self._config.max_inflight // 2:
+            self._window.set()  # a full window reopens half way: the lanes wake once per half, not per PUBACK
 
     async def _mark_sent_loop(self) -> None:
         while True:

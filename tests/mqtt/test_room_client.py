@@ -48,17 +48,22 @@ async def connected(broker: Broker, client: RoomClient, **auth: str) -> AsyncIte
         conn.close()
 
 
-def acks_into(conn: Connection, count: int) -> tuple[dict[int, tuple[bool, str]], asyncio.Event]:
+def acks_into(
+    conn: Connection, count: int, calls: list[int] | None = None
+) -> tuple[dict[int, tuple[bool, str]], asyncio.Event]:
     acks: dict[int, tuple[bool, str]] = {}
     done = asyncio.Event()
 
-    def on_ack(mid: int, ok: bool, reason: str) -> None:
-        assert mid not in acks, f"mid {mid} acknowledged twice"
-        acks[mid] = (ok, reason)
+    def on_acks(mids: list[int], ok: bool, reason: str) -> None:
+        if calls is not None:
+            calls.append(len(mids))
+        for mid in mids:
+            assert mid not in acks, f"mid {mid} acknowledged twice"
+            acks[mid] = (ok, reason)
         if len(acks) >= count:
             done.set()
 
-    conn.on_ack = on_ack
+    conn.on_acks = on_acks
     return acks, done
 
 
@@ -76,7 +81,8 @@ async def test_a_burst_is_sent_in_few_writes_and_every_message_acknowledged_and_
     client = CountingClient("burst")
     async with connected(broker, client) as conn:
         n = 500
-        acks, done = acks_into(conn, n)
+        calls: list[int] = []
+        acks, done = acks_into(conn, n, calls)
         before = client.sends
         expiry = ExpiryProperties(30)
         mids = [
@@ -88,6 +94,8 @@ async def test_a_burst_is_sent_in_few_writes_and_every_message_acknowledged_and_
         assert len(set(mids)) == n
         assert all(ok and reason == "" for ok, reason in acks.values())
         assert client.sends - before <= 10, f"{client.sends - before} writes for one burst of {n} messages"
+        assert sum(calls) == n
+        assert len(calls) <= n // 5, f"{len(calls)} calls for {n} PUBACKs: a run of them is one call"
         got = await sub.wait_for(lambda m: len(m) >= n)
         assert [m.json()["i"] for m in got] == list(range(n))
         assert [m.topic for m in got] == [f"burst/{i % 7}" for i in range(n)]
@@ -129,6 +137,20 @@ async def test_messages_published_while_earlier_ones_are_half_sent_arrive_whole_
         assert client.partial > 10  # the case under test did happen
         got = await sub.wait_for(lambda m: len(m) >= n)
         assert [m.json()["i"] for m in got] == list(range(n))
+
+
+async def test_a_confirmed_publish_among_others_is_answered_and_not_passed_on(broker: Broker) -> None:
+    """A goodbye (``publish_confirmed``) waits for its own PUBACK; the PUBACKs around it still reach ``on_acks``."""
+    async with connected(broker, RoomClient("mixed")) as conn:
+        acks, done = acks_into(conn, 40)
+        before = [conn.publish(f"mixed/{i}", b"1", retain=False) for i in range(20)]
+        confirm = asyncio.create_task(conn.publish_confirmed("mixed/bye", b"0", retain=False, within_s=20))
+        await asyncio.sleep(0)
+        after = [conn.publish(f"mixed/{i}", b"2", retain=False) for i in range(20)]
+        assert await confirm is True
+        async with asyncio.timeout(20):
+            await done.wait()
+        assert sorted(acks) == sorted(before + after)  # the goodbye's mid is not among them
 
 
 async def test_retained_flag_and_messages_without_properties(broker: Broker, subscribers: list[Subscriber]) -> None:
