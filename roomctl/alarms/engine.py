@@ -265,9 +265,10 @@ class AlarmEngine:
     # ------------------------------------------------------------------ physiological
 
     def _on_reading(self, r: Reading) -> list[HubEvent]:
+        now = self._clock.monotonic()
         device = self._devices.get(r.device)
         if device is not None:
-            device.heard(self._clock.monotonic())
+            device.heard(now)
         key = (r.device, r.quantity)
         try:
             watch = self._watches[key]
@@ -281,7 +282,7 @@ class AlarmEngine:
                 g.suspend()  # no data: never calm, never clears
             return []
         spot = _is_spot(r.device, device)
-        changed = watch.update(value, self._clock.monotonic(), r.quality is Quality.OK, spot)
+        changed = watch.update(value, now, r.quality is Quality.OK, spot)
         if spot:  # each measurement is news: a condition that goes on is announced again if it had been acknowledged
             changed = watch.groups
         events = self._settle(watch, changed, remeasured=spot) if changed else []
