@@ -20,14 +20,20 @@ from tests.mqtt.subscriber import Subscriber
 
 
 class CountingClient(RoomClient):
-    """Counts what goes to the socket: one ``send`` per burst, not per message."""
+    """Counts what goes to the socket (one ``send`` per burst, not per message); with ``max_send`` the socket takes
+    at most that many bytes per ``send``, so queued messages are often half sent when more come."""
 
-    def __init__(self, client_id: str) -> None:
+    def __init__(self, client_id: str, max_send: int | None = None) -> None:
         super().__init__(client_id)
         self.sends = 0
+        self.partial = 0
+        self.max_send = max_send
 
     def _sock_send(self, buf: bytes | bytearray) -> int:
         self.sends += 1
+        if self.max_send is not None and len(buf) > self.max_send:
+            self.partial += 1
+            buf = buf[: self.max_send]
         return super()._sock_send(buf)
 
 
@@ -103,24 +109,11 @@ async def test_a_burst_is_sent_in_few_writes_and_every_message_acknowledged_and_
         assert all(not m.retain for m in got)
 
 
-class TrickleClient(RoomClient):
-    """A socket that takes at most 300 bytes per ``send``: queued messages are often half sent when more come."""
-
-    def __init__(self, client_id: str) -> None:
-        super().__init__(client_id)
-        self.partial = 0
-
-    def _sock_send(self, buf: bytes | bytearray) -> int:
-        if len(buf) > 300:
-            self.partial += 1
-        return super()._sock_send(buf[:300])
-
-
 async def test_messages_published_while_earlier_ones_are_half_sent_arrive_whole_once_and_in_order(
     broker: Broker, subscribe: Subscribe
 ) -> None:
     sub = await subscribe(broker.port, ["trickle/#"])
-    client = TrickleClient("trickle")
+    client = CountingClient("trickle", max_send=300)
     async with connected(broker, client) as conn:
         n = 400
         acks, done = acks_into(conn, n)
