@@ -117,12 +117,6 @@ class Subscription:
     def __len__(self) -> int:
         return len(self._items)
 
-    def get_nowait(self) -> HubEvent | None:
-        if not self._items:
-            return None
-        self.delivered += 1
-        return self._items.popleft()
-
     async def get(self) -> HubEvent:
         while not self._items:
             self._ready.clear()

@@ -302,20 +302,24 @@ class MqttPublisher:
     async def _live_lane(self, conn: Connection, backlog_end: int) -> None:
         """The vitals written since this connection was made, as they come."""
         async for records in self._records_after(backlog_end):
+            now = self._clock.now()  # the vitals' remaining life: one clock reading for the batch
             for record in records:
                 if record.kind in VITAL_RECORDS:
                     if len(self._inflight) >= self._config.max_inflight:
                         await self._window_slot()
-                    self._send(conn, record, backlog=False)
+                        now = self._clock.now()
+                    self._send(conn, record, backlog=False, now=now)
 
-    def _send(self, conn: Connection, record: OutboxRecord, *, backlog: bool) -> bool:
+    def _send(self, conn: Connection, record: OutboxRecord, *, backlog: bool, now: datetime | None = None) -> bool:
         """Publish one record (True), or settle it unpublished (a vital past its life or superseded: False)."""
-        prepared = self._prepare(record, backlog=backlog)
+        prepared = self._prepare(record, backlog=backlog, now=now)
         if prepared is not None:
             self._emit(conn, record, *prepared)
         return prepared is not None
 
-    def _prepare(self, record: OutboxRecord, *, backlog: bool) -> tuple[Message, dict[str, Any], Any] | None:
+    def _prepare(
+        self, record: OutboxRecord, *, backlog: bool, now: datetime | None = None
+    ) -> tuple[Message, dict[str, Any], Any] | None:
         """The message for a record and its expiry properties; None when it is settled without publishing. Raises
         :class:`FeedEncodingError` for a record that cannot be encoded: it is never marked sent."""
         if record.kind == "alarms_active":
@@ -327,13 +331,13 @@ class MqttPublisher:
         msg, event = encode(self.topics, record)
         if not msg.expires:
             return msg, event, None
-        props = self._expiry(record, msg, backlog=backlog)
+        props = self._expiry(record, msg, backlog=backlog, now=now)
         return None if props is None else (msg, event, props)
 
-    def _expiry(self, record: OutboxRecord, msg: Message, *, backlog: bool) -> Any:
-        """A vital's MQTT v5 properties carrying the life it has left; None when it is settled unpublished (past its
-        life, or a backlog reading overtaken on its topic by a live one)."""
-        life = self._life_left(msg)
+    def _expiry(self, record: OutboxRecord, msg: Message, *, backlog: bool, now: datetime | None = None) -> Any:
+        """A vital's MQTT v5 properties carrying the life it has left (at ``now``, else the clock's time); None when it
+        is settled unpublished (past its life, or a backlog reading overtaken on its topic by a live one)."""
+        life = self._life_left(msg, self._clock.now() if now is None else now)
         if life < MIN_LIFE_S:
             self._settle(record, "expired")
             return None
@@ -366,10 +370,10 @@ class MqttPublisher:
         if retain:
             self._retained[topic] = payload
 
-    def _life_left(self, msg: Message) -> int:
-        """Whole seconds of life the vital has left: ``vitals_expiry_s`` after its own ``ts``, rounded down."""
+    def _life_left(self, msg: Message, now: datetime) -> int:
+        """Whole seconds of life the vital has left at ``now``: ``vitals_expiry_s`` after its own ``ts``, rounded down."""
         assert msg.ts is not None
-        age = (self._clock.now() - datetime.fromisoformat(msg.ts)).total_seconds()
+        age = (now - datetime.fromisoformat(msg.ts)).total_seconds()
         return math.floor(self._config.vitals_expiry_s - max(age, 0.0))
 
     def _settle(self, record: OutboxRecord, why: str) -> None:

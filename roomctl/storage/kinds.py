@@ -38,7 +38,8 @@ class StoredKind:
 
 
 def _reading(e: Reading, session: str | None, now: float) -> tuple[Any, ...]:
-    return (e.ts.timestamp(), session, e.device, e.quantity.value, e.value, e.unit, e.quality.value)
+    # the quantity and quality as they are: SQLite stores a StrEnum member as its text (``.value`` is a slower call)
+    return (e.ts.timestamp(), session, e.device, e.quantity, e.value, e.unit, e.quality)
 
 
 def _rr(e: RRIntervals, session: str | None, now: float) -> tuple[Any, ...]:

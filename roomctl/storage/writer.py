@@ -99,8 +99,7 @@ class StorageWriter:
         """Write whatever is queued now (also used before answering a command that must be on disk)."""
         async with self._flush_lock:
             events, self._taken = self._taken, []
-            while (e := self.sub.get_nowait()) is not None:
-                events.append(e)
+            events += self.sub.take()
             await self._write(events)
 
     async def _run(self) -> None:
