@@ -129,7 +129,7 @@ class Reading(Model):
     def of(cls, quantity: Quantity, value: float | None, device: str, ts: datetime, quality: Quality) -> Reading:
         """A reading from values roomctl made itself (a decoder's typed output), without validating them again: the
         hot path's constructor. Equal to ``Reading(...)`` with the same values, unit from :data:`UNITS`
-        (``tests/foundation/test_event_json.py`` checks it on every decoder's output)."""
+        (``tests/foundation/test_event_json.py`` checks it for any quantity, value, device, time and quality)."""
         reading = _new(cls)
         _set(
             reading,
