@@ -144,7 +144,7 @@ class Reading(Model):
                 "quality": quality,
             },
         )
-        _set(reading, "__pydantic_fields_set__", _READING_GIVEN)  # shared: a frozen model's set never changes
+        _set(reading, "__pydantic_fields_set__", set(_READING_GIVEN))  # its own: model_copy(update=...) adds to it
         _set(reading, "__pydantic_extra__", None)
         _set(reading, "__pydantic_private__", None)
         return reading

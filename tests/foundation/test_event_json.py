@@ -61,6 +61,8 @@ def test_the_hot_path_reading_equals_a_validated_one(
     assert fast.model_dump() == validated.model_dump()
     with pytest.raises(ValidationError):
         fast.value = 1.0  # type: ignore[misc]  # frozen like any model
+    assert fast.model_copy(update={"value": 1.0}) == validated.model_copy(update={"value": 1.0})
+    assert fast.model_fields_set == validated.model_fields_set  # the copy's update did not reach the original
 
 
 @given(
