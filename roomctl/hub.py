@@ -100,12 +100,12 @@ class Subscription:
         self._items: deque[HubEvent] = deque()
         self._ready = asyncio.Event()
 
-    def offer(self, event: HubEvent) -> None:
-        if self.kinds is None or event.kind in self.kinds:
-            self.put(event)
+    def takes(self, kind: str) -> bool:
+        """Whether events of this ``kind`` are for this subscription (the hub routes each kind once by it)."""
+        return self.kinds is None or kind in self.kinds
 
     def put(self, event: HubEvent) -> None:
-        """Queue an event of a kind this subscription takes (the hub routes by kind; :meth:`offer` checks)."""
+        """Queue an event (of a kind it :meth:`takes`: the hub's routing checks that)."""
         if len(self._items) >= self.maxsize:
             self._items.popleft()
             self.dropped += 1
@@ -214,7 +214,7 @@ class Hub:
         kind = event.kind
         route = self._routes.get(kind)
         if route is None:
-            route = self._routes[kind] = tuple(s for s in self._subscriptions if s.kinds is None or kind in s.kinds)
+            route = self._routes[kind] = tuple(s for s in self._subscriptions if s.takes(kind))
         for sub in route:
             sub.put(event)
 
