@@ -267,7 +267,7 @@ class AlarmEngine:
     def _on_reading(self, r: Reading) -> list[HubEvent]:
         now = self._clock.monotonic()
         device = self._devices.get(r.device)
-        if device is not None:
+        if device is not None and r.quantity is not Quantity.BATTERY:  # a battery level is not data about the patient
             device.heard(now)
         key = (r.device, r.quantity)
         try:

@@ -99,7 +99,7 @@ class DeviceWatch:
         )
 
     def heard(self, now: float) -> None:
-        """A reading (any value, even a missing one) came from this wearable."""
+        """A vital reading (any value, even a missing one; not a battery level) came from this wearable."""
         self.last_data = now
         self.ever_connected = True
 

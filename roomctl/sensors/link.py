@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _RR = Quantity.RR_INTERVALS
+_BATTERY = Quantity.BATTERY
 
 
 class _ConnectionEnded(Exception):
@@ -235,6 +236,7 @@ class WearableLink:
         throttle = self.profile.publish_interval_s
         sensor_keys = self.profile.sensor_keys
         changed = False  # in what the wearable's state is made of (its sensor's status, its battery)
+        vital = False  # a vital sign came (a battery level alone is not data about the patient)
         for m in measurements:
             status = m.status
             quality = m.quality
@@ -249,8 +251,11 @@ class WearableLink:
                 if isinstance(value, list):
                     if quantity is _RR and value:
                         publish(RRIntervals(device=device, ts=now, intervals=tuple(value)))
+                    vital = True
                     continue
-                if quantity is Quantity.BATTERY and value != self._battery:
+                if quantity is not _BATTERY:
+                    vital = True
+                elif value != self._battery:
                     self._battery = value
                     changed = True
                 if throttle and mono - self._last_published.get(quantity, -1e9) < throttle:
@@ -258,14 +263,16 @@ class WearableLink:
                 self._last_published[quantity] = mono
                 publish(Reading.of(quantity, value, device, now, quality))
                 self.readings += 1
-        self._last_data = mono
-        self._ever_data = True
-        if changed or self.state is not LinkState.CONNECTED:
+        if vital:  # freshness counts the vitals only: a battery read never makes a silent wearable look fresh
+            self._last_data = mono
+            self._ever_data = True
+        if changed or (vital and self.state is not LinkState.CONNECTED):
             self._refresh()  # else the state it would publish is the one already published
 
     @property
     def last_data_at(self) -> float | None:
-        """``clock.monotonic()`` of the last notification with data; None before the first (the watchdog asks)."""
+        """``clock.monotonic()`` of the last notification with vital data (not a battery level); None before the first
+        (the watchdog asks)."""
         return self._last_data if self._ever_data else None
 
     # -- state

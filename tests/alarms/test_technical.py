@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from roomctl.models import AlarmAction, AlarmCategory, LinkState, Priority, TechnicalCondition
+from roomctl.models import AlarmAction, AlarmCategory, LinkState, Priority, Quantity, TechnicalCondition
 
 from .conftest import CUFF, OXIMETER, STRAP, MakeRoom, Room, alarm_events, config
 
@@ -159,3 +159,14 @@ def test_an_unconfigured_wearable_uses_default_timings(room: Room) -> None:
     room.wait(1)
     assert room.conditions() == {"data_stale", "device_disconnected"}
     assert room.only("device_disconnected").message == "Wearable lost: stranger is not connected"
+
+
+def test_a_battery_level_does_not_count_as_data_from_a_silent_wearable(make_room: MakeRoom) -> None:
+    room = make_room(wearables=[STRAP])
+    room.device(LinkState.CONNECTED, device="strap", profile="heart_rate")
+    room.reading(Quantity.HEART_RATE, 72, device="strap")
+    room.device(LinkState.STALE, device="strap", profile="heart_rate")
+    room.wait(20)
+    room.reading(Quantity.BATTERY, 80, device="strap")  # read while the heart rate is silent
+    room.wait(10)  # 30 s since the last heart rate: lost, although the battery was read 10 s ago
+    assert room.conditions() == {"data_stale", "device_disconnected"}
