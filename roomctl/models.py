@@ -12,6 +12,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
+from roomctl.quantities import UNITS as UNITS
+from roomctl.quantities import Quantity as Quantity
+
 _last_second: tuple[tuple[int, ...], str] = ((), "")
 """The last whole second :func:`iso_ms` wrote and its text up to the decimal point (readings come many a second).
 Replaced whole, never changed in place, so a thread reading it sees one second's pair."""
@@ -31,45 +34,6 @@ def iso_ms(ts: datetime) -> str:
 
 
 UtcDatetime = Annotated[datetime, PlainSerializer(iso_ms, return_type=str, when_used="json")]
-
-
-class Quantity(StrEnum):
-    """Canonical quantities (design/contracts.md). Values are always in :data:`UNITS`."""
-
-    HEART_RATE = "heart_rate"
-    RR_INTERVALS = "rr_intervals"
-    ENERGY_EXPENDED = "energy_expended"
-    SPO2 = "spo2"
-    PULSE_RATE = "pulse_rate"
-    PERFUSION_INDEX = "perfusion_index"
-    SPO2_FAST = "spo2_fast"
-    PULSE_RATE_FAST = "pulse_rate_fast"
-    SPO2_SLOW = "spo2_slow"
-    PULSE_RATE_SLOW = "pulse_rate_slow"
-    TEMPERATURE = "temperature"
-    SYSTOLIC = "systolic"
-    DIASTOLIC = "diastolic"
-    MEAN_ARTERIAL_PRESSURE = "mean_arterial_pressure"
-    BATTERY = "battery"
-
-
-UNITS: dict[Quantity, str] = {
-    Quantity.HEART_RATE: "bpm",
-    Quantity.RR_INTERVALS: "s",
-    Quantity.ENERGY_EXPENDED: "kJ",
-    Quantity.SPO2: "%",
-    Quantity.PULSE_RATE: "bpm",
-    Quantity.PERFUSION_INDEX: "%",
-    Quantity.SPO2_FAST: "%",
-    Quantity.PULSE_RATE_FAST: "bpm",
-    Quantity.SPO2_SLOW: "%",
-    Quantity.PULSE_RATE_SLOW: "bpm",
-    Quantity.TEMPERATURE: "°C",
-    Quantity.SYSTOLIC: "mmHg",
-    Quantity.DIASTOLIC: "mmHg",
-    Quantity.MEAN_ARTERIAL_PRESSURE: "mmHg",
-    Quantity.BATTERY: "%",
-}
 
 
 class Quality(StrEnum):

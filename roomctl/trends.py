@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
-from roomctl.models import Quality, Quantity, Reading
+from roomctl.models import Quality, Reading
+from roomctl.quantities import TREND_QUANTITIES
 
-TREND_QUANTITIES = (Quantity.HEART_RATE, Quantity.SPO2, Quantity.PULSE_RATE, Quantity.PERFUSION_INDEX)
 RECENT_BUCKET_S, RECENT_SPAN_S = 10.0, 15 * 60.0
 WHOLE_BUCKET_S, WHOLE_MAX_POINTS = 30.0, 720
 

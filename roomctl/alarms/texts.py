@@ -2,23 +2,9 @@
 
 from __future__ import annotations
 
-from roomctl.models import UNITS, Quantity
+from roomctl.quantities import DESCRIPTIONS, UNITS, Quantity
 
-QUANTITY_NAMES: dict[Quantity, str] = {
-    Quantity.HEART_RATE: "Heart rate",
-    Quantity.SPO2: "SpO2",
-    Quantity.PULSE_RATE: "Pulse rate",
-    Quantity.PERFUSION_INDEX: "Perfusion index",
-    Quantity.SPO2_FAST: "SpO2 (fast)",
-    Quantity.PULSE_RATE_FAST: "Pulse rate (fast)",
-    Quantity.SPO2_SLOW: "SpO2 (slow)",
-    Quantity.PULSE_RATE_SLOW: "Pulse rate (slow)",
-    Quantity.TEMPERATURE: "Temperature",
-    Quantity.SYSTOLIC: "Systolic BP",
-    Quantity.DIASTOLIC: "Diastolic BP",
-    Quantity.MEAN_ARTERIAL_PRESSURE: "Mean BP",
-    Quantity.BATTERY: "Battery",
-}
+QUANTITY_NAMES: dict[Quantity, str] = {q: d.name for q, d in DESCRIPTIONS.items()}
 
 
 def number(value: float) -> str:

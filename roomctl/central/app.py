@@ -29,10 +29,11 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from roomctl.central.feed import Feed, LinkStatus
-from roomctl.central.state import ALARMING, SHOWN_VITALS, Facility, RoomState
+from roomctl.central.state import ALARMING, Facility, RoomState
 from roomctl.central.tiles import TILE_LINES, Clocks, detail_text, summary_line, tile_classes, tile_text
 from roomctl.clock import Clock, SystemClock
 from roomctl.models import Priority
+from roomctl.quantities import STATION_VITALS
 from roomctl.tui.glyphs import medium_digits, sparkline
 from roomctl.tui.view import FLASH_HALF_PERIOD_S
 from roomctl.tui.widgets import Cell
@@ -129,8 +130,8 @@ class DetailScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Cell(id="detail-head", markup=False)
         with Horizontal(id="detail-vitals"):
-            for quantity, _, _ in SHOWN_VITALS:
-                yield Cell(id=f"detail-{quantity.value}", classes="detail-vital", markup=False)
+            for vital in STATION_VITALS:
+                yield Cell(id=f"detail-{vital.quantity.value}", classes="detail-vital", markup=False)
         yield Cell(id="detail-body", markup=False)
         yield Static("esc back  (the station acknowledges nothing)", id="detail-keys")
 
@@ -153,14 +154,15 @@ class DetailScreen(Screen[None]):
         try:
             self.query_one("#detail-head", Cell).show(detail_text(room, clocks).split("\n", 2)[0])
             self.query_one("#detail-body", Cell).show(detail_text(room, clocks).split("\n", 2)[2])
-            for quantity, label, decimals in SHOWN_VITALS:
+            for vital in STATION_VITALS:
+                quantity, span = vital.quantity, vital.screen_span or 0.0
                 cell = self.query_one(f"#detail-{quantity.value}", Cell)
-                shown = room.vital(quantity, decimals, now=clocks.now, mono=clocks.mono, stale_s=clocks.stale_s)
+                shown = room.vital(quantity, vital.decimals, now=clocks.now, mono=clocks.mono, stale_s=clocks.stale_s)
                 width = max(8, cell.size.width - 8)
                 t = clocks.now.timestamp()
-                recent = sparkline(room.recent[quantity].series(t), width, 1, 6 if label == "SpO2" else 20)
-                whole = sparkline(room.whole[quantity].series(t), width, 1, 6 if label == "SpO2" else 20)
-                cell.show(f"{label} {shown.why}\n{medium_digits(shown.text)}\n15m {recent}\nall {whole}".rstrip())
+                recent = sparkline(room.recent[quantity].series(t), width, 1, span)
+                whole = sparkline(room.whole[quantity].series(t), width, 1, span)
+                cell.show(f"{vital.short} {shown.why}\n{medium_digits(shown.text)}\n15m {recent}\nall {whole}".rstrip())
         except NoMatches:
             return
 

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import paho.mqtt.client as mqtt
 
-from roomctl.central.state import SHOWN_VITALS, Facility
+from roomctl.central.state import Facility
 from roomctl.clock import Clock, SystemClock
 from roomctl.config.mqtt import BrokerConfig
 from roomctl.mqtt.connection import (
@@ -26,13 +26,14 @@ from roomctl.mqtt.connection import (
     read_credentials,
     tls_context,
 )
+from roomctl.quantities import STATION_VITALS
 
 log = logging.getLogger(__name__)
 
 ROOM_TOPICS: tuple[str, ...] = (
     "status",
     "info",
-    *(f"vitals/{q.value}" for q, _, _ in SHOWN_VITALS),
+    *(f"vitals/{v.quantity.value}" for v in STATION_VITALS),
     "devices/+",
     "alarms",
     "alarms/active",

@@ -16,10 +16,8 @@ from typing import Any
 from roomctl.central.parse import Address, FeedError, parse, split_topic
 from roomctl.models import PRIORITY_RANK, AlarmAction, AlarmCategory, LinkState, Priority, Quality, Quantity
 from roomctl.mqtt import payloads as p
+from roomctl.quantities import STATION_VITALS
 from roomctl.trends import Trend
-
-SHOWN_VITALS: tuple[tuple[Quantity, str, int], ...] = ((Quantity.HEART_RATE, "HR", 0), (Quantity.SPO2, "SpO2", 0))
-"""The two numbers on a tile (quantity, label, decimals): the station subscribes to these vitals only."""
 
 
 class Urgency(IntEnum):
@@ -73,9 +71,9 @@ class RoomState:
     _order_cache: tuple[int, tuple[Urgency, tuple[int, float, tuple[str | int, ...]], p.AlarmBody | None]] | None = None
 
     def __post_init__(self) -> None:
-        for quantity, _, _ in SHOWN_VITALS:
-            self.recent[quantity] = Trend(10.0, span_s=15 * 60)
-            self.whole[quantity] = Trend(60.0, max_points=240)
+        for vital in STATION_VITALS:
+            self.recent[vital.quantity] = Trend(10.0, span_s=15 * 60)
+            self.whole[vital.quantity] = Trend(60.0, max_points=240)
 
     @property
     def key(self) -> tuple[str, str]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from roomctl.central.state import SHOWN_VITALS, RoomState, Urgency
+from roomctl.central.state import RoomState, Urgency
 from roomctl.models import AlarmCategory, LinkState
 from roomctl.mqtt import payloads as p
+from roomctl.quantities import STATION_VITALS
 from roomctl.tui.view import PREFIX, format_clock
 
 TILE_LINES = 5
@@ -33,9 +34,9 @@ def alarm_text(alarm: p.AlarmBody) -> str:
 
 def vitals_line(room: RoomState, clocks: Clocks) -> str:
     parts, whys = [], []
-    for quantity, label, decimals in SHOWN_VITALS:
-        shown = room.vital(quantity, decimals, now=clocks.now, mono=clocks.mono, stale_s=clocks.stale_s)
-        parts.append(f"{label} {shown.text:>3}{shown.why if shown.why == '?' else ''}")
+    for vital in STATION_VITALS:
+        shown = room.vital(vital.quantity, vital.decimals, now=clocks.now, mono=clocks.mono, stale_s=clocks.stale_s)
+        parts.append(f"{vital.short} {shown.text:>3}{shown.why if shown.why == '?' else ''}")
         if shown.why and shown.why != "?":
             whys.append(shown.why)
     line = "  ".join(parts)

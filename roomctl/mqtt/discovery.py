@@ -18,39 +18,15 @@ roomctl as its ``origin``. Vitals also set ``expire_after = vitals_expiry_s``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from roomctl import __version__
 from roomctl.config.mqtt import MqttConfig
 from roomctl.config.room import RoomSection
 from roomctl.mqtt.feed import Topics, dumps, topic_safe
+from roomctl.quantities import DESCRIPTIONS, VitalDescription
 
-
-@dataclass(frozen=True, slots=True)
-class HaSensor:
-    name: str
-    unit: str | None
-    device_class: str | None = None
-    icon: str | None = None
-    state_class: str = "measurement"
-
-
-HA_SENSORS: dict[str, HaSensor] = {
-    "heart_rate": HaSensor("Heart rate", "bpm", icon="mdi:heart-pulse"),
-    "spo2": HaSensor("SpO2", "%", icon="mdi:water-percent"),
-    "pulse_rate": HaSensor("Pulse rate", "bpm", icon="mdi:pulse"),
-    "perfusion_index": HaSensor("Perfusion index", "%", icon="mdi:waveform"),
-    "spo2_fast": HaSensor("SpO2 (fast)", "%", icon="mdi:water-percent"),
-    "pulse_rate_fast": HaSensor("Pulse rate (fast)", "bpm", icon="mdi:pulse"),
-    "spo2_slow": HaSensor("SpO2 (slow)", "%", icon="mdi:water-percent"),
-    "pulse_rate_slow": HaSensor("Pulse rate (slow)", "bpm", icon="mdi:pulse"),
-    "temperature": HaSensor("Temperature", "°C", device_class="temperature"),
-    "systolic": HaSensor("Systolic pressure", "mmHg", icon="mdi:heart-box"),
-    "diastolic": HaSensor("Diastolic pressure", "mmHg", icon="mdi:heart-box"),
-    "mean_arterial_pressure": HaSensor("Mean arterial pressure", "mmHg", icon="mdi:heart-box"),
-    "energy_expended": HaSensor("Energy expended", "kJ", device_class="energy", state_class="total_increasing"),
-}
+HA_SENSORS: dict[str, VitalDescription] = {q: d for q, d in DESCRIPTIONS.items() if d.home_assistant}
 """Vitals with a sensor. ``battery`` has none here: each wearable's battery is its own entity, from ``devices/<id>``."""
 
 PRIORITIES = ("none", "low", "medium", "high")
@@ -199,14 +175,15 @@ class Discovery:
 
     # ------------------------------------------------------------------ vitals and wearables
     def vital(self, quantity: str) -> list[Config]:
-        sensor = HA_SENSORS.get(quantity)
-        if sensor is None:
+        vital = HA_SENSORS.get(quantity)
+        if vital is None or vital.home_assistant is None:
             return []  # rr_intervals (a list), battery (per wearable, below)
+        sensor = vital.home_assistant
         body: dict[str, Any] = {
-            "name": sensor.name,
+            "name": vital.name,
             "state_topic": self._topics.vital(quantity),
             "value_template": "{{ value_json.value }}",
-            "unit_of_measurement": sensor.unit,
+            "unit_of_measurement": vital.unit,
             "state_class": sensor.state_class,
             "expire_after": self._config.vitals_expiry_s,
             "json_attributes_topic": self._topics.vital(quantity),

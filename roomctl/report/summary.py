@@ -8,9 +8,9 @@ import numpy as np
 import numpy.typing as npt
 
 from roomctl.models import AlarmAction, Quantity
+from roomctl.quantities import REPORT_QUANTITIES
 from roomctl.report.data import PhaseSpan, Series, SessionRecord
 
-SUMMARY_QUANTITIES = (Quantity.HEART_RATE, Quantity.PULSE_RATE, Quantity.SPO2)
 MAX_SAMPLE_S = 5.0
 """A reading stands for the time until the next one, at most this long (a gap is not time outside limits)."""
 
@@ -84,7 +84,7 @@ def _stats(
 
 
 def summarise(rec: SessionRecord) -> Summary:
-    arrays = {q: _arrays(rec.get(q)) for q in SUMMARY_QUANTITIES if rec.get(q).ts}
+    arrays = {q: _arrays(rec.get(q)) for q in REPORT_QUANTITIES if rec.get(q).ts}
 
     def phase_summary(span: PhaseSpan) -> PhaseSummary:
         return PhaseSummary(

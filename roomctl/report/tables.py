@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from roomctl.models import Quantity
-from roomctl.report.summary import SUMMARY_QUANTITIES, AlarmSummary, Stats, Summary
+from roomctl.quantities import DESCRIPTIONS, REPORT_QUANTITIES
+from roomctl.report.summary import AlarmSummary, Stats, Summary
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 MAX_ALARM_ROWS = 30
-SHORT = {Quantity.HEART_RATE: "HR", Quantity.PULSE_RATE: "Pulse", Quantity.SPO2: "SpO2"}
 
 
 def duration(seconds: float) -> str:
@@ -35,10 +34,10 @@ def phase_table(ax: Axes, summary: Summary, tz: tzinfo) -> None:
     from matplotlib.transforms import Bbox
 
     ax.axis("off")
-    quantities = [q for q in SUMMARY_QUANTITIES if q in summary.whole.stats]
+    quantities = [q for q in REPORT_QUANTITIES if q in summary.whole.stats]
     columns = ["phase", "from", "length"]
     for q in quantities:
-        columns += [f"{SHORT[q]} min/median/max", f"{SHORT[q]} outside limits"]
+        columns += [f"{DESCRIPTIONS[q].short} min/median/max", f"{DESCRIPTIONS[q].short} outside limits"]
     rows = []
     phases = [p for p in summary.phases if p.phase.id != "session"]  # "session": no phases were recorded
     for p in [*phases, summary.whole]:

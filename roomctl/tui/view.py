@@ -24,23 +24,8 @@ from roomctl.models import (
     Quality,
     Quantity,
 )
+from roomctl.quantities import VitalDescription
 
-
-@dataclass(frozen=True)
-class VitalSpec:
-    quantity: Quantity
-    label: str
-    unit: str
-    decimals: int
-    min_span: float  # smallest sparkline scale, so noise does not look dramatic
-
-
-VITALS: tuple[VitalSpec, ...] = (
-    VitalSpec(Quantity.HEART_RATE, "HR", "bpm", 0, 20),
-    VitalSpec(Quantity.SPO2, "SpO2", "%", 0, 6),
-    VitalSpec(Quantity.PULSE_RATE, "PR", "bpm", 0, 20),
-    VitalSpec(Quantity.PERFUSION_INDEX, "PI", "%", 1, 2),
-)
 DEFAULT_STALE_S = 10.0
 PREFIX = {Priority.HIGH: "***", Priority.MEDIUM: "**", Priority.LOW: "*"}
 FLASH_HALF_PERIOD_S = {Priority.HIGH: 0.25, Priority.MEDIUM: 0.83}  # ~2 Hz and ~0.6 Hz; low priority is steady
@@ -109,7 +94,7 @@ class RoomView(LiveState):
                 return w.stale_after_s
         return DEFAULT_STALE_S
 
-    def vital(self, spec: VitalSpec, now: datetime) -> VitalReading:
+    def vital(self, spec: VitalDescription, now: datetime) -> VitalReading:
         """The number to show, or "--" and why: a frozen old number is never shown."""
         if not self.connected:
             return VitalReading("--", "no data: daemon not reachable")

@@ -15,9 +15,10 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from roomctl.models import Priority, Quantity, SessionKind, SessionState
+from roomctl.quantities import SCREEN_VITALS, VitalDescription
 from roomctl.tui.glyphs import big_digits, medium_digits, sparkline
 from roomctl.tui.painted import Painted, Row, Span, TextCell, wrapped
-from roomctl.tui.view import VITALS, RoomView, VitalSpec, format_hours
+from roomctl.tui.view import RoomView, format_hours
 
 
 class Cell(Static):
@@ -69,7 +70,7 @@ class VitalBlock:
     LABEL_WIDTH: ClassVar[dict[bool, int]] = {True: 12, False: 10}
     VALUE_WIDTH: ClassVar[dict[bool, int]] = {True: 24, False: 14}
 
-    def __init__(self, spec: VitalSpec, *, large: bool) -> None:
+    def __init__(self, spec: VitalDescription, *, large: bool) -> None:
         self.spec = spec
         self.large = large
         self.height = 5 if large else 3
@@ -105,9 +106,9 @@ class VitalBlock:
         # rows for both; a small one shows why instead of the limits while it has no number)
         limits = view.limits_text(q)
         if self.large:
-            label = f"{spec.label} {spec.unit}\n{limits}\n{reading.status}".rstrip("\n")
+            label = f"{spec.short} {spec.unit}\n{limits}\n{reading.status}".rstrip("\n")
         else:
-            label = f"{spec.label} {spec.unit}\n{reading.status or limits}"
+            label = f"{spec.short} {spec.unit}\n{reading.status or limits}"
         if label != self._label:
             self._label, self._rows = label, None
             self._parts["label"] = wrapped(label, self.LABEL_WIDTH[self.large])
@@ -135,8 +136,12 @@ class VitalBlock:
         self._trend_key, self._rows = key, None
         height = 2 if self.large else 1
         t_recent, t_whole = t - recent.bucket_s, t - whole.bucket_s
-        self._parts["recent"] = _labelled("15m", sparkline(recent.series(t_recent), width, height, spec.min_span))
-        self._parts["whole"] = _labelled("all", sparkline(whole.series(t_whole), width, height, spec.min_span))
+        self._parts["recent"] = _labelled(
+            "15m", sparkline(recent.series(t_recent), width, height, spec.screen_span or 0.0)
+        )
+        self._parts["whole"] = _labelled(
+            "all", sparkline(whole.series(t_whole), width, height, spec.screen_span or 0.0)
+        )
         r15, rall = recent.range(t_recent), whole.range(t_whole)
         fmt = f".{spec.decimals}f"
         ranges = (("15m", r15), ("all", rall)) if self.large else (("15m", r15),)
@@ -181,7 +186,7 @@ class Vitals(Painted):
 
     def __init__(self) -> None:
         super().__init__(id="vitals")
-        self.blocks = {spec.quantity: VitalBlock(spec, large=i < 2) for i, spec in enumerate(VITALS)}
+        self.blocks = {spec.quantity: VitalBlock(spec, large=i < 2) for i, spec in enumerate(SCREEN_VITALS)}
 
     def block(self, quantity: Quantity) -> VitalBlock:
         return self.blocks[quantity]
