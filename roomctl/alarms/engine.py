@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 
 from roomctl.alarms.book import AlarmBook, Condition, Key
 from roomctl.alarms.pause import AudioPauseTimer
-from roomctl.alarms.rules import HIGH, LimitGroup, QuantityWatch
-from roomctl.alarms.session_limits import LimitChange, SessionLimits
+from roomctl.alarms.rules import HIGH, LOW, LimitGroup, QuantityWatch
+from roomctl.alarms.session_limits import LimitChange, SessionLimits, parse_record
 from roomctl.alarms.technical import (
     DEVICE_CONDITIONS,
     DeviceWatch,
@@ -81,7 +81,7 @@ class AlarmEngine:
         self._devices = {w.id: DeviceWatch.configured(w, started) for w in wearables}
         self._session_id: str | None = None
         self._session_started: float | None = None
-        self._limits = SessionLimits(config.rules)
+        self._limits = SessionLimits(config.rules, config.settable)
         self._reminders: dict[str, float] = {}
         """Acknowledged alarm id -> monotonic time its pause ends; if its condition still exists then, it re-annunciates."""
 
@@ -196,7 +196,12 @@ class AlarmEngine:
         """Check a ``set_limit``: the change it makes, or why not (in words). Limits are per session: none, no change."""
         if self._session_id is None:
             return "no session is running: a limit set with set_limit lasts one session (change [alarms] for the room)"
-        return self._limits.plan(command.quantity, command.low, command.high, command.priority)
+        shown = {
+            (lim.quantity, HIGH if lim.direction == "high" else LOW, lim.priority): lim.limit
+            for lim in self.limits_in_force().limits
+            if lim.source == "baseline" and lim.quantity is command.quantity
+        }
+        return self._limits.plan(command.quantity, command.low, command.high, command.priority, shown)
 
     def apply_limit(self, change: LimitChange) -> AlarmLimits:
         """Apply a checked change to every wearable's watch of that quantity; the limits now in force."""
@@ -205,6 +210,19 @@ class AlarmEngine:
             if watch is not None and watch.quantity is change.quantity:
                 self._override_watch(watch)
         return self.limits_in_force()
+
+    def session_limits_record(self, change: LimitChange | None = None) -> list[dict[str, object]]:
+        """This session's limits (with ``change`` made) as the session's record keeps them, for a restart."""
+        return self._limits.record(change)
+
+    def restore_limits(self, saved: object) -> tuple[AlarmLimits, list[str]]:
+        """Restarted within a session: its limits (:meth:`session_limits_record`, read back) apply again. The limits in
+        force, and what could not be taken up (in words: the room's rules or ranges changed meanwhile)."""
+        left_out = self._limits.restore(parse_record(saved))
+        for watch in self._watches.values():
+            if watch is not None:
+                self._override_watch(watch)
+        return self.limits_in_force(), left_out
 
     def limits_in_force(self) -> AlarmLimits:
         """Every limit as applied now: configured, set for this session, or derived from a wearable's baseline."""
@@ -227,7 +245,7 @@ class AlarmEngine:
                 continue
             for g in watch.groups:
                 for r in g.rules:
-                    if r.factor is not None and r.limit != r.hard_limit:
+                    if r.factor is not None and r.session is None and r.limit != r.hard_limit:
                         out.append(
                             LimitInForce(
                                 quantity=watch.quantity,
@@ -244,7 +262,7 @@ class AlarmEngine:
         for g in watch.groups:
             for r in g.rules:
                 slot = (watch.quantity, r.sign, r.priority)
-                g.set_hard_limit(r.priority, self._limits.overrides.get(slot))
+                g.set_session_limit(r.priority, self._limits.overrides.get(slot))
 
     # ------------------------------------------------------------------ inspection
 
@@ -318,7 +336,7 @@ class AlarmEngine:
                 events += self._book.absent(key)
                 continue
             relative = None
-            if top.factor is not None and g.baseline is not None and top.limit != top.hard_limit:
+            if top.factor is not None and top.session is None and g.baseline is not None and top.limit != top.hard_limit:
                 relative = (top.factor, g.baseline)
             condition = Condition(
                 condition=g.condition,

@@ -35,15 +35,18 @@ class RuleState:
     limit: float = 0.0
     pending_since: float | None = None
     met: bool = False
-    configured: float = 0.0
-    """The hard limit from [alarms]; ``hard_limit`` differs while a session has its own (set_limit)."""
+    session: float | None = None
+    """This session's own limit (set_limit): it replaces the configured or baseline-derived one."""
 
     def __post_init__(self) -> None:
-        self.limit = self.configured = self.hard_limit
+        self.limit = self.hard_limit
 
     def use_baseline(self, baseline: float | None) -> None:
-        """Limit relative to the patient's baseline, never beyond the hard limit (a ceiling for high, a floor for low)."""
-        if self.factor is None or baseline is None:
+        """Limit relative to the patient's baseline, never beyond the hard limit (a ceiling for high, a floor for low);
+        a session's own limit replaces both."""
+        if self.session is not None:
+            self.limit = self.session
+        elif self.factor is None or baseline is None:
             self.limit = self.hard_limit
         elif self.sign == HIGH:
             self.limit = min(baseline * self.factor, self.hard_limit)
@@ -147,11 +150,11 @@ class LimitGroup:
         if value is not None:
             self.last_value = value
 
-    def set_hard_limit(self, priority: Priority, hard_limit: float | None) -> None:
-        """This session's own hard limit for the rule of ``priority`` (None: the configured one again)."""
+    def set_session_limit(self, priority: Priority, limit: float | None) -> None:
+        """This session's own limit for the rule of ``priority`` (None: the configured or baseline-derived one again)."""
         for r in self.rules:
             if r.priority is priority:
-                r.hard_limit = r.configured if hard_limit is None else hard_limit
+                r.session = limit
                 r.use_baseline(self.baseline)
 
     def top(self) -> RuleState | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, Self
 
-from pydantic import Field, StrictBool, model_validator
+from pydantic import Field, StrictBool, field_validator, model_validator
 
 from roomctl.config.base import Section
 from roomctl.models import Priority, Quantity
@@ -63,6 +63,38 @@ def default_rules() -> list[LimitRule]:
     ]
 
 
+class SettableRange(Section):
+    """How far ``set_limit`` may move the limits of one quantity: a limit beyond this would all but switch the alarm off."""
+
+    low_min: float | None = Field(None, ge=-1000, le=100_000, description="a low limit may not be set below this")
+    high_max: float | None = Field(None, ge=-1000, le=100_000, description="a high limit may not be set above this")
+
+    @model_validator(mode="after")
+    def _sane(self) -> Self:
+        if self.low_min is not None and self.high_max is not None and self.low_min >= self.high_max:
+            raise ValueError(f"low_min {self.low_min:g} is not below high_max {self.high_max:g}")
+        return self
+
+
+def default_settable() -> dict[Quantity, SettableRange]:
+    """The safe defaults (docs/alarms.md): SpO2 low not below 80 %, heart rate 30-200 bpm, and the like."""
+    oximetry = SettableRange(low_min=80, high_max=100)
+    pulse = SettableRange(low_min=30, high_max=200)
+    return {
+        Quantity.SPO2: oximetry,
+        Quantity.SPO2_FAST: oximetry,
+        Quantity.SPO2_SLOW: oximetry,
+        Quantity.HEART_RATE: pulse,
+        Quantity.PULSE_RATE: pulse,
+        Quantity.PULSE_RATE_FAST: pulse,
+        Quantity.PULSE_RATE_SLOW: pulse,
+        Quantity.TEMPERATURE: SettableRange(low_min=35.0, high_max=39.5),
+        Quantity.SYSTOLIC: SettableRange(low_min=70, high_max=200),
+        Quantity.DIASTOLIC: SettableRange(low_min=40, high_max=130),
+        Quantity.MEAN_ARTERIAL_PRESSURE: SettableRange(low_min=50, high_max=150),
+    }
+
+
 class TechnicalAlarmConfig(Section):
     disconnected: Priority = Priority.MEDIUM
     stale: Priority = Priority.MEDIUM
@@ -105,6 +137,15 @@ class SoundConfig(Section):
         30.0, ge=5, le=600, description="an unacknowledged alarm sounds one step louder after this long, and again"
     )
     escalate_step: float = Field(0.2, gt=0, le=1.0, description="how much louder each step is")
+    max_volume_medium: float = Field(
+        0.7, ge=0.1, le=1.0, description="a medium-priority alarm escalates no louder than this (nor than max_volume)"
+    )
+    max_volume_low: float = Field(
+        0.4,
+        ge=0.1,
+        le=1.0,
+        description="a low-priority alarm escalates no louder than this (nor than max_volume_medium)",
+    )
     self_test: StrictBool = Field(True, description="a short tone at start-up, so staff hear the sound works")
 
     @model_validator(mode="after")
@@ -114,6 +155,16 @@ class SoundConfig(Section):
         if self.max_volume < self.volume:
             raise ValueError(f"max_volume {self.max_volume:g} is below volume {self.volume:g}")
         return self
+
+    def volume_cap(self, priority: Priority) -> float:
+        """How loud an alarm of ``priority`` may escalate: high to ``max_volume``, medium and low to their caps (never
+        below the starting volume, never above a higher priority's cap)."""
+        cap = self.max_volume
+        if priority is not Priority.HIGH:
+            cap = min(cap, self.max_volume_medium)
+        if priority is Priority.LOW:
+            cap = min(cap, self.max_volume_low)
+        return max(self.volume, cap)
 
 
 class AlarmsConfig(Section):
@@ -125,5 +176,15 @@ class AlarmsConfig(Section):
         300.0, ge=30, le=7200, description="window after session start used as the baseline"
     )
     rules: list[LimitRule] = Field(default_factory=default_rules)
+    settable: dict[Quantity, SettableRange] = Field(
+        default_factory=default_settable,
+        description="per quantity, how far set_limit may move its limits; a quantity given here replaces its default, "
+        "the others keep theirs; set_limit on a quantity without a range is refused",
+    )
     technical: TechnicalAlarmConfig = Field(default_factory=TechnicalAlarmConfig)
     sound: SoundConfig = Field(default_factory=SoundConfig)
+
+    @field_validator("settable", mode="after")
+    @classmethod
+    def _keep_defaults(cls, value: dict[Quantity, SettableRange]) -> dict[Quantity, SettableRange]:
+        return {**default_settable(), **value}

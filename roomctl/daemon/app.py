@@ -177,6 +177,7 @@ class Daemon:
         session = SessionManager(cfg, hub, store, clock=clock, writer=writer)
         last_record = await store.call(lambda db: db.last_record_ts())  # before the resume writes its own note
         if await session.resume():
+            self._resume_limits(session)
             await self._resume_alarms(store, session.state.id, last_record)
         self.supervisor.add("session", session.run)
         self.parts.append("session")
@@ -264,6 +265,13 @@ class Daemon:
             log.error("alarm buzzer: %s", e)
             return None  # the buzzer then fails to set up and says so as a technical alarm
 
+    def _resume_limits(self, session: SessionManager) -> None:
+        """Restarted within a session: the limits the team set for it (set_limit) apply again, as recorded."""
+        limits, left_out = self.alarms.restore_limits(session.meta.get("limits"))
+        for words in left_out:
+            log.warning("a limit set for session %s is not taken up again: %s", session.state.id, words)
+        self.hub.publish(limits)
+
     async def _resume_alarms(self, store: Store, session_id: str | None, last_record: float | None) -> None:
         """Restarted within a session: its alarms come back and the gap in monitoring is an alarm (and in the log)."""
         assert session_id is not None
@@ -313,7 +321,9 @@ class _AlarmCommands:
             if isinstance(change, str):
                 return CommandResult(ok=False, message=change)
             try:
-                await self.session.record_limit(change.record(), change.describe())
+                await self.session.record_limit(
+                    change.record(), change.describe(), self.alarms.session_limits_record(change)
+                )
             except StorageError as e:
                 return CommandResult(ok=False, message=f"limit not changed: it could not be recorded ({e})")
             self.hub.publish(self.alarms.apply_limit(change))

@@ -173,10 +173,22 @@ class SessionManager:
 
     # ---------------------------------------------------------------- the timeline
 
-    async def record_limit(self, data: dict[str, Any], text: str) -> None:
-        """A limit set for this session (``set_limit``) goes on the session's record."""
+    async def record_limit(self, data: dict[str, Any], text: str, in_force: list[dict[str, object]]) -> None:
+        """A limit set for this session (``set_limit``) goes on the session's record; ``in_force``, every limit set for
+        this session with this one, is kept with the session so that a restarted daemon applies them again."""
         assert self.active
-        await self._commit([self._event(SessionEventKind.LIMIT_SET, text, **data)])
+        before = self._meta.get("limits")
+        self._meta["limits"] = in_force
+        try:
+            await self._commit([self._event(SessionEventKind.LIMIT_SET, text, **data)])
+        except StorageError:
+            self._meta["limits"] = before
+            raise
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """What the session's record keeps besides its state (rules, limits set, baselines); read it, don't change it."""
+        return self._meta
 
     async def set_phase(self, phase: str) -> CommandResult:
         if not self.active:

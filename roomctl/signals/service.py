@@ -4,7 +4,8 @@ What sounds is :func:`roomctl.alarms.signal.sounding` over the hub's live state:
 unacknowledged alarms shown, nothing during the room's audio pause. So acknowledging silences (the pause), a new higher
 alarm sounds at once (break-through), and an alarm whose pause ran out sounds again (re-annunciation) without this
 module knowing those rules. An alarm that stays unacknowledged gets louder by ``escalate_step`` every
-``escalate_after_s``, up to ``max_volume``. A failing or missing output is reported as ``ServiceHealth("sound")``, which
+``escalate_after_s``, up to the cap of its priority (:meth:`SoundConfig.volume_cap`): a high alarm to ``max_volume``, a
+medium one to ``max_volume_medium``, a low one (a broker unreachable) to ``max_volume_low``. A failing or missing output is reported as ``ServiceHealth("sound")``, which
 the alarm engine shows as a technical alarm; the other outputs go on sounding.
 """
 
@@ -40,13 +41,14 @@ class SoundService:
         self._sounding_since: float | None = None
         self._self_tested = False
 
-    def volume(self, now: float) -> float:
-        """The volume now: the configured one, one step louder for each ``escalate_after_s`` the alarm went unanswered."""
+    def volume(self, now: float, priority: Priority) -> float:
+        """The volume now: the configured one, one step louder for each ``escalate_after_s`` the room went unanswered,
+        up to the cap of the priority that sounds."""
         cfg = self.config
         if self._sounding_since is None:
             return cfg.volume
         steps = int((now - self._sounding_since) // cfg.escalate_after_s)
-        return min(cfg.max_volume, cfg.volume + steps * cfg.escalate_step)
+        return min(cfg.volume_cap(priority), cfg.volume + steps * cfg.escalate_step)
 
     async def run(self) -> None:
         """Sound until cancelled (the supervisor's service)."""
@@ -65,7 +67,7 @@ class SoundService:
                 if self._sounding_since is None:
                     self._sounding_since = now
                 burst = BURSTS[priority]
-                await self.play(burst, self.volume(now))
+                await self.play(burst, self.volume(now, priority))
                 await self._rest(changes, priority, burst.interval_s)
         finally:
             changes.close()

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from roomctl.alarms.session_limits import LimitChange
+from roomctl.api.protocol import Snapshot
+from roomctl.clock import FakeClock
 from roomctl.commands import CommandRejected, SetLimit, parse_command
-from roomctl.config.alarms import LimitRule
+from roomctl.config.alarms import AlarmsConfig, LimitRule, SettableRange
+from roomctl.hub import Hub
 from roomctl.models import AlarmAction, AlarmLimits, Priority, Quantity
+from roomctl.tui.view import RoomView
 
 from .conftest import MakeRoom, Room, alarm_events, config
 
@@ -61,17 +66,110 @@ def test_a_new_wearable_gets_the_session_limit_too(room: Room) -> None:
     assert room.engine.alarms == {}
 
 
-def test_a_baseline_rule_keeps_following_the_baseline_under_the_new_ceiling(make_room: MakeRoom) -> None:
-    rule = LimitRule(quantity=HR, low=40, high=140, high_from_baseline=1.25, condition_delay_s=5, hysteresis=2)
+def test_a_session_limit_replaces_a_baseline_derived_one_within_the_rules_ceiling(make_room: MakeRoom) -> None:
+    """Issue 22: `L hr high 130` on a rule "high 140, 1.4 x baseline" with baseline 70 (derived 98) is the limit used and
+    shown, not a new ceiling the derived 98 stays under."""
+    rule = LimitRule(quantity=HR, low=40, high=140, high_from_baseline=1.4, condition_delay_s=5, hysteresis=2)
     room = make_room(config(rule, latching=False, baseline_window_s=60))
     room.session("s1")
-    room.hold(HR, 70, 61, device="strap")  # baseline 70: limit 87.5
-    assert in_force_for(room, "strap") == 87.5
-    set_limit(room, quantity="heart_rate", high=80)  # a lower ceiling than the baseline-derived limit
-    assert in_force_for(room, "strap") is None  # the hard limit rules now
-    assert in_force(room, HR, "high", Priority.MEDIUM) == (80, "session")
-    (raised,) = alarm_events(room.hold(HR, 85, 6, device="strap"), AlarmAction.RAISED)
-    assert raised.alarm.limit == 80
+    room.hold(HR, 70, 61, device="strap")  # baseline 70: limit 98
+    assert in_force_for(room, "strap") == 98
+    change = set_limit(room, quantity="heart_rate", high=130)
+    assert change.describe() == "Heart rate limits for this session: high (medium) 130 (was 98)"
+    assert in_force_for(room, "strap") is None  # no derived limit any more: the session's replaces it
+    assert in_force(room, HR, "high", Priority.MEDIUM) == (130, "session")
+    room.hold(HR, 120, 30, device="strap")
+    assert room.engine.alarms == {}  # 120 is above the derived 98 but inside the session's 130
+    (raised,) = alarm_events(room.hold(HR, 135, 6, device="strap"), AlarmAction.RAISED)
+    assert raised.alarm.limit == 130
+    assert raised.alarm.message == "Heart rate high: 135 bpm (limit 130)"
+
+    refused = room.engine.limit_change(SetLimit(quantity=HR, high=150))  # beyond the rule's hard ceiling
+    assert isinstance(refused, str)
+    assert refused == (
+        "Heart rate high limit 150 refused: this limit follows 1.4 × the patient's baseline with a ceiling of 140; "
+        "a session limit can replace it within that ceiling"
+    )
+    set_limit(room, quantity="heart_rate", high=90)  # tighter than the derived one: used as well
+    assert in_force(room, HR, "high", Priority.MEDIUM) == (90, "session")
+
+
+def test_a_session_limit_on_a_derived_rule_is_shown_with_a_star(make_room: MakeRoom) -> None:
+    rule = LimitRule(quantity=HR, low=40, high=140, high_from_baseline=1.4, condition_delay_s=5)
+    room = make_room(config(rule, baseline_window_s=60))
+    room.session("s1")
+    room.hold(HR, 70, 61, device="strap")
+    view = RoomView(connected=True)
+    view.apply_update(Snapshot.from_state(room.hub.state, room.clock.now()))
+    assert view.limits_text(HR) == "40-98"  # derived from the baseline
+    set_limit(room, quantity="heart_rate", high=130)
+    view.apply_update(Snapshot.from_state(room.hub.state, room.clock.now()))
+    assert view.limits_text(HR) == "40-130*"
+
+
+@pytest.mark.parametrize(
+    ("command", "words"),
+    [
+        (
+            {"quantity": "spo2", "low": 0, "priority": "high"},
+            "SpO2 low limit 0 refused: a low limit may not be set below 80 %",
+        ),
+        ({"quantity": "spo2", "low": 79.5, "priority": "high"}, "SpO2 low limit 79.5 refused: a low limit may not"),
+        (
+            {"quantity": "heart_rate", "high": 1000},
+            "Heart rate high limit 1000 refused: a high limit may not be set above 200 bpm",
+        ),
+        (
+            {"quantity": "heart_rate", "low": 29},
+            "Heart rate low limit 29 refused: a low limit may not be set below 30 bpm",
+        ),
+        (
+            {"quantity": "temperature", "high": 45},
+            "Temperature high limit 45 refused: a high limit may not be set above 39.5 °C",
+        ),
+        (
+            {"quantity": "systolic", "high": 260},
+            "Systolic BP high limit 260 refused: a high limit may not be set above 200 mmHg",
+        ),
+    ],
+)
+def test_set_limit_cannot_switch_an_alarm_off(room: Room, command: dict[str, object], words: str) -> None:
+    room.session("s1")
+    change = room.engine.limit_change(SetLimit.model_validate(command))
+    assert isinstance(change, str)
+    assert change.startswith(words), change
+    assert "switch the alarm off" in change
+    assert room.hub.state.limits is not None
+    assert all(lim.source == "configured" for lim in room.hub.state.limits.limits)  # nothing changed
+
+
+def test_the_edges_of_the_settable_range_are_allowed_and_alarm(room: Room) -> None:
+    room.session("s1")
+    set_limit(room, quantity="spo2", low=80, priority="high")
+    set_limit(room, quantity="heart_rate", low=30, high=200)
+    (raised,) = alarm_events(room.hold(HR, 201, 11, device="strap"), AlarmAction.RAISED)
+    assert raised.alarm.limit == 200
+    (raised,) = alarm_events(room.hold(SPO2, 79, 6, device="oxi"), AlarmAction.RAISED)
+    assert (raised.alarm.priority, raised.alarm.limit) == (Priority.HIGH, 80)
+
+
+def test_the_settable_range_is_configurable_per_quantity_and_the_others_keep_their_defaults(
+    make_room: MakeRoom,
+) -> None:
+    cfg = AlarmsConfig.model_validate({"settable": {"heart_rate": {"low_min": 40, "high_max": 180}}})
+    assert cfg.settable[Quantity.SPO2] == SettableRange(low_min=80, high_max=100)  # a default kept
+    room = make_room(cfg)
+    room.session("s1")
+    refused = room.engine.limit_change(SetLimit(quantity=HR, high=190))
+    assert isinstance(refused, str)
+    assert "may not be set above 180 bpm" in refused
+    bare = Room(Hub(), FakeClock(), config(LimitRule(quantity=Quantity.PERFUSION_INDEX, low=0.5)))
+    bare.session("s2")
+    refused = bare.engine.limit_change(SetLimit(quantity=Quantity.PERFUSION_INDEX, low=0.1))
+    assert isinstance(refused, str)
+    assert "this room sets no range for it ([alarms.settable.perfusion_index])" in refused
+    with pytest.raises(ValidationError, match="low_min 90 is not below high_max 80"):
+        AlarmsConfig.model_validate({"settable": {"spo2": {"low_min": 90, "high_max": 80}}})
 
 
 def in_force_for(room: Room, device: str) -> float | None:

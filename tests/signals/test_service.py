@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+import pytest
 from gpiozero.pins.mock import MockFactory
 
 from roomctl.clock import FakeClock
@@ -87,3 +88,46 @@ async def test_a_failing_output_is_a_technical_alarm_shown_locally(
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_escalation_follows_priority_low_never_full_medium_to_its_cap_high_to_full(
+    hub: Hub, clock: FakeClock
+) -> None:
+    """A broker unreachable (low) left unanswered for 10 minutes stays at max_volume_low; a medium alarm climbs to
+    max_volume_medium; a high one to full volume (issue 22)."""
+    room = Room(hub, clock, config(LimitRule(quantity=Quantity.SPO2, low=90, condition_delay_s=0)))
+    ClockedMockPWMPin.clock = room.clock
+    factory = MockFactory(pin_class=ClockedMockPWMPin)
+    buzzer = BuzzerOutput(PIN, pin_factory=factory, clock=room.clock)
+    sound = SoundConfig(outputs=["buzzer"], buzzer_pin=PIN, self_test=False)  # the defaults: 0.3, +0.2 every 30 s
+    assert (sound.volume_cap(Priority.LOW), sound.volume_cap(Priority.MEDIUM), sound.volume_cap(Priority.HIGH)) == (
+        0.4,
+        0.7,
+        1.0,
+    )
+    service = SoundService(sound, room.hub, [buzzer], clock=room.clock)
+    task = asyncio.create_task(service.run())
+    try:
+        room.health("mqtt", ok=False, detail="broker unreachable")
+        assert room.only("broker_unreachable").priority is Priority.LOW
+        await room.clock.run_for(600, step=0.1)
+        low = [v for name, v in service.played if name == "low"]
+        assert len(low) >= 25
+        assert max(low) == pytest.approx(0.4)  # one step, then no louder: never full volume
+        assert low[0] == pytest.approx(0.3)
+
+        room.reading(Quantity.SPO2, 88)  # medium now sounds (the highest unacknowledged); still unanswered
+        await room.clock.run_for(300, step=0.1)
+        medium = [v for name, v in service.played if name == "medium"]
+        assert max(medium) == pytest.approx(0.7)  # capped
+        assert medium[-5:] == [pytest.approx(0.7)] * 5
+
+        room.health("storage", ok=False, detail="disk full")  # high
+        await room.clock.run_for(300, step=0.1)
+        high = [v for name, v in service.played if name == "high"]
+        assert high[-1] == pytest.approx(1.0)  # full volume
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        factory.reset()

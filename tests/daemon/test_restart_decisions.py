@@ -1,0 +1,123 @@
+"""Restarts keep what the team decided (issue 22): a real Daemon on a fake clock, stopped, and a second Daemon started on
+the same state folder within the session. What the first was told (limits set for this session, the patient's baseline, an
+acknowledged pause) is what the second applies and shows."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from roomctl.api.client import send_once
+from roomctl.api.protocol import RoomInfo, Snapshot
+from roomctl.clock import FakeClock
+from roomctl.commands import Command, CommandResult, SetLimit, StartSession
+from roomctl.config import parse_config
+from roomctl.daemon.app import Daemon
+from roomctl.models import UNITS, Alarm, LimitInForce, Priority, Quantity, Reading
+from roomctl.tui.view import RoomView
+from tests.daemon.helpers import MINIMAL_ROOM
+
+ROOM = (
+    MINIMAL_ROOM
+    + """
+[alarms]
+baseline_window_s = 60
+
+[[alarms.rules]]
+quantity = "spo2"
+low = 90
+condition_delay_s = 0
+
+[[alarms.rules]]
+quantity = "spo2"
+low = 85
+priority = "high"
+condition_delay_s = 0
+
+[[alarms.rules]]
+quantity = "heart_rate"
+low = 40
+high = 140
+low_from_baseline = 0.8
+high_from_baseline = 1.4
+condition_delay_s = 0
+"""
+)
+
+
+class Run:
+    """One run of the daemon on the state folder, on its own fake clock (a restart's monotonic clock starts anew)."""
+
+    def __init__(self, tmp_path: Path, wall: datetime | None = None, monotonic_start: float = 1000.0) -> None:
+        self.tmp_path = tmp_path
+        self.clock = FakeClock(start=wall, monotonic_start=monotonic_start)
+        self.daemon = Daemon(parse_config(ROOM), state_dir=tmp_path, clock=self.clock)
+        self.task: asyncio.Task[int] | None = None
+
+    async def __aenter__(self) -> Run:
+        self.task = asyncio.create_task(self.daemon.run())
+        await asyncio.wait_for(self.daemon.ready.wait(), 30)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.task is not None
+        self.daemon.request_stop()
+        assert await asyncio.wait_for(self.task, 30) == 0
+
+    async def send(self, command: Command) -> CommandResult:
+        result = await send_once(self.tmp_path / "api.sock", command)
+        assert result.ok, result.message
+        return result
+
+    def reading(self, quantity: Quantity, value: float, device: str) -> None:
+        ts = self.clock.now()
+        self.daemon.hub.publish(Reading(quantity=quantity, value=value, unit=UNITS[quantity], device=device, ts=ts))
+
+    async def hold(self, quantity: Quantity, value: float, seconds: float, device: str) -> None:
+        """One reading a second for ``seconds``, the daemon's loops (alarm and session ticks) running in between."""
+        for _ in range(int(seconds)):
+            self.reading(quantity, value, device)
+            await self.clock.run_for(1, step=0.25)
+
+    def alarms(self) -> dict[str, Alarm]:
+        return {a.condition: a for a in self.daemon.hub.state.alarms.values()}
+
+    def limit(self, quantity: Quantity, direction: str, priority: Priority, device: str | None = None) -> LimitInForce:
+        limits = self.daemon.hub.state.limits
+        assert limits is not None
+        (found,) = [
+            x
+            for x in limits.limits
+            if (x.quantity, x.direction, x.priority, x.device) == (quantity, direction, priority, device)
+        ]
+        return found
+
+    def screen(self) -> RoomView:
+        """What the room's screen shows: the API's snapshot of the daemon's live state."""
+        view = RoomView(info=RoomInfo.from_config(self.daemon.config))
+        snapshot = Snapshot.from_state(self.daemon.hub.state, self.clock.now(), self.daemon.alarms.audio_paused_s())
+        view.apply_update(snapshot, self.clock.monotonic())
+        return view
+
+
+async def test_limits_set_for_the_session_survive_a_restart_and_show_with_a_star(tmp_path: Path) -> None:
+    async with Run(tmp_path) as first:
+        await first.send(StartSession())
+        result = await first.send(SetLimit(quantity=Quantity.SPO2, low=92))  # tightened for this patient
+        assert result.message == "SpO2 limits for this session: low (medium) 92 (was 90)"
+        await first.send(SetLimit(quantity=Quantity.SPO2, low=80, priority=Priority.HIGH))
+        assert first.screen().limits_text(Quantity.SPO2) == "low 92*"
+        stopped = first.clock.now()
+
+    async with Run(tmp_path, wall=stopped + timedelta(seconds=20), monotonic_start=50.0) as second:
+        low = second.limit(Quantity.SPO2, "low", Priority.MEDIUM)
+        assert (low.limit, low.source) == (92, "session")
+        high = second.limit(Quantity.SPO2, "low", Priority.HIGH)
+        assert (high.limit, high.source) == (80, "session")
+        assert second.screen().limits_text(Quantity.SPO2) == "low 92*"
+        await second.hold(Quantity.SPO2, 91, 2, device="oxi")  # inside the room's 90, outside this patient's 92
+        alarm = second.alarms()["spo2_low"]
+        assert (alarm.priority, alarm.limit) == (Priority.MEDIUM, 92)
+        await second.hold(Quantity.SPO2, 82, 2, device="oxi")  # above the room's 85: the session's 80 rules
+        assert second.alarms()["spo2_low"].priority is Priority.MEDIUM
