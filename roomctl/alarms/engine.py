@@ -336,7 +336,12 @@ class AlarmEngine:
                 events += self._book.absent(key)
                 continue
             relative = None
-            if top.factor is not None and top.session is None and g.baseline is not None and top.limit != top.hard_limit:
+            if (
+                top.factor is not None
+                and top.session is None
+                and g.baseline is not None
+                and top.limit != top.hard_limit
+            ):
                 relative = (top.factor, g.baseline)
             condition = Condition(
                 condition=g.condition,
