@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +46,7 @@ def register(sub: Any) -> None:
     ex.add_argument("id", help="session id (or a unique beginning of it)")
     ex.add_argument("--format", choices=["csv", "json"], default="csv")
     ex.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
+    ex.add_argument("--force", action="store_true", help="replace the output file if it exists (never a database)")
     ex.set_defaults(handler=export_command)
 
     rep = actions.add_parser(
@@ -52,6 +55,7 @@ def register(sub: Any) -> None:
     rep.add_argument("id", help="session id (or a unique beginning of it)")
     rep.add_argument("-o", "--output", type=Path, help="file to write, .pdf or .png (default: session-ID.pdf)")
     rep.add_argument("--utc", action="store_true", help="show times in UTC (default: this machine's time zone)")
+    rep.add_argument("--force", action="store_true", help="replace the output file if it exists (never a database)")
     rep.set_defaults(handler=report_command)
 
 
@@ -101,9 +105,37 @@ def _open(args: argparse.Namespace) -> Database:
     from roomctl.storage.database import Database
 
     path = _database_path(args)
-    if not path.is_file():
-        raise StorageError(f"{path}: no such database; give the right one with --db PATH or --config FILE")
+    try:
+        with path.open("rb"):  # as this user: the folder (0700 under the unit) and the file must both let us in
+            pass
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as e:
+        raise StorageError(f"{path}: no such database; give the right one with --db PATH or --config FILE") from e
+    except PermissionError as e:
+        raise StorageError(f"{path}: {NO_ACCESS}") from e
     return Database(path, readonly=True)
+
+
+NO_ACCESS = (
+    "this user may not read the room's database; run the command as the roomctl user "
+    "(runuser -u roomctl -- roomctl session ...) or as root"
+)
+
+
+@contextlib.contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Any failure to read the record becomes one line for the user (a damaged file, no permission, a vanished disk)."""
+    import sqlite3
+
+    try:
+        yield
+    except sqlite3.Error as e:
+        text = str(e)
+        if "unable to open" in text:  # e.g. the -shm file beside it is not readable by this user
+            raise StorageError(f"{path}: cannot read the database ({text}): {NO_ACCESS}") from e
+        hint = "the file is damaged or not a roomctl database; give another with --db PATH"
+        raise StorageError(f"{path}: cannot read the database ({text}); {hint}") from e
+    except PermissionError as e:
+        raise StorageError(f"{path}: {NO_ACCESS}") from e
 
 
 def _resolve(db: Database, given: str) -> str:
@@ -123,9 +155,13 @@ def _local(ts: float) -> str:
 
 
 def list_command(args: argparse.Namespace) -> int:
+    with _reading(_database_path(args)):
+        return _list(_open(args))
+
+
+def _list(db: Database) -> int:
     from roomctl.models import SessionState
 
-    db = _open(args)
     rows = db.sessions()
     if not rows:
         print(f"{db.path}: no sessions recorded yet")
@@ -144,21 +180,20 @@ def list_command(args: argparse.Namespace) -> int:
 
 def export_command(args: argparse.Namespace) -> int:
     from roomctl.report.export import export
+    from roomctl.report.output import replacing
 
-    db = _open(args)
-    session_id = _resolve(db, args.id)
-    if args.output is None:
-        try:
-            export(db, session_id, args.format, sys.stdout)
-            sys.stdout.flush()
-        except BrokenPipeError:  # `| head`: the reader has all it wanted
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-    try:
-        with args.output.open("w", encoding="utf-8", newline="") as out:
-            n = export(db, session_id, args.format, out)
-    except OSError as e:
-        raise RoomctlError(f"{args.output}: cannot write: {e.strerror}") from e
+    with _reading(_database_path(args)):
+        db = _open(args)
+        session_id = _resolve(db, args.id)
+        if args.output is None:
+            try:
+                export(db, session_id, args.format, sys.stdout)
+                sys.stdout.flush()
+            except BrokenPipeError:  # `| head`: the reader has all it wanted
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
+        with replacing(args.output, db.path, force=args.force) as tmp, tmp.open("w", encoding="utf-8", newline="") as f:
+            n = export(db, session_id, args.format, f)
     print(f"{args.output}: {n} records of session {session_id} ({args.format})", file=sys.stderr)
     return 0
 
@@ -167,17 +202,20 @@ def report_command(args: argparse.Namespace) -> int:
     from datetime import UTC
 
     from roomctl.report.data import load
+    from roomctl.report.output import check_target, replacing
     from roomctl.report.render import render
 
-    db = _open(args)
-    session_id = _resolve(db, args.id)
-    out = args.output or Path(f"session-{session_id}.pdf")
-    started = time.perf_counter()
-    record = load(db, session_id)
-    try:
-        summary = render(record, out, tz=UTC if args.utc else None)
-    except OSError as e:
-        raise RoomctlError(f"{out}: cannot write the report: {e.strerror or e}") from e
+    with _reading(_database_path(args)):
+        db = _open(args)
+        session_id = _resolve(db, args.id)
+        out = args.output or Path(f"session-{session_id}.pdf")
+        check_target(out, db.path, force=args.force)  # first: "that is the room's database" says more than a suffix
+        if out.suffix.lower() not in (".pdf", ".png"):
+            raise RoomctlError(f"{out}: the report is written as .pdf or .png")
+        started = time.perf_counter()
+        record = load(db, session_id)
+        with replacing(out, db.path, force=args.force) as tmp:
+            summary = render(record, tmp, tz=UTC if args.utc else None)
     took = time.perf_counter() - started
     print(f"{out}: report of session {session_id}: {len(summary.alarms)} alarm(s), made in {took:.1f} s")
     return 0

@@ -10,6 +10,7 @@ from roomctl.config.alarms import default_rules
 from roomctl.config.session import default_phases
 from roomctl.errors import StorageError
 from roomctl.models import MANUAL_DEVICE, AlarmEvent, Quantity, SessionState
+from roomctl.report.clean import clean_json, clean_text
 from roomctl.storage.database import Database, SessionRow
 
 MIN_PHASE_S = 1.0
@@ -68,10 +69,17 @@ def load(db: Database, session_id: str) -> SessionRecord:
         s.values.append(value)
         s.quality.append(quality)
         last_ts = max(last_ts, ts)
-    events = [EventPoint(ts, ev, text, json.loads(data)) for _seq, _id, ts, ev, text, data in db.events(session_id)]
-    alarms = [AlarmEvent.model_validate_json(payload) for *_x, payload in db.alarm_events(session_id)]
+    events = [
+        EventPoint(ts, ev, None if text is None else clean_text(text), clean_json(json.loads(data)))
+        for _seq, _id, ts, ev, text, data in db.events(session_id)
+    ]
+    alarms = [
+        AlarmEvent.model_validate(clean_json(json.loads(payload))) for *_x, payload in db.alarm_events(session_id)
+    ]
     end = row.ended_at or max([last_ts, *(e.ts for e in events)])
-    labels = {p["id"]: p["label"] for p in row.meta.get("phases", [])} or {p.id: p.label for p in default_phases()}
+    labels = {p["id"]: clean_text(p["label"]) for p in row.meta.get("phases", [])} or {
+        p.id: p.label for p in default_phases()
+    }
     return SessionRecord(
         row=row,
         state=state,

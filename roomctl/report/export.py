@@ -4,6 +4,7 @@ CSV columns: ``ts, record, name, value, unit, device, quality, detail, seq`` —
 or ``alarm``; ``name`` the quantity, event kind or alarm condition; ``detail`` the event text and data, or the
 alarm's action, priority and limit. JSON: ``{"format", "version", "session", "readings", "rr_intervals", "events",
 "alarms"}``. Times are ISO-8601 UTC with milliseconds. Both are streamed, so an 8-hour session needs little memory.
+Text is cleaned and spreadsheet formulas neutralised on the way out (:mod:`roomctl.report.clean`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, TextIO
 
 from roomctl.errors import StorageError
 from roomctl.models import AlarmEvent, iso_ms
+from roomctl.report.clean import clean_json, csv_cell
 from roomctl.storage.database import Database
 
 FORMATS = ("csv", "json")
@@ -70,7 +72,7 @@ def _csv(db: Database, session_id: str, out: TextIO) -> int:
     writer.writerow(CSV_COLUMNS)
     n = 0
     for _ts, _seq, row in _csv_rows(db, session_id):
-        writer.writerow(row)
+        writer.writerow([csv_cell(cell) for cell in row])
         n += 1
     return n
 
@@ -87,7 +89,9 @@ def _json(db: Database, session_id: str, out: TextIO) -> int:
         "phases": row.meta.get("phases", []),
         "alarm_rules": row.meta.get("alarm_rules", []),
     }
-    out.write('{"format": "roomctl-session", "version": 1,\n"session": ' + json.dumps(session))
+    out.write(
+        '{"format": "roomctl-session", "version": 1,\n"session": ' + json.dumps(clean_json(session), ensure_ascii=False)
+    )
     sections: dict[str, Iterator[dict[str, Any]]] = {
         "readings": (
             {"seq": s, "ts": _iso(ts), "device": d, "quantity": q, "value": v, "unit": u, "quality": ql}
@@ -107,7 +111,7 @@ def _json(db: Database, session_id: str, out: TextIO) -> int:
     for name, items in sections.items():
         out.write(f',\n"{name}": [')
         for i, item in enumerate(items):
-            out.write(("\n" if i == 0 else ",\n") + json.dumps(item, ensure_ascii=False))
+            out.write(("\n" if i == 0 else ",\n") + json.dumps(clean_json(item), ensure_ascii=False))
             n += 1
         out.write("]")
     out.write("}\n")
