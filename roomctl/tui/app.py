@@ -185,7 +185,7 @@ class RoomApp(App[None]):
         self._link.show_link(link_line(view), down=not view.connected)
         if self._vitals is None or not self._vitals.is_attached:
             self._vitals = self._main.query_one(Vitals)
-        self._vitals.refresh_from(view, now)
+        self._vitals.refresh_from(view, now, self.clock.monotonic())
         self._cell("session").show(session_lines(view, now))
         self._cell("wearables").show(wearable_lines(view))
         self._cell("lighting").show(lighting_line(view))

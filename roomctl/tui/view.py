@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from roomctl.api.client import Disconnected, Update
@@ -23,6 +24,7 @@ from roomctl.models import (
     Priority,
     Quality,
     Quantity,
+    Reading,
 )
 from roomctl.quantities import VitalDescription
 
@@ -50,6 +52,9 @@ class RoomView(LiveState):
 
     heard_at: float = 0.0  # monotonic time of the last message from the daemon (a heartbeat at least once a second)
     hung: bool = False  # connected, but the daemon has said nothing for HEARTBEAT_TIMEOUT_S: treated as link lost
+    received: dict[tuple[str, Quantity], float] = field(default_factory=dict)
+    """(device, quantity) -> the screen's monotonic time its latest reading came: a reading's age never follows the
+    wall clock, which NTP steps (a step back made a silent wearable's last number look fresh)."""
 
     def apply_update(self, update: Update, monotonic: float = 0.0) -> None:
         """Apply one update from the link, received at ``monotonic`` (the screen's clock)."""
@@ -57,6 +62,14 @@ class RoomView(LiveState):
         self._apply_update(update)
         if self.audio_pause is not pause:
             self.pause_seen = monotonic
+        if isinstance(update, EventMessage):
+            event = update.event
+            if event.kind == "reading":
+                self.received[(event.device, event.quantity)] = monotonic
+        elif isinstance(update, Snapshot):  # each reading as old as the daemon's clock says it was when it sent them
+            self.received = {
+                key: monotonic - max(0.0, (update.ts - r.ts).total_seconds()) for key, r in self.readings.items()
+            }
 
     def heard(self, monotonic: float) -> None:
         """A message came from the daemon at ``monotonic`` (on the link clock); a silent daemon that speaks again is
@@ -94,28 +107,66 @@ class RoomView(LiveState):
                 return w.stale_after_s
         return DEFAULT_STALE_S
 
-    def vital(self, spec: VitalDescription, now: datetime) -> VitalReading:
-        """The number to show, or "--" and why: a frozen old number is never shown."""
+    def label(self, device: str) -> str:
+        for w in self.info.wearables if self.info else ():
+            if w.id == device:
+                return w.label
+        return device
+
+    def vital(self, spec: VitalDescription, now: datetime, monotonic: float) -> VitalReading:
+        """The number to show, or "--" and why: a frozen old number is never shown. With two wearables for one
+        quantity (two oximeters), a valid fresh value is shown, naming its wearable, whatever the other sends; the
+        other's trouble is said beside it."""
         if not self.connected:
             return VitalReading("--", "no data: daemon not reachable")
-        reading = self.latest.get(spec.quantity)
-        if reading is None:
+        judged = [(self._problem(r, now, monotonic), r) for r in self.readings_of(spec.quantity, monotonic)]
+        if not judged:
             return VitalReading("--", "no data")
+        valid = [r for problem, r in judged if not problem]
+        if not valid:
+            return VitalReading("--", judged[0][0])
+        reading = valid[0]
+        notes = ["questionable signal"] if reading.quality is Quality.QUESTIONABLE else []
+        configured = {w.id for w in self.info.wearables} if self.info else set()
+        others = [(problem, r) for problem, r in judged if r.device != reading.device and r.device in configured]
+        if others:
+            notes.insert(0, self.label(reading.device))
+            for problem, r in others:
+                said = "invalid" if problem.endswith("invalid reading") else "no data" if problem else None
+                notes.append(f"{self.label(r.device)}: {said or f'{r.value:.{spec.decimals}f}'}")
+        text = f"{reading.value:.{spec.decimals}f}"
+        return VitalReading(text, "\n".join(notes))
+
+    def readings_of(self, quantity: Quantity, monotonic: float) -> list[Reading]:
+        """Each wearable's latest reading of ``quantity``, the most recently received first."""
+        found = [r for (_, q), r in self.readings.items() if q is quantity]
+        return sorted(found, key=lambda r: -self.received.get((r.device, quantity), -math.inf))
+
+    def shown_reading(self, quantity: Quantity, now: datetime, monotonic: float) -> Reading | None:
+        """The reading whose number :meth:`vital` shows (or the newest, when none is fit to show)."""
+        readings = self.readings_of(quantity, monotonic)
+        valid = [r for r in readings if not self._problem(r, now, monotonic)]
+        return (valid or readings)[0] if readings else None
+
+    def _problem(self, reading: Reading, now: datetime, monotonic: float) -> str:
+        """Why ``reading`` is not a number to show now ("" when it is): its wearable's link, its age on the monotonic
+        clock (or the wearable's own "stale"), a missing or invalid value."""
         device = self.devices.get(reading.device)
         if device is not None and device.state in (LinkState.DISCONNECTED, LinkState.CONNECTING):
-            return VitalReading("--", f"no data: {device.state.value}")
-        age = (now - reading.ts).total_seconds()
-        if age > self.stale_after(reading.device):
-            return VitalReading("--", f"no data for {format_duration(age)}")
+            return f"no data: {device.state.value}"
+        came = self.received.get((reading.device, reading.quantity))
+        age = monotonic - came if came is not None else (now - reading.ts).total_seconds()
+        if age > self.stale_after(reading.device) or (device is not None and device.state is LinkState.STALE):
+            return f"no data for {format_duration(age)}"
         if reading.value is None or reading.quality is Quality.INVALID:
-            return VitalReading("--", "no data: invalid reading")
-        text = f"{reading.value:.{spec.decimals}f}"
-        return VitalReading(text, "questionable signal" if reading.quality is Quality.QUESTIONABLE else "")
+            return "no data: invalid reading"
+        return ""
 
-    def limits_text(self, quantity: Quantity) -> str:
-        """The first alarm limits in force for ``quantity``: set for this session or baseline-derived when they are.
-        A limit set for this session (``set_limit``, the screen's L key) is marked ``*``."""
-        lows, highs = self._limits_in_force(quantity)
+    def limits_text(self, quantity: Quantity, device: str | None = None) -> str:
+        """The first alarm limits in force for ``quantity`` (of ``device``, the wearable shown; default: the newest
+        reading's): set for this session or baseline-derived when they are. A limit set for this session
+        (``set_limit``, the screen's L key) is marked ``*``."""
+        lows, highs = self._limits_in_force(quantity, device)
         if self.limits is None:
             rules = [lim for lim in (self.info.limits if self.info else ()) if lim.quantity is quantity]
             lows = [(lim.low, "configured") for lim in rules if lim.low is not None]
@@ -128,13 +179,16 @@ class RoomView(LiveState):
             return f"low {low[0]:g}{star}"
         return f"high {high[0]:g}{star}" if high is not None else ""
 
-    def _limits_in_force(self, quantity: Quantity) -> tuple[list[tuple[float, str]], list[tuple[float, str]]]:
+    def _limits_in_force(
+        self, quantity: Quantity, device: str | None
+    ) -> tuple[list[tuple[float, str]], list[tuple[float, str]]]:
         """From the engine's announcement, (limit, source) pairs: baseline-derived limits of the wearable shown replace
         the general ones."""
         if self.limits is None:
             return [], []
-        latest = self.latest.get(quantity)
-        device = latest.device if latest is not None else None
+        if device is None:
+            latest = self.latest.get(quantity)
+            device = latest.device if latest is not None else None
         chosen: dict[tuple[str, str], tuple[float, str]] = {}
         for lim in self.limits.limits:
             if lim.quantity is quantity and lim.device in (None, device):

@@ -93,18 +93,20 @@ class VitalBlock:
         """Columns for a sparkline: the block's rest after the label and the number, less the trend's name."""
         return max(4, self.width - self.LABEL_WIDTH[self.large] - self.VALUE_WIDTH[self.large] - 4)
 
-    def refresh_from(self, view: RoomView, now: datetime, width: int) -> list[Row]:
-        """This vital's rows, ``width`` columns wide, for ``view`` at ``now``."""
+    def refresh_from(self, view: RoomView, now: datetime, monotonic: float, width: int) -> list[Row]:
+        """This vital's rows, ``width`` columns wide, for ``view`` at ``now`` (wall) and ``monotonic`` (the screen's
+        clock, for ages)."""
         spec = self.spec
         q = spec.quantity
         if width != self.width:
             self.width, self._trend_key, self._rows, self._label, self._digits_of = width, None, None, "", None
-        reading = view.vital(spec, now)
+        reading = view.vital(spec, now, monotonic)
         if (reading.text == "--") != self.nodata:
             self.nodata, self._rows = reading.text == "--", None
         # name and unit, the alarm limits in force beside the value, and why there is no number (large blocks have the
         # rows for both; a small one shows why instead of the limits while it has no number)
-        limits = view.limits_text(q)
+        shown = view.shown_reading(q, now, monotonic)
+        limits = view.limits_text(q, shown.device if shown is not None else None)
         if self.large:
             label = f"{spec.short} {spec.unit}\n{limits}\n{reading.status}".rstrip("\n")
         else:
@@ -191,18 +193,18 @@ class Vitals(Painted):
     def block(self, quantity: Quantity) -> VitalBlock:
         return self.blocks[quantity]
 
-    def refresh_from(self, view: RoomView, now: datetime) -> None:
+    def refresh_from(self, view: RoomView, now: datetime, monotonic: float) -> None:
         width = self.painted_size.width
         large = [b for b in self.blocks.values() if b.large]
         small = [b for b in self.blocks.values() if not b.large]
         gap: Row = (("", ""),)
         rows: list[Row] = []
         for block in large:  # one above the other, a blank row after each
-            rows += block.refresh_from(view, now, width)
+            rows += block.refresh_from(view, now, monotonic, width)
             rows.append(gap)
         first = (width - self.GAP) // 2
-        left = small[0].refresh_from(view, now, first)
-        right = small[1].refresh_from(view, now, width - self.GAP - first)
+        left = small[0].refresh_from(view, now, monotonic, first)
+        right = small[1].refresh_from(view, now, monotonic, width - self.GAP - first)
         rows += [(*a, (" " * self.GAP, ""), *b) for a, b in zip(left, right, strict=True)]
         self.paint(rows)
 

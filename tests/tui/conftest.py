@@ -104,15 +104,16 @@ class Served:
     """An API server for the test's hub and clock (the root fixtures) on a socket in tmp_path; ``restart`` stops and
     starts the server like a daemon restart."""
 
-    def __init__(self, tmp_path: Path, hub: Hub, clock: FakeClock) -> None:
+    def __init__(self, tmp_path: Path, hub: Hub, clock: FakeClock, info: RoomInfo | None = None) -> None:
         self.hub = hub
+        self.info = info or demo_info()
         self.handler = RecordingHandler()
         self.socket_path = tmp_path / "api.sock"
         self.clock = clock
         self.server: ApiServer | None = None
 
     async def start(self) -> None:
-        self.server = ApiServer(self.hub, self.handler, demo_info(), self.socket_path, clock=self.clock)
+        self.server = ApiServer(self.hub, self.handler, self.info, self.socket_path, clock=self.clock)
         await self.server.__aenter__()
 
     async def stop(self) -> None:

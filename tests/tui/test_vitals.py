@@ -5,14 +5,27 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from roomctl.alarms import AlarmEngine
+from roomctl.api.protocol import RoomInfo
 from roomctl.clock import FakeClock
+from roomctl.config import demo_config_text, parse_config
 from roomctl.hub import Hub
-from roomctl.models import AlarmLimits, DeviceState, LimitInForce, LinkState, Priority, Quality, Quantity
+from roomctl.models import (
+    AlarmLimits,
+    DeviceState,
+    LimitInForce,
+    LinkState,
+    Priority,
+    Quality,
+    Quantity,
+    TechnicalCondition,
+)
 from roomctl.tui.app import RoomApp
 from roomctl.tui.glyphs import big_digits, medium_digits
 from roomctl.tui.painted import TextCell
 from roomctl.tui.widgets import VitalBlock, Vitals
-from tests.tui.conftest import Served, connected, reading, until, vital
+from tests import builders
+from tests.tui.conftest import Served, connected, reading, room_state, until, vital
 
 
 def digits(app: RoomApp, quantity: Quantity) -> str:
@@ -191,5 +204,96 @@ async def test_every_cell_has_room_for_text_that_arrives_later(tmp_path: Path, h
             for cell in app._main.query(TextCell):
                 lines = len(cell.shown.splitlines())
                 assert cell.size.height >= lines, f"#{cell.id} shows {lines} lines in {cell.size.height} rows"
+    finally:
+        await served.stop()
+
+
+def ticked(engine: AlarmEngine, hub: Hub) -> None:
+    for event in engine.tick():
+        hub.publish(event)
+
+
+async def test_after_the_wall_clock_steps_back_a_silent_wearable_shows_no_data(served: Served) -> None:
+    """Ages come from the monotonic clock: NTP stepping the wall clock back a minute does not make a 25 s old number
+    fresh (before: the HR panel showed 84 while data_stale was raised). The wearable's "stale" shows as no data too."""
+    config = parse_config(demo_config_text())
+    engine = AlarmEngine(config.alarms, config.wearables, clock=served.clock)
+    served.hub.add_processor(engine)
+    app = served.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await connected(pilot)
+        served.clock.jump_wall(-60)  # NTP: the wall clock steps back a minute
+        served.clock.advance(25)  # the strap says nothing for 25 s
+        app.refresh_view()
+        assert digits(app, Quantity.HEART_RATE) == big_digits("--")
+        assert label(app, Quantity.HEART_RATE).splitlines()[2] == "no data for 25 s"
+        served.hub.publish(DeviceState(device="chest-strap", profile="heart_rate", state=LinkState.STALE))
+        ticked(engine, served.hub)
+        await until(pilot, lambda: "No data from Chest strap" in app.banner.shown)
+        assert digits(app, Quantity.HEART_RATE) == big_digits("--")
+        assert panel(app, Quantity.HEART_RATE).nodata
+
+
+async def test_a_stale_wearable_shows_no_data_whatever_the_age(served: Served) -> None:
+    app = served.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await connected(pilot)
+        served.clock.advance(2)  # within stale_after_s, but the link says stale (it just dropped)
+        served.hub.publish(DeviceState(device="chest-strap", profile="heart_rate", state=LinkState.STALE))
+        await until(pilot, lambda: digits(app, Quantity.HEART_RATE) == big_digits("--"))
+        assert label(app, Quantity.HEART_RATE).splitlines()[2] == "no data for 2 s"
+
+
+TWO_OXIMETERS = """
+[[wearables]]
+id = "oximeter-2"
+profile = "plx"
+address = "C0:FF:EE:00:00:05"
+label = "Oximeter 2"
+stale_after_s = 5
+lost_after_s = 12
+"""
+
+
+async def test_an_invalid_second_oximeter_never_hides_a_desaturation_on_the_other(
+    tmp_path: Path, hub: Hub, clock: FakeClock
+) -> None:
+    """One oximeter without a finger sends invalid values; the other reads 84 %: the panel shows 84 and which
+    oximeter, the other's trouble beside it and as its own technical alarm (before: "--" "invalid reading" while a
+    high SpO2 alarm was raised)."""
+    config = parse_config(demo_config_text() + TWO_OXIMETERS)
+    engine = AlarmEngine(config.alarms, config.wearables, clock=clock)
+    hub.add_processor(engine)
+    served = Served(tmp_path, hub, clock, info=RoomInfo.from_config(config))
+    room_state(hub, clock.now())
+    hub.publish(DeviceState(device="oximeter-2", profile="plx", state=LinkState.CONNECTED))
+    await served.start()
+    try:
+        app = served.app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await connected(pilot)
+            hub.publish(
+                DeviceState(
+                    device="oximeter",
+                    profile="plx",
+                    state=LinkState.CONNECTED,
+                    conditions=(TechnicalCondition.FINGER_OFF,),
+                )
+            )
+            for _ in range(12):  # the second reads 84 % each second, the first sends invalid values after it
+                clock.advance(1)
+                now = clock.now()
+                hub.publish(builders.reading(84, Quantity.SPO2, device="oximeter-2", ts=now))
+                hub.publish(builders.reading(None, Quantity.SPO2, device="oximeter", ts=now, quality=Quality.INVALID))
+                ticked(engine, hub)
+            conditions = {(a.device, a.condition) for a in engine.alarms.values()}
+            assert ("oximeter-2", "spo2_low") in conditions
+            assert ("oximeter", "finger_off") in conditions  # the invalid oximeter: its own technical notice
+            app.refresh_view()
+            await until(pilot, lambda: digits(app, Quantity.SPO2) == big_digits("84"))
+            assert label(app, Quantity.SPO2).splitlines() == ["SpO2 %", "low 90", "Oximeter 2", "Oximeter: invalid"]
+            assert app.banner.shown.startswith("*** SpO2 low: 84 %")
+            assert "Finger off: Oximeter" in app.banner.shown
+            assert not panel(app, Quantity.SPO2).nodata
     finally:
         await served.stop()
