@@ -13,6 +13,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from roomctl.alarms.texts import duration_words
 from roomctl.clock import Clock, SystemClock
 from roomctl.commands import (
     Command,
@@ -49,6 +50,9 @@ from roomctl.storage.writer import StorageWriter
 log = logging.getLogger(__name__)
 
 NO_SESSION = "no session is running; start one first"
+WALL_STEP_S = 2.0
+"""A change of the wall clock against the monotonic clock between two ticks by at least this much is a step (NTP, or a
+clock set by hand), not a tick running late: both clocks move together then."""
 
 
 def _ok(message: str) -> CommandResult:
@@ -79,6 +83,13 @@ class SessionManager:
         self._interval_s = config.session.vitals_check_interval_min * 60
         self._dose_mono: float | None = None
         self._vitals_due_mono: float | None = None
+        # The running timeline follows the monotonic clock. What this run stamped follows it when the wall clock is
+        # corrected (its stamps shift); what a resumed session brought (stamped by the run before) is taken as right
+        # and the monotonic anchors are derived from it again (a Pi without a real-time clock comes back slow).
+        self._wall_offset: float | None = None  # wall - monotonic at the last tick
+        self._resumed_doses = 0  # the first dose_times that came with a resumed session
+        self._resumed_start = False
+        self._resumed_check = False  # next_vitals_check still the resumed session's
         self._reminded = False
         self._meta: dict[str, Any] = {}
         self._discharge = DischargeWatch(config.session.discharge, config.alarms.baseline_window_s)
@@ -104,6 +115,8 @@ class SessionManager:
         self._vitals_due_mono = mono + (next_check - now).total_seconds() if next_check else None
         self._reminded = False
         self.state = state
+        self._resumed_doses, self._resumed_start, self._resumed_check = len(state.dose_times), True, True
+        self._wall_offset = now.timestamp() - mono
         self._discharge.start(mono, baseline=self._meta.get("heart_rate_baseline"))
         log.info("resumed session %s in phase %s", state.id, state.phase)
         await self._commit([self._event(SessionEventKind.NOTE, "roomctl restarted; session resumed", source="roomctl")])
@@ -148,6 +161,8 @@ class SessionManager:
             "manual": {},
         }
         self._discharge.start(self.clock.monotonic())
+        self._resumed_doses, self._resumed_start, self._resumed_check = 0, False, False
+        self._wall_offset = now.timestamp() - self.clock.monotonic()
         self.state = SessionState(
             id=secrets.token_hex(6),
             session_kind=session_kind,
@@ -325,15 +340,20 @@ class SessionManager:
         if self._vitals_due_mono is not None:  # a check was made: the next reminder counts from now
             self._vitals_due_mono = self.clock.monotonic() + self._interval_s
             self._reminded = False
+            self._resumed_check = False
             self.state = self.state.model_copy(update={"next_vitals_check": now + timedelta(seconds=self._interval_s)})
         await self._commit([self._event(kind, None, **data), *readings])
 
     # ---------------------------------------------------------------- time
 
     async def tick(self) -> None:
-        """Call about once a second: updates the phase suggestion and announces a vitals check when due."""
+        """Call about once a second: follows a corrected wall clock, updates the phase suggestion and announces a
+        vitals check when due."""
+        step = self._wall_step()
         if not self.active:
             return
+        if step:
+            await self._wall_corrected(step)
         suggestion = self._suggestion()
         changed = suggestion != self.state.suggested_phase
         if changed:
@@ -357,6 +377,41 @@ class SessionManager:
         while True:
             await self.clock.sleep(period_s)
             await self.tick()
+
+    def _wall_step(self) -> float:
+        """Seconds the wall clock stepped since the last tick (0.0 when it did not)."""
+        offset = self.clock.now().timestamp() - self.clock.monotonic()
+        last, self._wall_offset = self._wall_offset, offset
+        step = offset - last if last is not None else 0.0
+        return step if abs(step) >= WALL_STEP_S else 0.0
+
+    async def _wall_corrected(self, step: float) -> None:
+        """The wall clock moved by ``step`` seconds: the session's running timeline (since start, since dose, next
+        vitals check) is set to the time that really passed; the record keeps every stamp as it was taken, and says so."""
+        state, now, mono = self.state, self.clock.now(), self.clock.monotonic()
+        shift = timedelta(seconds=step)
+        doses = tuple(t if i < self._resumed_doses else t + shift for i, t in enumerate(state.dose_times))
+        if doses and self._resumed_doses:  # the first dose came with the resumed session: its anchor follows its stamp
+            self._dose_mono = mono - (now - doses[0]).total_seconds()
+        started = state.started_at
+        if started is not None and not self._resumed_start:
+            started += shift
+        next_check = state.next_vitals_check
+        if next_check is not None and self._vitals_due_mono is not None:
+            if self._resumed_check:
+                self._vitals_due_mono = mono + (next_check - now).total_seconds()
+            else:
+                next_check = now + timedelta(seconds=self._vitals_due_mono - mono)
+        self.state = state.model_copy(
+            update={"dose_times": doses, "started_at": started, "next_vitals_check": next_check}
+        )
+        sign = "+" if step > 0 else "-"
+        text = (
+            f"the wall clock was corrected by {sign}{duration_words(abs(step))}; the session's timeline follows the time"
+            " that really passed (times recorded before stay as they were stamped)"
+        )
+        log.warning("session %s: %s", state.id, text)
+        await self._commit([self._event(SessionEventKind.NOTE, text, source="roomctl", wall_step_s=round(step, 3))])
 
     def _suggestion(self) -> str | None:
         if self._dose_mono is None or self.state.session_kind is not SessionKind.DOSING:

@@ -155,3 +155,83 @@ async def test_session_resumes_after_restart(tmp_path: Path, clock: FakeClock, h
     assert await third.manager.resume()
     assert not third.manager.state.on_break
     await third.store.close()
+
+
+async def test_after_an_ntp_step_the_timeline_follows_elapsed_time(room: Room) -> None:
+    """The wall clock was an hour slow when the dose was marked; NTP corrects it: "since dose", "since start", the next
+    vitals check and the phase suggestion follow the time that really passed; the record keeps the stamps as taken."""
+    m, clock = room.manager, room.clock
+    assert (await m.handle(StartSession())).ok
+    assert (await m.handle(MarkEvent(event="dose", amount_mg=120))).ok
+    dosed = clock.now()
+    clock.advance(20 * 60)
+    await m.tick()
+    clock.jump_wall(3600)  # NTP steps the wall clock forward an hour
+    await m.tick()
+    now = clock.now()
+    state = room.hub.state.session  # what the screen and MQTT see
+    assert (now - state.dose_times[-1]).total_seconds() == 20 * 60  # before: 1:20 h
+    assert state.started_at is not None
+    assert (now - state.started_at).total_seconds() == 20 * 60
+    assert state.next_vitals_check is not None
+    assert (state.next_vitals_check - now).total_seconds() == 10 * 60  # 30 min after the start
+    assert state.suggested_phase == "onset"  # 20 min after the dose, not 80
+    (dose,) = room.events("dose")
+    assert dose.ts == dosed  # the record keeps the dose as it was stamped
+    (note,) = [e for e in room.events("note") if "wall clock" in (e.text or "")]
+    assert note.text == (
+        "the wall clock was corrected by +1 h 0 min; the session's timeline follows the time that really passed"
+        " (times recorded before stay as they were stamped)"
+    )
+    assert note.data["wall_step_s"] == 3600
+    clock.advance(41 * 60)
+    await m.tick()
+    assert m.state.suggested_phase == "active"  # 61 min after the dose
+    await m.tick()
+    assert len([e for e in room.events("note") if "wall clock" in (e.text or "")]) == 1  # one step, one note
+
+
+async def test_a_late_tick_is_not_a_wall_clock_step(room: Room) -> None:
+    m, clock = room.manager, room.clock
+    assert (await m.handle(StartSession())).ok
+    assert (await m.handle(MarkEvent(event="dose"))).ok
+    before = m.state.dose_times
+    clock.advance(90)  # a tick 90 s late: both clocks moved together
+    clock.jump_wall(1.5)  # and NTP slewed a little
+    await m.tick()
+    assert m.state.dose_times == before
+    assert not [e for e in room.events("note") if "wall clock" in (e.text or "")]
+
+
+async def test_after_a_power_cut_with_a_slow_clock_the_timeline_follows_once_the_clock_is_corrected(
+    tmp_path: Path, clock: FakeClock, hub: Hub
+) -> None:
+    """The Pi has no real-time clock: after a power cut its clock comes back 50 minutes slow, and NTP corrects it later.
+    From then the suggested phase and the next vitals check follow the real time since the dose (before: both stayed
+    50 minutes off for the rest of the session)."""
+    path = tmp_path / "room.db"
+    first = await make_room(path, clock, hub)
+    await first.manager.handle(StartSession())
+    await first.manager.handle(MarkEvent(event="dose", amount_mg=120))
+    await first.manager.handle(SetPhase(phase="dose"))
+    before = first.manager.state
+    await first.store.close()  # the power goes
+
+    clock.advance(60 * 60)  # an hour later the Pi is back,
+    clock.jump_wall(-50 * 60)  # its clock 50 minutes slow
+    second = await make_room(path, clock, Hub())
+    assert await second.manager.resume()
+    await second.manager.tick()
+    assert second.manager.state.suggested_phase is None  # 10 min by the slow clock (still "dose"): nothing better known
+    assert not second.events("vitals_check_due")
+    clock.advance(5 * 60)
+    clock.jump_wall(50 * 60)  # NTP corrects the clock: 65 min since the dose
+    await second.manager.tick()
+    state = second.manager.state
+    assert state.suggested_phase == "active"  # before: "onset" (15 min)
+    assert state.dose_times == before.dose_times  # stamped by a right clock before the cut: kept
+    assert (clock.now() - state.dose_times[0]).total_seconds() == 65 * 60
+    assert second.events("vitals_check_due")  # due 30 min after the start: overdue (before: 25 min away)
+    assert state.next_vitals_check == before.next_vitals_check
+    await second.writer.stop()
+    await second.store.close()

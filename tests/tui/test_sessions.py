@@ -18,7 +18,7 @@ from roomctl.api.client import ApiClient
 from roomctl.api.protocol import RoomInfo
 from roomctl.api.server import ApiServer
 from roomctl.clock import FakeClock
-from roomctl.commands import SetPhase, StartSession
+from roomctl.commands import MarkEvent, SetPhase, StartSession
 from roomctl.config import demo_config_text, parse_config
 from roomctl.daemon.dispatch import CommandDispatcher
 from roomctl.hub import Hub
@@ -206,3 +206,23 @@ async def test_discharge_check_from_the_screen(real_room: RealRoom) -> None:
     assert session_id is not None
     events = await real_room.store.call(lambda db: db.events(session_id))
     assert [e[3] for e in events].count("discharge_check") == 1
+
+
+async def test_since_dose_stays_right_after_an_ntp_step(real_room: RealRoom) -> None:
+    """NTP steps the Pi's wall clock an hour forward 30 minutes after the dose: the screen still says 0:30 h since the
+    dose (before: 1:30 h, off by the step)."""
+    m = real_room.manager
+    assert (await m.handle(StartSession(session_kind=SessionKind.DOSING))).ok
+    assert (await m.handle(MarkEvent(event="dose", amount_mg=120))).ok
+    app = real_room.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        real_room.clock.advance(30 * 60)
+        await m.tick()
+        app.refresh_view()
+        assert "since dose 0:30 h" in text(app, "session")
+        real_room.clock.jump_wall(3600)
+        await m.tick()  # the daemon's next tick sees the step
+        await until(pilot, lambda: (app.refresh_view(), "since dose 0:30 h" in text(app, "session"))[1])
+        assert "since start 0:30 h" in text(app, "session")
+        assert "(suggested: Onset)" in text(app, "session")
