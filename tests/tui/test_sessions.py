@@ -223,6 +223,8 @@ async def test_since_dose_stays_right_after_an_ntp_step(real_room: RealRoom) -> 
         assert "since dose 0:30 h" in text(app, "session")
         real_room.clock.jump_wall(3600)
         await m.tick()  # the daemon's next tick sees the step
-        await until(pilot, lambda: (app.refresh_view(), "since dose 0:30 h" in text(app, "session"))[1])
+        await until(pilot, lambda: real_room.hub.state.session == app.view.session)  # the screen has the new state
+        app.refresh_view()
+        assert "since dose 0:30 h" in text(app, "session")  # before: 1:30 h
         assert "since start 0:30 h" in text(app, "session")
         assert "(suggested: Onset)" in text(app, "session")
