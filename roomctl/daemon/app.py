@@ -36,7 +36,7 @@ from roomctl.daemon.dispatch import CommandDispatcher
 from roomctl.daemon.health import WearableFreshness, service_health_problems
 from roomctl.daemon.supervisor import Supervisor
 from roomctl.daemon.systemd import Notifier, Watchdog, watchdog_interval
-from roomctl.errors import RoomctlError, StorageError
+from roomctl.errors import RoomctlError
 from roomctl.hub import Hub
 from roomctl.lighting.controller import LightingController
 from roomctl.models import AlarmEvent, ServiceHealth
@@ -324,7 +324,7 @@ class _AlarmCommands:
                 await self.session.record_limit(
                     change.record(), change.describe(), self.alarms.session_limits_record(change)
                 )
-            except StorageError as e:
+            except RoomctlError as e:  # not stored, or the session ended while it waited its turn
                 return CommandResult(ok=False, message=f"limit not changed: it could not be recorded ({e})")
             self.hub.publish(self.alarms.apply_limit(change))
             log.info("%s (by %s)", change.describe(), source)

@@ -8,9 +8,10 @@ patient identifier is ever part of a session.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from roomctl.alarms.texts import duration_words
@@ -27,7 +28,7 @@ from roomctl.commands import (
     StartSession,
 )
 from roomctl.config import RoomConfig
-from roomctl.errors import StorageError
+from roomctl.errors import RoomctlError, StorageError
 from roomctl.hub import Hub
 from roomctl.models import (
     MANUAL_DEVICE,
@@ -39,6 +40,7 @@ from roomctl.models import (
     SessionEventKind,
     SessionKind,
     SessionState,
+    iso_ms,
 )
 from roomctl.plausible import check_blood_pressure, check_temperature
 from roomctl.session.discharge import DischargeWatch
@@ -92,6 +94,7 @@ class SessionManager:
         self._resumed_check = False  # next_vitals_check still the resumed session's
         self._reminded = False
         self._meta: dict[str, Any] = {}
+        self._lock = asyncio.Lock()  # commands, the tick and the resume change the session one at a time
         self._discharge = DischargeWatch(config.session.discharge, config.alarms.baseline_window_s)
         self._discharge_from = [p.id for p in self._phases].index(config.session.discharge_phase)
 
@@ -102,8 +105,40 @@ class SessionManager:
     # ---------------------------------------------------------------- lifecycle
 
     async def resume(self) -> bool:
-        """Take up the session that was open when the daemon stopped; True if there was one."""
-        row = await self.store.open_session()
+        """Take up the session that was open when the daemon stopped; True if there was one.
+
+        Any older session still open (an earlier run stopped without closing it) is closed here, at its last record,
+        and its record says so: only one session is ever open."""
+        async with self._lock:
+            rows = await self.store.call(lambda db: db.open_sessions())
+            for orphan in rows[1:]:
+                await self._close_orphan(orphan)
+            return await self._resume(rows[0] if rows else None)
+
+    async def _close_orphan(self, row: SessionRow) -> None:
+        last = await self.store.call(lambda db: db.last_activity(row.id))
+        ended_at = datetime.fromtimestamp(last, UTC)
+        state = SessionState.model_validate_json(row.state).model_copy(
+            update={"ended_at": ended_at, "next_vitals_check": None}
+        )
+        await self.store.save_session(
+            SessionRow(row.id, row.session_kind, row.started_at, last, state.model_dump_json(), row.meta)
+        )
+        text = "closed when roomctl started: it was left open, and a later session was open too"
+        closed = {"closed_by": "roomctl", "closed_at": iso_ms(self.clock.now()), "reason": "left open"}
+        self.hub.publish(
+            SessionEvent(
+                id=secrets.token_hex(8),
+                session=row.id,
+                event=SessionEventKind.SESSION_END,
+                ts=ended_at,
+                text=text,
+                data=closed,
+            )
+        )
+        log.warning("session %s was left open; closed at its last record (%s)", row.id, iso_ms(ended_at))
+
+    async def _resume(self, row: SessionRow | None) -> bool:
         if row is None:
             self.hub.publish(self.state)
             return False
@@ -123,7 +158,12 @@ class SessionManager:
         return True
 
     async def handle(self, command: Command, source: str = "local") -> CommandResult:
-        """Act on a session command; anything else is not this manager's."""
+        """Act on a session command; anything else is not this manager's. One command at a time: each sees the
+        session as the one before it left it (an end and a start from two screens never interleave)."""
+        async with self._lock:
+            return await self._handle(command, source)
+
+    async def _handle(self, command: Command, source: str) -> CommandResult:
         try:
             match command:
                 case StartSession():
@@ -191,14 +231,16 @@ class SessionManager:
     async def record_limit(self, data: dict[str, Any], text: str, in_force: list[dict[str, object]]) -> None:
         """A limit set for this session (``set_limit``) goes on the session's record; ``in_force``, every limit set for
         this session with this one, is kept with the session so that a restarted daemon applies them again."""
-        assert self.active
-        before = self._meta.get("limits")
-        self._meta["limits"] = in_force
-        try:
-            await self._commit([self._event(SessionEventKind.LIMIT_SET, text, **data)])
-        except StorageError:
-            self._meta["limits"] = before
-            raise
+        async with self._lock:
+            if not self.active:  # ended while the change waited its turn
+                raise RoomctlError(NO_SESSION)
+            before = self._meta.get("limits")
+            self._meta["limits"] = in_force
+            try:
+                await self._commit([self._event(SessionEventKind.LIMIT_SET, text, **data)])
+            except StorageError:
+                self._meta["limits"] = before
+                raise
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -376,7 +418,8 @@ class SessionManager:
         """Tick forever (the daemon runs this as a task)."""
         while True:
             await self.clock.sleep(period_s)
-            await self.tick()
+            async with self._lock:
+                await self.tick()
 
     def _wall_step(self) -> float:
         """Seconds the wall clock stepped since the last tick (0.0 when it did not)."""

@@ -141,10 +141,12 @@ class Database:
             old_sessions = [
                 r[0]
                 for r in self.conn.execute(
-                    "SELECT id FROM sessions WHERE COALESCE(ended_at, started_at) < ? AND ended_at IS NOT NULL",
-                    (cutoff,),
+                    "SELECT id FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?", (cutoff,)
                 )
             ]
+            # a session that stayed open (an older roomctl left it so): by its last record, never by its start alone
+            open_ids = [r[0] for r in self.conn.execute("SELECT id FROM sessions WHERE ended_at IS NULL")]
+            old_sessions += [i for i in open_ids if self.last_activity(i) < cutoff]
             for table in EVENT_TABLES:
                 for session in old_sessions:
                     deleted += self._delete_chunked(
@@ -193,6 +195,23 @@ class Database:
             "ORDER BY started_at DESC LIMIT 1"
         ).fetchone()
         return _session_row(row) if row else None
+
+    def open_sessions(self) -> list[SessionRow]:
+        """Every session not ended, newest first (more than one only if a run stopped without closing one)."""
+        rows = self.conn.execute(
+            "SELECT id, kind, started_at, ended_at, state, meta FROM sessions WHERE ended_at IS NULL "
+            "ORDER BY started_at DESC"
+        ).fetchall()
+        return [_session_row(r) for r in rows]
+
+    def last_activity(self, session_id: str) -> float:
+        """Wall time of the session's newest record of any kind (its start when it has none)."""
+        union = " UNION ALL ".join(f"SELECT MAX(ts) FROM {table} WHERE session = ?" for table in EVENT_TABLES)
+        found = [
+            r[0] for r in self.conn.execute(union, (session_id,) * len(EVENT_TABLES)).fetchall() if r[0] is not None
+        ]
+        row = self.conn.execute("SELECT started_at FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return float(max([row[0] if row else 0.0, *found]))
 
     def session(self, session_id: str) -> SessionRow | None:
         row = self.conn.execute(

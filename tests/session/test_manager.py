@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from roomctl.clock import FakeClock
@@ -235,3 +236,41 @@ async def test_after_a_power_cut_with_a_slow_clock_the_timeline_follows_once_the
     assert state.next_vitals_check == before.next_vitals_check
     await second.writer.stop()
     await second.store.close()
+
+
+async def test_a_session_left_open_beside_a_later_one_is_closed_at_start_and_says_so(
+    tmp_path: Path, clock: FakeClock, hub: Hub
+) -> None:
+    """Two open sessions in the record (an older roomctl's end/start race left one): the newer is resumed, the older
+    is closed at its last record with a session_end that says why; only one session is open afterwards."""
+    path = tmp_path / "room.db"
+    first = await make_room(path, clock, hub)
+    assert (await first.manager.handle(StartSession())).ok
+    orphan = first.manager.state.id
+    clock.advance(60)
+    assert (await first.manager.handle(MarkEvent(event="note", text="last thing recorded"))).ok
+    last = clock.now()
+    await first.store.close()  # stopped without an end
+    clock.advance(600)
+    second = await make_room(path, clock, Hub())  # started a session without resuming (the old race did this)
+    assert (await second.manager.handle(StartSession(session_kind=SessionKind.INTEGRATION))).ok
+    newer = second.manager.state.id
+    await second.store.close()
+
+    clock.advance(600)
+    third = await make_room(path, clock, Hub())
+    assert await third.manager.resume()
+    assert third.manager.state.id == newer
+    rows = await third.store.call(lambda db: db.open_sessions())
+    assert [r.id for r in rows] == [newer]
+    assert orphan is not None
+    closed = await third.store.call(lambda db: db.session(orphan))
+    assert closed is not None
+    assert closed.ended_at == last.timestamp()  # at its last record, not at this start
+    (end,) = [e for e in await third.store.call(lambda db: db.events(orphan)) if e[3] == "session_end"]
+    assert end[2] == last.timestamp()
+    assert end[4] == "closed when roomctl started: it was left open, and a later session was open too"
+    assert json.loads(end[5])["closed_by"] == "roomctl"
+    assert [e.text for e in third.events("note")] == ["roomctl restarted; session resumed"]
+    await third.writer.stop()
+    await third.store.close()

@@ -56,3 +56,27 @@ def test_sent_outbox_rows_go_after_the_keep_time_unsent_stay(tmp_path: Path) -> 
     db.apply_retention(T0.timestamp() + 4 * DAY, retention_days=400, sent_keep_s=600, unsent_max_age_s=3 * DAY)
     assert db.count("outbox") == 0  # never sent for 3 days: dropped from the outbox ...
     assert db.count("readings") == 10  # ... while the record itself stays
+
+
+def add_open_session(db: Database, sid: str, start_offset_days: float, last_reading_days: float) -> None:
+    """A session never ended (a crash, or an older roomctl) whose last reading is ``last_reading_days`` after T0."""
+    start = T0 + timedelta(days=start_offset_days)
+    maker = RowMaker(sid)
+    last = T0 + timedelta(days=last_reading_days)
+    rows = [maker.make(reading(i, ts=t), start.timestamp()) for i, t in enumerate((start, last))]
+    db.write_batch([r for r in rows if r is not None], start.timestamp())
+    db.save_session(SessionRow(sid, "dosing", start.timestamp(), None, json.dumps({"id": sid}), {}))
+
+
+def test_retention_removes_a_session_that_stayed_open_by_its_last_record(tmp_path: Path) -> None:
+    db = Database(tmp_path / "room.db")
+    add_open_session(db, "forgotten", 0, 0.3)  # open, silent for 25 days
+    add_open_session(db, "long", 0, 24)  # open since day 0 but recording until yesterday: not old
+    now = T0.timestamp() + 25 * DAY
+    db.apply_retention(now, retention_days=10, sent_keep_s=600, unsent_max_age_s=100 * DAY)
+    assert db.session("forgotten") is None
+    assert list(db.readings("forgotten")) == []
+    assert db.session("long") is not None
+    assert len(list(db.readings("long"))) == 2
+    assert db.last_activity("long") == (T0 + timedelta(days=24)).timestamp()
+    assert db.integrity_check() == "ok"
