@@ -322,11 +322,12 @@ class CentralApp(App[None]):
         self.page = min(self.page, pages - 1)
         shown = self.order[self.page * per_page : (self.page + 1) * per_page]
         counts = self.facility.counts()
-        main.query_one("#summary", Cell).show(summary_line(self.station_title, counts, clocks.now))
+        unexpected = self.facility.unexpected()
+        main.query_one("#summary", Cell).show(summary_line(self.station_title, counts, clocks.now, len(unexpected)))
         summary = main.query_one("#summary", Cell)
         summary.set_class(counts[ALARMING[0]] > 0, "any-high")
         summary.set_class(counts[ALARMING[0]] == 0 and counts[ALARMING[1]] > 0, "any-medium")
-        main.query_one("#notice", Cell).show(self._notice(self.feed.status, shown, pages))
+        main.query_one("#notice", Cell).show(self._notice(self.feed.status, shown, pages, unexpected))
         main.query_one("#notice", Cell).set_class(not self.feed.status.connected, "down")
         flashing: set[Priority] = set()
         several_sites = len({key[0] for key in self.facility.rooms}) > 1
@@ -348,7 +349,7 @@ class CentralApp(App[None]):
             tile.show(text)
             for name, on in tile_classes(room).items():
                 tile.set_class(on, name)
-            flash = room.flashing()
+            flash = room.flashing() if room.expected else None
             tile.set_class(flash is not None, "flashing")
             if flash is not None:
                 flashing.add(flash)
@@ -361,15 +362,27 @@ class CentralApp(App[None]):
         self._dirty.clear()
         self._urgent.clear()
 
-    def _notice(self, link: LinkStatus, shown: list[RoomState], pages: int) -> str:
+    def _notice(self, link: LinkStatus, shown: list[RoomState], pages: int, unexpected: list[RoomState]) -> str:
         parts = [] if link.connected else [f"BROKER: {link.detail} - tiles may be out of date"]
         on_screen = {r.key for r in shown}
         hidden = sorted(
-            (r for r in self.facility.rooms.values() if r.urgency() in ALARMING and r.key not in on_screen),
+            (
+                r
+                for r in self.facility.rooms.values()
+                if r.expected and r.urgency() in ALARMING and r.key not in on_screen
+            ),
             key=RoomState.sort_key,
         )
         if hidden:
             parts.append(f"{len(hidden)} alarming room(s) not shown: {', '.join(r.label for r in hidden[:3])} (home)")
+        if unexpected:
+            alarming = sum(r.urgency() in ALARMING for r in unexpected)
+            names = ", ".join(f"{r.site}/{r.room}" for r in unexpected[:3])
+            parts.append(f"{len(unexpected)} room(s) not in central.toml, shown last ({alarming} alarming): {names}")
+        dropped = self.facility.dropped
+        if dropped:
+            reason, _ = dropped.most_common(1)[0]
+            parts.append(f"DROPPED {dropped.total()} message(s): {reason}" + (" and more" if len(dropped) > 1 else ""))
         if self.text_filter or self.alarming_only:
             parts.append(f"filter: {self.text_filter or '*'}{' alarming only' if self.alarming_only else ''}")
         parts.append(f"{len(self.facility.rooms)} rooms, page {self.page + 1}/{pages}")
@@ -412,7 +425,7 @@ class CentralApp(App[None]):
         self._flash_off[priority] = not self._flash_off.get(priority, False)
         for tile in self.slots:
             room = self.facility.rooms.get(tile.room_key) if tile.room_key else None
-            if room is not None and room.flashing() is priority:
+            if room is not None and room.expected and room.flashing() is priority:
                 tile.set_class(self._flash_off[priority], "flash-off")
 
     @property

@@ -18,6 +18,9 @@ from roomctl.config.mqtt import BrokerConfig
 DEFAULT_PATH = Path("/etc/roomctl/central.toml")
 
 
+RoomRef = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}/[a-z0-9][a-z0-9_-]{0,62}$")]
+"""A room as ``site/room`` (its ``[room] site`` and ``room``)."""
+
 SiteFilter = Annotated[str, StringConstraints(pattern=r"^(\*|[a-z0-9][a-z0-9_-]{0,62})$")]
 """A site id as in the rooms' ``[room] site`` (lower-case letters, digits, '-' and '_'), or ``*`` for every site."""
 
@@ -30,6 +33,33 @@ class StationSection(Section):
     vitals_stale_s: float = Field(
         15.0, gt=0, le=600, description='a vital whose ts is older than this shows "no data" (its expiry applies too)'
     )
+    rooms: tuple[RoomRef, ...] = Field(
+        (),
+        description='the rooms to expect, as "site/room"; others are shown apart, after every expected room, and never '
+        "counted with them; empty: every room heard of is expected",
+    )
+    clock_skew_s: float = Field(
+        120.0,
+        ge=0,
+        le=86400,
+        description="an alarm raised further in the future than this is marked suspect and sorted as the oldest",
+    )
+
+    def expected(self) -> frozenset[tuple[str, str]]:
+        """``rooms`` as (site, room) keys."""
+        return frozenset((site, room) for site, _, room in (ref.partition("/") for ref in self.rooms))
+
+
+class LimitsSection(Section):
+    """What one station keeps at most; beyond it, messages are dropped, counted and the count shown on screen.
+    Expected rooms (``[station] rooms``) are always kept."""
+
+    sites: int = Field(20, ge=1, le=1000, description='sites kept (with sites = ["*"])')
+    rooms_per_site: int = Field(2000, ge=1, le=100_000, description="rooms kept per site")
+    rooms: int = Field(3000, ge=1, le=100_000, description="rooms kept in all")
+    devices_per_room: int = Field(16, ge=1, le=1000, description="wearables (devices/<id> topics) kept per room")
+    alarms_per_room: int = Field(64, ge=1, le=1000, description="alarms kept per room (the most urgent)")
+    payload_bytes: int = Field(65536, ge=1024, le=16 * 1024 * 1024, description="larger messages are dropped unread")
 
 
 class ServeSection(Section):
@@ -47,6 +77,7 @@ class CentralConfig(Section):
     station: StationSection = Field(default_factory=StationSection)
     mqtt: BrokerConfig = Field(default_factory=BrokerConfig)
     serve: ServeSection = Field(default_factory=ServeSection)
+    limits: LimitsSection = Field(default_factory=LimitsSection)
 
     def summary(self) -> str:
         sites = "every site" if "*" in self.station.sites else ", ".join(self.station.sites)

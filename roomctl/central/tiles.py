@@ -23,8 +23,14 @@ class Clocks:
     stale_s: float
 
 
-def alarm_text(alarm: p.AlarmBody) -> str:
-    text = f"{PREFIX[alarm.priority]} {alarm.message}"
+SUSPECT = " [time?]"
+"""After an alarm raised further in the future than the clock skew allows: its time is not believed."""
+UNEXPECTED = "? "
+"""Before the name of a room not in ``[station] rooms``."""
+
+
+def alarm_text(alarm: p.AlarmBody, suspect: bool = False) -> str:
+    text = f"{PREFIX[alarm.priority]} {alarm.message}" + (SUSPECT if suspect else "")
     if alarm.acknowledged_at is not None:
         text += " [ack in room]"
     elif alarm.latched or not alarm.active:
@@ -74,13 +80,16 @@ def wearables_line(devices: dict[str, p.DevicePayload]) -> str:
 def tile_text(room: RoomState, clocks: Clocks, *, selected: bool = False, site: bool = False) -> str:
     """Five lines: name (and site, when the station shows several), HR/SpO2 (or why not), the highest alarm, the
     session, the wearables."""
-    head = ("> " if selected else "") + room.label + (f" @{room.site}" if site else "")
+    head = ("> " if selected else "") + ("" if room.expected else UNEXPECTED) + room.label
+    head += f" @{room.site}" if site else ""
     alarms = room.alarms_in_order()
     second = vitals_line(room, clocks)
     if room.offline:
         second = "ROOM OFFLINE" + (" (link down)" if room.status != "offline" else "")
     if alarms:
-        third = alarm_text(alarms[0]) + (f" (+{len(alarms) - 1})" if len(alarms) > 1 else "")
+        third = alarm_text(alarms[0], alarms[0].id in room.suspect) + (
+            f" (+{len(alarms) - 1})" if len(alarms) > 1 else ""
+        )
         if room.offline:
             third = "was: " + third
     else:
@@ -93,7 +102,7 @@ def tile_text(room: RoomState, clocks: Clocks, *, selected: bool = False, site: 
 def tile_classes(room: RoomState) -> dict[str, bool]:
     """CSS classes of a tile: the top alarm's priority colours it; offline rooms look offline, never calm."""
     top = room.top_alarm()
-    priority = top.priority.value if top is not None else None
+    priority = top.priority.value if top is not None and room.expected else None  # unexpected: never in alarm colours
     return {
         "priority-high": priority == "high",
         "priority-medium": priority == "medium",
@@ -102,10 +111,11 @@ def tile_classes(room: RoomState) -> dict[str, bool]:
         "acknowledged": top is not None and all(a.acknowledged_at is not None for a in room.alarms.values()),
         "offline": room.offline,
         "calm": room.urgency() is Urgency.CALM,
+        "unexpected": not room.expected,
     }
 
 
-def summary_line(title: str, counts: dict[Urgency, int], now: datetime) -> str:
+def summary_line(title: str, counts: dict[Urgency, int], now: datetime, unexpected: int = 0) -> str:
     alarming = counts[Urgency.HIGH] + counts[Urgency.MEDIUM] + counts[Urgency.LOW]
     detail = ", ".join(
         f"{counts[u]} {u.name.lower()}" for u in (Urgency.HIGH, Urgency.MEDIUM, Urgency.LOW) if counts[u]
@@ -114,19 +124,24 @@ def summary_line(title: str, counts: dict[Urgency, int], now: datetime) -> str:
     text += (
         f"   offline {counts[Urgency.OFFLINE]}   technical {counts[Urgency.TECHNICAL]}   calm {counts[Urgency.CALM]}"
     )
+    if unexpected:
+        text += f"   unexpected {unexpected}"
     return text + f"   {now:%H:%M:%S} UTC"
 
 
 def detail_text(room: RoomState, clocks: Clocks) -> str:
     """Everything the feed says about one room, for its detail view (the trends are drawn beside it)."""
     lines = [f"{room.label}   site {room.site} / room {room.room}   status {room.status or 'unknown'}"]
+    if not room.expected:
+        lines[0] += "   NOT IN central.toml [station] rooms"
     lines.append(vitals_line(room, clocks) if not room.offline else "ROOM OFFLINE")
     lines.append("")
     alarms = room.alarms_in_order()
     lines.append(f"Alarms ({len(alarms)}):" if alarms else "Alarms: none")
     for alarm in alarms:
-        since = format_clock((clocks.now - alarm.raised_at).total_seconds())
-        lines.append(f"  {alarm_text(alarm)}   {alarm.category.value}, raised {since} ago")
+        age = (clocks.now - alarm.raised_at).total_seconds()
+        since = f"raised {format_clock(age)} ago" if age >= 0 else "raised in the future (the room's clock?)"
+        lines.append(f"  {alarm_text(alarm, alarm.id in room.suspect)}   {alarm.category.value}, {since}")
     lines.append("")
     lines.append("Session: " + session_line(room.session, clocks.now))
     lines.append("Wearables:")

@@ -68,7 +68,12 @@ def central_command(args: argparse.Namespace) -> int:
     logging.getLogger().setLevel(logging.ERROR)  # log lines would scribble over the screen
     app = CentralApp(
         FeedReader(config.mqtt, config.station.sites),
-        Facility(config.mqtt.topic_prefix),
+        Facility(
+            config.mqtt.topic_prefix,
+            limits=config.limits,
+            expected=config.station.expected(),
+            skew_s=config.station.clock_skew_s,
+        ),
         title=config.station.title,
         stale_s=config.station.vitals_stale_s,
         trace_alarms=args.trace_alarms,
