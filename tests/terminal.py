@@ -30,6 +30,10 @@ class Tmux:
     def send_keys(self, *keys: str) -> None:
         self._tmux("send-keys", "-t", self.session, *keys)
 
+    def title(self) -> str:
+        """The pane's title, as the program in it set it (OSC 0 / 2)."""
+        return self._tmux("display-message", "-p", "-t", self.session, "#{pane_title}").strip()
+
     def pane_pid(self) -> int:
         return int(self._tmux("display-message", "-p", "-t", self.session, "#{pane_pid}").strip())
 
