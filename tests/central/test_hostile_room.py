@@ -34,17 +34,14 @@ async def publish_rooms(port: int) -> None:
     """Oak: an acknowledged high alarm (retained list). Willow: the hostile name in its retained info."""
     now = datetime.now(UTC)
     oak, willow = RoomScript(SITE, "oak", "Oak"), RoomScript(SITE, "willow", "Willow")
-    messages = oak.online(now) + oak.alarm(
-        AlarmAction.RAISED, now, priority=Priority.HIGH, message=ALARM, acknowledged=True
-    )
-    for script, user in ((oak, f"{SITE}/oak"), (willow, f"{SITE}/willow")):
+    alarm = oak.alarm(AlarmAction.RAISED, now, priority=Priority.HIGH, message=ALARM, acknowledged=True)
+    rooms = ((oak, f"{SITE}/oak", oak.online(now) + alarm), (willow, f"{SITE}/willow", willow.online(now)))
+    for script, user, messages in rooms:
         publisher = await asyncio.to_thread(Publisher, port, user)
         try:
-            if script is willow:
-                messages = willow.online(now)
-            for topic, payload, expiry in messages:
-                if topic.endswith("/vitals") or "/alarms" in topic and not topic.endswith("/active"):
-                    continue  # only what is retained: the station may start after the rooms
+            for topic, payload, _ in messages:
+                if topic.endswith("/alarms"):
+                    continue  # only what is retained (the alarm list): the station may start after the rooms
                 if topic.endswith("/info") and script is willow:
                     body = json.loads(payload)
                     body["name"] = HOSTILE_NAME
