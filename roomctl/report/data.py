@@ -74,7 +74,7 @@ def load(db: Database, session_id: str) -> SessionRecord:
         for _seq, _id, ts, ev, text, data in db.events(session_id)
     ]
     alarms = [
-        AlarmEvent.model_validate(clean_json(json.loads(payload))) for *_x, payload in db.alarm_events(session_id)
+        AlarmEvent.model_validate(clean_json(json.loads(payload))) for *_x, payload in db.session_alarms(session_id)
     ]
     end = row.ended_at or max([last_ts, *(e.ts for e in events)])
     labels = {p["id"]: clean_text(p["label"]) for p in row.meta.get("phases", [])} or {

@@ -51,7 +51,7 @@ def _csv_rows(db: Database, session_id: str) -> Iterator[tuple[float, int, list[
         for seq, _id, ts, ev, text, data in db.events(session_id)
     )
     alarms: list[Item] = []
-    for seq, ts, action, payload in db.alarm_events(session_id):
+    for seq, ts, action, payload in db.session_alarms(session_id):
         a = AlarmEvent.model_validate_json(payload).alarm
         detail = f"{action} {a.priority.value} {a.category.value}" + (
             f" limit {a.limit:g}" if a.limit is not None else ""
@@ -105,7 +105,7 @@ def _json(db: Database, session_id: str, out: TextIO) -> int:
             {"seq": s, "id": i, "ts": _iso(ts), "event": ev, "text": t, "data": json.loads(data)}
             for s, i, ts, ev, t, data in db.events(session_id)
         ),
-        "alarms": ({"seq": s, **json.loads(p)} for s, _ts, _a, p in db.alarm_events(session_id)),
+        "alarms": ({"seq": s, **json.loads(p)} for s, _ts, _a, p in db.session_alarms(session_id)),
     }
     n = 0
     for name, items in sections.items():

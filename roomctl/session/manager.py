@@ -52,6 +52,9 @@ from roomctl.storage.writer import StorageWriter
 log = logging.getLogger(__name__)
 
 NO_SESSION = "no session is running; start one first"
+ALARMS_AT_START = "alarms_at_start"
+"""The session's meta key: ids of the alarms shown when it started. Their raise is stored before the session (without
+it); the record of the session includes them (:meth:`~roomctl.storage.database.Database.session_alarms`)."""
 WALL_STEP_S = 2.0
 """A change of the wall clock against the monotonic clock between two ticks by at least this much is a step (NTP, or a
 clock set by hand), not a tick running late: both clocks move together then."""
@@ -199,6 +202,7 @@ class SessionManager:
             "alarm_rules": [r.model_dump(mode="json") for r in self.config.alarms.rules],
             "vitals_check_interval_min": self.config.session.vitals_check_interval_min,
             "manual": {},
+            ALARMS_AT_START: list(self.hub.state.alarms),
         }
         self._discharge.start(self.clock.monotonic())
         self._resumed_doses, self._resumed_start, self._resumed_check = 0, False, False
@@ -212,6 +216,10 @@ class SessionManager:
         )
         data = {"session_kind": session_kind.value, "phase": self.state.phase}
         await self._commit([self._event(SessionEventKind.SESSION_START, None, **data)])
+        shown = list(dict.fromkeys([*self._meta[ALARMS_AT_START], *self.hub.state.alarms]))
+        if shown != self._meta[ALARMS_AT_START]:  # raised while the start was being saved: stored without the session
+            self._meta[ALARMS_AT_START] = shown
+            await self.store.save_session(self._row())
         return _ok(f"{session_kind.value} session {self.state.id} started")
 
     async def end(self) -> CommandResult:

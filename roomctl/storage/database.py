@@ -254,6 +254,22 @@ class Database:
             "SELECT seq, ts, action, payload FROM alarms WHERE session = ? ORDER BY ts, seq", (session_id,)
         ).fetchall()
 
+    def session_alarms(self, session_id: str) -> list[tuple[int, float, str, str]]:
+        """(seq, ts, action, AlarmEvent JSON), oldest first: every alarm active during the session. Its own alarm events,
+        and those of the alarms already shown when it started (``meta["alarms_at_start"]``), up to its end."""
+        own = self.alarm_events(session_id)
+        row = self.session(session_id)
+        ids = row.meta.get("alarms_at_start", []) if row is not None else []
+        if row is None or not ids:
+            return own
+        end = row.ended_at if row.ended_at is not None else float("inf")
+        earlier = self.conn.execute(
+            f"SELECT seq, ts, action, payload FROM alarms WHERE alarm_id IN ({', '.join('?' * len(ids))}) "
+            "AND (session IS NULL OR session != ?) AND ts <= ?",
+            (*ids, session_id, end),
+        ).fetchall()
+        return sorted([*earlier, *own], key=lambda r: (r[1], r[0]))
+
     def last_record_ts(self) -> float | None:
         """Wall time (epoch s) of the newest stored event of any kind: when the previous run last recorded something."""
         union = " UNION ALL ".join(f"SELECT MAX(ts) AS ts FROM {table}" for table in EVENT_TABLES)
