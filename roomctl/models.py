@@ -244,6 +244,7 @@ class SessionEventKind(StrEnum):
     VITALS_CHECK_DUE = "vitals_check_due"
     DISCHARGE_CHECK = "discharge_check"
     LIMIT_SET = "limit_set"  # an alarm limit changed for this session only (set_limit)
+    BASELINE = "baseline"  # the patient's baseline of a quantity became known (data: the baseline record)
 
 
 class SessionEvent(Model):

@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
+from roomctl.alarms.baseline import BaselineRecord
 from roomctl.alarms.book import AlarmBook, Condition, Key
 from roomctl.alarms.pause import AudioPauseTimer
 from roomctl.alarms.rules import HIGH, LOW, LimitGroup, QuantityWatch
@@ -82,6 +84,10 @@ class AlarmEngine:
         self._session_id: str | None = None
         self._session_started: float | None = None
         self._limits = SessionLimits(config.rules, config.settable)
+        self._new_baselines: list[BaselineRecord] = []
+        """Baselines that became known, until the session's record takes them (:meth:`take_baselines`)."""
+        self._patient_baselines: dict[Quantity, float] = {}
+        """Baselines kept for the patient rather than one wearable (device None): every wearable of the quantity uses it."""
         self._reminders: dict[str, float] = {}
         """Acknowledged alarm id -> monotonic time its pause ends; if its condition still exists then, it re-annunciates."""
 
@@ -159,16 +165,23 @@ class AlarmEngine:
             )
         return CommandResult(ok=True, message=f"acknowledged; audio paused for {self._pause.duration_s:g} s")
 
-    def resume(self, shown: Sequence[Alarm], interrupted_s: float | None) -> list[HubEvent]:
+    def resume(
+        self, shown: Sequence[Alarm], interrupted_s: float | None, pause_until: datetime | None = None
+    ) -> list[HubEvent]:
         """The daemon restarted within a session: show again the physiological alarms the previous run showed (same ids,
         action ``restored``), and say that monitoring was interrupted and for how long (shown until acknowledged).
 
         An alarm that was active is taken as still existing until a valid reading says otherwise (then it clears, or
         latches if unacknowledged), so a condition that goes on stays the same alarm across the restart. An
-        acknowledged one signals again after the audio pause, unless it judges a spot measurement (see ``acknowledge``).
+        acknowledged one signals again ``audio_pause_s`` after its acknowledgement (not after the restart), unless it
+        judges a spot measurement (see ``acknowledge``). The room's audio pause the previous run was in (``pause_until``,
+        wall time) goes on for what is left of it, its countdown shown again.
         """
+        now, mono, pause_s = self._clock.now(), self._clock.monotonic(), self._pause.duration_s
+        out: list[HubEvent] = []
+        if pause_until is not None and (left := (pause_until - now).total_seconds()) > 0:
+            out.append(self._pause.start(left))  # at most audio_pause_s: a wall clock that stepped back adds nothing
         events: list[AlarmEvent] = []
-        deadline = self._clock.monotonic() + self._pause.duration_s
         for alarm in shown:
             if alarm.device is None or alarm.quantity is None:
                 continue
@@ -179,7 +192,8 @@ class AlarmEngine:
                     if g.condition == alarm.condition:
                         g.restore(alarm.priority, alarm.value)
                 if alarm.acknowledged_at is not None and not self._one_time(alarm):
-                    self._reminders[alarm.id] = deadline
+                    since = (now - alarm.acknowledged_at).total_seconds()
+                    self._reminders[alarm.id] = mono + min(pause_s, max(0.0, pause_s - since))
             events.append(self._book.restore((alarm.device, alarm.condition), alarm))
         how_long = f"for {duration_words(interrupted_s)}" if interrupted_s is not None else "(for how long is unknown)"
         notice = Condition(
@@ -190,7 +204,7 @@ class AlarmEngine:
             value=round(interrupted_s, 1) if interrupted_s is not None else None,
         )
         events += self._book.present(_INTERRUPTED, notice)
-        return self._with_break_through(events)
+        return out + self._with_break_through(events)
 
     def limit_change(self, command: SetLimit) -> LimitChange | str:
         """Check a ``set_limit``: the change it makes, or why not (in words). Limits are per session: none, no change."""
@@ -306,8 +320,43 @@ class AlarmEngine:
         events = self._settle(watch, changed, remeasured=spot) if changed else []
         if watch.baseline_known:
             watch.baseline_known = False
+            self._baseline_taken(watch)
             events.append(self.limits_in_force())
         return events
+
+    def _baseline_taken(self, watch: QuantityWatch) -> None:
+        value = watch.baseline.value if watch.baseline is not None else None
+        if value is None:
+            return
+        record = BaselineRecord(
+            quantity=watch.quantity,
+            value=value,
+            device=watch.device,
+            taken_at=self._clock.now(),
+            window_s=self.config.baseline_window_s,
+        )
+        self._new_baselines.append(record)
+        del self._new_baselines[:-100]  # bounded: the session's record takes them within a second
+
+    def take_baselines(self) -> list[BaselineRecord]:
+        """The baselines that became known since the last call, for the session's record (the session manager asks)."""
+        taken, self._new_baselines = self._new_baselines, []
+        return taken
+
+    def use_baselines(self, records: Sequence[BaselineRecord]) -> AlarmLimits:
+        """Baselines this session has already (kept with its record: a restart), used instead of collecting new ones:
+        a restart at the dose peak must not take the peak as the patient's baseline. The limits now in force."""
+        for record in records:
+            if record.device is None:
+                self._patient_baselines[record.quantity] = record.value
+                watches = [w for w in self._watches.values() if w is not None and w.quantity is record.quantity]
+            else:
+                key = (record.device, record.quantity)
+                watch = self._watches[key] if key in self._watches else self._add_watch(key)
+                watches = [watch] if watch is not None else []
+            for watch in watches:
+                watch.use_baseline(record.value)
+        return self.limits_in_force()
 
     def _add_watch(self, key: tuple[str, Quantity]) -> QuantityWatch | None:
         device, quantity = key
@@ -315,6 +364,9 @@ class AlarmEngine:
         if quantity in self._ruled:
             watch = QuantityWatch(device, quantity, self._rules, self.config.baseline_window_s)
             watch.session_started(self._session_started)
+            patient = self._patient_baselines.get(quantity)
+            if patient is not None:
+                watch.use_baseline(patient)
             if self._limits.overrides:
                 self._override_watch(watch)
         self._watches[key] = watch
@@ -362,13 +414,23 @@ class AlarmEngine:
             return []
         events = self._end_spot_conditions() if self._session_id is not None else []
         self._session_id = session_id
-        self._session_started = self._clock.monotonic() if session_id is not None else None
+        self._session_started = self._started(s) if session_id is not None else None
         self._limits.clear()  # limits set for a session end with it
+        self._new_baselines.clear()
+        self._patient_baselines.clear()
         for watch in self._watches.values():
             if watch is not None:
                 watch.session_started(self._session_started)
                 self._override_watch(watch)
         return [*events, self.limits_in_force()]
+
+    def _started(self, s: SessionState) -> float:
+        """The session's start on the monotonic clock: now for a new one; for one resumed after a restart, as long ago as
+        its recorded start (so the baseline window is not taken again mid-session). A wall clock ahead of now counts 0."""
+        mono = self._clock.monotonic()
+        if s.started_at is None:
+            return mono
+        return mono - max(0.0, (self._clock.now() - s.started_at).total_seconds())
 
     def _end_spot_conditions(self) -> list[HubEvent]:
         """The session ended: the spot measurements taken in it no longer stand for the patient in the room. Their

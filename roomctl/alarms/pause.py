@@ -33,10 +33,11 @@ class AudioPauseTimer:
             return 0.0
         return max(0.0, self._deadline - self._clock.monotonic())
 
-    def start(self) -> AudioPause:
-        """(Re)start the pause for the configured time."""
-        self._deadline = self._clock.monotonic() + self.duration_s
-        return AudioPause(until=self._clock.now() + timedelta(seconds=self.duration_s), remaining_s=self.duration_s)
+    def start(self, remaining_s: float | None = None) -> AudioPause:
+        """(Re)start the pause for the configured time, or for what is left of one (``remaining_s``, after a restart)."""
+        left = self.duration_s if remaining_s is None else min(self.duration_s, max(0.0, remaining_s))
+        self._deadline = self._clock.monotonic() + left
+        return AudioPause(until=self._clock.now() + timedelta(seconds=left), remaining_s=left)
 
     def break_through(self, rank: int, ceiling: int) -> AudioPause | None:
         """An alarm of priority ``rank`` was raised or escalated; above ``ceiling`` (the highest acknowledged alarm still

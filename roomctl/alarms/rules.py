@@ -211,6 +211,15 @@ class QuantityWatch:
                 changed.append(g)
         return changed
 
+    def use_baseline(self, value: float) -> None:
+        """A baseline known already (kept with the session, or entered): use it and collect none."""
+        if self.baseline is None:
+            return
+        self.baseline.stop()
+        self.baseline.value = value
+        for g in self.groups:
+            g.use_baseline(value)
+
     def session_started(self, started: float | None) -> None:
         """A new session (monotonic start) resets the baseline; None: no session, hard limits only."""
         if self.baseline is None:

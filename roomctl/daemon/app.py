@@ -174,11 +174,11 @@ class Daemon:
         self.parts.append("storage")
 
         # 3. the session (resumed where it was), then the lights that follow it
-        session = SessionManager(cfg, hub, store, clock=clock, writer=writer)
+        session = SessionManager(cfg, hub, store, clock=clock, writer=writer, baselines=alarms.take_baselines)
         last_record = await store.call(lambda db: db.last_record_ts())  # before the resume writes its own note
         if await session.resume():
             self._resume_limits(session)
-            await self._resume_alarms(store, session.state.id, last_record)
+            await self._resume_alarms(store, session, last_record)
         self.supervisor.add("session", session.run)
         self.parts.append("session")
 
@@ -270,10 +270,16 @@ class Daemon:
         limits, left_out = self.alarms.restore_limits(session.meta.get("limits"))
         for words in left_out:
             log.warning("a limit set for session %s is not taken up again: %s", session.state.id, words)
+        baselines = session.baselines()
+        if baselines:
+            limits = self.alarms.use_baselines(baselines)
+            log.info("session %s: %d baseline(s) kept with the session used again", session.state.id, len(baselines))
         self.hub.publish(limits)
 
-    async def _resume_alarms(self, store: Store, session_id: str | None, last_record: float | None) -> None:
-        """Restarted within a session: its alarms come back and the gap in monitoring is an alarm (and in the log)."""
+    async def _resume_alarms(self, store: Store, session: SessionManager, last_record: float | None) -> None:
+        """Restarted within a session: its alarms come back (an acknowledged pause goes on where it was) and the gap in
+        monitoring is an alarm (and in the log)."""
+        session_id = session.state.id
         assert session_id is not None
         rows = await store.call(lambda db: db.alarm_events(session_id))
         shown = shown_after(AlarmEvent.model_validate_json(payload) for *_, payload in rows)
@@ -285,7 +291,7 @@ class Daemon:
             f"{interrupted_s:.0f} s" if interrupted_s is not None else "an unknown time",
             len(shown),
         )
-        for event in self.alarms.resume(shown, interrupted_s):
+        for event in self.alarms.resume(shown, interrupted_s, session.audio_pause_until()):
             self.hub.publish(event)
 
     def _log_lights(self, lighting: LightingController) -> None:

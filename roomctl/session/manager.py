@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from roomctl.alarms.texts import duration_words
+from roomctl.alarms.baseline import BaselineRecord
+from roomctl.alarms.texts import QUANTITY_NAMES, duration_words, with_unit
 from roomctl.clock import Clock, SystemClock
 from roomctl.commands import (
     Command,
@@ -77,12 +79,15 @@ class SessionManager:
         *,
         clock: Clock | None = None,
         writer: StorageWriter | None = None,
+        baselines: Callable[[], list[BaselineRecord]] | None = None,
     ) -> None:
         self.config = config
         self.hub = hub
         self.store = store
         self.clock: Clock = clock or SystemClock()
         self.writer = writer
+        self._take_baselines = baselines
+        """Where baselines that became known come from (the alarm engine's ``take_baselines``): kept with the session."""
         self.state = SessionState(id=None)
         self._phases = config.session.phases
         self._interval_s = config.session.vitals_check_interval_min * 60
@@ -404,6 +409,9 @@ class SessionManager:
             return
         if step:
             await self._wall_corrected(step)
+        if self._take_baselines is not None and (taken := self._take_baselines()):
+            await self._record_baselines(taken)
+        await self._keep_audio_pause()
         suggestion = self._suggestion()
         changed = suggestion != self.state.suggested_phase
         if changed:
@@ -421,6 +429,40 @@ class SessionManager:
             self.hub.publish(
                 self._event(SessionEventKind.VITALS_CHECK_DUE, "time to check blood pressure and temperature")
             )
+
+    def baselines(self) -> list[BaselineRecord]:
+        """The baselines kept with this session (one per wearable and quantity, the newest)."""
+        return BaselineRecord.parse_all(self._meta.get("baselines"))
+
+    async def _record_baselines(self, taken: list[BaselineRecord]) -> None:
+        """Baselines that became known go on the session's record (a restart uses them again; the report states them)."""
+        new = {(b.device, b.quantity) for b in taken}
+        kept = [b for b in self.baselines() if (b.device, b.quantity) not in new]
+        self._meta["baselines"] = [b.model_dump(mode="json") for b in (*kept, *taken)]
+        events: list[SessionEvent | Reading] = []
+        for b in taken:
+            name = QUANTITY_NAMES.get(b.quantity, b.quantity.value)
+            how = f"median of the first {duration_words(b.window_s)}" if b.window_s is not None else b.source
+            where = f", {b.device}" if b.device is not None else ""
+            text = f"{name} baseline {with_unit(b.value, b.quantity)} ({how}{where})"
+            events.append(self._event(SessionEventKind.BASELINE, text, **b.model_dump(mode="json")))
+        await self._commit(events)
+
+    async def _keep_audio_pause(self) -> None:
+        """The room's audio pause (acknowledge all) is kept with the session: a restart goes on with what is left of it."""
+        pause = self.hub.state.audio_pause
+        until = pause.until.isoformat() if pause is not None and pause.until is not None else None
+        if self._meta.get("audio_pause_until") != until:
+            self._meta["audio_pause_until"] = until
+            await self.store.save_session(self._row())
+
+    def audio_pause_until(self) -> datetime | None:
+        """When the room's audio pause kept with this session ends (wall time), or None."""
+        until = self._meta.get("audio_pause_until")
+        try:
+            return datetime.fromisoformat(until) if isinstance(until, str) else None
+        except ValueError:
+            return None
 
     async def run(self, period_s: float = 1.0) -> None:
         """Tick forever (the daemon runs this as a task)."""

@@ -5,13 +5,19 @@ acknowledged pause) is what the second applies and shows."""
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from roomctl.alarms.signal import sounding
 from roomctl.api.client import send_once
 from roomctl.api.protocol import RoomInfo, Snapshot
 from roomctl.clock import FakeClock
-from roomctl.commands import Command, CommandResult, SetLimit, StartSession
+from roomctl.commands import Acknowledge, Command, CommandResult, SetLimit, StartSession
 from roomctl.config import parse_config
 from roomctl.daemon.app import Daemon
 from roomctl.models import UNITS, Alarm, LimitInForce, Priority, Quantity, Reading
@@ -80,6 +86,20 @@ class Run:
             self.reading(quantity, value, device)
             await self.clock.run_for(1, step=0.25)
 
+    async def until(self, done: Callable[[], object], within_s: float = 30.0) -> None:
+        """Wait until ``done()``: the session's tick that records waits for the disk (real time) as well as for the fake
+        clock, so both move until it has."""
+        async with asyncio.timeout(within_s):
+            while not done():
+                await self.clock.run_for(0.25, step=0.25)
+                await asyncio.sleep(0.01)
+
+    def kept(self, key: str) -> object:
+        """What the session's record on disk keeps under ``key``."""
+        with sqlite3.connect(self.tmp_path / "roomctl.db") as db:
+            (meta,) = db.execute("select meta from sessions").fetchone()
+        return json.loads(meta).get(key)
+
     def alarms(self) -> dict[str, Alarm]:
         return {a.condition: a for a in self.daemon.hub.state.alarms.values()}
 
@@ -121,3 +141,70 @@ async def test_limits_set_for_the_session_survive_a_restart_and_show_with_a_star
         assert (alarm.priority, alarm.limit) == (Priority.MEDIUM, 92)
         await second.hold(Quantity.SPO2, 82, 2, device="oxi")  # above the room's 85: the session's 80 rules
         assert second.alarms()["spo2_low"].priority is Priority.MEDIUM
+
+
+def session_events(tmp_path: Path, kind: str) -> list[dict[str, object]]:
+    with sqlite3.connect(tmp_path / "roomctl.db") as db:
+        rows = db.execute("select payload from outbox where kind = 'event'").fetchall()
+    return [e for e in (json.loads(p) for (p,) in rows) if e["event"] == kind]
+
+
+async def test_the_baseline_is_kept_with_the_session_and_a_restart_at_the_peak_takes_no_new_one(tmp_path: Path) -> None:
+    async with Run(tmp_path) as first:
+        await first.send(StartSession())
+        await first.hold(Quantity.HEART_RATE, 70, 64, device="strap")  # the 60 s window, then the session's tick
+        assert first.limit(Quantity.HEART_RATE, "high", Priority.MEDIUM, "strap").limit == 98  # 1.4 x 70
+        assert first.screen().limits_text(Quantity.HEART_RATE) == "56-98"
+        await first.until(lambda: session_events(tmp_path, "baseline"))
+        stopped = first.clock.now()
+    (recorded,) = session_events(tmp_path, "baseline")
+    assert recorded["text"] == "Heart rate baseline 70 bpm (median of the first 1 min, strap)"
+    assert recorded["data"] == {
+        "quantity": "heart_rate",
+        "value": 70.0,
+        "device": "strap",
+        "source": "measured",
+        "taken_at": recorded["data"]["taken_at"],  # type: ignore[index]
+        "window_s": 60.0,
+    }
+
+    # restarted at the dose peak: heart rate 120 for longer than the baseline window
+    async with Run(tmp_path, wall=stopped + timedelta(minutes=40), monotonic_start=7.0) as second:
+        high = second.limit(Quantity.HEART_RATE, "high", Priority.MEDIUM, "strap")
+        assert (high.limit, high.source) == (98, "baseline")
+        await second.hold(Quantity.HEART_RATE, 120, 90, device="strap")
+        alarm = second.alarms()["heart_rate_high"]
+        assert alarm.message == "Heart rate high: 120 bpm (limit 98 = 1.4 × baseline 70)"
+        await second.hold(Quantity.HEART_RATE, 90, 10, device="strap")  # not low: 0.8 x 70 = 56, not 0.8 x 120
+        assert "heart_rate_low" not in second.alarms()
+        assert second.limit(Quantity.HEART_RATE, "low", Priority.MEDIUM, "strap").limit == 56
+        assert second.screen().limits_text(Quantity.HEART_RATE) == "56-98"
+    assert len(session_events(tmp_path, "baseline")) == 1  # no second baseline was taken
+
+
+async def test_a_restart_in_an_acknowledged_pause_goes_on_from_the_acknowledgement(tmp_path: Path) -> None:
+    async with Run(tmp_path) as first:
+        await first.send(StartSession())
+        await first.hold(Quantity.SPO2, 82, 2, device="oxi")
+        assert first.alarms()["spo2_low"].priority is Priority.HIGH
+        await first.send(Acknowledge())  # acknowledge all: the room's pause, 120 s
+        acknowledged = first.clock.now()
+        await first.hold(Quantity.SPO2, 82, 100, device="oxi")
+        assert 19 <= first.daemon.alarms.audio_paused_s() <= 21
+        await first.until(lambda: first.kept("audio_pause_until"))
+        stopped = first.clock.now()
+
+    async with Run(tmp_path, wall=stopped + timedelta(seconds=10), monotonic_start=3.0) as second:
+        state = second.daemon.hub.state
+        left = second.daemon.alarms.audio_paused_s()
+        expected = 120 - (second.clock.now() - acknowledged).total_seconds()  # about 10 s
+        assert 5 < expected < 11
+        assert left == pytest.approx(expected, abs=0.5)  # 120 s from the acknowledgement, not from the restart
+        assert second.screen().pause_remaining(second.clock.monotonic()) == pytest.approx(left)  # the countdown
+        assert sounding(state.alarms.values(), state.audio_pause is not None) is None  # silent: still paused
+        assert second.alarms()["spo2_low"].acknowledged_at is not None
+        await second.hold(Quantity.SPO2, 82, 12, device="oxi")
+        assert state.audio_pause is None
+        alarm = second.alarms()["spo2_low"]
+        assert alarm.acknowledged_at is None  # re-annunciated: the condition goes on
+        assert sounding(state.alarms.values(), state.audio_pause is not None) is Priority.HIGH
