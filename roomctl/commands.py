@@ -77,6 +77,13 @@ class ResetLighting(Model):
     command: Literal["reset_lighting"] = "reset_lighting"
 
 
+class MusicCommand(Model):
+    """The room's music: play/pause, next track, volume up/down, or off for talking (held until the next phase or a key)."""
+
+    command: Literal["music"] = "music"
+    action: Literal["toggle", "next", "volume_up", "volume_down", "off"]
+
+
 class StartSession(Model):
     command: Literal["start_session"] = "start_session"
     session_kind: SessionKind = SessionKind.DOSING
@@ -136,6 +143,7 @@ Command = Annotated[
     | SetScene
     | SetLevel
     | ResetLighting
+    | MusicCommand
     | StartSession
     | EndSession
     | SetPhase

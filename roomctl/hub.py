@@ -28,6 +28,7 @@ from roomctl.models import (
     DeviceState,
     HubEvent,
     LightingState,
+    MusicState,
     Quantity,
     Reading,
     ServiceHealth,
@@ -55,6 +56,7 @@ class LiveState:
     limits: AlarmLimits | None = None
     """The alarm limits in force, once the engine announced them (before: the configured ones)."""
     trends: Trends = field(default_factory=Trends)
+    music: MusicState | None = None
 
     def apply(self, event: HubEvent) -> None:
         match event:
@@ -81,6 +83,8 @@ class LiveState:
                 self.health[event.service] = event
             case AlarmLimits():
                 self.limits = event
+            case MusicState():
+                self.music = event
             case _:
                 pass
 

@@ -301,6 +301,34 @@ class ServiceHealth(Model):
     ts: UtcDatetime
 
 
+class MusicPlay(StrEnum):
+    """What the room's music player does: MPD's own three states, or unreachable (no answer from MPD)."""
+
+    PLAY = "play"
+    PAUSE = "pause"
+    STOP = "stop"
+    UNREACHABLE = "unreachable"
+
+
+class MusicState(Model):
+    """The room's music: published when the track, the state or the playlist changes, and when a fade settles (never
+    per fade step). Kept in the record: "what was playing at 2:15". Track tags and file only; no patient data."""
+
+    kind: Literal["music"] = "music"
+    state: MusicPlay
+    phase: str | None = Field(None, description="the session phase whose playlist this is")
+    playlist: str | None = Field(None, description="the MPD stored playlist roomctl loaded")
+    title: str | None = None
+    artist: str | None = None
+    file: str | None = Field(None, description="the track's file in MPD's music folder")
+    volume: float | None = Field(None, description="0.0-1.0 (MPD's volume / 100); null when MPD has no mixer")
+    elapsed_s: float | None = Field(None, description="position in the track at ts")
+    duration_s: float | None = None
+    ducked: bool = Field(False, description="turned down under an alarm that sounds")
+    held: bool = Field(False, description="turned off for talking, until the next phase or a key")
+    ts: UtcDatetime
+
+
 class LimitInForce(Model):
     """One alarm limit as the engine applies it now."""
 
@@ -332,6 +360,7 @@ HubEvent = (
     | LightingState
     | ServiceHealth
     | AlarmLimits
+    | MusicState
 )
 
 ALL_MODELS: tuple[type[Model], ...] = (
@@ -345,4 +374,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     SessionState,
     LightingState,
     ServiceHealth,
+    MusicState,
 )

@@ -2,7 +2,7 @@
 # Install the system packages roomctl's demo and tests need, when they are missing.
 # mosquitto: the MQTT broker the tests start per test; dbus-daemon: the private bus the BLE emulator runs on;
 # tmux: the real terminal the TUI test uses; alsa-utils: aplay, which plays the alarm bursts;
-# chromium and tesseract: the browser test of `roomctl central --serve`.
+# chromium and tesseract: the browser test of `roomctl central --serve`; mpd: the room's music (demo and tests).
 set -eu
 missing=""
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing="$missing mosquitto mosquitto-clients"
@@ -13,6 +13,7 @@ command -v chromium >/dev/null 2>&1 || missing="$missing chromium"  # the nursin
 command -v tesseract >/dev/null 2>&1 || missing="$missing tesseract-ocr tesseract-ocr-eng"  # reads that page's screenshots
 command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"  # unit checks (tests/daemon/test_units.py)
 command -v aplay >/dev/null 2>&1 || missing="$missing alsa-utils"  # audible alarms through ALSA (tests/signals/)
+command -v mpd >/dev/null 2>&1 || [ -x /usr/bin/mpd ] || missing="$missing mpd"  # the room's music player (demo, tests/music/)
 [ -z "$missing" ] && exit 0
 
 echo "roomctl: installing system packages:$missing"

@@ -30,6 +30,7 @@ SERVICE_CONDITIONS: dict[str, str] = {
     "mqtt": "broker_unreachable",
     "alarms": "alarm_engine_failure",
     "sound": "sound_failure",
+    "music": "music_unreachable",
 }
 """ServiceHealth.service -> the technical condition its failure raises; any other ``service:<name>`` (a supervised loop
 that failed and is being restarted) raises ``service_failure``."""
@@ -53,6 +54,7 @@ def technical_priorities(cfg: TechnicalAlarmConfig) -> dict[str, Priority]:
         "service_failure": cfg.service_failure,
         "monitoring_interrupted": cfg.monitoring_interrupted,
         "sound_failure": cfg.sound_failure,
+        "music_unreachable": cfg.music_unreachable,
     }
 
 

@@ -52,6 +52,7 @@ TECHNICAL_MESSAGES: dict[str, str] = {
     "service_failure": "roomctl part '{label}' failed and is being restarted",
     "monitoring_interrupted": "Monitoring was interrupted",
     "sound_failure": "Alarm sound failure: alarms are not heard, watch the screen",
+    "music_unreachable": "Music player unreachable: the room's music is not controlled",
 }
 
 

@@ -28,6 +28,7 @@ from roomctl.models import (
     HubEvent,
     LightingState,
     Model,
+    MusicState,
     Priority,
     Quantity,
     Reading,
@@ -113,6 +114,7 @@ class Snapshot(Model):
     lighting: LightingState | None = None
     health: tuple[ServiceHealth, ...] = ()
     limits: AlarmLimits | None = None
+    music: MusicState | None = None
 
     @classmethod
     def from_state(cls, state: LiveState, ts: datetime, pause_remaining_s: float | None = None) -> Snapshot:
@@ -130,6 +132,7 @@ class Snapshot(Model):
             lighting=state.lighting,
             health=tuple(state.health.values()),
             limits=state.limits,
+            music=state.music,
         )
 
     def load_into(self, state: LiveState) -> None:
@@ -142,8 +145,8 @@ class Snapshot(Model):
         state.devices = {d.device: d for d in self.devices}
         state.alarms = {a.id: a for a in self.alarms}
         state.health = {h.service: h for h in self.health}
-        state.audio_pause, state.lighting, state.limits = None, None, None
-        for event in (self.session, self.audio_pause, self.lighting, self.limits):
+        state.audio_pause, state.lighting, state.limits, state.music = None, None, None, None
+        for event in (self.session, self.audio_pause, self.lighting, self.limits, self.music):
             if event is not None:
                 state.apply(event)
 

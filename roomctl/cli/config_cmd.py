@@ -35,10 +35,23 @@ def check_command(args: argparse.Namespace) -> int:
 
     config = load_config(args.file)  # ConfigError -> exit 2 with one line per problem (cli.main)
     problems = [] if args.file_only else machine_problems(config, str(args.file), args.file.parent)
+    notes: list[str] = []
+    warnings = config.advisories()
+    if config.music.enabled and not args.file_only:  # not a reason for `run` to refuse: music never stops monitoring
+        import asyncio
+
+        from roomctl.music.check import check_mpd
+
+        music = asyncio.run(check_mpd(config.music))
+        notes += music.notes
+        warnings += music.warnings
+        problems += [f"{args.file}: {p}" for p in music.problems]
     if problems:  # what `run` would fail on, on this machine
         raise ConfigError(problems)
-    for note in config.advisories():
+    for note in warnings:
         print(f"{args.file}: warning: {note}", file=sys.stderr)
+    for note in notes:
+        print(f"{args.file}: {note}")
     print(f"{args.file}: OK: {config.summary()}")
     return 0
 

@@ -19,6 +19,7 @@ from roomctl.config.base import Section
 from roomctl.config.lighting import ChannelConfig, LightingConfig
 from roomctl.config.locate import Loc, format_loc, key_lines, line_of, overlong_key
 from roomctl.config.mqtt import BrokerConfig, MqttConfig, TlsConfig
+from roomctl.config.music import MusicConfig, PhaseMusic
 from roomctl.config.room import ApiConfig, RoomSection, StorageConfig
 from roomctl.config.session import PhaseConfig, SessionConfig
 from roomctl.config.wearables import BleConfig, WearableConfig
@@ -34,7 +35,9 @@ __all__ = [
     "LightingConfig",
     "LimitRule",
     "MqttConfig",
+    "MusicConfig",
     "PhaseConfig",
+    "PhaseMusic",
     "RoomConfig",
     "RoomSection",
     "SessionConfig",
@@ -58,6 +61,7 @@ class RoomConfig(Section):
     lighting: LightingConfig = Field(default_factory=LightingConfig)
     alarms: AlarmsConfig = Field(default_factory=AlarmsConfig)
     session: SessionConfig = Field(default_factory=SessionConfig)
+    music: MusicConfig = Field(default_factory=MusicConfig)
     mqtt: MqttConfig = Field(default_factory=MqttConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
@@ -74,13 +78,22 @@ class RoomConfig(Section):
         for phase in self.session.phases:
             if phase.scene is not None and phase.scene not in self.lighting.scenes:
                 problems.append(f"phase '{phase.id}' uses scene '{phase.scene}', which is not in lighting.scenes")
+        phase_ids = [p.id for p in self.session.phases]
+        for phase_id in self.music.playlists:
+            if phase_id not in phase_ids:
+                problems.append(
+                    f"music.playlists.{phase_id}: '{phase_id}' is not a session phase (phases: {', '.join(phase_ids)})"
+                )
         if problems:
             raise ValueError("; ".join(problems))
         return self
 
     def advisories(self) -> list[str]:
         """Valid but inadvisable settings, for ``config check`` to print as warnings."""
-        return self.lighting.advisories()
+        notes = self.lighting.advisories()
+        if self.music.enabled and not self.music.playlists:
+            notes.append("music is enabled but music.playlists names none: roomctl only follows what MPD plays")
+        return notes
 
     def summary(self) -> str:
         mqtt = (
@@ -92,6 +105,7 @@ class RoomConfig(Section):
             f"site {self.room.site} / room {self.room.room}: {len(self.wearables)} wearable(s), "
             f"{len(self.lighting.channels)} light channel(s), {len(self.lighting.scenes)} scene(s), "
             f"{len(self.alarms.rules)} alarm limit(s), {mqtt}"
+            + (f", music from MPD at {self.music.address}" if self.music.enabled else "")
         )
 
 

@@ -105,6 +105,7 @@ class TechnicalAlarmConfig(Section):
     broker_unreachable: Priority = Priority.LOW
     alarm_engine_failure: Priority = Field(Priority.HIGH, description="the alarm engine itself raised")
     sound_failure: Priority = Field(Priority.HIGH, description="an alarm sound output is missing or failed")
+    music_unreachable: Priority = Field(Priority.LOW, description="[music] is enabled and MPD does not answer")
     monitoring_interrupted: Priority = Field(
         Priority.MEDIUM, description="roomctl restarted during a session: shown until acknowledged"
     )

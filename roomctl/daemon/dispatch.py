@@ -9,6 +9,7 @@ from roomctl.commands import (
     Command,
     CommandHandler,
     CommandResult,
+    MusicCommand,
     ResetLighting,
     SetLevel,
     SetLimit,
@@ -19,7 +20,8 @@ log = logging.getLogger(__name__)
 
 
 class CommandDispatcher:
-    """acknowledge, set_limit -> alarms; set_scene, set_level, reset_lighting -> lighting; everything else -> the session.
+    """acknowledge, set_limit -> alarms; set_scene, set_level, reset_lighting -> lighting; music -> the music player;
+    everything else -> the session.
 
     A part the room does not run (no lights configured, say) answers with a refusal in words, never a crash.
     """
@@ -30,10 +32,12 @@ class CommandDispatcher:
         session: CommandHandler | None = None,
         lighting: CommandHandler | None = None,
         alarms: CommandHandler | None = None,
+        music: CommandHandler | None = None,
     ) -> None:
         self.session = session
         self.lighting = lighting
         self.alarms = alarms
+        self.music = music
 
     def _owner(self, command: Command) -> tuple[str, CommandHandler | None]:
         match command:
@@ -41,6 +45,8 @@ class CommandDispatcher:
                 return "alarms", self.alarms
             case SetScene() | SetLevel() | ResetLighting():
                 return "lighting", self.lighting
+            case MusicCommand():
+                return "music", self.music
             case _:
                 return "session", self.session
 

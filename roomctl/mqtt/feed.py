@@ -200,6 +200,15 @@ FEED: tuple[FeedEntry, ...] = (
         summary="scene and per-channel levels",
     ),
     FeedEntry(
+        "music",
+        "music",
+        True,
+        p.MusicPayload,
+        record="music",
+        sources={"seq": _seq},
+        summary="the room's music: state, playlist, title, artist, volume (no file names)",
+    ),
+    FeedEntry(
         "command", "cmd", False, MQTT_COMMAND_ADAPTER, direction="subscribed", summary="commands to roomctl (opt-in)"
     ),
     FeedEntry("command_result", "cmd/result", False, p.CommandResultPayload, summary="what became of a command"),
@@ -232,6 +241,7 @@ class Topics:
         self.session = self.fixed["session"]
         self.events = self.fixed["session_event"]
         self.lighting = self.fixed["lighting"]
+        self.music = self.fixed["music"]
         self.command = self.fixed["command"]
         self.command_result = self.fixed["command_result"]
         self._filled: dict[tuple[str, str], str] = {}

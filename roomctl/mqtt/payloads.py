@@ -17,6 +17,7 @@ from roomctl.models import (
     AlarmCategory,
     LinkState,
     Model,
+    MusicPlay,
     Priority,
     Quality,
     Quantity,
@@ -162,6 +163,19 @@ class LightingPayload(Model):
     levels: dict[str, float]
     override: bool
     reason: str
+    seq: Seq
+
+
+class MusicPayload(Model):
+    """``music`` (retained): what the room's music does: its state, the phase's playlist, the track, the volume (0-1).
+    Published on a track change, a state change and when a fade settles (never per fade step)."""
+
+    state: MusicPlay
+    playlist: str | None
+    title: str | None
+    artist: str | None
+    volume: float | None = Field(ge=0, le=1)
+    ts: Timestamp
     seq: Seq
 
 

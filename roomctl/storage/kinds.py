@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from roomctl.models import AlarmEvent, DeviceState, LightingState, Reading, RRIntervals, SessionEvent
+from roomctl.models import AlarmEvent, DeviceState, LightingState, MusicState, Reading, RRIntervals, SessionEvent
 
 Columns = Callable[[Any, str | None, float], tuple[Any, ...]]
 """(event, the session current at the event, storage time) -> the table's columns after seq (without the payload)."""
@@ -63,6 +63,10 @@ def _lighting(e: LightingState, session: str | None, now: float) -> tuple[Any, .
     return (now, session, e.scene)
 
 
+def _music(e: MusicState, session: str | None, now: float) -> tuple[Any, ...]:
+    return (e.ts.timestamp(), session, e.state.value, e.phase, e.playlist, e.title, e.artist, e.file)
+
+
 STORED: dict[str, StoredKind] = {
     k.kind: k
     for k in (
@@ -80,6 +84,13 @@ STORED: dict[str, StoredKind] = {
         ),
         StoredKind("device", "device_states", ("ts", "session", "device", "state"), _device, with_payload=True),
         StoredKind("lighting", "lighting", ("ts", "session", "scene"), _lighting, with_payload=True),
+        StoredKind(
+            "music",
+            "music",
+            ("ts", "session", "state", "phase", "playlist", "title", "artist", "file"),
+            _music,
+            with_payload=True,
+        ),
         StoredKind("session"),
     )
 }

@@ -94,7 +94,23 @@ ALTER TABLE outbox ADD COLUMN sent_at REAL;
 CREATE INDEX outbox_unsent ON outbox(seq) WHERE sent = 0;
 """
 
-MIGRATIONS: tuple[str, ...] = (V1, V2)
+V3 = """
+CREATE TABLE music (
+    seq INTEGER PRIMARY KEY,
+    ts REAL NOT NULL,
+    session TEXT,
+    state TEXT NOT NULL,
+    phase TEXT,
+    playlist TEXT,
+    title TEXT,
+    artist TEXT,
+    file TEXT,
+    payload TEXT NOT NULL
+);
+CREATE INDEX music_session_ts ON music(session, ts);
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3)
 """MIGRATIONS[n - 1] takes the schema from version n - 1 to n. Append; never edit a released one."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
