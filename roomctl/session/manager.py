@@ -46,7 +46,7 @@ from roomctl.models import (
 )
 from roomctl.plausible import check_blood_pressure, check_temperature
 from roomctl.session.discharge import DischargeWatch
-from roomctl.session.timeline import suggest
+from roomctl.session.timeline import Moment, suggest
 from roomctl.storage.database import SessionRow
 from roomctl.storage.store import Store
 from roomctl.storage.writer import StorageWriter
@@ -91,15 +91,13 @@ class SessionManager:
         self.state = SessionState(id=None)
         self._phases = config.session.phases
         self._interval_s = config.session.vitals_check_interval_min * 60
-        self._dose_mono: float | None = None
-        self._vitals_due_mono: float | None = None
-        # The running timeline follows the monotonic clock. What this run stamped follows it when the wall clock is
-        # corrected (its stamps shift); what a resumed session brought (stamped by the run before) is taken as right
-        # and the monotonic anchors are derived from it again (a Pi without a real-time clock comes back slow).
+        # The running timeline follows the monotonic clock (Moment: what this run stamped moves with a corrected wall
+        # clock; what a resumed session brought is taken as right, a Pi without a real-time clock comes back slow).
+        self._started: Moment | None = None
+        self._doses: list[Moment] = []
+        self._vitals_due: Moment | None = None
+        self._last_bp: Moment | None = None  # the last blood pressure entered (the discharge check asks when)
         self._wall_offset: float | None = None  # wall - monotonic at the last tick
-        self._resumed_doses = 0  # the first dose_times that came with a resumed session
-        self._resumed_start = False
-        self._resumed_check = False  # next_vitals_check still the resumed session's
         self._reminded = False
         self._meta: dict[str, Any] = {}
         self._lock = asyncio.Lock()  # commands, the tick and the resume change the session one at a time
@@ -153,12 +151,14 @@ class SessionManager:
         state = SessionState.model_validate_json(row.state)
         mono, now = self.clock.monotonic(), self.clock.now()
         self._meta = row.meta
-        self._dose_mono = mono - (now - state.dose_times[0]).total_seconds() if state.dose_times else None
+        self._started = Moment.at(state.started_at, now, mono) if state.started_at else None
+        self._doses = [Moment.at(t, now, mono) for t in state.dose_times]
         next_check = state.next_vitals_check
-        self._vitals_due_mono = mono + (next_check - now).total_seconds() if next_check else None
+        self._vitals_due = Moment.at(next_check, now, mono) if next_check else None
+        bp_at = self._meta.get("last_blood_pressure_at")
+        self._last_bp = Moment.at(datetime.fromtimestamp(bp_at, UTC), now, mono) if bp_at is not None else None
         self._reminded = False
         self.state = state
-        self._resumed_doses, self._resumed_start, self._resumed_check = len(state.dose_times), True, True
         self._wall_offset = now.timestamp() - mono
         self._discharge.start(mono, baseline=self._meta.get("heart_rate_baseline"))
         log.info("resumed session %s in phase %s", state.id, state.phase)
@@ -199,9 +199,11 @@ class SessionManager:
             return _refused(f"session {self.state.id} is still running; end it first")
         now = self.clock.now()
         dosing = session_kind is SessionKind.DOSING
-        self._dose_mono = None
-        self._reminded = False
-        self._vitals_due_mono = self.clock.monotonic() + self._interval_s if dosing else None
+        mono = self.clock.monotonic()
+        self._started, self._doses, self._last_bp, self._reminded = Moment(now, mono), [], None, False
+        self._vitals_due = (
+            Moment(now + timedelta(seconds=self._interval_s), mono + self._interval_s) if dosing else None
+        )
         self._meta = {
             "phases": [{"id": p.id, "label": p.label} for p in self._phases],
             "alarm_rules": [r.model_dump(mode="json") for r in self.config.alarms.rules],
@@ -209,15 +211,14 @@ class SessionManager:
             "manual": {},
             ALARMS_AT_START: list(self.hub.state.alarms),
         }
-        self._discharge.start(self.clock.monotonic())
-        self._resumed_doses, self._resumed_start, self._resumed_check = 0, False, False
-        self._wall_offset = now.timestamp() - self.clock.monotonic()
+        self._discharge.start(mono)
+        self._wall_offset = now.timestamp() - mono
         self.state = SessionState(
             id=secrets.token_hex(6),
             session_kind=session_kind,
             phase=self._phases[0].id if dosing else None,
             started_at=now,
-            next_vitals_check=now + timedelta(seconds=self._interval_s) if dosing else None,
+            next_vitals_check=self._vitals_due.stamp if self._vitals_due else None,
         )
         data = {"session_kind": session_kind.value, "phase": self.state.phase}
         await self._commit([self._event(SessionEventKind.SESSION_START, None, **data)])
@@ -236,7 +237,7 @@ class SessionManager:
         await self._commit([event])
         self.state = SessionState(id=None)
         self.hub.publish(self.state)
-        self._dose_mono = self._vitals_due_mono = None
+        self._started, self._doses, self._vitals_due, self._last_bp = None, [], None, None
         return _ok(f"session {ended.id} ended")
 
     # ---------------------------------------------------------------- the timeline
@@ -291,8 +292,7 @@ class SessionManager:
                 return _refused(f"the dose was already recorded at {first:%H:%M} UTC; mark a supplemental dose instead")
             if kind is SessionEventKind.SUPPLEMENTAL_DOSE and first is None:
                 return _refused("record the initial dose first")
-            if first is None:
-                self._dose_mono = self.clock.monotonic()
+            self._doses.append(Moment(now, self.clock.monotonic()))
             update["dose_times"] = (*self.state.dose_times, now)
         elif kind is SessionEventKind.BREAK_START:
             if self.state.on_break:
@@ -369,6 +369,8 @@ class SessionManager:
         values = {Quantity.SYSTOLIC: systolic, Quantity.DIASTOLIC: diastolic, Quantity.PULSE_RATE: pulse_rate}
         data = {"systolic": systolic, "diastolic": diastolic, "pulse_rate": pulse_rate}
         self._meta.setdefault("manual", {}).setdefault("blood_pressure", []).append([systolic, diastolic])
+        self._last_bp = Moment(self.clock.now(), self.clock.monotonic())
+        self._meta["last_blood_pressure_at"] = self._last_bp.stamp.timestamp()  # kept across a restart
         await self._manual_vitals(SessionEventKind.BLOOD_PRESSURE, values, data)
         pulse = f", pulse {pulse_rate:g} bpm" if pulse_rate is not None else ""
         return _ok(f"blood pressure {systolic:g}/{diastolic:g} mmHg{pulse} recorded")
@@ -386,17 +388,16 @@ class SessionManager:
     async def _manual_vitals(
         self, kind: SessionEventKind, values: dict[Quantity, float | None], data: dict[str, Any]
     ) -> None:
-        now = self.clock.now()
+        now, mono = self.clock.now(), self.clock.monotonic()
         readings = [
             Reading(quantity=q, value=v, unit=UNITS[q], device=MANUAL_DEVICE, ts=now)
             for q, v in values.items()
             if v is not None
         ]
-        if self._vitals_due_mono is not None:  # a check was made: the next reminder counts from now
-            self._vitals_due_mono = self.clock.monotonic() + self._interval_s
+        if self._vitals_due is not None:  # a check was made: the next reminder counts from now
+            due = self._vitals_due = Moment(now + timedelta(seconds=self._interval_s), mono + self._interval_s)
             self._reminded = False
-            self._resumed_check = False
-            self.state = self.state.model_copy(update={"next_vitals_check": now + timedelta(seconds=self._interval_s)})
+            self.state = self.state.model_copy(update={"next_vitals_check": due.stamp})
         await self._commit([self._event(kind, None, **data), *readings])
 
     # ---------------------------------------------------------------- time
@@ -423,8 +424,8 @@ class SessionManager:
             changed = self._refresh_discharge() or changed
         if changed:
             self.hub.publish(self.state)
-        due = self._vitals_due_mono
-        if due is not None and not self._reminded and self.clock.monotonic() >= due:
+        due = self._vitals_due
+        if due is not None and not self._reminded and self.clock.monotonic() >= due.mono:
             self._reminded = True
             self.hub.publish(
                 self._event(SessionEventKind.VITALS_CHECK_DUE, "time to check blood pressure and temperature")
@@ -482,22 +483,20 @@ class SessionManager:
         """The wall clock moved by ``step`` seconds: the session's running timeline (since start, since dose, next
         vitals check) is set to the time that really passed; the record keeps every stamp as it was taken, and says so."""
         state, now, mono = self.state, self.clock.now(), self.clock.monotonic()
-        shift = timedelta(seconds=step)
-        doses = tuple(t if i < self._resumed_doses else t + shift for i, t in enumerate(state.dose_times))
-        if doses and self._resumed_doses:  # the first dose came with the resumed session: its anchor follows its stamp
-            self._dose_mono = mono - (now - doses[0]).total_seconds()
-        started = state.started_at
-        if started is not None and not self._resumed_start:
-            started += shift
-        next_check = state.next_vitals_check
-        if next_check is not None and self._vitals_due_mono is not None:
-            if self._resumed_check:
-                self._vitals_due_mono = mono + (next_check - now).total_seconds()
-            else:
-                next_check = now + timedelta(seconds=self._vitals_due_mono - mono)
-        self.state = state.model_copy(
-            update={"dose_times": doses, "started_at": started, "next_vitals_check": next_check}
-        )
+        self._doses = [d.corrected(step, now, mono) for d in self._doses]
+        if self._vitals_due is not None:
+            self._vitals_due = self._vitals_due.corrected(step, now, mono)
+        if self._last_bp is not None:
+            self._last_bp = self._last_bp.corrected(step, now, mono)
+            self._meta["last_blood_pressure_at"] = self._last_bp.stamp.timestamp()
+        update: dict[str, Any] = {
+            "dose_times": tuple(d.stamp for d in self._doses),
+            "next_vitals_check": self._vitals_due.stamp if self._vitals_due else None,
+        }
+        if self._started is not None:
+            self._started = self._started.corrected(step, now, mono)
+            update["started_at"] = self._started.stamp
+        self.state = state.model_copy(update=update)
         sign = "+" if step > 0 else "-"
         text = (
             f"the wall clock was corrected by {sign}{duration_words(abs(step))}; the session's timeline follows the time"
@@ -507,9 +506,9 @@ class SessionManager:
         await self._commit([self._event(SessionEventKind.NOTE, text, source="roomctl", wall_step_s=round(step, 3))])
 
     def _suggestion(self) -> str | None:
-        if self._dose_mono is None or self.state.session_kind is not SessionKind.DOSING:
+        if not self._doses or self.state.session_kind is not SessionKind.DOSING:
             return None
-        minutes = (self.clock.monotonic() - self._dose_mono) / 60
+        minutes = (self.clock.monotonic() - self._doses[0].mono) / 60
         return suggest(self._phases, self.state.phase, minutes)
 
     # ---------------------------------------------------------------- plumbing

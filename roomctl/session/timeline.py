@@ -1,8 +1,11 @@
-"""The dosing timeline as pure functions: which phase elapsed time since the first dose suggests."""
+"""The dosing timeline as pure functions: which phase elapsed time since the first dose suggests; the moments of a
+running session on the monotonic clock."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from roomctl.config.session import PhaseConfig
 
@@ -28,3 +31,26 @@ def suggest(phases: Sequence[PhaseConfig], current: str | None, minutes_since_do
     if current in ids and ids.index(target) <= ids.index(current):
         return None  # never suggest going back
     return target
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One moment of the running session's timeline (its start, a dose, a blood pressure, the next vitals check): its
+    wall ``stamp`` and its ``mono`` time. One ``measured`` in this run has an exact monotonic time, and its stamp moves
+    with a correction of the wall clock; one that came with a resumed session (stamped by the run before, the only
+    record of it) keeps its stamp as right, and its monotonic time follows the stamp."""
+
+    stamp: datetime
+    mono: float
+    measured: bool = True
+
+    @classmethod
+    def at(cls, stamp: datetime, now: datetime, mono: float) -> Moment:
+        """A moment a resumed session brought, placed on this run's monotonic clock by the wall clock."""
+        return cls(stamp, mono + (stamp - now).total_seconds(), measured=False)
+
+    def corrected(self, step_s: float, now: datetime, mono: float) -> Moment:
+        """The same moment after the wall clock moved by ``step_s`` (now ``now`` at monotonic ``mono``)."""
+        if self.measured:
+            return Moment(self.stamp + timedelta(seconds=step_s), self.mono)
+        return Moment.at(self.stamp, now, mono)
