@@ -44,6 +44,12 @@ class DischargeConfig(Section):
     systolic_within_mmhg: float = Field(20.0, gt=0, le=80, description="if blood pressure was entered")
     diastolic_within_mmhg: float = Field(15.0, gt=0, le=60, description="if blood pressure was entered")
     temperature_within_c: float = Field(0.5, gt=0, le=3, description="if temperature was entered")
+    min_since_last_dose_min: float = Field(
+        180.0, ge=0, le=720, description="ready no sooner than this after the last dose, initial or supplemental"
+    )
+    blood_pressure_within_min: float = Field(
+        30.0, gt=0, le=240, description="a blood pressure for discharge: taken after the last dose and this recently"
+    )
 
 
 class SessionConfig(Section):

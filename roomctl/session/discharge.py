@@ -1,79 +1,124 @@
-"""The discharge check's data side: vitals near the patient's own baseline for long enough, and no active alarm.
+"""The discharge check's data side: vitals near the patient's own baseline for long enough, with data all along, long
+enough after the last dose, a recent blood pressure, and no alarm active or waiting to be acknowledged.
 
 Pure and clock-free: the session manager feeds it the latest heart rate once a second (monotonic time) and asks for a
 :class:`~roomctl.models.DischargeStatus`. The heart-rate baseline is the median over the first minutes of the session
-(the alarm engine's ``baseline_window_s``); the blood-pressure and temperature baselines are the first entered.
+(the alarm engine's ``baseline_window_s``); in a room without a heart-rate strap the oximeter's pulse rate stands in
+for the heart rate (baseline, steady count and the words shown). The blood-pressure and temperature baselines are the
+first entered.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from roomctl.alarms.baseline import Baseline
 from roomctl.config.session import DischargeConfig
-from roomctl.models import Alarm, DischargeStatus, Quality, Reading
+from roomctl.models import Alarm, DischargeStatus, Quality, Quantity, Reading
 
 CURRENT_S = 30.0
-"""A heart rate older than this is not a current reading."""
+"""A heart rate older than this is not a current reading; a stretch this long without one restarts the steady count."""
+
+SOURCE_WORDS = {Quantity.HEART_RATE: "heart rate", Quantity.PULSE_RATE: "pulse rate (oximeter)"}
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When things happened, as the session manager knows it on the monotonic clock (seconds ago; None: never)."""
+
+    since_last_dose_s: float | None = None
+    supplemental: bool = False
+    """The last dose was a supplemental one."""
+    since_blood_pressure_s: float | None = None
+    """The last blood pressure entered."""
+    blood_pressure_after_dose: bool = True
+    """The last blood pressure was taken after the last dose (True when there was no dose)."""
+
+
+def _minutes(seconds: float) -> str:
+    """``45 min``, ``3 h``, ``1 h 32 min``: whole minutes."""
+    m = int(max(0.0, seconds)) // 60
+    h, m = divmod(m, 60)
+    return " ".join(part for part in (f"{h} h" if h else "", f"{m} min" if m or not h else "") if part)
 
 
 class DischargeWatch:
     def __init__(self, config: DischargeConfig, baseline_window_s: float) -> None:
         self.config = config
         self.baseline = Baseline(baseline_window_s)
+        self.source: Quantity | None = None
+        """What stands for the heart rate this session: a strap's heart rate, or else the oximeter's pulse rate."""
         self._near_since: float | None = None
         self._last_ts: datetime | None = None
+        self._last_data: float | None = None  # monotonic time of the last valid reading of the source
 
-    def start(self, mono: float, baseline: float | None = None) -> None:
-        """A session starts (or resumes with its saved ``baseline``): collect or take the baseline, forget the rest."""
+    def start(self, mono: float, baseline: float | None = None, source: Quantity | None = None) -> None:
+        """A session starts (or resumes with its saved ``baseline`` and ``source``): collect or take the baseline,
+        forget the rest."""
         self.baseline.start(mono)
+        self.source = source
         if baseline is not None:
             self.baseline.stop()
             self.baseline.value = baseline
+            self.source = source or Quantity.HEART_RATE
         self._near_since = None
         self._last_ts = None
+        self._last_data = None
 
-    def observe(self, reading: Reading | None, mono: float) -> bool:
-        """Offer the latest heart rate (the same reading twice counts once); True when this completed the baseline."""
+    def choose(self, heart_rate: Reading | None, pulse_rate: Reading | None) -> Reading | None:
+        """The reading that stands for the heart rate now: once chosen, the source stays for the session (a baseline
+        of one is never compared with the other); a strap's heart rate is preferred while none is chosen."""
+        if self.source is None:
+            if heart_rate is not None:
+                return heart_rate
+            return pulse_rate
+        return heart_rate if self.source is Quantity.HEART_RATE else pulse_rate
+
+    def observe(self, reading: Reading | None, mono: float, now: datetime) -> bool:
+        """Offer the latest heart rate (or pulse rate, see :meth:`choose`; the same reading twice counts once);
+        True when this completed the baseline. ``now`` (wall) only dates a reading that arrived since the last tick."""
         if (
             reading is None
             or reading.value is None
             or reading.quality is Quality.INVALID
             or reading.ts == self._last_ts
+            or reading.quantity not in SOURCE_WORDS
         ):
             return False
+        if self.source is None:
+            self.source = reading.quantity
+        elif reading.quantity is not self.source:
+            return False
         self._last_ts = reading.ts
+        came = mono - min(CURRENT_S, max(0.0, (now - reading.ts).total_seconds()))  # it arrived since the last tick
+        if self._last_data is not None and came - self._last_data > CURRENT_S:
+            self._near_since = None  # a stretch without data: the steady count starts again
+        self._last_data = max(came, self._last_data or came)
         completed = self.baseline.add(reading.value, mono)
         base = self.baseline.value
         if base is not None:
             if abs(reading.value - base) > self.config.heart_rate_within_bpm:
                 self._near_since = None
             elif self._near_since is None:
-                self._near_since = mono
+                self._near_since = came
         return completed
 
     def status(
         self,
         mono: float,
-        heart_rate: Reading | None,
-        now: datetime,
         manual: dict[str, list[list[float]]],
         alarms: Sequence[Alarm],
+        timing: Timing,
         checked_at: datetime | None = None,
     ) -> DischargeStatus:
         """Every criterion in words; ``manual`` holds the entered blood pressures and temperatures, first one first."""
         cfg = self.config
-        findings: list[tuple[bool, str]] = [self._heart_rate(mono, heart_rate, now)]
+        findings: list[tuple[bool, str]] = [self._heart_rate(mono), self._dose(timing)]
         pressures = manual.get("blood_pressure", [])
         if pressures:
-            (s0, d0), (s1, d1) = pressures[0], pressures[-1]
-            text = f"blood pressure {s1:g}/{d1:g}, baseline {s0:g}/{d0:g}"
-            if len(pressures) == 1:
-                findings.append((False, f"{text}: measure it again before discharge"))
-            else:
-                near = abs(s1 - s0) <= cfg.systolic_within_mmhg and abs(d1 - d0) <= cfg.diastolic_within_mmhg
-                findings.append((near, f"{text}: {'near' if near else 'not near'} baseline"))
+            findings.append(self._blood_pressure(pressures, timing))
         temperatures = manual.get("temperature", [])
         if temperatures:
             (t0,), (t1,) = temperatures[0], temperatures[-1]
@@ -84,26 +129,58 @@ class DischargeWatch:
                 near = abs(t1 - t0) <= cfg.temperature_within_c
                 findings.append((near, f"{text}: {'near' if near else 'not near'} baseline"))
         active = [a for a in alarms if a.active]
-        findings.append(
-            (not active, "no active alarm" if not active else f"active alarm: {'; '.join(a.message for a in active)}")
-        )
+        waiting = [a for a in alarms if not a.active and a.acknowledged_at is None]  # latched, not yet acknowledged
+        if active:
+            findings.append((False, f"active alarm: {'; '.join(a.message for a in active)}"))
+        if waiting:
+            findings.append((False, f"alarm to acknowledge: {'; '.join(a.message for a in waiting)}"))
+        if not (active or waiting):
+            findings.append((True, "no active alarm"))
         return DischargeStatus(
             vitals_ready=all(ok for ok, _ in findings),
             findings=tuple(("ok: " if ok else "not yet: ") + text for ok, text in findings),
             checked_at=checked_at,
         )
 
-    def _heart_rate(self, mono: float, reading: Reading | None, now: datetime) -> tuple[bool, str]:
+    def _heart_rate(self, mono: float) -> tuple[bool, str]:
         cfg, base = self.config, self.baseline.value
+        what = SOURCE_WORDS[self.source or Quantity.HEART_RATE]
         if base is None:
-            return False, "heart rate: no baseline (it is taken in the first minutes of the session)"
-        if reading is None or reading.value is None or (now - reading.ts).total_seconds() > CURRENT_S:
-            return False, f"heart rate: no current reading (baseline {base:.0f})"
+            return False, f"{what}: no baseline (it is taken in the first minutes of the session)"
+        if self._last_data is None or mono - self._last_data > CURRENT_S:
+            return False, f"{what}: no current reading (baseline {base:.0f})"
         # No current value in the text: the status is republished only when a criterion or the minute count changes.
-        text = f"heart rate vs baseline {base:.0f} (within {cfg.heart_rate_within_bpm:g} bpm)"
+        text = f"{what} vs baseline {base:.0f} (within {cfg.heart_rate_within_bpm:g} bpm)"
         if self._near_since is None:
             return False, f"{text}: not near"
         minutes = int((mono - self._near_since) // 60)
         if minutes >= cfg.steady_min:
             return True, f"{text}: near for {minutes} min"
         return False, f"{text}: near for {minutes} of {cfg.steady_min:g} min"
+
+    def _dose(self, timing: Timing) -> tuple[bool, str]:
+        since = timing.since_last_dose_s
+        if since is None:
+            return True, "no dose recorded"
+        least = self.config.min_since_last_dose_min * 60
+        which = "supplemental dose" if timing.supplemental else "dose"
+        ago = f"last {which} {_minutes(since)} ago"
+        if since >= least:
+            return True, f"{ago} (at least {_minutes(least)})"
+        return False, f"{ago}: at least {_minutes(least)} after the last dose (effects peak 1-2 h after a dose)"
+
+    def _blood_pressure(self, pressures: list[list[float]], timing: Timing) -> tuple[bool, str]:
+        (s0, d0), (s1, d1) = pressures[0][:2], pressures[-1][:2]
+        text = f"blood pressure {s1:g}/{d1:g}, baseline {s0:g}/{d0:g}"
+        if len(pressures) == 1:
+            return False, f"{text}: measure it again before discharge"
+        if not timing.blood_pressure_after_dose:
+            return False, f"{text}: taken before the last dose; measure it again before discharge"
+        within = self.config.blood_pressure_within_min * 60
+        since = timing.since_blood_pressure_s
+        if since is None or since > within:
+            ago = f"taken {_minutes(since)} ago" if since is not None else "when is not known"
+            return False, f"{text}: {ago}; measure it again (within {_minutes(within)} of discharge)"
+        cfg = self.config
+        near = abs(s1 - s0) <= cfg.systolic_within_mmhg and abs(d1 - d0) <= cfg.diastolic_within_mmhg
+        return near, f"{text}: {'near' if near else 'not near'} baseline"

@@ -45,7 +45,7 @@ from roomctl.models import (
     iso_ms,
 )
 from roomctl.plausible import check_blood_pressure, check_temperature
-from roomctl.session.discharge import DischargeWatch
+from roomctl.session.discharge import DischargeWatch, Timing
 from roomctl.session.timeline import Moment, suggest
 from roomctl.storage.database import SessionRow
 from roomctl.storage.store import Store
@@ -160,7 +160,10 @@ class SessionManager:
         self._reminded = False
         self.state = state
         self._wall_offset = now.timestamp() - mono
-        self._discharge.start(mono, baseline=self._meta.get("heart_rate_baseline"))
+        source = self._meta.get("heart_rate_source")
+        self._discharge.start(
+            mono, baseline=self._meta.get("heart_rate_baseline"), source=Quantity(source) if source else None
+        )
         log.info("resumed session %s in phase %s", state.id, state.phase)
         await self._commit([self._event(SessionEventKind.NOTE, "roomctl restarted; session resumed", source="roomctl")])
         return True
@@ -320,11 +323,26 @@ class SessionManager:
         return bool(reached) and max(reached) >= self._discharge_from
 
     def _discharge_status(self) -> DischargeStatus:
-        latest = self.hub.state.latest.get(Quantity.HEART_RATE)
         checked = self.state.discharge.checked_at if self.state.discharge else None
         manual = self._meta.get("manual", {})
         alarms = list(self.hub.state.alarms.values())
-        return self._discharge.status(self.clock.monotonic(), latest, self.clock.now(), manual, alarms, checked)
+        return self._discharge.status(self.clock.monotonic(), manual, alarms, self._timing(), checked)
+
+    def _timing(self) -> Timing:
+        """How long ago the last dose and the last blood pressure were, on the monotonic clock."""
+        mono = self.clock.monotonic()
+        dose, bp = (self._doses[-1] if self._doses else None), self._last_bp
+        return Timing(
+            since_last_dose_s=mono - dose.mono if dose else None,
+            supplemental=len(self._doses) > 1,
+            since_blood_pressure_s=mono - bp.mono if bp else None,
+            blood_pressure_after_dose=dose is None or (bp is not None and bp.mono >= dose.mono),
+        )
+
+    def _worn(self, quantity: Quantity) -> Reading | None:
+        """The newest reading of ``quantity`` from a wearable (not entered by hand)."""
+        found = [r for (device, q), r in self.hub.state.readings.items() if q is quantity and device != MANUAL_DEVICE]
+        return max(found, key=lambda r: r.ts, default=None)
 
     def _refresh_discharge(self) -> bool:
         """Bring ``state.discharge`` up to date; True when it changed."""
@@ -418,8 +436,11 @@ class SessionManager:
         if changed:
             self.state = self.state.model_copy(update={"suggested_phase": suggestion})
         if self.state.session_kind is SessionKind.DOSING:
-            if self._discharge.observe(self.hub.state.latest.get(Quantity.HEART_RATE), self.clock.monotonic()):
-                self._meta["heart_rate_baseline"] = self._discharge.baseline.value  # kept across a restart
+            watch = self._discharge
+            reading = watch.choose(self._worn(Quantity.HEART_RATE), self._worn(Quantity.PULSE_RATE))
+            if watch.observe(reading, self.clock.monotonic(), self.clock.now()):
+                self._meta["heart_rate_baseline"] = watch.baseline.value  # kept across a restart
+                self._meta["heart_rate_source"] = watch.source.value if watch.source else None
                 await self.store.save_session(self._row())
             changed = self._refresh_discharge() or changed
         if changed:

@@ -38,9 +38,10 @@ class Room:
         return [e for e in self.seen if isinstance(e, SessionEvent) and (kind is None or e.event == kind)]
 
 
-async def make_room(path: Path, clock: FakeClock, hub: Hub) -> Room:
-    """The session manager on ``hub`` with its database at ``path``; a restart is another call with a new hub."""
-    config = parse_config(ROOM)
+async def make_room(path: Path, clock: FakeClock, hub: Hub, extra: str = "") -> Room:
+    """The session manager on ``hub`` with its database at ``path``; a restart is another call with a new hub.
+    ``extra``: more of the room's configuration (TOML appended to :data:`ROOM`)."""
+    config = parse_config(ROOM + extra)
     seen: list[HubEvent] = []
     hub.add_processor(lambda e: seen.append(e))
     store = Store(path, clock=clock)
