@@ -39,7 +39,8 @@ $(STAMP): pyproject.toml
 bench: $(STAMP) system-packages
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-# Not part of `make test`: installs Node-RED from npm into a temporary folder and runs the example flow for real.
+# Not part of `make test` (minutes, downloads; run before a release): Node-RED from npm and Home Assistant from PyPI,
+# each run for real against the demo's feed (docs/mqtt.md, "What was run").
 examples-check: $(STAMP) system-packages
 	$(BIN)/python scripts/examples_check.py
 

@@ -67,8 +67,10 @@ DESCRIPTIONS: dict[Quantity, VitalDescription] = {
         ),
         VitalDescription(Quantity.RR_INTERVALS, "s", "RR intervals", "RR", decimals=3),
         VitalDescription(
+            # no device class: Home Assistant's `energy` class is for its Energy dashboard and knows no kJ before
+            # 2024.6 (2024.3: GJ, kWh, MJ, MWh, Wh); a body's energy expended is no meter reading either
             Quantity.ENERGY_EXPENDED, "kJ", "Energy expended", "Energy",
-            home_assistant=HomeAssistant(device_class="energy", state_class="total_increasing"),
+            home_assistant=HomeAssistant("mdi:fire", state_class="total_increasing"),
         ),
         VitalDescription(
             Quantity.SPO2, "%", "SpO2", "SpO2", trend=True, screen_span=6, station=True, report_column=2,

@@ -1,4 +1,7 @@
-"""``make examples-check``: the Node-RED example run for real (not part of ``make test``: it downloads from npm).
+"""``make examples-check``: the Node-RED example and Home Assistant run for real (not part of ``make test``: they
+download from npm and PyPI). ``--only node-red`` or ``--only home-assistant`` runs one of them.
+
+Node-RED:
 
 1. installs Node-RED from npm into a temporary folder (``ROOMCTL_NODE_RED_DIR``: reuse an installed one);
 2. starts a mosquitto on a free loopback port and Node-RED headless with ``examples/node-red/flow.json``;
@@ -7,12 +10,15 @@
    missing or invalid value is never shown as a number), the alarm panel (exactly the ``alarms/active`` messages the
    documented de-duplication rule keeps, in ``seq`` order), and the room going offline when the demo stops.
 
-Prints what it measured and exits 0 when every check holds. Telegraf and Home Assistant are not run here (see
-docs/mqtt.md, "What was run").
+Home Assistant: see ``scripts/home_assistant_check.py``.
+
+Prints what it measured and exits 0 when every check holds. Telegraf is not run here (see docs/mqtt.md, "What was
+run").
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -68,18 +74,28 @@ def wait_for(what: str, check: Callable[[], bool], within_s: float) -> None:
 
 
 class Capture:
-    """A plain subscriber to ``alarms/active`` (what the panel should have shown), on paho's thread."""
+    """A plain subscriber to the rooms' feed, on paho's thread: ``alarms/active`` as a list (what the panel should
+    have shown), and the latest JSON message of every topic."""
 
     def __init__(self, port: int) -> None:
         self.messages: list[dict[str, Any]] = []
+        self.latest: dict[str, dict[str, Any]] = {}
         self.ready = threading.Event()
         client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-        client.on_connect = lambda c, u, f, rc, p: c.subscribe("roomctl/+/+/alarms/active", qos=1)
+        client.on_connect = lambda c, u, f, rc, p: c.subscribe("roomctl/+/+/#", qos=1)
         client.on_subscribe = lambda c, u, mid, rcs, p: self.ready.set()
-        client.on_message = lambda c, u, m: self.messages.append({"topic": m.topic, **json.loads(m.payload)})
+        client.on_message = self._message
         client.connect("127.0.0.1", port)
         client.loop_start()
         self.client = client
+
+    def _message(self, client: mqtt.Client, userdata: Any, m: mqtt.MQTTMessage) -> None:
+        if m.topic.endswith("/status"):
+            return  # plain text
+        message = json.loads(m.payload)
+        self.latest["/".join(m.topic.split("/")[3:])] = message
+        if m.topic.endswith("/alarms/active"):
+            self.messages.append({"topic": m.topic, **message})
 
     def close(self) -> None:
         self.client.disconnect()
@@ -99,6 +115,42 @@ def docs_rule(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description="run the examples for real against the demo's feed")
+    parser.add_argument("--only", choices=("node-red", "home-assistant"), help="run only this one")
+    only = parser.parse_args().only
+    failures: list[str] = []
+    started = time.monotonic()
+    if only in (None, "node-red"):
+        failures += node_red_check()
+    if only in (None, "home-assistant"):
+        failures += home_assistant()
+    for failure in failures:
+        say(f"FAILED: {failure}")
+    say(f"took {time.monotonic() - started:.0f} s")
+    say("all checks hold" if not failures else f"{len(failures)} check(s) failed")
+    return 0 if not failures else 1
+
+
+def home_assistant() -> list[str]:
+    from scripts.home_assistant_check import check
+
+    tmp = Path(tempfile.mkdtemp(prefix="roomctl-examples-ha-"))
+    broker = Broker(tmp / "broker")
+    capture: Capture | None = None
+    try:
+        broker.start()
+        capture = Capture(broker.port)
+        capture.ready.wait(20)
+        latest = capture.latest
+        return check(broker.port, tmp, DEMO_S, lambda tail: latest.get(tail))
+    finally:
+        if capture is not None:
+            capture.close()
+        broker.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def node_red_check() -> list[str]:
     tmp = Path(tempfile.mkdtemp(prefix="roomctl-examples-"))
     broker = Broker(tmp / "broker")
     node_red: subprocess.Popen[bytes] | None = None
@@ -173,7 +225,7 @@ def main() -> int:
         say(f"vitals shown: {len(vitals)} on {len(per_topic)} topics; quality {qualities}")
         say(f"alarm panel updates: {len(panel)} (highest: {sorted({p['highest'] for p in panel})})")
         say(f"room status: {' -> '.join('online' if s['online'] else 'offline' for s in status)}")
-        say("not run here: Telegraf (examples/telegraf/roomctl.conf), Home Assistant (examples/home-assistant)")
+        say("not run here: Telegraf (examples/telegraf/roomctl.conf)")
     finally:
         if capture is not None:
             capture.close()
@@ -185,10 +237,7 @@ def main() -> int:
                 node_red.kill()
         broker.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    for failure in failures:
-        say(f"FAILED: {failure}")
-    say("all checks hold" if not failures else f"{len(failures)} check(s) failed")
-    return 0 if not failures else 1
+    return failures
 
 
 if __name__ == "__main__":

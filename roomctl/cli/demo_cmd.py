@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,11 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--sound", action="store_true", help="let alarms sound on this machine's audio (default: silent)"
     )
+    parser.add_argument(
+        "--ha-discovery",
+        action="store_true",
+        help="announce the room to Home Assistant by MQTT discovery (with --mqtt; docs/mqtt.md, Home Assistant)",
+    )
     parser.set_defaults(handler=demo_command)
 
 
@@ -53,6 +59,9 @@ def demo_command(args: argparse.Namespace) -> int:
 
     from roomctl.demo.launcher import Demo, DemoOptions
 
+    if args.ha_discovery and args.mqtt is None:
+        print("roomctl demo: --ha-discovery needs --mqtt HOST[:PORT], the broker Home Assistant reads", file=sys.stderr)
+        return 2
     options = DemoOptions(
         headless=args.headless,
         duration_s=args.duration,
@@ -61,5 +70,6 @@ def demo_command(args: argparse.Namespace) -> int:
         speed=args.speed,
         verbose=args.verbose,
         sound=args.sound,
+        ha_discovery=args.ha_discovery,
     )
     return asyncio.run(Demo(options).run())

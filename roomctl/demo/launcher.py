@@ -39,10 +39,12 @@ class DemoOptions:
     speed: float | None = None
     verbose: bool = False
     sound: bool = False
+    ha_discovery: bool = False
 
 
-def demo_config(mqtt: tuple[str, int] | None, sound: bool = False) -> str:
-    """The embedded demo configuration, with MQTT switched on when a broker is given; silent unless ``sound``."""
+def demo_config(mqtt: tuple[str, int] | None, sound: bool = False, ha_discovery: bool = False) -> str:
+    """The embedded demo configuration, with MQTT switched on when a broker is given (and Home Assistant discovery
+    with ``ha_discovery``); silent unless ``sound``."""
     from roomctl.config import demo_config_text
 
     text = demo_config_text()  # its [alarms.sound] is silent
@@ -51,6 +53,8 @@ def demo_config(mqtt: tuple[str, int] | None, sound: bool = False) -> str:
     if mqtt is not None:
         host, port = mqtt
         text += f'\n[mqtt]\nenabled = true\nhost = "{host}"\nport = {port}\n'
+        if ha_discovery:
+            text += "ha_discovery = true\n"
     return text
 
 
@@ -95,7 +99,9 @@ class Demo:
         from roomctl.emulator.scenario import demo_scenario
 
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.config_path.write_text(demo_config(self.options.mqtt, self.options.sound), encoding="utf-8")
+        self.config_path.write_text(
+            demo_config(self.options.mqtt, self.options.sound, self.options.ha_discovery), encoding="utf-8"
+        )
         config = load_config(self.config_path)
         scenario = demo_scenario() if self.options.speed is None else demo_scenario(speed=self.options.speed)
         async with Emulator(scenario=scenario) as emulator:

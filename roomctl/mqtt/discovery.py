@@ -23,7 +23,7 @@ from typing import Any
 from roomctl import __version__
 from roomctl.config.mqtt import MqttConfig
 from roomctl.config.room import RoomSection
-from roomctl.mqtt.feed import Topics, dumps, topic_safe
+from roomctl.mqtt.feed import BY_NAME, Topics, dumps, topic_safe
 from roomctl.quantities import DESCRIPTIONS, VitalDescription
 
 HA_SENSORS: dict[str, VitalDescription] = {q: d for q, d in DESCRIPTIONS.items() if d.home_assistant}
@@ -62,10 +62,13 @@ class Discovery:
 
     def _config_message(self, component: str, object_id: str, body: dict[str, Any]) -> Config:
         topic = f"{self._config.ha_discovery_prefix}/{component}/{self.node}/{object_id}/config"
+        entity = f"{self.node}_{object_id}".lower().replace("-", "_")  # entity ids allow only a-z, 0-9 and _
         body = {
             "unique_id": f"{self.node}_{object_id}",
-            # (object_id is deprecated since HA 2025.10; entity ids allow only a-z, 0-9 and _)
-            "default_entity_id": f"{component}.{self.node}_{object_id}".lower().replace("-", "_"),
+            # The entity id, as each supported Home Assistant reads it: `object_id` up to 2025.9 (deprecated in
+            # 2025.10, ignored from 2026.4), `default_entity_id` from 2025.10 (unknown keys are dropped before).
+            "object_id": entity,
+            "default_entity_id": f"{component}.{entity}",
             "availability_topic": self._topics.status,
             "payload_available": "online",
             "payload_not_available": "offline",
@@ -88,6 +91,20 @@ class Discovery:
                     "state_topic": active,
                     "value_template": "{{ 'ON' if value_json.alarms | length > 0 else 'OFF' }}",
                     "device_class": "problem",
+                },
+            ),
+            self._config_message(
+                "binary_sensor",
+                "vitals_arriving",
+                {
+                    # Every vital topic: on while any reading arrives, unavailable once none came for a vital's
+                    # life. Unavailable while the room is online and a wearable connected: the room stopped
+                    # publishing (a hung daemon keeps its `status` online until the broker's keepalive ends).
+                    "name": "Vitals arriving",
+                    "state_topic": self._topics.every(BY_NAME["vital"]),
+                    "value_template": "{{ 'ON' }}",
+                    "device_class": "connectivity",
+                    "expire_after": self._config.vitals_expiry_s,
                 },
             ),
             self._config_message(
@@ -185,6 +202,7 @@ class Discovery:
             "value_template": "{{ value_json.value }}",
             "unit_of_measurement": vital.unit,
             "state_class": sensor.state_class,
+            "suggested_display_precision": vital.decimals,  # "72 bpm", not "72.0 bpm"
             "expire_after": self._config.vitals_expiry_s,
             "json_attributes_topic": self._topics.vital(quantity),
             "json_attributes_template": "{{ {'quality': value_json.quality, 'device': value_json.device,"

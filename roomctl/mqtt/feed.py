@@ -263,6 +263,10 @@ class Topics:
     def vital(self, quantity: str) -> str:
         return self.filled(BY_NAME["vital"], quantity)
 
+    def every(self, entry: FeedEntry) -> str:
+        """The subscription filter for all topics of an entry with a placeholder: ``…/vitals/+``."""
+        return f"{self.root}/{entry.topic[: entry.topic.index('<')]}+"
+
     def device(self, device: str) -> str:
         return self.filled(BY_NAME["device"], device)
 

@@ -97,3 +97,14 @@ def test_bad_options_are_refused_in_words() -> None:
     done = subprocess.run(roomctl_argv("demo", "--duration", "-3"), capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "must be more than 0" in done.stderr
+    done = subprocess.run(roomctl_argv("demo", "--ha-discovery"), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "--ha-discovery needs --mqtt" in done.stderr
+
+
+def test_the_demo_can_announce_itself_to_home_assistant() -> None:
+    from roomctl.config import parse_config
+    from roomctl.demo.launcher import demo_config
+
+    assert parse_config(demo_config(("127.0.0.1", 1883), ha_discovery=True)).mqtt.ha_discovery is True
+    assert parse_config(demo_config(("127.0.0.1", 1883))).mqtt.ha_discovery is False

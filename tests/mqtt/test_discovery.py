@@ -100,10 +100,12 @@ def check_common(topic: str, c: dict[str, Any], component: str) -> None:
     assert c["origin"]["name"] == "roomctl"  # MQTT_ORIGIN_INFO_SCHEMA: vol.Required(CONF_NAME)
     assert c["device"]["identifiers"] == ["roomctl_clinic_willow"]
     assert re.fullmatch(rf"{component}\.[a-z0-9_]+", c["default_entity_id"]), c["default_entity_id"]
+    # Home Assistant up to 2025.9 names the entity from object_id, from 2025.10 from default_entity_id: the same id
+    assert f"{component}.{c['object_id']}" == c["default_entity_id"]
     assert c["state_topic"].startswith(ROOT + "/")
-    assert "+" not in c["state_topic"]
     assert "#" not in c["state_topic"]
-    assert "object_id" not in c
+    if "+" in c["state_topic"]:  # only the one sensor that listens to every vital
+        assert c["state_topic"] == f"{ROOT}/vitals/+", c["state_topic"]
 
 
 def check_rendered(c: dict[str, Any], payload: bytes, component: str) -> str:
@@ -148,7 +150,7 @@ async def test_every_discovery_config_follows_home_assistants_rules(
         await asyncio.wait_for(outbox.wait_all_sent(), 20)
         got = await sub.wait_for(
             lambda ms: (
-                sum(1 for m in ms if m.topic.startswith("homeassistant/")) >= 22
+                sum(1 for m in ms if m.topic.startswith("homeassistant/")) >= 23
                 and any(m.topic == f"{ROOT}/alarms/active" and b'"priority"' in m.payload for m in ms)
                 and {f"{ROOT}/session", f"{ROOT}/lighting", f"{ROOT}/devices/strap"} <= {m.topic for m in ms}
             )
@@ -171,13 +173,19 @@ async def test_every_discovery_config_follows_home_assistants_rules(
 
     def shown(component: str, object_id: str) -> str:
         c = config(component, object_id)
-        return check_rendered(c, latest[c["state_topic"]], component)
+        topic = c["state_topic"].replace("+", "heart_rate")  # the one wildcard: any vital's message
+        return check_rendered(c, latest[topic], component)
 
     # the issue's defects, one by one
     energy = config("sensor", "energy_expended")
-    assert (energy["device_class"], energy["state_class"], energy["unit_of_measurement"]) == (
-        "energy", "total_increasing", "kJ",
-    )  # fmt: skip
+    # no device class: Home Assistant 2024.3's energy class knows no kJ (UnitOfEnergy: GJ, kWh, MJ, MWh, Wh)
+    assert "device_class" not in energy
+    assert (energy["state_class"], energy["unit_of_measurement"]) == ("total_increasing", "kJ")
+    # whole numbers shown whole ("72 bpm", not "72.0 bpm"), from each vital's one description
+    assert config("sensor", "heart_rate")["suggested_display_precision"] == 0
+    assert config("sensor", "temperature")["suggested_display_precision"] == 1
+    arriving = config("binary_sensor", "vitals_arriving")
+    assert (arriving["state_topic"], arriving["expire_after"]) == (f"{ROOT}/vitals/+", 30)
     for bp in ("systolic", "diastolic", "mean_arterial_pressure"):
         assert "device_class" not in config("sensor", bp)  # "pressure" would become inHg on a US-unit install
         assert config("sensor", bp)["unit_of_measurement"] == "mmHg"
@@ -189,6 +197,7 @@ async def test_every_discovery_config_follows_home_assistants_rules(
     for component, object_id in [(t.split("/")[1], t.split("/")[3]) for t in configs]:
         shown(component, object_id)
     assert shown("binary_sensor", "any_alarm") == "ON"
+    assert shown("binary_sensor", "vitals_arriving") == "ON"
     assert shown("sensor", "alarm_priority") == "high"
     assert shown("sensor", "alarm_message") == "SpO2 low"
     assert shown("sensor", "session_kind") == "dosing"
