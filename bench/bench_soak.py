@@ -10,7 +10,7 @@ Prints the daemon's RSS every ``--sample-s`` seconds, its growth over the last h
 the last 30 minutes of a 60-minute soak), its CPU as a share of one core, and the database size per session-hour
 (session-hours = real hours x the speed-up).
 
-    .venv/bin/python bench/bench_soak.py                   # 60 minutes: the figure in docs/architecture.md
+    .venv/bin/python bench/bench_soak.py                   # 60 minutes: the figure in docs/performance.md
     .venv/bin/python bench/bench_soak.py --minutes 10      # a shorter look
 """
 
