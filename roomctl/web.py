@@ -24,7 +24,7 @@ STOCK_WEB_DRIVER = "textual.drivers.web_driver:WebDriver"
 EXIT_GRACE_S = 5.0  # after the input ends or SIGTERM, the app has this long to exit cleanly; then the process ends
 
 
-def _hard_exit_later(code: int) -> None:
+def hard_exit_later(code: int) -> None:
     """End the process after :data:`EXIT_GRACE_S` even if the app never gets to exit (a daemon thread: it dies with
     the process when the app does exit)."""
     timer = threading.Timer(EXIT_GRACE_S, os._exit, args=(code,))
@@ -58,7 +58,7 @@ class ServedDriver(WebDriver):
             loop.add_signal_handler(sig, self._terminate, sig)
 
     def _terminate(self, sig: int) -> None:
-        _hard_exit_later(128 + sig)
+        hard_exit_later(128 + sig)
         self._app.exit(return_code=128 + sig)
 
     def run_input_thread(self) -> None:
@@ -70,7 +70,7 @@ class ServedDriver(WebDriver):
         if self._gone:
             return
         self._gone = True
-        _hard_exit_later(0)
+        hard_exit_later(0)
         if not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._app.exit)
 

@@ -1,19 +1,28 @@
 #!/bin/sh
-# Install the system packages roomctl's demo and tests need, when they are missing.
-# mosquitto: the MQTT broker the tests start per test; dbus-daemon: the private bus the BLE emulator runs on;
-# tmux: the real terminal the TUI test uses; alsa-utils: aplay, which plays the alarm bursts;
-# chromium and tesseract: the browser test of `roomctl central --serve`; mpd: the room's music (demo and tests).
+# Install the system packages a make target needs, when they are missing: `ensure-system-packages.sh demo` for
+# `make demo`, `ensure-system-packages.sh test` (the default) for `make test` and the other developer targets.
+# demo: dbus-daemon, the private bus the BLE emulator runs on; alsa-utils: aplay, which plays the alarm bursts;
+# mpd: the room's music player.
+# test, besides: mosquitto, the MQTT broker the tests start per test; tmux, the real terminal the TUI tests use;
+# openssl, the tests' certificates; chromium and tesseract, the browser test of `roomctl central --serve`;
+# systemd (systemd-analyze, the unit checks); mmdebstrap and systemd-container, scripts/systemd-check's container.
 set -eu
+target="${1:-test}"
+case "$target" in demo|test) ;; *) echo "usage: $0 [demo|test]" >&2; exit 2 ;; esac
 missing=""
-command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing="$missing mosquitto mosquitto-clients"
 command -v dbus-daemon >/dev/null 2>&1 || missing="$missing dbus"
-command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
-command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
-command -v chromium >/dev/null 2>&1 || missing="$missing chromium"  # the nursing station's browser test (headless)
-command -v tesseract >/dev/null 2>&1 || missing="$missing tesseract-ocr tesseract-ocr-eng"  # reads that page's screenshots
-command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"  # unit checks (tests/daemon/test_units.py)
 command -v aplay >/dev/null 2>&1 || missing="$missing alsa-utils"  # audible alarms through ALSA (tests/signals/)
 command -v mpd >/dev/null 2>&1 || [ -x /usr/bin/mpd ] || missing="$missing mpd"  # the room's music player (demo, tests/music/)
+if [ "$target" = test ]; then
+  command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing="$missing mosquitto mosquitto-clients"
+  command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
+  command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+  command -v chromium >/dev/null 2>&1 || missing="$missing chromium"  # the nursing station's browser test (headless)
+  command -v tesseract >/dev/null 2>&1 || missing="$missing tesseract-ocr tesseract-ocr-eng"  # reads its screenshots
+  command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"  # unit checks (tests/daemon/test_units.py)
+  command -v mmdebstrap >/dev/null 2>&1 || missing="$missing mmdebstrap"  # scripts/systemd-check's Debian 12 rootfs
+  command -v systemd-nspawn >/dev/null 2>&1 || missing="$missing systemd-container"  # ... booted with systemd-nspawn
+fi
 [ -z "$missing" ] && exit 0
 
 echo "roomctl: installing system packages:$missing"

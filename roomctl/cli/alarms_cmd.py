@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from roomctl.cli.run_cmd import DEFAULT_CONFIG
+from roomctl.errors import RoomctlError
 
 PRIORITIES = ("high", "medium", "low")
 
@@ -25,7 +26,9 @@ def register(sub: Any) -> None:
     )
     test.add_argument("--priority", choices=PRIORITIES, help="play only this priority's burst")
     test.add_argument("--volume", type=_volume, metavar="V", help="0.1-1.0 (default: the configured volume)")
-    test.add_argument("--mock", action="store_true", help="drive a buzzer on mock GPIO (no Raspberry Pi needed)")
+    test.add_argument(
+        "--mock", action="store_true", help="the configured buzzer on simulated GPIO pins (no Raspberry Pi needed)"
+    )
     test.set_defaults(handler=test_sound_command)
 
 
@@ -53,6 +56,12 @@ def test_sound_command(args: argparse.Namespace) -> int:
     if not sound.outputs:
         print("roomctl: no alarm sound output is configured ([alarms.sound] outputs = [])")
         return 1
+    if args.mock and "buzzer" not in sound.outputs:
+        raise RoomctlError(
+            f"--mock simulates the buzzer's GPIO pin, and {args.config} configures no buzzer ([alarms.sound] outputs = "
+            f'{sound.outputs}): leave --mock out to play on ALSA device {sound.alsa_device!r}, or add "buzzer" and '
+            "buzzer_pin to the outputs"
+        )
     pins = None
     if "buzzer" in sound.outputs:
         from roomctl.lighting.outputs import make_pin_factory
@@ -72,6 +81,11 @@ def test_sound_command(args: argparse.Namespace) -> int:
                 except SoundError as e:
                     print(f"FAILED {burst.name} on {output.name}: {e}")
                     failed += 1
+                    if output.name.startswith("ALSA"):
+                        print(
+                            "  (is there a sound card? `aplay -l` lists them; set [alarms.sound] alsa_device, e.g. "
+                            '"plughw:1,0"; run this as the daemon\'s user: runuser -u roomctl -- roomctl alarms test-sound)'
+                        )
                 else:
                     print(f"played {burst.name} ({len(burst.pulses)} pulse(s), {burst.f0:g} Hz) on {output.name}")
         return failed

@@ -28,21 +28,32 @@ def register(sub: Any) -> None:
         help="list, set and test the room's lights (installation and testing; stop the daemon first)",
         description="Drive the light channels directly: for installation and testing, with `roomctl run` stopped.",
     )
-    parser.add_argument("--config", type=Path, default=None, help=f"room configuration (default {DEFAULT_CONFIG})")
-    parser.add_argument("--mock", action="store_true", help="simulated pins (gpiozero MockPWMPin): try it without a Pi")
+    # --config and --mock go before or after the action (`lights --mock test` = `lights test --mock`): the action's
+    # copies leave the value alone when not given (SUPPRESS), so neither place overrides the other.
+    common = argparse.ArgumentParser(add_help=False)
+    for p, default in ((parser, None), (common, argparse.SUPPRESS)):
+        p.add_argument("--config", type=Path, default=default, help=f"room configuration (default {DEFAULT_CONFIG})")
+        p.add_argument(
+            "--mock",
+            action="store_true",
+            default=default if default is argparse.SUPPRESS else False,
+            help="simulated pins (gpiozero MockPWMPin): try it without a Pi",
+        )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    actions.add_parser("list", help="channels, pins, PWM frequency and scenes").set_defaults(handler=list_command)
-    set_ = actions.add_parser("set", help="fade one channel (or 'all') to a level")
+    actions.add_parser("list", parents=[common], help="channels, pins, PWM frequency and scenes").set_defaults(
+        handler=list_command
+    )
+    set_ = actions.add_parser("set", parents=[common], help="fade one channel (or 'all') to a level")
     set_.add_argument("channel", help="channel id, or 'all'")
     set_.add_argument("level", help="0.0-1.0 or a percentage (50%%); per pin for groups: 0.6,0.2")
-    scene = actions.add_parser("scene", help="fade to a scene")
+    scene = actions.add_parser("scene", parents=[common], help="fade to a scene")
     scene.add_argument("name")
     for p in (set_, scene):
         p.add_argument("--fade", type=float, default=None, metavar="S", help="fade time (default: default_fade_s)")
         p.add_argument("--hold", type=float, default=None, metavar="S", help="hold this long (default: until Ctrl-C)")
     set_.set_defaults(handler=set_command)
     scene.set_defaults(handler=scene_command)
-    test = actions.add_parser("test", help="fade each pin of each channel up and down in turn")
+    test = actions.add_parser("test", parents=[common], help="fade each pin of each channel up and down in turn")
     test.add_argument("--step", type=float, default=1.0, metavar="S", help="fade time up and down per pin (default 1)")
     test.set_defaults(handler=test_command)
 
@@ -54,6 +65,11 @@ def _config(args: argparse.Namespace) -> LightingConfig:
     if path is None and args.mock and not DEFAULT_CONFIG.exists():
         print("no --config given: using the demo room's lights")
         return parse_config(demo_config_text(), "demo").lighting
+    if path is None and not DEFAULT_CONFIG.exists():
+        raise RoomctlError(
+            f"there is no room configuration at {DEFAULT_CONFIG}: give --config FILE, or add --mock to try the demo "
+            "room's lights on simulated pins"
+        )
     config = load_config(path or DEFAULT_CONFIG).lighting
     if not config.channels:
         raise RoomctlError(f"{path or DEFAULT_CONFIG} configures no light channels ([[lighting.channels]])")

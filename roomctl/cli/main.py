@@ -52,15 +52,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.handler(args)
     except ConfigError as e:
-        for problem in e.problems:
-            print(problem, file=sys.stderr)
+        _complain(*e.problems)
         return 2
     except RoomctlError as e:
-        print(f"roomctl: {e}", file=sys.stderr)
+        _complain(f"roomctl: {e}")
         return 1
     except KeyboardInterrupt:
         return 130
     return result
+
+
+def _complain(*lines: str) -> None:
+    """Why the command failed, on stderr; under systemd at error priority, so `journalctl -p warning` shows why a
+    unit stopped (journald reads the ``<3>`` prefix; without it every line is info)."""
+    from roomctl.daemon.logging import is_journal
+
+    prefix = "<3>" if is_journal(sys.stderr) else ""
+    for line in lines:
+        print(prefix + line, file=sys.stderr)
 
 
 if __name__ == "__main__":

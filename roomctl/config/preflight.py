@@ -2,15 +2,18 @@
 
 A configuration can be valid and still not run here: a credentials file the daemon cannot read, a TLS key others can
 read, a socket path too long for a Unix socket, a ``socket_group`` that does not exist, a storage folder that cannot
-be created. Each is a configuration problem: ``config check`` lists it, ``run`` refuses to start with exit status 2 (so
+be created, a pin factory whose library is not installed or a machine without GPIO. Each is a configuration problem: ``config check`` lists it, ``run`` refuses to start with exit status 2 (so
 systemd's ``RestartPreventExitStatus=2`` stops restarting it) — never a start-up failure with status 1 in a restart loop.
 Files are checked as the user running the command: run ``config check`` as the daemon's user to check for it.
 """
 
 from __future__ import annotations
 
+import glob
+import importlib.util
 import os
 import stat
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,6 +48,7 @@ def machine_problems(config: RoomConfig, source: str, state_dir: Path | None) ->
     group = config.api.socket_group
     if group is not None and not group_exists(group):
         add("api.socket_group", f"there is no group {group!r} on this machine (create it, or leave socket_group out)")
+    add("lighting.pin_factory", pin_factory_problem(config))
     if config.mqtt.enabled:
         if config.mqtt.credentials_file is not None:
             add("mqtt.credentials_file", _secret_problem(config.mqtt.credentials_file) or _credentials_problem(config))
@@ -56,6 +60,27 @@ def machine_problems(config: RoomConfig, source: str, state_dir: Path | None) ->
             if not any(p.startswith(f"{source}: mqtt.tls.") for p in problems):
                 add("mqtt.tls", _tls_problem(config))
     return problems
+
+
+def pin_factory_problem(config: RoomConfig) -> str | None:
+    """The lights' (and a buzzer's) pin factory cannot start here: its library is missing, or there is no GPIO."""
+    from roomctl.lighting.outputs import FACTORY_LIBRARY, PACKAGE_HINT
+
+    name = config.lighting.pin_factory
+    if not config.lighting.channels and "buzzer" not in config.alarms.sound.outputs:
+        return None  # nothing drives pins
+    library = FACTORY_LIBRARY.get(name)
+    if library is not None and importlib.util.find_spec(library.split(".")[0]) is None:
+        return (
+            f"pin factory {name!r} needs {PACKAGE_HINT[name]}, which this Python ({sys.executable}) cannot import; "
+            'install it, or set pin_factory = "mock" to run without lights'
+        )
+    if name in ("lgpio", "rpigpio", "native") and not glob.glob("/dev/gpiochip*"):
+        return (
+            f"pin factory {name!r} needs GPIO and this machine has none (no /dev/gpiochip*): run roomctl on the "
+            'room\'s Raspberry Pi, or set pin_factory = "mock" to run without lights'
+        )
+    return None
 
 
 def _readable(path: Path) -> str | None:
@@ -74,8 +99,9 @@ def _secret_problem(path: Path) -> str | None:
         return problem
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        who = " and ".join(w for w, bits in (("its group", stat.S_IRWXG), ("others", stat.S_IRWXO)) if mode & bits)
         return (
-            f"{path} is readable by others (mode {mode:04o}); a secret must be mode 0600, owned by the daemon's "
+            f"{path} is open to {who} (mode {mode:04o}); a secret must be mode 0600, owned by the daemon's "
             f"user: chmod 600 {path}"
         )
     return None

@@ -56,7 +56,7 @@ class KeyValueFormatter(logging.Formatter):
         return line
 
 
-def _is_journal(stream: TextIO) -> bool:
+def is_journal(stream: TextIO) -> bool:
     """True when ``stream`` is the journald stream systemd connected (``JOURNAL_STREAM`` names its device and inode)."""
     expected = os.environ.get("JOURNAL_STREAM", "")
     try:
@@ -71,7 +71,7 @@ def setup_logging(level: int = logging.INFO, stream: TextIO | None = None) -> No
     out = stream if stream is not None else sys.stdout
     handler = logging.StreamHandler(out)
     handler.setFormatter(
-        KeyValueFormatter(journald=_is_journal(out), colour=out.isatty() and "NO_COLOR" not in os.environ)
+        KeyValueFormatter(journald=is_journal(out), colour=out.isatty() and "NO_COLOR" not in os.environ)
     )
     root = logging.getLogger()
     for old in list(root.handlers):

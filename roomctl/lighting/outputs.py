@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 OUTPUT_SUFFIXES: dict[str, tuple[str, ...]] = {"dimmable": ("",), "warm_cool": ("warm", "cool"), "rgb": ("r", "g", "b")}
 
 # gpiozero's pin factories by roomctl name: (module, class). Imported only when asked for.
+# The library each one drives, which `config check` looks for (gpiozero imports it only when the factory starts).
+FACTORY_LIBRARY = {"lgpio": "lgpio", "pigpio": "pigpio", "rpigpio": "RPi.GPIO"}
 _FACTORIES: dict[str, tuple[str, str]] = {
     "lgpio": ("gpiozero.pins.lgpio", "LGPIOFactory"),
     "pigpio": ("gpiozero.pins.pigpio", "PiGPIOFactory"),
@@ -73,7 +75,7 @@ def make_pin_factory(name: PinFactoryName, *, board: HardwareBoard = "pi4", chip
     except Exception as e:  # foreign library boundary: lgpio, pigpio and RPi.GPIO raise their own types
         raise LightingError(
             f"the '{name}' pin factory is not available on this machine ({e}). This needs a Raspberry Pi with "
-            f"{_PACKAGE_HINT.get(name, 'GPIO')}; use the 'mock' pin factory (or --mock) to try without one"
+            f"{PACKAGE_HINT.get(name, 'GPIO')}; use the 'mock' pin factory (or --mock) to try without one"
         ) from e
 
 
@@ -96,8 +98,9 @@ def _bounded_mock_pwm_pin() -> type:
     return BoundedMockPWMPin
 
 
-_PACKAGE_HINT = {
-    "lgpio": "the lgpio library (apt install python3-lgpio)",
+# What each factory needs, in words for its error messages (roomctl.config.preflight checks for them before `run`).
+PACKAGE_HINT = {
+    "lgpio": "the lgpio library (Raspberry Pi OS: apt install python3-lgpio; Debian 12: /opt/roomctl/venv/bin/pip install lgpio)",
     "pigpio": "the pigpio daemon running (apt install pigpio python3-pigpio; systemctl enable --now pigpiod)",
     "rpigpio": "RPi.GPIO (apt install python3-rpi.gpio; not on a Pi 5)",
     "native": "GPIO memory access",

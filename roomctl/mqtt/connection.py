@@ -51,7 +51,7 @@ def read_credentials(path: Path) -> tuple[str, str]:
     if len(lines) < 2 or not lines[0].strip() or not lines[1]:
         raise RoomctlError(f"MQTT credentials file {path} must have two lines: the username, then the password")
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        log.warning("MQTT credentials file %s is readable by others; chmod 600 it", path)
+        log.warning("MQTT credentials file %s can be read by more than its owner; chmod 600 it", path)
     return lines[0].strip(), lines[1]
 
 

@@ -45,9 +45,20 @@ pins = [18]
 
 def test_example_config_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["config", "check", "--file-only", str(EXAMPLE)]) == 0  # this machine is no installed Pi
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert "OK" in out
     assert "room willow" in out
+    assert err == ""  # the shipped example passes cleanly: no warning about itself
+
+
+def test_example_oximeter_profile_matches_its_name_pattern() -> None:
+    """The example's Nonin name pattern goes with the profile `roomctl scan` lists a Nonin under."""
+    from roomctl.config import load_config
+
+    (oximeter,) = [w for w in load_config(EXAMPLE).wearables if w.id == "oximeter"]
+    assert oximeter.name_pattern is not None
+    assert oximeter.name_pattern.startswith("^Nonin")
+    assert oximeter.profile == "nonin"
 
 
 def test_demo_config_is_valid() -> None:

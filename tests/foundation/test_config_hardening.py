@@ -3,7 +3,10 @@ restarting). Numbers are bounded, NaN/inf and absurd nesting refused, and the li
 
 from __future__ import annotations
 
+import glob
+import importlib.util
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -96,9 +99,13 @@ def test_a_storage_path_that_cannot_be_created_is_refused(tmp_path: Path, capsys
 @pytest.mark.parametrize(
     ("files", "key", "problem"),
     [
-        ({"creds": ("room-1\npassword\n", 0o640)}, "mqtt.credentials_file", "is readable by others (mode 0640)"),
+        ({"creds": ("room-1\npassword\n", 0o640)}, "mqtt.credentials_file", "is open to its group (mode 0640)"),
         ({"creds": ("room-1\n", 0o600)}, "mqtt.credentials_file", "must have two lines"),
-        ({"tls-key": None}, "mqtt.tls.key_file", "is readable by others (mode 0644); a secret must be mode 0600"),
+        (
+            {"tls-key": None},
+            "mqtt.tls.key_file",
+            "is open to its group and others (mode 0644); a secret must be mode 0600",
+        ),
         ({"mismatch": None}, "mqtt.tls", "cannot load the MQTT TLS files"),
     ],
 )
@@ -169,6 +176,44 @@ def test_run_exits_2_on_a_machine_problem_and_systemd_does_not_restart_it(tmp_pa
     assert "Traceback" not in done.stderr + done.stdout
     unit = (ROOT / "systemd" / "roomctl.service").read_text()
     assert "\nRestartPreventExitStatus=2\n" in unit
+
+
+LIGHT = '[lighting]\npin_factory = "{}"\n[[lighting.channels]]\nid = "lamp"\npins = [18]\n'
+
+
+def test_a_pin_factory_that_cannot_start_here_exits_2_and_says_why_at_error_priority(tmp_path: Path) -> None:
+    """lgpio not installed (as on Debian 12 without the PyPI wheel): `config check` and `run` refuse with exit 2 and a
+    line naming what to install; under systemd the line reaches the journal at error priority (``<3>``)."""
+    assert importlib.util.find_spec("lgpio") is None, "this test needs a Python without lgpio"
+    config = room(tmp_path, LIGHT.format("lgpio"))
+    stderr_path = tmp_path / "journal"
+    with stderr_path.open("w") as stderr:
+        st = os.fstat(stderr.fileno())
+        env = dict(os.environ, JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino}")  # as systemd's StandardError=journal
+        done = subprocess.run(
+            roomctl_argv("run", "--config", str(config)), stdout=subprocess.PIPE, stderr=stderr, env=env, timeout=120
+        )
+    assert done.returncode == 2
+    lines = stderr_path.read_text().splitlines()
+    assert lines, "run said nothing"
+    assert all(line.startswith("<3>") for line in lines), lines
+    assert any("lighting.pin_factory: pin factory 'lgpio' needs the lgpio library" in line for line in lines), lines
+    assert any("pip install lgpio" in line and 'pin_factory = "mock"' in line for line in lines), lines
+    checked = subprocess.run(roomctl_argv("config", "check", str(config)), capture_output=True, text=True, timeout=120)
+    assert checked.returncode == 2
+    assert checked.stderr.startswith(
+        f"{config}: lighting.pin_factory: pin factory 'lgpio' needs"
+    )  # no <3> on a terminal
+
+
+def test_a_pin_factory_on_a_machine_without_gpio_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert not glob.glob("/dev/gpiochip*"), "this test needs a machine without GPIO"
+    buzzer = '[lighting]\npin_factory = "native"\n[alarms.sound]\noutputs = ["buzzer"]\nbuzzer_pin = 17\n'
+    status, err = check(room(tmp_path, buzzer), capsys)
+    assert status == 2
+    assert "lighting.pin_factory: pin factory 'native' needs GPIO and this machine has none (no /dev/gpiochip*)" in err
+    assert check(room(tmp_path, LIGHT.format("mock")), capsys) == (0, "")
+    assert check(room(tmp_path, LIGHT.format("native").split("[[lighting.channels]]")[0]), capsys) == (0, "")  # no pins
 
 
 @pytest.mark.parametrize(

@@ -106,3 +106,24 @@ def test_without_gpio_it_says_so(room: Path, capsys: pytest.CaptureFixture[str])
     else:
         assert "this machine has no GPIO" in err
         assert "--mock" in err
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_mock_and_config_go_before_or_after_the_action(
+    room: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    """The no-GPIO message says "add --mock": it works wherever it is added."""
+    options = ["--config", str(room), "--mock"]
+    action = ["test", "--step", "0.02"]
+    status, out, err = run(capsys, *(options + action if where == "before" else action + options))
+    assert (status, err) == (0, "")
+    assert "every pin faded up to full and back to off" in out
+
+
+def test_without_a_configuration_it_says_what_to_give(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr("roomctl.cli.lights_cmd.DEFAULT_CONFIG", tmp_path / "absent.toml")
+    status, _, err = run(capsys, "test")
+    assert status == 1
+    assert f"there is no room configuration at {tmp_path / 'absent.toml'}: give --config FILE, or add --mock" in err

@@ -52,6 +52,20 @@ def test_test_sound_says_what_failed(
     out = capsys.readouterr().out
     assert "FAILED low on ALSA device 'nowhere': ALSA device 'nowhere' cannot play: Unknown PCM nowhere" in out
     assert "Traceback" not in out
+    assert "`aplay -l` lists them; set [alarms.sound] alsa_device" in out  # what to do
+
+
+def test_test_sound_mock_without_a_buzzer_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--mock simulates the buzzer's pin; with no buzzer configured it plays nothing, and says what to do instead of
+    failing on ALSA."""
+    room = tmp_path / "room.toml"
+    room.write_text(room_with_sound("nowhere"), encoding="utf-8")
+    assert main(["alarms", "test-sound", "--config", str(room), "--mock"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "--mock simulates the buzzer's GPIO pin" in captured.err
+    assert "configures no buzzer" in captured.err
+    assert "leave --mock out to play on ALSA device 'nowhere'" in captured.err
 
 
 async def test_the_daemon_plays_a_self_test_tone_at_start(

@@ -75,3 +75,52 @@ async def test_the_input_thread_sleeps_while_nobody_types_and_escape_still_works
     terminal.send_keys("Escape")
     await terminal.wait_for(lambda s: "Escape cancels" not in s, within_s=20)
     terminal.send_keys("q")
+
+
+async def test_the_screen_draws_on_its_terminal_when_stderr_is_the_journal(
+    served: Served, tmux: Callable[..., Tmux], tmp_path: Path
+) -> None:
+    """roomctl-tui.service gives the screen tty1 as stdin and stdout and the journal as stderr: it must draw on the
+    terminal, and nothing of the drawing may go to stderr (Textual draws on stderr: tty1 stayed blank)."""
+    roomctl = Path(sys.executable).parent / "roomctl"
+    stderr = tmp_path / "journal"
+    terminal = tmux(f"exec {roomctl} tui --socket {served.socket_path} 2>{stderr}", width=80, height=24)
+    screen = await terminal.wait_for(lambda s: "daemon ok" in s, within_s=30)
+    assert "Demo Room" in screen
+    terminal.send_keys("n")  # it goes on drawing there
+    await terminal.wait_for(lambda s: "Escape cancels" in s, within_s=20)
+    assert stderr.read_bytes() == b""
+
+
+def _ignores_sighup(pid: int) -> bool:
+    return bool(int(Path(f"/proc/{pid}/status").read_text().split("SigIgn:")[1].split()[0], 16) & 1)  # bit 0: SIGHUP
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")
+
+
+async def test_the_screen_ends_when_its_terminal_vanishes_with_sighup_ignored(
+    served: Served, tmux: Callable[..., Tmux]
+) -> None:
+    """Started with SIGHUP ignored (as under runuser), a screen whose terminal goes away got EIO on every read and
+    spun a core; it must end instead (systemd starts a new one on the terminal)."""
+    roomctl = Path(sys.executable).parent / "roomctl"
+    terminal = tmux(f"trap '' HUP; exec {roomctl} tui --socket {served.socket_path}", width=80, height=24)
+    await terminal.wait_for(lambda s: "daemon ok" in s, within_s=30)
+    pid = terminal.pane_pid()
+    assert _ignores_sighup(pid)
+    terminal.close()  # the terminal vanishes
+    try:
+        for _ in range(600):  # the driver's grace period is 5 s; allow a loaded machine 30 s
+            if _gone(pid):
+                break
+            await asyncio.sleep(0.05)
+        assert _gone(pid), "the screen is still running without its terminal"
+    finally:
+        if not _gone(pid):
+            os.kill(pid, signal.SIGKILL)
