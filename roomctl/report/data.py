@@ -6,11 +6,19 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from roomctl.config.alarms import default_rules
+from roomctl.alarms.baseline import BaselineRecord
 from roomctl.config.session import default_phases
 from roomctl.errors import StorageError
 from roomctl.models import MANUAL_DEVICE, AlarmEvent, Quantity, SessionState
 from roomctl.report.clean import clean_json, clean_text
+from roomctl.report.limits import (
+    LimitsOverTime,
+    SessionLimitSet,
+    baselines_of,
+    limits_over_time,
+    limits_set_of,
+    rules_of,
+)
 from roomctl.storage.database import Database, SessionRow
 
 MIN_PHASE_S = 1.0
@@ -50,7 +58,12 @@ class SessionRecord:
     events: list[EventPoint]
     alarms: list[AlarmEvent]
     phases: list[PhaseSpan]
-    limits: dict[Quantity, tuple[float | None, float | None]]
+    limits: dict[Quantity, LimitsOverTime]
+    """The limits in force at each moment (configured, set for the session, derived from the baseline)."""
+    baselines: list[BaselineRecord] = field(default_factory=list)
+    """The patient's baselines the session recorded, oldest first."""
+    limits_set: list[SessionLimitSet] = field(default_factory=list)
+    """The limits set for the session (set_limit), oldest first."""
 
     def get(self, quantity: Quantity, manual: bool = False) -> Series:
         return self.series.get((quantity, manual), Series())
@@ -80,6 +93,8 @@ def load(db: Database, session_id: str) -> SessionRecord:
     labels = {p["id"]: clean_text(p["label"]) for p in row.meta.get("phases", [])} or {
         p.id: p.label for p in default_phases()
     }
+    marks = [(e.ts, e.event, e.data) for e in events]
+    baselines, limits_set = baselines_of(marks), limits_set_of(marks)
     return SessionRecord(
         row=row,
         state=state,
@@ -89,7 +104,9 @@ def load(db: Database, session_id: str) -> SessionRecord:
         events=events,
         alarms=alarms,
         phases=_phases(events, row.started_at, end, labels),
-        limits=_limits(row.meta),
+        limits=limits_over_time(rules_of(row.meta), baselines, limits_set),
+        baselines=baselines,
+        limits_set=limits_set,
     )
 
 
@@ -121,18 +138,3 @@ def _phases(events: list[EventPoint], start: float, end: float, labels: dict[str
             for i, p in enumerate(spans)
         ]
     return spans or [PhaseSpan("session", "Whole session", start, end)]
-
-
-def _limits(meta: dict[str, Any]) -> dict[Quantity, tuple[float | None, float | None]]:
-    """The first limits each quantity alarms at (highest low, lowest high) from the rules saved with the session."""
-    rules = meta.get("alarm_rules") or [r.model_dump(mode="json") for r in default_rules()]
-    out: dict[Quantity, tuple[float | None, float | None]] = {}
-    for rule in rules:
-        q = Quantity(rule["quantity"])
-        low, high = out.get(q, (None, None))
-        if rule.get("low") is not None:
-            low = rule["low"] if low is None else max(low, rule["low"])
-        if rule.get("high") is not None:
-            high = rule["high"] if high is None else min(high, rule["high"])
-        out[q] = (low, high)
-    return out

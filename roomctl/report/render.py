@@ -15,6 +15,7 @@ from roomctl import __version__
 from roomctl.errors import RoomctlError
 from roomctl.models import Quantity
 from roomctl.report.data import Series, SessionRecord
+from roomctl.report.limits import first_baselines
 from roomctl.report.summary import MAX_SAMPLE_S, AlarmSummary, Summary, summarise
 from roomctl.report.tables import MAX_ALARM_ROWS, alarm_table, duration, phase_table
 
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 PRIORITY_COLOURS = {"high": "#d62728", "medium": "#e6a700", "low": "#17becf"}
 TREND_POINTS = 2000
+MAX_LIMITS_LISTED = 4
+"""Limits set for the session named in the header; the rest are counted (the events in the record list them all)."""
 
 
 def _x(ts: float) -> float:
@@ -73,7 +76,7 @@ def figure(rec: SessionRecord, *, tz: tzinfo | None = None, site: str | None = N
     alarm_rows = min(len(summary.alarms), MAX_ALARM_ROWS) + (1 if len(summary.alarms) > MAX_ALARM_ROWS else 0)
     conditions = sorted({a.condition for a in summary.alarms})
     heights = [
-        1.35,  # the header, and room above the charts for three rows of phase labels
+        1.5,  # the header, and room above the charts for three rows of phase labels
         2.6,
         1.7,
         1.8,
@@ -134,6 +137,7 @@ def _header(ax: Axes, rec: SessionRecord, tz: tzinfo, site: str | None) -> None:
         + (f"   room: {site}" if site else ""),
         f"doses at {doses}   |   patient / chart no.: ______________________ (by hand: roomctl keeps no patient identifiers)",
         discharge_line(rec, tz),
+        limits_line(rec, tz),
         f"roomctl {__version__}; not a certified medical device. Made {datetime.now(tz):%Y-%m-%d %H:%M}.",
     ]
     ax.text(0, 0.72, "\n".join(lines), fontsize=8.5, va="top", linespacing=1.5)
@@ -203,9 +207,42 @@ def _phases_and_events(ax: Axes, rec: SessionRecord, *, label: bool) -> None:
 
 
 def _limits(ax: Axes, rec: SessionRecord, quantity: Quantity, colour: str) -> None:
-    for limit in rec.limits.get(quantity, (None, None)):
-        if limit is not None:
-            ax.axhline(limit, color=colour, lw=0.8, ls=":", alpha=0.8)
+    """The limits in force, as they were at each moment: a step where a baseline became known or a limit was set."""
+    over_time = rec.limits.get(quantity)
+    if over_time is None:
+        return
+    steps = [s for s in over_time.steps if s.start < rec.end]
+    starts = [max(s.start, rec.start) for s in steps]
+    xs = [_x(t) for t in (*starts, rec.end)]
+    for values in ([s.low for s in steps], [s.high for s in steps]):
+        ys = [math.nan if v is None else v for v in values]
+        if all(math.isnan(y) for y in ys):
+            continue
+        ax.step(xs, [*ys, ys[-1]], where="post", color=colour, lw=0.8, ls=":", alpha=0.8)
+
+
+def limits_line(rec: SessionRecord, tz: tzinfo) -> str:
+    """The baseline the limits used and the limits set for the session, in one line for the header."""
+    from roomctl.alarms.texts import QUANTITY_NAMES, with_unit
+
+    def name(q: Quantity) -> str:
+        return QUANTITY_NAMES.get(q, q.value).lower().replace("spo2", "SpO2")
+
+    used = [
+        f"{name(b.quantity)} {with_unit(b.value, b.quantity)} ({b.source}"
+        + (f", {b.device}" if b.device else "")
+        + f", from {b.taken_at.astimezone(tz):%H:%M})"
+        for b in first_baselines(rec.baselines).values()
+    ]
+    text = "baseline used: " + ("; ".join(used) if used else "none recorded (limits as configured or set)")
+    if rec.limits_set:
+        changes = [
+            f"{name(s.quantity)} {s.direction} {s.limit:g} ({datetime.fromtimestamp(s.ts, tz):%H:%M})"
+            for s in rec.limits_set[:MAX_LIMITS_LISTED]
+        ]
+        more = len(rec.limits_set) - MAX_LIMITS_LISTED
+        text += "   |   limits set for this session: " + ", ".join(changes) + (f" and {more} more" if more > 0 else "")
+    return text
 
 
 def _trend(ax: Axes, s: Series, colour: str, label: str, *, lw: float = 0.8) -> None:

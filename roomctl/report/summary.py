@@ -10,6 +10,7 @@ import numpy.typing as npt
 from roomctl.models import AlarmAction, Quantity
 from roomctl.quantities import REPORT_QUANTITIES
 from roomctl.report.data import PhaseSpan, Series, SessionRecord
+from roomctl.report.limits import LimitsOverTime
 
 MAX_SAMPLE_S = 5.0
 """A reading stands for the time until the next one, at most this long (a gap is not time outside limits)."""
@@ -68,18 +69,16 @@ def _stats(
     values: npt.NDArray[np.float64],
     weight: npt.NDArray[np.float64],
     span: tuple[float, float],
-    limits: tuple[float | None, float | None],
+    limits: LimitsOverTime | None,
 ) -> Stats:
     inside_span = (ts >= span[0]) & (ts < span[1]) & ~np.isnan(values)
     v, w = values[inside_span], weight[inside_span]
     if not len(v):
         return Stats(0, None, None, None, 0.0)
-    low, high = limits
     outside = np.zeros(len(v), dtype=bool)
-    if low is not None:
-        outside |= v < low
-    if high is not None:
-        outside |= v > high
+    if limits is not None:  # each reading against the limits in force when it was taken (NaN compares False: none)
+        low, high = limits.at(ts[inside_span])
+        outside = (v < low) | (v > high)
     return Stats(len(v), float(v.min()), float(np.median(v)), float(v.max()), float(w[outside].sum()))
 
 
@@ -89,7 +88,7 @@ def summarise(rec: SessionRecord) -> Summary:
     def phase_summary(span: PhaseSpan) -> PhaseSummary:
         return PhaseSummary(
             span,
-            {q: _stats(*a, (span.start, span.end), rec.limits.get(q, (None, None))) for q, a in arrays.items()},
+            {q: _stats(*a, (span.start, span.end), rec.limits.get(q)) for q, a in arrays.items()},
         )
 
     whole = PhaseSpan("session", "Whole session", rec.start, rec.end + 1e-3)
