@@ -56,8 +56,11 @@ TECHNICAL_MESSAGES: dict[str, str] = {
 }
 
 
+DETAIL_MAX = 120  # a service's detail (e.g. a broker's refusal and what to check) in an alarm's text
+
+
 def technical_message(condition: str, label: str = "", detail: str = "") -> str:
     text = TECHNICAL_MESSAGES[condition].format(label=label)
     if detail:
-        text += f" ({detail[:80]})"
+        text += f" ({detail[:DETAIL_MAX]})"
     return text

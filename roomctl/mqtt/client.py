@@ -70,6 +70,8 @@ class RoomClient(mqtt.Client):
         self._rx = b""
         self._rx_pos = 0
         self._batch: Any = None  # paho's queued packet that this turn's publishes join (one send, one dict)
+        self.waiting_since: float | None = None
+        """Monotonic time since which messages have awaited an acknowledgement with none coming (None: none await)."""
 
     # ------------------------------------------------------------------ publishing
     def publish_qos1(self, topic: str, payload: bytes, *, retain: bool, properties: Properties | None = None) -> int:
@@ -98,6 +100,8 @@ class RoomClient(mqtt.Client):
                 payload,
             )
         )
+        if not self._unacked:
+            self.waiting_since = _paho_time()
         self._unacked.add(mid)
         out, batch = self._out_packet, self._batch
         if batch is not None and out and out[-1] is batch:  # still queued (perhaps half sent: paho sends from "pos")
@@ -116,6 +120,7 @@ class RoomClient(mqtt.Client):
         if mid not in self._unacked:
             return super()._handle_pubackcomp(cmd)  # one of paho's own (published through ``publish``)
         self._unacked.discard(mid)
+        self.waiting_since = _paho_time() if self._unacked else None
         if len(packet) == 2 or packet[2] == 0:
             self.on_acks([mid], True, "")
         else:
@@ -160,8 +165,10 @@ class RoomClient(mqtt.Client):
         if not mids:
             return False
         self._rx_pos = pos
+        now = _paho_time()
         with self._msgtime_mutex:
-            self._last_msg_in = _paho_time()  # paho's keepalive: the broker was heard
+            self._last_msg_in = now  # paho's keepalive: the broker was heard
+        self.waiting_since = now if unacked else None
         self.on_acks(mids, True, "")
         return True
 
@@ -198,6 +205,11 @@ class RoomClient(mqtt.Client):
         start = self._rx_pos
         self._rx_pos = start + bufsize
         return self._rx[start : self._rx_pos]
+
+    @property
+    def unacked(self) -> int:
+        """Messages published through :meth:`publish_qos1` and not acknowledged yet."""
+        return len(self._unacked)
 
     def buffered(self) -> bool:
         """Bytes read from the socket but not handled yet (the socket no longer reports them readable)."""

@@ -95,6 +95,22 @@ def describe_reason(rc: ReasonCode) -> str:
     return f"the broker refused the connection: {name}"
 
 
+_REFUSAL_ADVICE = {
+    "not authorized": "check the room's broker user and the ACL",
+    "quota exceeded": "check the broker's limits for this client",
+    "topic name invalid": "check mqtt.topic_prefix and the room's site and room ids",
+    "packet too large": "check the broker's message_size_limit",
+    "payload format invalid": "check the broker's configuration",
+}
+
+
+def refusal_text(reason: str) -> str:
+    """A broker's PUBACK failure reason (paho's name for it, e.g. "Not authorized") in words, with what to check."""
+    what = reason.strip().lower() or "no reason given"
+    advice = _REFUSAL_ADVICE.get(what, "check the broker's log and the ACL")
+    return f"the broker refuses this room's messages: {what} — {advice}"
+
+
 class Connection:
     """A connected client. Callbacks run on the loop: ``on_acks(mids, ok, reason)``, ``on_message(msg)``."""
 

@@ -102,6 +102,7 @@ class FeedEntry:
     view: Callable[[Event], Event] | None = None  # reshape the event before copying fields
     direction: str = "published"  # or "subscribed" (commands roomctl accepts)
     text: bool = False  # plain text, not JSON
+    history_of: str | None = None  # the history lane of this live row (by name): its readings not published live
     summary: str = ""
 
     placeholder: str | None = field(init=False, default=None, compare=False)
@@ -143,6 +144,22 @@ FEED: tuple[FeedEntry, ...] = (
         expires=True,
         sources=_OF_RECORD | {"unit": lambda e, r: "s"},
         summary="beat-to-beat intervals, seconds",
+    ),
+    FeedEntry(
+        "vital_history",
+        "history/<quantity>",
+        False,
+        p.Vital,
+        history_of="vital",
+        summary="a reading not published live (past its life, or overtaken): the same payload, in seq order",
+    ),
+    FeedEntry(
+        "rr_intervals_history",
+        "history/rr_intervals",
+        False,
+        p.RRIntervalsPayload,
+        history_of="rr_intervals",
+        summary="RR intervals not published live: the same payload, in seq order",
     ),
     FeedEntry(
         "device",
@@ -216,6 +233,7 @@ FEED: tuple[FeedEntry, ...] = (
 
 BY_NAME: dict[str, FeedEntry] = {e.name: e for e in FEED}
 BY_RECORD: dict[str, FeedEntry] = {e.record: e for e in FEED if e.record is not None}
+LIVE_HEAD, HISTORY_HEAD = "vitals/", "history/"  # a live vital's topic and its history's differ in this level
 
 
 class Message(NamedTuple):
@@ -245,6 +263,8 @@ class Topics:
         self.command = self.fixed["command"]
         self.command_result = self.fixed["command_result"]
         self._filled: dict[tuple[str, str], str] = {}
+        self._history: dict[str, str] = {}
+        self._live_root = f"{self.root}/{LIVE_HEAD}"
 
     def of(self, entry: FeedEntry, event: Event) -> str:
         slot = entry.placeholder
@@ -258,6 +278,16 @@ class Topics:
         if topic is None:
             head = entry.topic[: entry.topic.index("<")]
             topic = self._filled[key] = f"{self.root}/{head}{topic_safe(value)}"
+        return topic
+
+    def history(self, live_topic: str) -> str:
+        """The history topic of a live vital's topic (``…/vitals/spo2`` -> ``…/history/spo2``)."""
+        topic = self._history.get(live_topic)
+        if topic is None:
+            assert live_topic.startswith(self._live_root), live_topic
+            if len(self._history) >= 512:
+                self._history.clear()
+            topic = self._history[live_topic] = f"{self.root}/{HISTORY_HEAD}{live_topic[len(self._live_root) :]}"
         return topic
 
     def vital(self, quantity: str) -> str:

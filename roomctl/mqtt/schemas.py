@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from roomctl.mqtt.feed import FEED, FeedEntry
+from roomctl.mqtt.feed import BY_NAME, FEED, FeedEntry
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -42,6 +42,9 @@ def schema_of(entry: FeedEntry, *, strict: bool = False) -> dict[str, Any]:
     }
     if entry.expires:
         mqtt["message_expiry"] = "the reading's remaining life: vitals_expiry_s after its ts, rounded down"
+    if entry.history_of is not None:
+        live = BY_NAME[entry.history_of].topic
+        mqtt["history_of"] = f"<prefix>/<site>/<room>/{live}: the readings not published there, in seq order, no expiry"
     return {"$schema": DIALECT, "title": body.pop("title", entry.name), "x-mqtt": mqtt} | body
 
 

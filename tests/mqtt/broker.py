@@ -86,6 +86,12 @@ class Broker:
                 time.sleep(0.02)  # polling a port that has no event to await
         raise RuntimeError(f"mosquitto did not listen on {self.port} within {timeout} s")
 
+    def reload(self) -> None:
+        """Write the configuration again (users, ACL) and make mosquitto re-read it (SIGHUP)."""
+        assert self.proc is not None
+        self.write_config()
+        self.proc.send_signal(signal.SIGHUP)
+
     def stop(self) -> None:
         """SIGTERM (mosquitto saves its persistence), then wait; kill if it hangs."""
         if self.proc is None:
