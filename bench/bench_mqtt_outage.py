@@ -5,7 +5,7 @@ A heart-rate strap streams at 20 Hz throughout and an oximeter at 10 Hz during t
 
 - the time from the broker's return to the first live vital at the subscriber;
 - how long the oximeter's backlog took to drain (paced at ``replay_rate_per_s``);
-- readings settled unpublished (past their life / overtaken by a live one) and delivered;
+- readings not published live (past their life / overtaken by a live one: the history lane's) and delivered;
 - the largest ``expiry - life left`` seen at the subscriber (mosquitto counts expiry in whole seconds).
 
     .venv/bin/python bench/bench_mqtt_outage.py [--outage 45] [--expiry 30] [--rate 50]
@@ -95,7 +95,9 @@ async def main(args: argparse.Namespace) -> None:
         print(
             f"oximeter backlog: {len(backlog)} delivered, the last {backlog[-1].at - returned:.2f} s after the return"
         )
-    print(f"settled unpublished: {stats.expired} past their life, {stats.superseded} overtaken by live readings")
+    print(
+        f"not published live (history lane): {stats.expired} past their life, {stats.superseded} overtaken by live readings"
+    )
     print(f"largest expiry minus life left at arrival: {worst:+.2f} s (whole-second rounding in mosquitto)")
 
 

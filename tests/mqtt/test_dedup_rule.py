@@ -10,7 +10,7 @@ clean stop. The rule from the docs:
 
 It must drop no update of any topic (everything it ignores is a byte-for-byte repeat of a message it kept) and keep
 no duplicate (no two kept messages share a topic and a seq); every alarm, event and state record of the room's
-outbox must be among the kept messages, the last lighting state before ``offline`` must be the safe level (the clean
+outbox must be among the kept messages, and every reading (on ``vitals/…`` or, past its life, ``history/…``), the last lighting state before ``offline`` must be the safe level (the clean
 stop published it), and nothing may be left unsent in the outbox.
 """
 
@@ -99,6 +99,9 @@ async def test_the_documented_rule_drops_no_update_and_keeps_no_duplicate(
     stateful = [(seq, kind) for seq, kind, _, payload in rows if kind not in ("reading", "rr_intervals")]
     missing = [(seq, kind) for seq, kind in stateful if seq not in kept_seqs and kind != "alarms_active"]
     assert not missing, missing[:10]
+    readings = [seq for seq, kind, _, _ in rows if kind in ("reading", "rr_intervals")]
+    unseen = [seq for seq in readings if seq not in kept_seqs]
+    assert not unseen, unseen[:10]  # every reading too: live, or on history when it could not go live
     kinds = {kind for _, kind in stateful}
     assert {"device", "session", "lighting"} <= kinds, kinds
     # the feed spans the outage: the broker came back and the room carried on

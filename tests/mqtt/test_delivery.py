@@ -69,7 +69,9 @@ async def test_a_broker_that_refuses_every_publish_is_an_alarm_naming_why_and_no
     start_broker: Callable[..., Broker], tmp_path: Path, subscribe: Subscribe, hub: Hub
 ) -> None:
     broker = start_broker(users={"willow": "room-secret", "dashboard": "dash-secret"}, acl=REFUSING_ACL)
-    dashboard = await subscribe(broker.port, (f"{ROOT}/vitals/#", f"{ROOT}/history/#"), auth=("dashboard", "dash-secret"))
+    dashboard = await subscribe(
+        broker.port, (f"{ROOT}/vitals/#", f"{ROOT}/history/#"), auth=("dashboard", "dash-secret")
+    )
     hub.add_processor(AlarmEngine(AlarmsConfig(), [], clock=SystemClock()))
     health = watch_health(hub)
     lines = Lines()

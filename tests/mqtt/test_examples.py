@@ -31,7 +31,13 @@ def test_telegraf_reads_only_numeric_vitals_with_their_quality() -> None:
     quantities = {t.rsplit("/", 1)[1] for t in topics}
     assert quantities <= {q.value for q in Quantity} - {"rr_intervals"}  # rr_intervals has no value
     assert {"heart_rate", "spo2", "systolic", "diastolic", "temperature"} <= quantities
-    assert all(t.startswith("roomctl/+/+/vitals/") for t in topics)
+    lanes: dict[str, set[str]] = {}
+    for t in topics:
+        prefix, quantity = t.rsplit("/", 1)
+        lanes.setdefault(prefix, set()).add(quantity)
+    assert lanes == {"roomctl/+/+/vitals": quantities, "roomctl/+/+/history": quantities}  # the complete series
+    parsed = {p["topic"]: p["tags"] for p in consumer["topic_parsing"]}
+    assert parsed == {f"{lane}/+": "_/site/room/_/quantity" for lane in lanes}  # the lane is no tag: copies overwrite
     assert consumer["qos"] == 1
     assert consumer["data_format"] == "json_v2"
     (metric,) = consumer["json_v2"]
@@ -54,7 +60,19 @@ def test_node_red_flow_is_importable_and_reads_the_documented_topics() -> None:
         for wires in node.get("wires", []):
             assert set(wires) <= ids, node["id"]
     subscribed = {n["topic"] for n in flow if n["type"] == "mqtt in"}
-    assert subscribed == {"roomctl/+/+/vitals/+", "roomctl/+/+/alarms/active", "roomctl/+/+/status"}
+    assert subscribed == {
+        "roomctl/+/+/vitals/+",
+        "roomctl/+/+/history/+",
+        "roomctl/+/+/alarms/active",
+        "roomctl/+/+/status",
+    }
+    series = next(n for n in flow if n.get("name") == "complete series" and n["type"] == "function")
+    feeding = {n["topic"] for n in flow if n["type"] == "mqtt in" and any(series["id"] in w for w in n["wires"])}
+    assert feeding == {"roomctl/+/+/vitals/+", "roomctl/+/+/history/+"}  # both lanes
+    assert "body.seq <= (highest[msg.topic] ?? 0)" in series["func"]  # per topic
+    assert "kept.includes(body.seq)" in series["func"]  # and across the two, each seq once
+    live = next(n for n in flow if n.get("name") == "vitals with quality" and n["type"] == "function")
+    assert not any(live["id"] in w for n in flow if n.get("topic") == "roomctl/+/+/history/+" for w in n["wires"])
     assert all(n["qos"] == "1" for n in flow if n["type"] == "mqtt in")
     panel = next(n for n in flow if n.get("name") == "alarm panel" and n["type"] == "function")
     assert "body.seq <= (highest[topic] ?? 0)" in panel["func"]  # the rule of docs/mqtt.md

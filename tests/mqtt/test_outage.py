@@ -5,7 +5,7 @@ outbox) -> publisher -> mosquitto (persistence on) -> a persistent-session subsc
 
 It shows: no vital is delivered with more life than it has left (tolerance: mosquitto counts expiry in whole seconds);
 none past its life is delivered; live vitals reach the subscriber while the backlog still drains (how soon after the
-broker's return: bench/bench_mqtt_outage.py); every topic sees seq increase; and every reading is either delivered once or settled by the publisher
+broker's return: bench/bench_mqtt_outage.py); every topic sees seq increase; and every reading is either delivered live once or left for the history lane
 (past its life, or overtaken by a live one) — and kept in the record.
 """
 
@@ -112,7 +112,7 @@ async def test_after_an_outage_vitals_are_honest_and_live_data_comes_first(
     assert stats.expired > 0  # the first 15 s of the outage were past their life at the return
     assert stats.superseded > 0
 
-    # the docs' rule: per topic, seq increases; every reading delivered once or settled
+    # the docs' rule: per topic, seq increases; every reading delivered live once or left for history
     seen: dict[str, int] = {}
     unique = []
     for m in got:

@@ -12,7 +12,7 @@ import pytest
 
 from roomctl.cli.main import main
 from roomctl.config import MqttConfig, RoomSection
-from roomctl.mqtt.schemas import all_schemas, entry_for, render
+from roomctl.mqtt.schemas import all_schemas, entry_for, render, schema_of
 from roomctl.mqtt.topics import Topics, encode
 from roomctl.storage.outbox import OutboxRecord
 from tests.mqtt.conftest import SCHEMA_DIR
@@ -134,3 +134,20 @@ def test_the_feed_table_covers_every_stored_kind_and_the_docs_list_every_topic()
     for entry in FEED:
         assert f"| `…/{entry.topic}` |" in docs, entry.topic
         assert f"`{entry.name}.json`" in docs, entry.name
+
+
+def test_each_history_row_is_its_live_row_with_history_for_vitals_and_no_expiry() -> None:
+    from roomctl.mqtt.feed import BY_NAME, FEED, HISTORY_HEAD, LIVE_HEAD
+
+    history = [e for e in FEED if e.history_of is not None]
+    assert {e.history_of for e in history} == {"vital", "rr_intervals"}
+    for entry in history:
+        live = BY_NAME[entry.history_of]  # type: ignore[index]
+        assert live.expires
+        assert entry.model is live.model  # the same payload and schema
+        assert not entry.retained
+        assert not entry.expires
+        assert entry.record is None  # made by the history lane from the live row's records
+        assert entry.topic == HISTORY_HEAD + live.topic.removeprefix(LIVE_HEAD)
+        assert "message_expiry" not in schema_of(entry)["x-mqtt"]
+        assert schema_of(entry)["properties"] == schema_of(live)["properties"]
