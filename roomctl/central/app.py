@@ -60,7 +60,11 @@ class Tile(Widget):
 
     Drawn with Textual's line API: each line is one segment in the tile's CSS style (its classes colour it), cut
     with an ellipsis to the tile's width, and kept until the text, the width or the style changes. Painting tiles
-    is most of the station's work; this skips the general text layout a Static does for every repaint."""
+    is most of the station's work; this skips the general text layout a Static does for every repaint.
+
+    The flash's dark half-beat (:meth:`set_flash_off`) is drawn here, not by a CSS class: the tile's colour as text
+    on the screen's background, as on the room's screen. Toggling a class restyles the widget (Textual's stylesheet
+    matching) twice a second per flashing tile; this only repaints, from rows kept for both halves."""
 
     room_key: tuple[str, str] | None = None
 
@@ -68,14 +72,19 @@ class Tile(Widget):
         super().__init__(**kwargs)
         self._shown = ""
         self._lines: list[str] = [""]
-        self._strips: dict[int, Strip] = {}
-        self._strip_key: tuple[int, int, Style, tuple[LineFilter, ...]] | None = None
+        self._strips: dict[tuple[int, int, Style, tuple[LineFilter, ...]], dict[int, Strip]] = {}
+        self.flash_off = False
 
     def show(self, text: str) -> None:
         if text != self._shown:
             self._shown = text
             self._lines = text.split("\n")
             self._strips.clear()
+            self.refresh()
+
+    def set_flash_off(self, off: bool) -> None:
+        if off != self.flash_off:
+            self.flash_off = off
             self.refresh()
 
     @property
@@ -87,15 +96,20 @@ class Tile(Widget):
         opacity); rows are kept until the text, the size or the style changes."""
         width, height = self.region.size
         style = self.visual_style.rich_style
+        if self.flash_off:
+            style = Style(color=style.bgcolor, bgcolor=self.screen.visual_style.rich_style.bgcolor, bold=style.bold)
         filters = tuple(self.get_line_filters())
-        if self._strip_key != (width, height, style, filters):
-            self._strip_key = (width, height, style, filters)
-            self._strips.clear()
+        key = (width, height, style, filters)
+        rows = self._strips.get(key)
+        if rows is None:
+            if len(self._strips) >= 4:  # both flash halves of a colour or two: older sizes and colours go
+                self._strips.clear()
+            rows = self._strips[key] = {}
         strips = []
         for y in range(crop.y, crop.bottom):
-            strip = self._strips.get(y)
+            strip = rows.get(y)
             if strip is None:
-                strip = self._strips[y] = self._row(y, width, height, style, filters)
+                strip = rows[y] = self._row(y, width, height, style, filters)
             strips.append(strip)
         if crop.x != 0 or crop.right != width:
             strips = [strip.crop(crop.x, crop.right) for strip in strips]
@@ -351,11 +365,9 @@ class CentralApp(App[None]):
                 tile.set_class(on, name)
             flash = room.flashing() if room.expected else None
             tile.set_class(flash is not None, "flashing")
+            tile.set_flash_off(flash is not None and self._flash_off.get(flash, False))
             if flash is not None:
                 flashing.add(flash)
-                tile.set_class(self._flash_off.get(flash, False), "flash-off")
-            else:
-                tile.set_class(False, "flash-off")
         self._set_flash_timers(flashing)
         if self._trace is not None and self._dirty:
             self._trace_alarms()
@@ -426,7 +438,7 @@ class CentralApp(App[None]):
         for tile in self.slots:
             room = self.facility.rooms.get(tile.room_key) if tile.room_key else None
             if room is not None and room.expected and room.flashing() is priority:
-                tile.set_class(self._flash_off[priority], "flash-off")
+                tile.set_flash_off(self._flash_off[priority])
 
     @property
     def flash_timers(self) -> set[Priority]:

@@ -15,6 +15,7 @@ from typing import Protocol
 
 import paho.mqtt.client as mqtt
 
+from roomctl.central.client import StationClient, station_client_factory
 from roomctl.central.state import Facility
 from roomctl.clock import Clock, SystemClock
 from roomctl.config.mqtt import BrokerConfig
@@ -22,7 +23,6 @@ from roomctl.mqtt.connection import (
     BrokerUnavailable,
     ClientFactory,
     Connection,
-    default_client_factory,
     read_credentials,
     tls_context,
 )
@@ -86,7 +86,7 @@ class FeedReader:
         self._facility = Facility(broker.topic_prefix)
         self._on_change: OnChange = lambda key, urgent: None
         self._clock = clock or SystemClock()
-        self._client_factory = client_factory or default_client_factory
+        self._client_factory = client_factory or station_client_factory
         self._client_id = broker.client_id or client_id or "roomctl-central"
         self._credentials = read_credentials(broker.credentials_file) if broker.credentials_file else None
         self._ssl = tls_context(broker.tls) if broker.tls is not None else None
@@ -122,6 +122,8 @@ class FeedReader:
             delay = self._broker.reconnect_min_s
             try:
                 conn.on_message = self._on_message
+                if isinstance(conn.client, StationClient):
+                    conn.client.on_room_message = self._on_publish
                 for topic_filter in filters:
                     conn.subscribe(topic_filter, qos=qos)
                 self._set(name, True, f"connected to {conn.where}")
@@ -132,12 +134,15 @@ class FeedReader:
             await self._clock.sleep(delay)
 
     def _on_message(self, msg: mqtt.MQTTMessage) -> None:
-        self.status.messages += 1
+        """A message through paho's own path (one the station's client does not take itself)."""
         props = msg.properties
         expiry = getattr(props, "MessageExpiryInterval", None) if props is not None else None
-        topic = msg.topic
+        self._on_publish(msg.topic, bytes(msg.payload), expiry)
+
+    def _on_publish(self, topic: str, payload: bytes, expiry: float | None) -> None:
+        self.status.messages += 1
         room = self._facility.apply(
-            topic, bytes(msg.payload), now=self._clock.now(), mono=self._clock.monotonic(), expiry_s=expiry
+            topic, payload, now=self._clock.now(), mono=self._clock.monotonic(), expiry_s=expiry
         )
         if room is not None:
             self._on_change(room.key, "/vitals/" not in topic)

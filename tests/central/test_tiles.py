@@ -246,3 +246,30 @@ async def test_keys_filter_detail_and_no_acknowledge(clock: FakeClock) -> None:
         assert len(app.screen_stack) == 1
         assert "[ack in room]" not in tile_of(app, "birch").shown  # nothing was acknowledged: still alarming
         assert tile_of(app, "birch").has_class("priority-low")
+
+
+async def test_a_high_alarm_flashes_between_its_colour_and_the_colour_as_text(clock: FakeClock) -> None:
+    """The dark half-beat is drawn by the tile (no restyle): the alarm's colour as text on the screen's background."""
+    app, feed = make_app(clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await started(pilot, feed)
+        elm = RoomScript("harbor", "elm")
+        feed.send(elm.online(clock.now()) + elm.alarm(AlarmAction.RAISED, clock.now(), priority=Priority.HIGH))
+        await drawn(pilot)
+        tile = tile_of(app, "elm")
+        seen = set()
+        for _ in range(300):  # the flash timer is Textual's (real time): ~2 Hz
+            await pilot.pause(0.02)
+            style = next(iter(tile.render_lines(tile.region.reset_offset)[0])).style
+            assert style is not None
+            seen.add(
+                (
+                    tile.flash_off,
+                    style.color.number if style.color else None,
+                    style.bgcolor.number if style.bgcolor else None,
+                )
+            )
+            if {True, False} <= {s[0] for s in seen}:
+                break
+        assert (False, 15, 1) in seen  # bright white on red
+        assert (True, 1, 0) in seen  # red on black
