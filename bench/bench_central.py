@@ -191,6 +191,9 @@ def run(
     latencies = [shown[k] - t for k, t in window.items() if k in shown]
     to_broker = [watch.arrived[k] - t for k, t in window.items() if k in watch.arrived]
     from_broker = [shown[k] - watch.arrived[k] for k in window if k in shown and k in watch.arrived]
+    fakes = sum(1 for alarm_id, _ in shown if alarm_id.startswith("fake-"))
+    if feed.flood_rooms:
+        print(f"  flood: the alarms of {fakes} of {feed.flood_rooms} fake rooms reached the station (shown apart)")
     missing = [k for k, t in published.items() if from_mark <= t <= to_mark - 2 and k not in shown]
     if missing:
         print(f"  {len(missing)} alarm(s) published in the window never reached the screen: {missing[:5]}")
