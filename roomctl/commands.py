@@ -77,11 +77,14 @@ class ResetLighting(Model):
     command: Literal["reset_lighting"] = "reset_lighting"
 
 
+MusicAction = Literal["toggle", "next", "volume_up", "volume_down", "off"]
+
+
 class MusicCommand(Model):
     """The room's music: play/pause, next track, volume up/down, or off for talking (held until the next phase or a key)."""
 
     command: Literal["music"] = "music"
-    action: Literal["toggle", "next", "volume_up", "volume_down", "off"]
+    action: MusicAction
 
 
 class StartSession(Model):

@@ -76,6 +76,7 @@ class RoomInfo(Model):
     phases: tuple[PhaseInfo, ...] = ()
     limits: tuple[LimitInfo, ...] = ()
     audio_pause_s: float = 120.0
+    music: bool = Field(False, description="the room has music ([music] enabled): the screen shows its line and keys")
 
     @classmethod
     def from_config(cls, config: RoomConfig) -> RoomInfo:
@@ -93,6 +94,7 @@ class RoomInfo(Model):
                 LimitInfo(quantity=r.quantity, low=r.low, high=r.high, priority=r.priority) for r in config.alarms.rules
             ),
             audio_pause_s=config.alarms.audio_pause_s,
+            music=config.music.enabled,
         )
 
 

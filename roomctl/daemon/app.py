@@ -196,7 +196,18 @@ class Daemon:
         self.supervisor.add("lighting", lighting)  # cancelling it leaves the loop to the safe-level stop
         self.parts.append("lighting")
 
-        dispatcher = CommandDispatcher(session=session, lighting=lighting, alarms=_AlarmCommands(alarms, hub, session))
+        music = None
+        if cfg.music.enabled:
+            from roomctl.music.player import MusicPlayer  # python-mpd2 only when the room has music
+
+            music = MusicPlayer(cfg.music, hub, phase_fade_s=cfg.lighting.phase_fade_s, clock=clock)
+            self.music = music
+            self.supervisor.add("music", music.run)  # MPD away is its own low technical alarm, retried with backoff
+            self.parts.append("music")
+
+        dispatcher = CommandDispatcher(
+            session=session, lighting=lighting, alarms=_AlarmCommands(alarms, hub, session), music=music
+        )
         self.dispatcher = dispatcher
 
         # 4. producers and consumers that run as supervised services

@@ -43,8 +43,9 @@ T = TypeVar("T")
 KEEPALIVE_S = 30.0
 """A ``ping`` this often while connected: an MPD that stopped answering (hung, not closed) is found within this plus
 ``timeout_s``. It is the only periodic call; everything else waits on MPD's ``idle``."""
-MIXER_STEP_S = 0.1
-"""During a fade the volume is recomputed this often and sent when its whole percent changes (MPD's volume is 0-100)."""
+MIXER_STEP_S = 0.25
+"""During a fade the volume is recomputed this often and sent when its whole percent changes (MPD's volume is 0-100).
+Longer than python-mpd2's 0.1 s before it re-enters ``idle``, so MPD's notifications keep coming during a fade."""
 IDLE_SUBSYSTEMS = ("player", "mixer", "playlist", "options")
 UNREACHABLE = "music player unreachable"
 
@@ -379,6 +380,8 @@ class MusicPlayer:
         if playing and self._level.at(self.clock.monotonic()) > 0:
             await self._fade(0.0, half)
         client = self._mpd()
+        await self._refresh()  # the track that played last is in the record before the queue changes
+        self._report()
         try:
             await self._call(client.clear())
             await self._call(client.load(goal.playlist))
@@ -463,6 +466,8 @@ class MusicPlayer:
             return CommandResult(ok=False, message=f"{UNREACHABLE} (MPD at {self.config.address})")
         try:
             message = await self._key(command.action)
+            await self._refresh()  # a skipped track is recorded even if the next change comes before MPD's idle
+            self._report()
         except mpd.CommandError as e:
             return CommandResult(ok=False, message=f"MPD refused: {e}")
         except _MPD_ERRORS as e:

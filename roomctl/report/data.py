@@ -10,6 +10,7 @@ from roomctl.alarms.baseline import BaselineRecord
 from roomctl.config.session import default_phases
 from roomctl.errors import StorageError
 from roomctl.models import MANUAL_DEVICE, AlarmEvent, Quantity, SessionState
+from roomctl.music.record import TrackPlayed, tracks_played
 from roomctl.report.clean import clean_json, clean_text
 from roomctl.report.limits import (
     LimitsOverTime,
@@ -64,6 +65,8 @@ class SessionRecord:
     """The patient's baselines the session recorded, oldest first."""
     limits_set: list[SessionLimitSet] = field(default_factory=list)
     """The limits set for the session (set_limit), oldest first."""
+    music: list[TrackPlayed] = field(default_factory=list)
+    """What played when (the room's music), one entry per track started."""
 
     def get(self, quantity: Quantity, manual: bool = False) -> Series:
         return self.series.get((quantity, manual), Series())
@@ -107,6 +110,18 @@ def load(db: Database, session_id: str) -> SessionRecord:
         limits=limits_over_time(rules_of(row.meta), baselines, limits_set),
         baselines=baselines,
         limits_set=limits_set,
+        music=[
+            TrackPlayed(
+                t.seq,
+                t.ts,
+                t.phase,
+                t.playlist,
+                clean_text(t.title) if t.title else None,
+                clean_text(t.artist) if t.artist else None,
+                t.file,
+            )
+            for t in tracks_played(db.music(session_id))
+        ],
     )
 
 

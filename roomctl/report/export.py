@@ -1,9 +1,10 @@
 """Export one session's record: CSV (one row per reading, event or alarm event, in time order) or JSON.
 
-CSV columns: ``ts, record, name, value, unit, device, quality, detail, seq`` — ``record`` is ``reading``, ``event``
-or ``alarm``; ``name`` the quantity, event kind or alarm condition; ``detail`` the event text and data, or the
-alarm's action, priority and limit. JSON: ``{"format", "version", "session", "readings", "rr_intervals", "events",
-"alarms"}``. Times are ISO-8601 UTC with milliseconds. Both are streamed, so an 8-hour session needs little memory.
+CSV columns: ``ts, record, name, value, unit, device, quality, detail, seq`` — ``record`` is ``reading``, ``event``,
+``alarm`` or ``music``; ``name`` the quantity, event kind, alarm condition or the track's "title — artist"; ``detail``
+the event text and data, the alarm's action, priority and limit, or the track's file, playlist and phase. JSON:
+``{"format", "version", "session", "readings", "rr_intervals", "events", "alarms", "music"}`` (``music``: what played
+when, one entry per track started). Times are ISO-8601 UTC with milliseconds. Both are streamed, so an 8-hour session needs little memory.
 Text is cleaned and spreadsheet formulas neutralised on the way out (:mod:`roomctl.report.clean`).
 """
 
@@ -18,6 +19,7 @@ from typing import Any, TextIO
 
 from roomctl.errors import StorageError
 from roomctl.models import AlarmEvent, iso_ms
+from roomctl.music.record import tracks_played
 from roomctl.report.clean import clean_json, csv_cell
 from roomctl.storage.database import Database
 
@@ -58,7 +60,25 @@ def _csv_rows(db: Database, session_id: str) -> Iterator[tuple[float, int, list[
         )
         value = "" if a.value is None else a.value
         alarms.append((ts, seq, [_iso(ts), "alarm", a.condition, value, "", a.device or "", "", detail, seq]))
-    yield from heapq.merge(readings, events, alarms, key=lambda r: (r[0], r[1]))
+    music: list[Item] = [
+        (
+            t.ts,
+            t.seq,
+            [
+                _iso(t.ts),
+                "music",
+                t.name,
+                "",
+                "",
+                "",
+                "",
+                f"file={t.file}; playlist={t.playlist}; phase={t.phase}",
+                t.seq,
+            ],
+        )
+        for t in tracks_played(db.music(session_id))
+    ]
+    yield from heapq.merge(readings, events, alarms, music, key=lambda r: (r[0], r[1]))
 
 
 def _detail(text: str | None, data: dict[str, Any]) -> str:
@@ -106,6 +126,18 @@ def _json(db: Database, session_id: str, out: TextIO) -> int:
             for s, i, ts, ev, t, data in db.events(session_id)
         ),
         "alarms": ({"seq": s, **json.loads(p)} for s, _ts, _a, p in db.session_alarms(session_id)),
+        "music": (
+            {
+                "seq": t.seq,
+                "ts": _iso(t.ts),
+                "phase": t.phase,
+                "playlist": t.playlist,
+                "title": t.title,
+                "artist": t.artist,
+                "file": t.file,
+            }
+            for t in tracks_played(db.music(session_id))
+        ),
     }
     n = 0
     for name, items in sections.items():

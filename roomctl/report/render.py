@@ -17,7 +17,7 @@ from roomctl.models import Quantity
 from roomctl.report.data import Series, SessionRecord
 from roomctl.report.limits import first_baselines
 from roomctl.report.summary import MAX_SAMPLE_S, AlarmSummary, Summary, summarise
-from roomctl.report.tables import MAX_ALARM_ROWS, alarm_table, duration, phase_table
+from roomctl.report.tables import MAX_ALARM_ROWS, MAX_MUSIC_ROWS, alarm_table, duration, music_table, phase_table
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -84,6 +84,9 @@ def figure(rec: SessionRecord, *, tz: tzinfo | None = None, site: str | None = N
         0.24 * (len(summary.phases) + 2),
         0.24 * (max(1, alarm_rows) + 1),
     ]
+    music_rows = min(len(rec.music), MAX_MUSIC_ROWS) + (1 if len(rec.music) > MAX_MUSIC_ROWS else 0)
+    if rec.music:  # a room with music: what played when, last
+        heights.append(0.24 * (music_rows + 1))
     fig = plt.figure(figsize=(11.69, sum(heights) + 0.6))
     grid = fig.add_gridspec(
         len(heights), 1, height_ratios=heights, hspace=0.45, left=0.1, right=0.93, top=0.985, bottom=0.015
@@ -110,6 +113,8 @@ def figure(rec: SessionRecord, *, tz: tzinfo | None = None, site: str | None = N
         ax.tick_params(labelbottom=False)
     phase_table(fig.add_subplot(grid[5]), summary, tz)
     alarm_table(fig.add_subplot(grid[6]), summary.alarms, tz)
+    if rec.music:
+        music_table(fig.add_subplot(grid[7]), rec.music, tz)
     return fig, summary
 
 

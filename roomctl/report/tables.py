@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
+from roomctl.music.record import TrackPlayed
 from roomctl.quantities import DESCRIPTIONS, REPORT_QUANTITIES
 from roomctl.report.summary import AlarmSummary, Stats, Summary
 
@@ -84,6 +85,29 @@ def alarm_table(ax: Axes, alarms: list[AlarmSummary], tz: tzinfo) -> None:
         rows.append(["...", f"{len(alarms) - MAX_ALARM_ROWS} more in the export", "", "", "", "", ""])
     columns = ["raised", "condition", "priority", "kind", "value", "acknowledged after", "lasted"]
     widths = [0.08, 0.14, 0.07, 0.1, 0.14, 0.13, 0.2]
+    _style(
+        ax.table(cellText=rows, colLabels=columns, cellLoc="left", colWidths=widths, bbox=Bbox.from_bounds(0, 0, 1, 1)),
+        bold_last=False,
+    )
+
+
+MAX_MUSIC_ROWS = 40
+
+
+def music_table(ax: Axes, tracks: list[TrackPlayed], tz: tzinfo) -> None:
+    """What played when: the time each track started, its phase and playlist, title and artist."""
+    from matplotlib.transforms import Bbox
+
+    ax.axis("off")
+    ax.set_title(f"Music ({len(tracks)} track(s))", fontsize=10, loc="left")
+    rows = [
+        [f"{datetime.fromtimestamp(t.ts, tz):%H:%M:%S}", t.phase or "-", t.playlist or "-", t.name[:90]]
+        for t in tracks[:MAX_MUSIC_ROWS]
+    ]
+    if len(tracks) > MAX_MUSIC_ROWS:
+        rows.append(["...", "", "", f"{len(tracks) - MAX_MUSIC_ROWS} more in the export"])
+    columns = ["started", "phase", "playlist", "title — artist"]
+    widths = [0.08, 0.12, 0.16, 0.64]
     _style(
         ax.table(cellText=rows, colLabels=columns, cellLoc="left", colWidths=widths, bbox=Bbox.from_bounds(0, 0, 1, 1)),
         bold_last=False,

@@ -248,6 +248,15 @@ class Database:
             "SELECT seq, id, ts, event, text, data FROM events WHERE session = ? ORDER BY ts, seq", (session_id,)
         ).fetchall()
 
+    def music(
+        self, session_id: str
+    ) -> list[tuple[int, float, str, str | None, str | None, str | None, str | None, str | None]]:
+        """(seq, ts, state, phase, playlist, title, artist, file) of every music state recorded, oldest first."""
+        return self.conn.execute(
+            "SELECT seq, ts, state, phase, playlist, title, artist, file FROM music WHERE session = ? ORDER BY ts, seq",
+            (session_id,),
+        ).fetchall()
+
     def alarm_events(self, session_id: str) -> list[tuple[int, float, str, str]]:
         """(seq, ts, action, AlarmEvent JSON), oldest first."""
         return self.conn.execute(

@@ -22,7 +22,17 @@ from textual.timer import Timer
 from roomctl.api.client import ApiUnavailable, Update
 from roomctl.api.protocol import EventMessage, Heartbeat
 from roomctl.clock import Clock, SystemClock
-from roomctl.commands import Acknowledge, Command, CommandResult, MarkEvent, SetLevel, SetPhase, SetScene
+from roomctl.commands import (
+    Acknowledge,
+    Command,
+    CommandResult,
+    MarkEvent,
+    MusicAction,
+    MusicCommand,
+    SetLevel,
+    SetPhase,
+    SetScene,
+)
 from roomctl.models import Priority, SessionKind
 from roomctl.tui.dialogs import (
     DischargeDialog,
@@ -46,6 +56,7 @@ from roomctl.tui.widgets import (
     Vitals,
     lighting_line,
     link_line,
+    music_line,
     session_lines,
     session_title,
     wearable_lines,
@@ -89,6 +100,11 @@ class RoomApp(App[None]):
         *[Binding(str(n), f"scene({n})", f"scene {n}", show=False) for n in range(2, 10)],
         Binding("s", "next_scene", "next scene", show=False),
         Binding("plus,equals_sign", "light(0.1)", "dim", key_display="+-"),
+        Binding("m", "music('toggle')", "music"),
+        Binding("M", "music('off')", "talk"),
+        Binding("comma", "music('volume_down')", "vol", key_display=",."),
+        Binding("full_stop", "music('volume_up')", "louder", show=False),
+        Binding("greater_than_sign", "music('next')", "track", key_display=">"),
         Binding("minus", "light(-0.1)", "dimmer", show=False),
         Binding("q", "quit", "quit"),
         Binding("ctrl+c", "quit", "quit", show=False, priority=True),  # as in any terminal program, even in a dialog
@@ -129,6 +145,7 @@ class RoomApp(App[None]):
             yield LinkCell()
         yield Banner()
         yield Vitals()
+        yield TextCell(id="music", wrap=False)  # shown in a room with music (RoomInfo.music)
         yield TextCell(id="session", wrap=False)
         with Band(id="bottom"):
             yield TextCell(id="wearables", wrap=False)
@@ -189,10 +206,21 @@ class RoomApp(App[None]):
         self._cell("session").show(session_lines(view, now))
         self._cell("wearables").show(wearable_lines(view))
         self._cell("lighting").show(lighting_line(view))
+        with_music = info is not None and info.music
+        if with_music != self._main.has_class("with-music"):
+            self._main.set_class(with_music, "with-music")
+        if with_music:
+            self._cell("music").show(music_line(view, now))
         self._cell("message").show(self.message)
         self._refresh_banner(now)
         session = view.session
-        keys_for = (session.id is None, session.ended_at is None, session.session_kind, session.discharge is None)
+        keys_for = (
+            session.id is None,
+            session.ended_at is None,
+            session.session_kind,
+            session.discharge is None,
+            info is not None and info.music,
+        )
         if keys_for != self._keys_for:  # the keys that work change only with the session
             self._keys_for = keys_for
             self._keys.show_keys(self.help_entries())
@@ -207,6 +235,8 @@ class RoomApp(App[None]):
             return running
         if action in self.DOSING_ACTIONS:
             return running and session.session_kind is SessionKind.DOSING
+        if action == "music":
+            return self.view.info is not None and self.view.info.music
         if action == "discharge":
             return running and session.discharge is not None  # offered as effects taper
         return True
@@ -351,6 +381,9 @@ class RoomApp(App[None]):
     def action_light(self, delta: float) -> None:
         level = round(min(1.0, max(0.0, self.view.light_level() + delta)), 2)
         self.send(SetLevel(level=level))
+
+    def action_music(self, action: MusicAction) -> None:
+        self.send(MusicCommand(action=action))
 
     def action_dose(self, supplemental: bool) -> None:
         self.push_screen(dose_dialog(supplemental), self._send_if_given)

@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Static
 
-from roomctl.models import Priority, Quantity, SessionKind, SessionState
+from roomctl.models import MusicPlay, Priority, Quantity, SessionKind, SessionState
 from roomctl.quantities import SCREEN_VITALS, VitalDescription
 from roomctl.tui.glyphs import big_digits, medium_digits, sparkline
 from roomctl.tui.painted import Painted, Row, Span, TextCell, wrapped
@@ -199,14 +199,20 @@ class Vitals(Painted):
         small = [b for b in self.blocks.values() if not b.large]
         gap: Row = (("", ""),)
         rows: list[Row] = []
-        for block in large:  # one above the other, a blank row after each
+        gaps = 2 if self.painted_size.height >= FULL_HEIGHT else 1  # a room with music gives its line one gap
+        for i, block in enumerate(large):  # one above the other, a blank row after each
             rows += block.refresh_from(view, now, monotonic, width)
-            rows.append(gap)
+            if i < gaps:
+                rows.append(gap)
         first = (width - self.GAP) // 2
         left = small[0].refresh_from(view, now, monotonic, first)
         right = small[1].refresh_from(view, now, monotonic, width - self.GAP - first)
         rows += [(*a, (" " * self.GAP, ""), *b) for a, b in zip(left, right, strict=True)]
         self.paint(rows)
+
+
+FULL_HEIGHT = 15
+"""The vitals' rows at 80x24 (HR 5, gap, SpO2 5, gap, PR and PI 3); a room with music has 14 and the music line."""
 
 
 def _labelled(name: str, spark: str) -> list[str]:
@@ -378,6 +384,43 @@ def wearable_lines(view: RoomView) -> str:
     return "\n".join(
         f"{a[:39]:<40}{b[:39] if b else ''}" for a, b in ((p[0], p[1] if len(p) > 1 else "") for p in pairs)
     )
+
+
+def music_line(view: RoomView, now: datetime, width: int = HELP_WIDTH) -> str:
+    """``Music  Onset playlist · Title — Artist  2:14  vol 40 %  (ducked)``: one row, cut to the screen's width."""
+    m = view.music
+    if m is None:
+        return "Music  waiting for the music player"
+    if m.state is MusicPlay.UNREACHABLE:
+        return "Music  player unreachable (retrying); monitoring is not affected"
+    parts = ["Music "]
+    if m.playlist:
+        parts.append(f"{m.playlist} playlist ·")
+    track = m.title or (m.file.rsplit("/", 1)[-1] if m.file else "")
+    if m.state is MusicPlay.STOP:
+        parts.append("stopped")
+    elif track:
+        parts.append(f"{track} — {m.artist}" if m.artist else track)
+    if m.state is not MusicPlay.STOP and m.elapsed_s is not None:
+        ran = (now - m.ts).total_seconds() if m.state is MusicPlay.PLAY else 0.0
+        parts.append(f" {format_duration_clock(m.elapsed_s + max(0.0, ran))}")
+    if m.volume is not None:
+        parts.append(f" vol {m.volume * 100:.0f} %")
+    if m.held:
+        parts.append(" (off for talking)")
+    elif m.ducked:
+        parts.append(" (ducked)")
+    elif m.state is MusicPlay.PAUSE:
+        parts.append(" (paused)")
+    line = " ".join(parts)
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def format_duration_clock(seconds: float) -> str:
+    """``2:14`` (or ``1:02:14``): a position in a track."""
+    s = int(max(0, seconds))
+    h, rest = divmod(s, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
 
 
 def lighting_line(view: RoomView) -> str:
