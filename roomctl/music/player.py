@@ -437,6 +437,7 @@ class MusicPlayer:
         """Keep MPD's volume at the fade's level under the duck's ceiling; idle (no wake-ups) when nothing moves."""
         was_moving = False
         while True:
+            self._mixer_wake.clear()  # before looking: a change from now on wakes the wait below
             now = self.clock.monotonic()
             await self._set_volume(_percent(self._output(now)))
             moving = self._moving(now)
@@ -448,11 +449,9 @@ class MusicPlayer:
                     await self._refresh()
                     self._report(settled=True)
                 was_moving = False
-                self._mixer_wake.clear()
                 await self._mixer_wake.wait()
                 continue
             was_moving = True
-            self._mixer_wake.clear()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(MIXER_STEP_S):
                     await self._mixer_wake.wait()
