@@ -297,14 +297,16 @@ def check_journal() -> bool:
     counts: dict[str, int] = {}
     for e in entries:
         counts[e.get("PRIORITY", "?")] = counts.get(e.get("PRIORITY", "?"), 0) + 1
+    screen = [e for e in journal("-u", TUI) if e.get("SYSLOG_IDENTIFIER") != "systemd"]
     tracebacks = [
-        e["MESSAGE"][:200] for e in entries if "Traceback" in e["MESSAGE"] or "never retrieved" in e["MESSAGE"]
+        e["MESSAGE"][:200] for e in entries + screen if "Traceback" in e["MESSAGE"] or "never retrieved" in e["MESSAGE"]
     ]
     unprefixed = [e["MESSAGE"][:120] for e in entries if e["MESSAGE"].startswith("<")]
     errors = [e["MESSAGE"][:160] for e in entries if int(e.get("PRIORITY", 6)) <= 3]
     (CHECK / "journal-roomctl.txt").write_text("\n".join(f"<{e.get('PRIORITY')}> {e['MESSAGE']}" for e in entries))
     ok = not tracebacks and not unprefixed
-    return result(ok, "journal", f"{len(entries)} lines of roomctl by priority {dict(sorted(counts.items()))}; "
+    return result(ok, "journal", f"{len(entries)} lines of roomctl by priority {dict(sorted(counts.items()))}, "
+                  f"{len(screen)} of the screen; "
                   f"tracebacks {tracebacks[:2] or 'none'}; error lines: {errors[:3] or 'none'}")  # fmt: skip
 
 
