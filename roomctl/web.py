@@ -38,7 +38,8 @@ class ServedDriver(WebDriver):
     def __init__(self, app: App[Any], **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
         self._gone = False
-        raw_write = self._write
+        self._served_app, self._served_loop = app, asyncio.get_running_loop()  # Driver's own are private
+        raw_write = self._write  # upstream internal (checked by tests/foundation/test_upstream_internals.py)
 
         def write(data: bytes) -> int:
             if self._gone:
@@ -59,7 +60,7 @@ class ServedDriver(WebDriver):
 
     def _terminate(self, sig: int) -> None:
         hard_exit_later(128 + sig)
-        self._app.exit(return_code=128 + sig)
+        self._served_app.exit(return_code=128 + sig)
 
     def run_input_thread(self) -> None:
         super().run_input_thread()
@@ -71,8 +72,8 @@ class ServedDriver(WebDriver):
             return
         self._gone = True
         hard_exit_later(0)
-        if not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._app.exit)
+        if not self._served_loop.is_closed():
+            self._served_loop.call_soon_threadsafe(self._served_app.exit)
 
 
 def driver_for_environment(default: type[Driver]) -> type[Driver]:

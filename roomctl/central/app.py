@@ -16,7 +16,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal
 from textual.css.query import NoMatches
@@ -35,6 +35,7 @@ from roomctl.clock import Clock, SystemClock
 from roomctl.models import Priority
 from roomctl.quantities import STATION_VITALS
 from roomctl.tui.glyphs import medium_digits, sparkline
+from roomctl.tui.quitting import QuittingApp
 from roomctl.tui.view import FLASH_HALF_PERIOD_S
 from roomctl.tui.widgets import Cell
 
@@ -187,7 +188,7 @@ class DetailScreen(Screen[None]):
         self.notify(NO_ACK, severity="warning")
 
 
-class CentralApp(App[None]):
+class CentralApp(QuittingApp):
     CSS_PATH = "central.tcss"
     TITLE = "roomctl central"
     ENABLE_COMMAND_PALETTE = False
@@ -319,11 +320,7 @@ class CentralApp(App[None]):
     def redraw(self, full: bool = True) -> None:
         """``full``: compose every shown tile anew (the 2 s tick: numbers, clocks, expiry); otherwise only the rooms
         changed by an alarm, status, session or wearable message since (the others keep their text until the tick)."""
-        try:
-            self._draw(full)
-        except (NoMatches, IndexError):
-            if self.is_running and not self._closing:
-                raise
+        self.draw_unless_quitting(lambda: self._draw(full))
 
     def _draw(self, full: bool = True) -> None:
         self.redraws += 1

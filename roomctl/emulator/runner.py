@@ -40,8 +40,8 @@ class _Slot:
             device.address,
             device.name,
             device.advertised_uuids,
-            on_connect=lambda: emulator._connect(self),
-            on_disconnect=lambda: emulator._disconnect(self, "Disconnect"),
+            on_connect=lambda: emulator.connect(self),
+            on_disconnect=lambda: emulator.disconnect(self, "Disconnect"),
         )
         self.chars: dict[str, GattCharacteristic] = {}
         self.gatt_paths: list[str] = []
@@ -91,7 +91,7 @@ class Emulator:
     async def stop(self) -> None:
         for slot in self._slots.values():  # bleak does not notice the emulator dying: say goodbye first
             if slot.connected:
-                self._disconnect(slot, "shutdown")
+                self.disconnect(slot, "shutdown")
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -181,7 +181,7 @@ class Emulator:
         if on:
             self._radio_tick()
 
-    def _connect(self, slot: _Slot) -> None:
+    def connect(self, slot: _Slot) -> None:
         address = slot.device.address
         self.calls.append((address, "Connect"))
         failures = self._failures.get(address)
@@ -200,7 +200,7 @@ class Emulator:
         slot.device.on_connect()
         slot.dbus.set_connection(True, True)
 
-    def _disconnect(self, slot: _Slot, why: str) -> None:
+    def disconnect(self, slot: _Slot, why: str) -> None:
         self.calls.append((slot.device.address, why))
         for char in slot.chars.values():
             char.reset()
@@ -245,7 +245,7 @@ class Emulator:
     def _vanish(self, slot: _Slot) -> None:
         """BlueZ forgets the device: its GATT objects and then the device object are removed."""
         if slot.connected:
-            self._disconnect(slot, "link lost")
+            self.disconnect(slot, "link lost")
         if self._bus is None:
             return
         for path in reversed(slot.gatt_paths):

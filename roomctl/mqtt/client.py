@@ -167,7 +167,7 @@ class RoomClient(mqtt.Client):
         self._rx_pos = pos
         now = _paho_time()
         with self._msgtime_mutex:
-            self._last_msg_in = now  # paho's keepalive: the broker was heard
+            self._last_bytes_received = now  # paho's keepalive: the broker was heard (as its _packet_read marks it)
         self.waiting_since = now if unacked else None
         self.on_acks(mids, True, "")
         return True

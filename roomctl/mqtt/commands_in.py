@@ -59,7 +59,7 @@ def check_response_topic(topic: str, reply_root: str) -> str | None:
     if "\0" in topic:
         return "the response topic contains a NUL character"
     try:
-        mqtt.Client._raise_for_invalid_topic(encoded)  # paho's own check of a publish topic
+        mqtt.Client._raise_for_invalid_topic(encoded)  # noqa: SLF001  # upstream internal: paho's own check of a publish topic
     except ValueError as e:
         return f"the response topic {topic[:80]!r} is not a topic roomctl can publish to ({e})"
     if not mqtt.topic_matches_sub(f"{reply_root}/#", topic):

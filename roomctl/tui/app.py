@@ -7,15 +7,14 @@ flash, the tick's drawing done in the same frame as a flash. Anything else that 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import ClassVar, Protocol
 
 from textual import work
 from textual.actions import parse as parse_action
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
 
@@ -45,6 +44,7 @@ from roomctl.tui.dialogs import (
     temperature_dialog,
 )
 from roomctl.tui.painted import TextCell
+from roomctl.tui.quitting import QuittingApp
 from roomctl.tui.view import FLASH_HALF_PERIOD_S, RoomView, alarm_line, format_clock
 from roomctl.tui.widgets import (
     Band,
@@ -77,7 +77,7 @@ class Link(Protocol):
     async def send(self, command: Command) -> CommandResult: ...
 
 
-class RoomApp(App[None]):
+class RoomApp(QuittingApp):
     CSS_PATH = "roomctl.tcss"
     TITLE = "roomctl"
     ENABLE_COMMAND_PALETTE = False
@@ -185,15 +185,7 @@ class RoomApp(App[None]):
 
     def refresh_view(self) -> None:
         self.view.check_heartbeat(self.link_clock.monotonic())
-        self._unless_quitting(self._draw)
-
-    def _unless_quitting(self, draw: Callable[[], None]) -> None:
-        """Run a timer's drawing; while the app quits, the screens are torn down and there is nothing to draw on."""
-        try:
-            draw()
-        except (NoMatches, IndexError):
-            if self.is_running and not self._closing:
-                raise
+        self.draw_unless_quitting(self._draw)
 
     def _draw(self) -> None:
         view, now = self.view, self.clock.now()
@@ -330,7 +322,7 @@ class RoomApp(App[None]):
         if self._beats % self._beats_per_tick == 0:
             self.refresh_view()
         else:
-            self._unless_quitting(self._draw_flash)
+            self.draw_unless_quitting(self._draw_flash)
 
     def _draw_flash(self) -> None:
         """The other half-beat: the banner's rows in the other look, both cached (nothing else is drawn)."""
