@@ -85,7 +85,9 @@ class StationClient(RoomClient):
                 break
         if taken:
             with self._msgtime_mutex:
-                self._last_msg_in = _paho_time()  # paho's keepalive: the broker was heard
+                self._last_bytes_received = (
+                    _paho_time()
+                )  # paho's keepalive: the broker was heard (as its _packet_read marks it)
         return taken > 0
 
 
