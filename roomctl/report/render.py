@@ -27,6 +27,12 @@ PRIORITY_COLOURS = {"high": "#d62728", "medium": "#e6a700", "low": "#17becf"}
 TREND_POINTS = 2000
 MAX_LIMITS_LISTED = 4
 """Limits set for the session named in the header; the rest are counted (the events in the record list them all)."""
+MIN_BAR_FRACTION = 0.003
+"""An alarm bar is drawn at its true length, but at least this fraction of the chart's width (about 3 px of the page's
+1000: a tick), so a 1 s alarm in an 8-hour session can be seen; never a fixed time, which would make a 3 s finger-off
+look as long as a 20 s stretch without data in a 2-minute session."""
+PAGE_WIDTH_IN = 11.69
+"""A4 landscape."""
 
 
 def _x(ts: float) -> float:
@@ -75,27 +81,45 @@ def figure(rec: SessionRecord, *, tz: tzinfo | None = None, site: str | None = N
     summary = summarise(rec)
     alarm_rows = min(len(summary.alarms), MAX_ALARM_ROWS) + (1 if len(summary.alarms) > MAX_ALARM_ROWS else 0)
     conditions = sorted({a.condition for a in summary.alarms})
-    heights = [
-        1.5,  # the header, and room above the charts for three rows of phase labels
-        2.6,
-        1.7,
-        1.8,
-        0.35 + 0.22 * max(1, len(conditions)),
-        0.24 * (len(summary.phases) + 2),
-        0.24 * (max(1, alarm_rows) + 1),
+    # Heights in inches, with the gaps as rows of their own (the page is as long as they add up to): what lies in a
+    # gap (the time axis's labels, a table's title) gets the same room whatever the session's length.
+    layout: list[tuple[str | None, float]] = [
+        ("header", 1.5),
+        (None, 0.5),  # three rows of phase labels above the charts
+        ("hr", 2.6),
+        (None, 0.35),
+        ("spo2", 1.7),
+        (None, 0.35),
+        ("bp", 1.8),
+        (None, 0.35),
+        ("alarms", 0.35 + 0.22 * max(1, len(conditions))),
+        (None, 0.75),  # the time axis's labels, then "Summary per phase"
+        ("phases", 0.24 * (len(summary.phases) + 3)),  # the header row is two lines
+        (None, 0.5),  # "Alarms (n)"
+        ("alarm_table", 0.24 * (max(1, alarm_rows) + 1)),
     ]
     music_rows = min(len(rec.music), MAX_MUSIC_ROWS) + (1 if len(rec.music) > MAX_MUSIC_ROWS else 0)
     if rec.music:  # a room with music: what played when, last
-        heights.append(0.24 * (music_rows + 1))
-    fig = plt.figure(figsize=(11.69, sum(heights) + 0.6))
+        layout += [(None, 0.5), ("music", 0.24 * (music_rows + 1))]
+    margin = 0.3
+    height = sum(h for _, h in layout) + 2 * margin
+    fig = plt.figure(figsize=(PAGE_WIDTH_IN, height))
     grid = fig.add_gridspec(
-        len(heights), 1, height_ratios=heights, hspace=0.45, left=0.1, right=0.93, top=0.985, bottom=0.015
+        len(layout),
+        1,
+        height_ratios=[h for _, h in layout],
+        hspace=0,
+        left=0.1,
+        right=0.93,
+        top=1 - margin / height,
+        bottom=margin / height,
     )
-    header = fig.add_subplot(grid[0])
-    hr_ax = fig.add_subplot(grid[1])
-    spo2_ax = fig.add_subplot(grid[2], sharex=hr_ax)
-    bp_ax = fig.add_subplot(grid[3], sharex=hr_ax)
-    alarm_ax = fig.add_subplot(grid[4], sharex=hr_ax)
+    rows = {name: i for i, (name, _) in enumerate(layout) if name is not None}
+    header = fig.add_subplot(grid[rows["header"]])
+    hr_ax = fig.add_subplot(grid[rows["hr"]])
+    spo2_ax = fig.add_subplot(grid[rows["spo2"]], sharex=hr_ax)
+    bp_ax = fig.add_subplot(grid[rows["bp"]], sharex=hr_ax)
+    alarm_ax = fig.add_subplot(grid[rows["alarms"]], sharex=hr_ax)
     charts = [hr_ax, spo2_ax, bp_ax, alarm_ax]
 
     _header(header, rec, tz, site)
@@ -104,17 +128,18 @@ def figure(rec: SessionRecord, *, tz: tzinfo | None = None, site: str | None = N
     _heart(hr_ax, rec)
     _spo2(spo2_ax, rec)
     _bp_temperature(bp_ax, rec)
-    _alarm_strip(alarm_ax, summary.alarms, conditions)
-    _mark_alarms(hr_ax, summary.alarms, ("heart_rate", "pulse"))
-    _mark_alarms(spo2_ax, summary.alarms, ("spo2",))
+    least_s = MIN_BAR_FRACTION * (rec.end - rec.start)
+    _alarm_strip(alarm_ax, summary.alarms, conditions, least_s)
+    _mark_alarms(hr_ax, summary.alarms, ("heart_rate", "pulse"), least_s)
+    _mark_alarms(spo2_ax, summary.alarms, ("spo2",), least_s)
     hr_ax.set_xlim(_x(rec.start), _x(rec.end))
     _time_axis(alarm_ax, rec, tz)
     for ax in charts[:-1]:
         ax.tick_params(labelbottom=False)
-    phase_table(fig.add_subplot(grid[5]), summary, tz)
-    alarm_table(fig.add_subplot(grid[6]), summary.alarms, tz)
+    phase_table(fig.add_subplot(grid[rows["phases"]]), summary, tz)
+    alarm_table(fig.add_subplot(grid[rows["alarm_table"]]), summary.alarms, tz)
     if rec.music:
-        music_table(fig.add_subplot(grid[7]), rec.music, tz)
+        music_table(fig.add_subplot(grid[rows["music"]]), rec.music, tz)
     return fig, summary
 
 
@@ -366,11 +391,16 @@ def _bp_temperature(ax: Axes, rec: SessionRecord) -> None:
         )
 
 
-def _alarm_strip(ax: Axes, alarms: list[AlarmSummary], conditions: list[str]) -> None:
+def bar_s(alarm: AlarmSummary, least_s: float) -> float:
+    """How long an alarm's bar is drawn: its true length, at least ``least_s`` (a fraction of the chart: a tick)."""
+    return max(alarm.duration_s, least_s)
+
+
+def _alarm_strip(ax: Axes, alarms: list[AlarmSummary], conditions: list[str], least_s: float) -> None:
     for row, condition in enumerate(conditions):
         for a in (a for a in alarms if a.condition == condition):
             ax.broken_barh(
-                [(_x(a.raised), max(a.duration_s, 20) / 86400)],
+                [(_x(a.raised), bar_s(a, least_s) / 86400)],
                 (row + 0.15, 0.7),
                 color=PRIORITY_COLOURS.get(a.priority, "grey"),
             )
@@ -381,8 +411,8 @@ def _alarm_strip(ax: Axes, alarms: list[AlarmSummary], conditions: list[str]) ->
         ax.text(0.5, 0.5, "no alarms", transform=ax.transAxes, ha="center", va="center", fontsize=8, color="grey")
 
 
-def _mark_alarms(ax: Axes, alarms: list[AlarmSummary], prefixes: tuple[str, ...]) -> None:
+def _mark_alarms(ax: Axes, alarms: list[AlarmSummary], prefixes: tuple[str, ...], least_s: float) -> None:
     for a in alarms:
         if a.condition.startswith(prefixes):
-            end = a.raised + max(a.duration_s, 20)
+            end = a.raised + bar_s(a, least_s)
             ax.axvspan(_x(a.raised), _x(end), color=PRIORITY_COLOURS.get(a.priority, "grey"), alpha=0.25, lw=0)

@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 MAX_ALARM_ROWS = 30
+FONT_PT = 7.5
+MIN_FONT_PT = 6.0
+"""The tables' text: smaller (down to this) only when the columns would not fit the page's width otherwise."""
 
 
 def duration(seconds: float) -> str:
@@ -38,7 +41,7 @@ def phase_table(ax: Axes, summary: Summary, tz: tzinfo) -> None:
     quantities = [q for q in REPORT_QUANTITIES if q in summary.whole.stats]
     columns = ["phase", "from", "length"]
     for q in quantities:
-        columns += [f"{DESCRIPTIONS[q].short} min/median/max", f"{DESCRIPTIONS[q].short} outside limits"]
+        columns += [f"{DESCRIPTIONS[q].short}\nmin / median / max", f"{DESCRIPTIONS[q].short}\noutside limits"]
     rows = []
     phases = [p for p in summary.phases if p.phase.id != "session"]  # "session": no phases were recorded
     for p in [*phases, summary.whole]:
@@ -47,12 +50,10 @@ def phase_table(ax: Axes, summary: Summary, tz: tzinfo) -> None:
         for q in quantities:
             row += _cell(p.stats.get(q))
         rows.append(row)
-    ax.set_title("Summary per phase", fontsize=10, loc="left", pad=14)  # clear of the time axis above
-    widths = [0.17, 0.06, 0.09] + [0.14, 0.11] * len(quantities)
-    table = ax.table(
-        cellText=rows, colLabels=columns, cellLoc="left", colWidths=widths, bbox=Bbox.from_bounds(0, 0, 1, 1)
-    )
+    ax.set_title("Summary per phase", fontsize=10, loc="left", pad=6)  # the page's layout leaves room above
+    table = ax.table(cellText=rows, colLabels=columns, cellLoc="left", bbox=Bbox.from_bounds(0, 0, 1, 1))
     _style(table, bold_last=True)
+    _fit(ax, table, header_lines=2)
 
 
 def alarm_table(ax: Axes, alarms: list[AlarmSummary], tz: tzinfo) -> None:
@@ -84,11 +85,34 @@ def alarm_table(ax: Axes, alarms: list[AlarmSummary], tz: tzinfo) -> None:
     if len(alarms) > MAX_ALARM_ROWS:
         rows.append(["...", f"{len(alarms) - MAX_ALARM_ROWS} more in the export", "", "", "", "", ""])
     columns = ["raised", "condition", "priority", "kind", "value", "acknowledged after", "lasted"]
-    widths = [0.08, 0.14, 0.07, 0.1, 0.14, 0.13, 0.2]
-    _style(
-        ax.table(cellText=rows, colLabels=columns, cellLoc="left", colWidths=widths, bbox=Bbox.from_bounds(0, 0, 1, 1)),
-        bold_last=False,
-    )
+    table = ax.table(cellText=rows, colLabels=columns, cellLoc="left", bbox=Bbox.from_bounds(0, 0, 1, 1))
+    _style(table, bold_last=False)
+    _fit(ax, table, header_lines=1)
+
+
+def _fit(ax: Axes, table: Any, *, header_lines: int) -> None:
+    """Each column as wide as its widest text, measured as drawn (headers included; the rest of the width shared in
+    proportion), the font made smaller only if the columns would not fit; the header row ``header_lines`` high."""
+    from matplotlib.table import Cell
+
+    renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    cells = table.get_celld()
+    columns = max(c for _, c in cells) + 1
+    room = ax.get_window_extent(renderer).width
+    size = FONT_PT
+    while True:
+        table.set_fontsize(size)
+        need = [0.0] * columns
+        for (_r, c), cell in cells.items():
+            need[c] = max(need[c], cell.get_text().get_window_extent(renderer).width)
+        widths = [n / (1 - 2.5 * Cell.PAD) for n in need]  # the text starts PAD of the cell's width in
+        if sum(widths) <= room or size <= MIN_FONT_PT:
+            break
+        size = max(MIN_FONT_PT, size * room / sum(widths) * 0.97)
+    total = sum(widths)
+    for (r, c), cell in cells.items():
+        cell.set_width(widths[c] / total)
+        cell.set_height(header_lines if r == 0 else 1)
 
 
 MAX_MUSIC_ROWS = 40
@@ -116,7 +140,7 @@ def music_table(ax: Axes, tracks: list[TrackPlayed], tz: tzinfo) -> None:
 
 def _style(table: Any, *, bold_last: bool) -> None:
     table.auto_set_font_size(False)
-    table.set_fontsize(7.5)
+    table.set_fontsize(FONT_PT)
     cells = table.get_celld()
     last = max(r for r, _ in cells)
     for (r, _c), cell in cells.items():

@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterator
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -20,11 +20,12 @@ from matplotlib.table import Table
 from matplotlib.text import Text
 
 from roomctl.models import Quantity
-from roomctl.report.data import MIN_PHASE_S, SessionRecord, load
-from roomctl.report.render import figure, phase_label_rows, render
+from roomctl.report.data import MIN_PHASE_S, Series, SessionRecord, load
+from roomctl.report.render import MIN_BAR_FRACTION, figure, phase_label_rows, render
 from roomctl.report.summary import summarise
 from roomctl.report.synthetic import STRAP_OFF_S, fill_database
 from roomctl.storage.database import Database
+from tests import builders
 from tests.storage.helpers import T0
 
 LENGTHS = {"2 min": 2 / 60, "40 min": 40 / 60, "8 h": 8.0}
@@ -36,6 +37,9 @@ def record(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     sid = fill_database(db, T0, hours=LENGTHS[request.param], rate_hz=1.0, seed=3)
     rec = load(db, sid)
     db.close()
+    hr = rec.get(Quantity.HEART_RATE)  # the oximeter's pulse too: the summary table's widest (three vitals)
+    pulse = [None if v is None else v + 1 for v in hr.values]
+    rec.series[(Quantity.PULSE_RATE, False)] = Series(list(hr.ts), pulse, list(hr.quality))
     return rec
 
 
@@ -105,16 +109,104 @@ def test_phase_labels_do_not_overlap_and_no_zero_length_phases(record: SessionRe
 
 
 def test_table_headers_fit_their_columns(drawn: Figure) -> None:
+    """Every cell's text (headers first: "HR min/median/max" ran into "HR outside limits") inside its cell, measured as
+    drawn on the A4-wide page, with the oximeter's pulse making three vitals."""
     renderer = drawn.canvas.get_renderer()  # type: ignore[attr-defined]
     tables = [t for ax in drawn.axes for t in ax.tables]
     assert tables
+    assert drawn.get_figwidth() == pytest.approx(11.69)
     for table in tables:
         assert isinstance(table, Table)
-        for (row, _col), cell in table.get_celld().items():
-            if row == 0:
-                text = cell.get_text().get_window_extent(renderer)
-                box = cell.get_window_extent(renderer)
-                assert text.width <= box.width, f"header {cell.get_text().get_text()!r} overflows its column"
+        for (_row, _col), cell in table.get_celld().items():
+            text = cell.get_text().get_window_extent(renderer)
+            box = cell.get_window_extent(renderer)
+            what = cell.get_text().get_text()
+            assert box.x0 <= text.x0, f"{what!r} overflows its column"
+            assert text.x1 <= box.x1, f"{what!r} overflows its column"
+            assert box.y0 <= text.y0, f"{what!r} overflows its row"
+            assert text.y1 <= box.y1, f"{what!r} overflows its row"
+
+
+def _titled(fig: Figure, title: str) -> tuple[Axes, Text]:
+    """The axes with this (left) title, and the title's text."""
+    ax = next(ax for ax in fig.axes if ax.get_title(loc="left").startswith(title))
+    text = next(t for t in ax.get_children() if isinstance(t, Text) and t.get_text() == ax.get_title(loc="left"))
+    return ax, text
+
+
+def test_the_tables_titles_clear_the_time_axis_and_the_table_above(drawn: Figure) -> None:
+    """The summary's title below the time axis's labels (it overlapped them), the alarm list's below the summary."""
+    renderer = drawn.canvas.get_renderer()  # type: ignore[attr-defined]
+    alarm_axis = charts(drawn)[3]
+    labels = [t.get_window_extent(renderer) for t in alarm_axis.get_xticklabels() if t.get_text()]
+    assert labels
+    summary, summary_title = _titled(drawn, "Summary per phase")
+    title = summary_title.get_window_extent(renderer)
+    assert title.y1 < min(b.y0 for b in labels), "the summary's title overlaps the time axis's labels"
+    _alarms, alarms_title = _titled(drawn, "Alarms (")
+    below = alarms_title.get_window_extent(renderer)
+    table = summary.tables[0].get_window_extent(renderer)
+    assert below.y1 < table.y0, "the alarm list's title overlaps the summary table"
+
+
+def test_phase_labels_clear_the_header(record: SessionRecord, drawn: Figure) -> None:
+    renderer = drawn.canvas.get_renderer()  # type: ignore[attr-defined]
+    header = drawn.axes[0]
+    lowest = min(t.get_window_extent(renderer).y0 for t in header.texts)
+    hr = charts(drawn)[0]
+    labels = [t.get_window_extent(renderer) for t in hr.texts if t.get_text() in {p.label for p in record.phases}]
+    assert labels
+    assert max(b.y1 for b in labels) < lowest, "a phase label runs into the header's lines"
+
+
+def _bars(ax: Axes) -> list[tuple[float, float]]:
+    """(start, length) in seconds of each alarm bar on the alarm strip."""
+    out = []
+    for collection in ax.collections:
+        for path in collection.get_paths():
+            xs = np.asarray(path.vertices, dtype=float)[:, 0] * 86400
+            out.append((float(xs.min()), float(xs.max() - xs.min())))
+    return sorted(out)
+
+
+def _with_alarms(rec: SessionRecord, alarms: list[tuple[float, float, str]]) -> SessionRecord:
+    """``rec`` with these (offset s, length s, condition) technical alarms, raised and cleared."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from roomctl.models import AlarmAction
+
+    events = []
+    for i, (at, length, condition) in enumerate(alarms):
+        raised = datetime.fromtimestamp(rec.start, UTC) + timedelta(seconds=at)
+        events.append(builders.alarm_event(alarm_id=f"t{i}", condition=condition, ts=raised))
+        ended = raised + timedelta(seconds=length)
+        events.append(builders.alarm_event(AlarmAction.CLEARED, alarm_id=f"t{i}", condition=condition, ts=ended))
+    return replace(rec, alarms=sorted(events, key=lambda e: e.ts))
+
+
+def test_alarm_bars_are_drawn_at_their_true_length(record: SessionRecord) -> None:
+    """A 3 s finger-off, an 8 s disconnection and a 20 s stretch without data look as long as they were (they were all
+    drawn 20 s wide: in a 2-minute session the same bar); a 50 ms alarm still shows, as a tick of the chart's width."""
+    import matplotlib.pyplot as plt
+
+    span = record.end - record.start
+    rec = _with_alarms(
+        record, [(10, 3, "finger_off"), (30, 8, "device_disconnected"), (60, 20, "data_stale"), (90, 0.05, "spo2_low")]
+    )
+    fig, _ = figure(rec, tz=UTC)
+    try:
+        bars = _bars(charts(fig)[3])
+        tick = MIN_BAR_FRACTION * span
+        expected = [(rec.start + at, max(length, tick)) for at, length in ((10, 3), (30, 8), (60, 20), (90, 0.05))]
+        assert len(bars) == 4
+        for (start, length), (want_start, want_length) in zip(bars, expected, strict=True):
+            assert start == pytest.approx(want_start, abs=1e-3)
+            assert length == pytest.approx(want_length, rel=1e-6)
+        assert bars[0][1] < bars[1][1] < bars[2][1] or span > 3000  # a long session: a few seconds are all a tick
+        assert bars[3][1] == pytest.approx(tick)  # never 0 wide, never a fixed time
+    finally:
+        plt.close(fig)
 
 
 def test_the_three_reports_are_written(record: SessionRecord, tmp_path: Path) -> None:
