@@ -302,10 +302,12 @@ class AlarmEngine:
         if device is not None and r.quantity is not Quantity.BATTERY:  # a battery level is not data about the patient
             device.heard(now)
         key = (r.device, r.quantity)
+        announce = False
         try:
             watch = self._watches[key]
         except KeyError:
             watch = self._add_watch(key)
+            announce = watch is not None and r.quantity in self._patient_baselines  # its limits follow the patient's
         if watch is None:
             return []
         value = r.value
@@ -321,6 +323,8 @@ class AlarmEngine:
         if watch.baseline_known:
             watch.baseline_known = False
             self._baseline_taken(watch)
+            announce = True
+        if announce:
             events.append(self.limits_in_force())
         return events
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from roomctl.alarms.baseline import BaselineRecord
 from roomctl.config.alarms import LimitRule
-from roomctl.models import AlarmAction, Quantity
+from roomctl.models import AlarmAction, Quantity, SessionState
 
 from .conftest import MakeRoom, Room, alarm_events, config
 
@@ -85,3 +88,66 @@ def test_without_a_session_there_is_no_baseline(make_room: MakeRoom) -> None:
     room.hold(HR, 60, 120, device="strap")
     room.hold(HR, 100, 10, device="strap")
     assert alarm_events(room.events) == []
+
+
+def baseline_limit(room: Room) -> float | None:
+    limits = room.hub.state.limits
+    found = [x.limit for x in limits.limits if x.source == "baseline"] if limits is not None else []
+    return found[0] if found else None
+
+
+def test_the_window_counts_from_the_sessions_start_after_a_restart(make_room: MakeRoom) -> None:
+    """Resumed 30 s into a 60 s window: the rest of the window is collected, not a new one from the restart."""
+    room = relative_hr_room(make_room)
+    room.feed(SessionState(id="s1", started_at=room.clock.now() - timedelta(seconds=30)))
+    room.hold(HR, 70, 30, device="strap")
+    assert baseline_limit(room) is None
+    room.hold(HR, 70, 2, device="strap")
+    assert baseline_limit(room) == 87.5
+    (taken,) = room.engine.take_baselines()
+    assert (taken.value, taken.device, taken.source, taken.window_s) == (70, "strap", "measured", 60)
+    assert room.engine.take_baselines() == []  # taken once
+
+
+def test_a_restart_after_the_window_takes_no_baseline_at_the_peak(make_room: MakeRoom) -> None:
+    room = relative_hr_room(make_room)
+    room.feed(SessionState(id="s1", started_at=room.clock.now() - timedelta(minutes=40)))
+    room.hold(HR, 120, 120, device="strap")  # the dose peak, longer than the window
+    assert baseline_limit(room) is None  # the hard limits, not 1.25 x 120
+    assert room.engine.take_baselines() == []
+    room.publish([room.engine.use_baselines([kept(70)])])  # the one kept with the session
+    assert baseline_limit(room) == 87.5
+
+
+def test_a_baseline_for_the_patient_applies_to_every_wearable_of_its_quantity(make_room: MakeRoom) -> None:
+    """A baseline with no wearable (entered by the team: issue 23 adds the screen for it) slots in the same way."""
+    room = relative_hr_room(make_room)
+    room.session("s1")
+    room.hold(HR, 70, 5, device="strap")
+    room.publish([room.engine.use_baselines([kept(80, device=None, source="entered")])])
+    room.hold(HR, 70, 2, device="second-strap")  # a wearable seen only after it
+    limits = room.hub.state.limits
+    assert limits is not None
+    assert {(x.device, x.limit) for x in limits.limits if x.source == "baseline"} == {
+        ("strap", 100),
+        ("second-strap", 100),
+    }
+
+
+def test_baselines_kept_with_a_session_are_read_back_leaving_out_what_does_not_parse() -> None:
+    good = kept(70).model_dump(mode="json")
+    saved = [good, {"quantity": "heart_rate"}, "junk", {**good, "value": "NaN"}, {**good, "quantity": "oxygen"}]
+    assert BaselineRecord.parse_all(saved) == [kept(70)]
+    assert BaselineRecord.parse_all({"not": "a list"}) == []
+
+
+def kept(value: float, device: str | None = "strap", source: str = "measured") -> BaselineRecord:
+    return BaselineRecord.model_validate(
+        {
+            "quantity": "heart_rate",
+            "value": value,
+            "device": device,
+            "source": source,
+            "taken_at": "2026-01-01T09:05:00Z",
+        }
+    )

@@ -3,10 +3,12 @@ the same alarm, and a technical alarm says monitoring was interrupted and for ho
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from roomctl.alarms.restore import shown_after
 from roomctl.clock import FakeClock
 from roomctl.hub import Hub
-from roomctl.models import AlarmAction, AlarmCategory, Priority, Quantity
+from roomctl.models import Alarm, AlarmAction, AlarmCategory, Priority, Quantity
 
 from .conftest import MakeRoom, Room, alarm_events
 
@@ -65,3 +67,42 @@ def test_an_unknown_gap_is_said_in_words(make_room: MakeRoom) -> None:
     assert room.only("monitoring_interrupted").message.startswith(
         "Monitoring was interrupted (for how long is unknown)"
     )
+
+
+def acknowledged_first_run(make_room: MakeRoom, *, all_alarms: bool) -> tuple[Room, Alarm]:
+    """SpO2 80 (high) acknowledged, then 100 s of it going on (audio_pause_s is 120)."""
+    room = make_room()
+    room.session("s1")
+    room.hold(SPO2, 80, 6)
+    alarm = room.only("spo2_low")
+    room.acknowledge(None if all_alarms else alarm.id)
+    room.hold(SPO2, 80, 100)
+    return room, alarm
+
+
+def test_an_alarm_acknowledged_alone_signals_again_audio_pause_s_after_its_acknowledgement(make_room: MakeRoom) -> None:
+    before, alarm = acknowledged_first_run(make_room, all_alarms=False)
+    after = Room(Hub(), FakeClock(start=before.clock.now() + timedelta(seconds=10)))  # the restart took 10 s
+    after.session("s1")
+    after.publish(after.engine.resume(shown_after(alarm_events(before.events)), 10.0))
+    assert after.hub.state.audio_pause is None  # one alarm acknowledged: no room pause to go on with
+    assert alarm_events(after.hold(SPO2, 80, 9)) == []  # 119 s after the acknowledgement
+    (again,) = alarm_events(after.hold(SPO2, 80, 2))
+    assert (again.action, again.alarm.id) == (AlarmAction.REANNUNCIATED, alarm.id)
+
+
+def test_a_kept_pause_never_lasts_longer_than_audio_pause_s_whatever_the_wall_clock_did(make_room: MakeRoom) -> None:
+    before, _ = acknowledged_first_run(make_room, all_alarms=True)
+    pause_until = before.hub.state.audio_pause.until if before.hub.state.audio_pause else None
+    assert pause_until is not None
+    after = Room(Hub(), FakeClock(start=before.clock.now() - timedelta(hours=1)))  # came back an hour slow
+    after.session("s1")
+    after.publish(after.engine.resume(shown_after(alarm_events(before.events)), None, pause_until))
+    assert after.engine.audio_paused_s() == 120  # not the 1 h 20 s the clock would give
+    assert after.hub.state.audio_pause is not None
+    ended = Room(Hub(), FakeClock(start=before.clock.now() + timedelta(seconds=30)))  # the pause ran out meanwhile
+    ended.session("s1")
+    ended.publish(ended.engine.resume(shown_after(alarm_events(before.events)), 30.0, pause_until))
+    assert ended.hub.state.audio_pause is None
+    ended.publish(ended.engine.tick())
+    assert ended.only("spo2_low").acknowledged_at is None  # due already: announced again at the first tick

@@ -219,3 +219,29 @@ def test_without_a_session_no_limit_is_set(room: Room) -> None:
 def test_set_limit_is_parsed_strictly(raw: str, words: str) -> None:
     with pytest.raises(CommandRejected, match=words):
         parse_command(raw)
+
+
+def test_limits_kept_with_a_session_come_back_and_what_no_longer_fits_is_said(room: Room) -> None:
+    room.session("s1")
+    change = room.engine.limit_change(SetLimit(quantity=SPO2, low=92))
+    assert isinstance(change, LimitChange)
+    kept = room.engine.session_limits_record(change)
+    assert kept == [{"quantity": "spo2", "direction": "low", "priority": "medium", "limit": 92}]
+    saved = [
+        *kept,
+        {"quantity": "heart_rate", "direction": "high", "priority": "medium", "limit": 1000},  # beyond the range now
+        {"quantity": "temperature", "direction": "low", "priority": "medium", "limit": 36},  # no such rule now
+        {"quantity": "spo2", "direction": "sideways", "priority": "medium", "limit": 1},
+        {"quantity": "spo2", "direction": "low", "priority": "medium", "limit": "NaN"},
+        "junk",
+    ]
+    limits, left_out = room.engine.restore_limits(saved)
+    room.feed(limits)
+    assert in_force(room, SPO2, "low", Priority.MEDIUM) == (92, "session")
+    assert in_force(room, HR, "high", Priority.MEDIUM) == (120, "configured")
+    assert left_out == [
+        "heart_rate high 1000: a high limit may not be set above 200 bpm in this room (it would all but switch the "
+        "alarm off)",
+        "temperature low (medium): no such rule now",
+    ]
+    assert room.engine.restore_limits({"not": "a list"})[1] == []
