@@ -145,22 +145,32 @@ def nobodys_room() -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+def as_nobody(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``roomctl ARGS`` as the user nobody, wherever this checkout lives: a clone under /root or in a 0700 home is out
+    of nobody's reach, so the checkout and its site-packages are bind-mounted into ``folder`` in a private mount
+    namespace (nothing changes outside it) and imported from there."""
+    site = next(p for p in sys.path if p.endswith("site-packages"))
+    views = folder / "checkout", folder / "site-packages"
+    for view in views:
+        view.mkdir(mode=0o755)
+    script = 'mount --bind "$1" "$3" && mount --bind "$2" "$4" && shift 4 && exec setpriv --reuid={0} --regid={0} --clear-groups "$@"'
+    return subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script.format(NOBODY), "sh",
+         str(ROOT), site, *map(str, views), "/usr/bin/python3", "-m", "roomctl", *args],
+        cwd="/",
+        env={"PYTHONPATH": ":".join(map(str, views)), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+
+
 def test_files_the_daemons_user_cannot_read_are_refused(nobodys_room: Path, pki: dict[str, Path]) -> None:
     secret(nobodys_room / "creds", "room-1\npassword\n")  # root's, 0600: nobody cannot read it
     ca = secret(nobodys_room / "ca.pem", pki["ca"].read_text())
     config = room(nobodys_room, f'[mqtt]\nenabled = true\ncredentials_file = "creds"\n[mqtt.tls]\nca_file = "{ca}"\n')
     config.chmod(0o644)
-    site = next(p for p in sys.path if p.endswith("site-packages"))
-    done = subprocess.run(
-        ["/usr/bin/python3", "-m", "roomctl", "config", "check", str(config)],
-        user=NOBODY,
-        group=NOBODY,
-        cwd="/",
-        env={"PYTHONPATH": f"{ROOT}:{site}", "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = as_nobody(nobodys_room, "config", "check", str(config))
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert f"mqtt.credentials_file: cannot read {nobodys_room / 'creds'}: Permission denied" in done.stderr
