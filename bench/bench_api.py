@@ -16,10 +16,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from roomctl.api.protocol import RoomInfo
 from roomctl.api.server import ApiServer
 from roomctl.commands import Command, CommandResult
 from roomctl.config import demo_config_text, parse_config
+from roomctl.daemon.room_info import room_info
 from roomctl.hub import Hub
 from roomctl.models import Quantity, Reading
 
@@ -33,7 +33,7 @@ class Ok:
 
 async def run(clients: int, readings: int, sock: Path) -> float:
     hub = Hub()
-    info = RoomInfo.from_config(parse_config(demo_config_text()))
+    info = room_info(parse_config(demo_config_text()))
     async with ApiServer(hub, Ok(), info, sock) as server:
         procs = [await asyncio.create_subprocess_exec(sys.executable, "-c", READER, str(sock)) for _ in range(clients)]
         while server.client_count < clients:  # noqa: ASYNC110 - a benchmark waiting for its readers

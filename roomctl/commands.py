@@ -16,9 +16,8 @@ from typing import Annotated, Any, Literal, Protocol, Self, get_args
 
 from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
-from roomctl.config.base import Slug
 from roomctl.errors import RoomctlError
-from roomctl.models import Model, Priority, Quantity, SessionKind
+from roomctl.models import Model, Priority, Quantity, SessionKind, Slug
 from roomctl.plausible import LIMITS, check_blood_pressure, check_temperature
 from roomctl.strict_json import BadJson, load_object
 

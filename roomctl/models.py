@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
 from roomctl.quantities import UNITS as UNITS
 from roomctl.quantities import Quantity as Quantity
@@ -32,6 +32,10 @@ def iso_ms(ts: datetime) -> str:
         last = _last_second = second, f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{sec:02d}."
     return f"{last[1]}{ts.microsecond // 1000:03d}Z"
 
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+"""Lower-case letters, digits, '-' and '_': safe in MQTT topics, file names and log lines (room, site, wearable and
+light ids; the commands that name them)."""
 
 UtcDatetime = Annotated[datetime, PlainSerializer(iso_ms, return_type=str, when_used="json")]
 

@@ -18,7 +18,6 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from roomctl import __version__
 from roomctl.commands import Command, CommandRejected, parse_command
-from roomctl.config import RoomConfig
 from roomctl.hub import LiveState
 from roomctl.models import (
     Alarm,
@@ -77,25 +76,6 @@ class RoomInfo(Model):
     limits: tuple[LimitInfo, ...] = ()
     audio_pause_s: float = 120.0
     music: bool = Field(False, description="the room has music ([music] enabled): the screen shows its line and keys")
-
-    @classmethod
-    def from_config(cls, config: RoomConfig) -> RoomInfo:
-        return cls(
-            site=config.room.site,
-            room=config.room.room,
-            name=config.room.name or config.room.room,
-            wearables=tuple(
-                WearableInfo(id=w.id, label=w.label or w.id, profile=w.profile, stale_after_s=w.stale_after_s)
-                for w in config.wearables
-            ),
-            scenes=tuple(config.lighting.scenes),
-            phases=tuple(PhaseInfo(id=p.id, label=p.label) for p in config.session.phases),
-            limits=tuple(
-                LimitInfo(quantity=r.quantity, low=r.low, high=r.high, priority=r.priority) for r in config.alarms.rules
-            ),
-            audio_pause_s=config.alarms.audio_pause_s,
-            music=config.music.enabled,
-        )
 
 
 class Hello(Model):

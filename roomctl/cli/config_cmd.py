@@ -31,7 +31,7 @@ def register(sub: Any) -> None:
 
 def check_command(args: argparse.Namespace) -> int:
     from roomctl.config import ConfigError, load_config
-    from roomctl.config.preflight import machine_problems
+    from roomctl.daemon.preflight import machine_problems
 
     config = load_config(args.file)  # ConfigError -> exit 2 with one line per problem (cli.main)
     problems = [] if args.file_only else machine_problems(config, str(args.file), args.file.parent)

@@ -24,10 +24,10 @@ def run_command(args: argparse.Namespace) -> int:
     import asyncio
 
     from roomctl.config import ConfigError, load_config
-    from roomctl.config.preflight import machine_problems
     from roomctl.daemon.app import Daemon
     from roomctl.daemon.logging import setup_logging
     from roomctl.daemon.malloc import cap_malloc_arenas
+    from roomctl.daemon.preflight import machine_problems
 
     cap_malloc_arenas()  # before any thread starts
     setup_logging(logging.DEBUG if args.verbose else logging.INFO)

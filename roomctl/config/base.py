@@ -5,20 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationInfo
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo
+
+from roomctl.models import Slug as Slug
 
 
 class Section(BaseModel):
     """A configuration table: frozen, unknown keys rejected, numbers finite (TOML's ``nan`` and ``inf`` are refused)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-
-Slug = Annotated[
-    str,
-    StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$"),
-]
-"""Lower-case letters, digits, '-' and '_': safe in MQTT topics, file names and log lines."""
 
 
 def _existing_file(value: Path, info: ValidationInfo) -> Path:

@@ -57,6 +57,15 @@ def _nested_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def _field_type(field: FieldInfo) -> str:
+    """The field's type; a closed choice checked at validation (the wearable profiles) lists its names."""
+    for meta in field.metadata:
+        choices = getattr(meta, "choices", None)
+        if callable(choices):
+            return " \\| ".join(json.dumps(c) for c in choices())
+    return _type_name(field.annotation)
+
+
 def _limits(field: FieldInfo) -> str:
     words = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<"}
     parts = []
@@ -77,7 +86,7 @@ def _section(title: str, model: type[BaseModel], out: list[str], is_list: bool =
             nested.append((f"{title}.{name}", sub, get_origin(field.annotation) is list))
             continue
         desc = (field.description or "").replace("|", "\\|")
-        rows.append(f"| `{name}` | {_type_name(field.annotation)}{_limits(field)} | {_default(field)} | {desc} |")
+        rows.append(f"| `{name}` | {_field_type(field)}{_limits(field)} | {_default(field)} | {desc} |")
     if rows:
         out += [f"### `[[{title}]]`" if is_list else f"### `[{title}]`", ""]
         doc = (model.__doc__ or "").strip().splitlines()

@@ -3,17 +3,43 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Literal, Self
+from typing import Annotated, Any, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, GetJsonSchemaHandler, field_validator, model_validator
+from pydantic_core import CoreSchema
 
 from roomctl.config.base import Section, Slug
-from roomctl.sensors.profiles import PROFILE_NAMES
 
-if TYPE_CHECKING:
-    ProfileName = str
-else:  # the names the vendor modules define (roomctl.sensors.profiles): a closed choice in the schema and errors
-    ProfileName = Literal[PROFILE_NAMES]
+
+def _profile_names() -> tuple[str, ...]:
+    """The names the vendor modules define. The vendor registry is loaded only when a room's wearables are checked
+    (or the schema is written), so importing the configuration's models loads no BLE code."""
+    from roomctl.sensors.profiles import PROFILE_NAMES
+
+    return PROFILE_NAMES
+
+
+def _known_profile(name: str) -> str:
+    names = _profile_names()
+    if name not in names:
+        raise ValueError(f"must be one of {', '.join(repr(n) for n in names[:-1])} or {names[-1]!r}")
+    return name
+
+
+class _ClosedChoice:
+    """In the JSON Schema and the configuration reference the profile is a closed choice: the registry's names."""
+
+    @staticmethod
+    def choices() -> tuple[str, ...]:
+        return _profile_names()
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        json_schema: dict[str, Any] = handler(schema)
+        json_schema["enum"] = list(_profile_names())
+        return json_schema
+
+
+ProfileName = Annotated[str, AfterValidator(_known_profile), _ClosedChoice()]
 
 
 class BleConfig(Section):

@@ -26,14 +26,14 @@ from typing import Any
 from roomctl import __version__
 from roomctl.alarms.engine import AlarmEngine
 from roomctl.alarms.restore import shown_after
-from roomctl.api.protocol import RoomInfo
 from roomctl.api.server import ApiServer
 from roomctl.clock import Clock, SystemClock
 from roomctl.commands import Acknowledge, Command, CommandResult, SetLimit
 from roomctl.config import RoomConfig
-from roomctl.config.preflight import state_paths
 from roomctl.daemon.dispatch import CommandDispatcher
 from roomctl.daemon.health import WearableFreshness, service_health_problems
+from roomctl.daemon.preflight import state_paths
+from roomctl.daemon.room_info import room_info
 from roomctl.daemon.supervisor import Supervisor
 from roomctl.daemon.systemd import Notifier, Watchdog, watchdog_interval
 from roomctl.errors import RoomctlError
@@ -232,7 +232,7 @@ class Daemon:
         api = ApiServer(
             hub,
             dispatcher,
-            RoomInfo.from_config(cfg),
+            room_info(cfg),
             self.socket_path,
             socket_group=cfg.api.socket_group,
             clock=clock,

@@ -98,7 +98,7 @@ def _bounded_mock_pwm_pin() -> type:
     return BoundedMockPWMPin
 
 
-# What each factory needs, in words for its error messages (roomctl.config.preflight checks for them before `run`).
+# What each factory needs, in words for its error messages (roomctl.daemon.preflight checks for them before `run`).
 PACKAGE_HINT = {
     "lgpio": "the lgpio library (Raspberry Pi OS: apt install python3-lgpio; Debian 12: /opt/roomctl/venv/bin/pip install lgpio)",
     "pigpio": "the pigpio daemon running (apt install pigpio python3-pigpio; systemctl enable --now pigpiod)",

@@ -15,6 +15,7 @@ from roomctl.api.protocol import RoomInfo
 from roomctl.api.server import ApiServer
 from roomctl.commands import Command, CommandResult, EnterBloodPressure
 from roomctl.config import demo_config_text, parse_config
+from roomctl.daemon.room_info import room_info
 from roomctl.hub import Hub
 
 
@@ -48,7 +49,7 @@ class Room:
 
 @pytest.fixture
 def room(tmp_path: Path, hub: Hub) -> Room:
-    info = RoomInfo.from_config(parse_config(demo_config_text()))
+    info = room_info(parse_config(demo_config_text()))
     return Room(hub, RecordingHandler(), info, tmp_path / "api.sock")
 
 

@@ -15,11 +15,12 @@ import pytest
 
 from roomctl.alarms.signal import sounding
 from roomctl.api.client import send_once
-from roomctl.api.protocol import RoomInfo, Snapshot
+from roomctl.api.protocol import Snapshot
 from roomctl.clock import FakeClock
 from roomctl.commands import Acknowledge, Command, CommandResult, SetLimit, StartSession
 from roomctl.config import parse_config
 from roomctl.daemon.app import Daemon
+from roomctl.daemon.room_info import room_info
 from roomctl.models import UNITS, Alarm, LimitInForce, Priority, Quantity, Reading
 from roomctl.tui.view import RoomView
 from tests.daemon.helpers import MINIMAL_ROOM
@@ -115,7 +116,7 @@ class Run:
 
     def screen(self) -> RoomView:
         """What the room's screen shows: the API's snapshot of the daemon's live state."""
-        view = RoomView(info=RoomInfo.from_config(self.daemon.config))
+        view = RoomView(info=room_info(self.daemon.config))
         snapshot = Snapshot.from_state(self.daemon.hub.state, self.clock.now(), self.daemon.alarms.audio_paused_s())
         view.apply_update(snapshot, self.clock.monotonic())
         return view

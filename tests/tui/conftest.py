@@ -17,6 +17,7 @@ from roomctl.api.server import ApiServer
 from roomctl.clock import FakeClock
 from roomctl.commands import Command, CommandResult
 from roomctl.config import demo_config_text, parse_config
+from roomctl.daemon.room_info import room_info
 from roomctl.hub import Hub
 from roomctl.models import (
     AlarmAction,
@@ -49,7 +50,7 @@ def vital(app: RoomApp, quantity: Quantity | str, part: str) -> str:
 
 
 def demo_info() -> RoomInfo:
-    return RoomInfo.from_config(parse_config(demo_config_text()))
+    return room_info(parse_config(demo_config_text()))
 
 
 def reading(quantity: Quantity, value: float | None, ts: datetime) -> Reading:

@@ -15,12 +15,12 @@ from textual.binding import Binding
 from textual.pilot import Pilot
 
 from roomctl.api.client import ApiClient
-from roomctl.api.protocol import RoomInfo
 from roomctl.api.server import ApiServer
 from roomctl.clock import FakeClock
 from roomctl.commands import MarkEvent, SetPhase, StartSession
 from roomctl.config import demo_config_text, parse_config
 from roomctl.daemon.dispatch import CommandDispatcher
+from roomctl.daemon.room_info import room_info
 from roomctl.hub import Hub
 from roomctl.models import Quantity, Reading, SessionKind
 from roomctl.session import SessionManager
@@ -53,7 +53,7 @@ async def real_room(tmp_path: Path, hub: Hub, clock: FakeClock) -> AsyncIterator
     await manager.resume()
     socket_path = tmp_path / "api.sock"
     dispatcher = CommandDispatcher(session=manager)
-    async with ApiServer(hub, dispatcher, RoomInfo.from_config(config), socket_path, clock=clock):
+    async with ApiServer(hub, dispatcher, room_info(config), socket_path, clock=clock):
         yield RealRoom(hub, clock, store, manager, socket_path)
     await writer.stop()
     await store.close()

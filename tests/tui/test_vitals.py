@@ -6,9 +6,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from roomctl.alarms import AlarmEngine
-from roomctl.api.protocol import RoomInfo
 from roomctl.clock import FakeClock
 from roomctl.config import demo_config_text, parse_config
+from roomctl.daemon.room_info import room_info
 from roomctl.hub import Hub
 from roomctl.models import (
     AlarmLimits,
@@ -264,7 +264,7 @@ async def test_an_invalid_second_oximeter_never_hides_a_desaturation_on_the_othe
     config = parse_config(demo_config_text() + TWO_OXIMETERS)
     engine = AlarmEngine(config.alarms, config.wearables, clock=clock)
     hub.add_processor(engine)
-    served = Served(tmp_path, hub, clock, info=RoomInfo.from_config(config))
+    served = Served(tmp_path, hub, clock, info=room_info(config))
     room_state(hub, clock.now())
     hub.publish(DeviceState(device="oximeter-2", profile="plx", state=LinkState.CONNECTED))
     await served.start()
