@@ -127,3 +127,28 @@ def test_a_wheel_ships_what_the_install_steps_use() -> None:
     )
     assert used, "no install step names a file"
     assert used <= shipped, used - shipped
+
+
+def test_the_install_steps_are_marked_for_the_systemd_check() -> None:
+    """scripts/systemd-check runs the marked blocks of docs/operations.md as they are written (as root, in a
+    container); here, without root, that the blocks are there and say what the check builds the rootfs with."""
+    import importlib.machinery
+    import importlib.util
+
+    path = UNITS.parent / "scripts" / "systemd-check"
+    spec = importlib.util.spec_from_loader(
+        "systemd_check", importlib.machinery.SourceFileLoader("systemd_check", str(path))
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    blocks = check.doc_blocks()
+    assert set(blocks) == {"step 1, Debian 12", "steps 2-5", "the screen"}
+    assert check.apt_packages(blocks["step 1, Debian 12"]) == ["python3-venv", "bluez", "alsa-utils"]
+    assert "python3-lgpio" not in blocks["step 1, Debian 12"]  # Raspberry Pi OS only
+    steps = blocks["steps 2-5"]
+    assert "sudo" not in steps  # Debian 12 minimal has none
+    for command in ("systemd-sysusers", "systemd-tmpfiles --create", "runuser -u roomctl", "systemctl enable --now"):
+        assert command in steps, command
+    assert "roomctl-tui.service" in blocks["the screen"]
