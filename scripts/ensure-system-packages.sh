@@ -32,7 +32,7 @@ elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
   SUDO="sudo -n"
 else
   echo "roomctl needs these Debian packages and cannot install them without root:$missing" >&2
-  echo "Run:  sudo apt-get install -y$missing   and then try again." >&2
+  echo "Run as root:  apt-get install -y$missing   and then try again." >&2
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
