@@ -193,7 +193,10 @@ def run(
     from_broker = [shown[k] - watch.arrived[k] for k in window if k in shown and k in watch.arrived]
     fakes = sum(1 for alarm_id, _ in shown if alarm_id.startswith("fake-"))
     if feed.flood_rooms:
-        print(f"  flood: the alarms of {fakes} of {feed.flood_rooms} fake rooms reached the station (shown apart)")
+        print(
+            f"  flood: the alarms of {fakes} of {feed.flood_rooms} fake rooms reached the station (shown apart; "
+            "the rest over its limits, dropped and counted)"
+        )
     missing = [k for k, t in published.items() if from_mark <= t <= to_mark - 2 and k not in shown]
     if missing:
         print(f"  {len(missing)} alarm(s) published in the window never reached the screen: {missing[:5]}")
