@@ -74,7 +74,7 @@ async def measure(bus: str, rate: float, count: int) -> None:
     clock = SystemClock()
     ble = BleConfig()
     scanner = SharedScanner(clock=clock, ble=ble, hub=hub)
-    config = WearableConfig(id="bench-strap", profile="heart_rate", address=ADDRESS)
+    config = WearableConfig(id="bench-strap", profile="heart_rate", address=ADDRESS, max_notify_hz=2000)
     link = WearableLink(config, PROFILES["heart_rate"], hub, scanner, clock=clock, ble=ble)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "sent.json"
@@ -112,7 +112,7 @@ def handler_cost(n: int = 20000) -> None:
 
     async def run() -> None:
         clock, ble = SystemClock(), BleConfig()
-        config = WearableConfig(id="bench-strap", profile="heart_rate", address=ADDRESS)
+        config = WearableConfig(id="bench-strap", profile="heart_rate", address=ADDRESS, max_notify_hz=2000)
         link = WearableLink(
             config, PROFILES["heart_rate"], Hub(), SharedScanner(clock=clock, ble=ble), clock=clock, ble=ble
         )

@@ -146,6 +146,7 @@ class TechnicalCondition(StrEnum):
     SENSOR_DISPLACED = "sensor_displaced"
     LOW_BATTERY = "low_battery"
     POOR_SIGNAL = "poor_signal"
+    SENDING_TOO_FAST = "sending_too_fast"  # the link's finding: more notifications than the profile's plausible rate
 
 
 class DeviceState(Model):

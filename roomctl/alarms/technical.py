@@ -23,7 +23,15 @@ DELAYED_CONDITIONS: dict[TechnicalCondition, str] = {
 }
 """Wearable-reported conditions that must last ``technical.condition_delay_s``; poor_signal shows as reading quality."""
 
-DEVICE_CONDITIONS = ("data_stale", "device_disconnected", "finger_off", "sensor_displaced", "no_contact", "low_battery")
+DEVICE_CONDITIONS = (
+    "data_stale",
+    "device_disconnected",
+    "finger_off",
+    "sensor_displaced",
+    "no_contact",
+    "low_battery",
+    "sending_too_fast",
+)
 
 SERVICE_CONDITIONS: dict[str, str] = {
     "storage": "storage_failure",
@@ -48,6 +56,7 @@ def technical_priorities(cfg: TechnicalAlarmConfig) -> dict[str, Priority]:
         "sensor_displaced": cfg.finger_off,
         "no_contact": cfg.no_contact,
         "low_battery": cfg.low_battery,
+        "sending_too_fast": cfg.sending_too_fast,
         "storage_failure": cfg.storage_failure,
         "broker_unreachable": cfg.broker_unreachable,
         "alarm_engine_failure": cfg.alarm_engine_failure,
@@ -136,6 +145,8 @@ class DeviceWatch:
             name = DELAYED_CONDITIONS.get(cond)
             if name is not None and now - since >= condition_delay_s:
                 found[name] = None
+        if TechnicalCondition.SENDING_TOO_FAST in self.condition_since:  # the link waited for it to persist
+            found["sending_too_fast"] = None
         battery = self.battery
         if self.reports_low_battery or (battery is not None and battery <= self.battery_low_percent):
             found["low_battery"] = battery

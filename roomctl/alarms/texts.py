@@ -46,6 +46,7 @@ TECHNICAL_MESSAGES: dict[str, str] = {
     "sensor_displaced": "Sensor displaced: {label}",
     "no_contact": "No skin contact: {label}",
     "low_battery": "Battery low: {label}",
+    "sending_too_fast": "Wearable sending too fast: {label} (the excess is not recorded)",
     "storage_failure": "Storage failure: the record is not being written",
     "broker_unreachable": "MQTT broker unreachable: dashboards are not updated",
     "alarm_engine_failure": "Alarm engine failure: alarms may be missing; roomctl is restarting",

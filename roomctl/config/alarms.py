@@ -101,6 +101,9 @@ class TechnicalAlarmConfig(Section):
     finger_off: Priority = Priority.MEDIUM
     no_contact: Priority = Priority.LOW
     low_battery: Priority = Priority.LOW
+    sending_too_fast: Priority = Field(
+        Priority.LOW, description="a wearable sends more notifications than it plausibly can (coalesced, not recorded)"
+    )
     storage_failure: Priority = Priority.HIGH
     broker_unreachable: Priority = Priority.LOW
     alarm_engine_failure: Priority = Field(Priority.HIGH, description="the alarm engine itself raised")

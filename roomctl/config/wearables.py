@@ -62,6 +62,12 @@ class WearableConfig(Section):
     poll_interval_s: float = Field(2.0, ge=0.2, le=60, description="for request/response protocols")
     battery_low_percent: int = Field(20, ge=0, le=100, description="low-battery technical alarm at or below this")
     battery_read_interval_s: float = Field(300.0, ge=10, le=86_400, description="how often the battery level is read")
+    max_notify_hz: float | None = Field(
+        None,
+        gt=0,
+        le=2000,
+        description="most notifications a second decoded per characteristic (default: the profile's; more: coalesced)",
+    )
 
     @field_validator("address")
     @classmethod

@@ -26,6 +26,7 @@ from roomctl.config.wearables import BleConfig, WearableConfig
 from roomctl.hub import Hub
 from roomctl.models import DeviceState, LinkState, Quantity, Reading, RRIntervals, TechnicalCondition
 from roomctl.sensors.errors import ConnectFailed, translate
+from roomctl.sensors.ratebound import RateBound
 from roomctl.sensors.scanner import SharedScanner, Sighting, Target
 from roomctl.sensors.vendor import Characteristic, WearableProfile
 
@@ -39,6 +40,17 @@ log = logging.getLogger(__name__)
 
 _RR = Quantity.RR_INTERVALS
 _BATTERY = Quantity.BATTERY
+
+
+FLOOD_WINDOWS = 3
+"""One-second windows in a row above the profile's rate that make a flood: the subscription is paced and the "sending too
+fast" technical alarm raised."""
+PACE_S = 1.0
+"""While flooding, the subscription is off this long between two looks (one reading each: a room's normal rate)."""
+LOOK_S = 0.05
+"""How long a look stays subscribed after its first measurement, to see whether the flood is over."""
+CALM_S = 10.0
+"""The alarm clears once the wearable has kept within its rate this long."""
 
 
 class _ConnectionEnded(Exception):
@@ -68,6 +80,17 @@ class WearableLink:
         self._target = Target(config.address, config.name_pattern)
         self._client: BleakClient | None = None
         self._decoders: dict[str, StreamDecoder] = {}
+        self._bounds: dict[str, RateBound] = {}
+        self._handlers: dict[str, Callable[[Any, bytearray], None]] = {}
+        self.max_notify_hz = config.max_notify_hz or profile.max_notify_hz
+        self._fast_windows: dict[str, int] = {}
+        self._flooding: set[str] = set()  # characteristics being paced
+        self._flood = asyncio.Event()
+        self._arrived = asyncio.Event()  # a notification came (a look can end)
+        self._framed: dict[str, bool] = {n.uuid: n.characteristic.stream is not None for n in profile.notify}
+        self._too_fast = False
+        self._calm_since = clock.monotonic()
+        self._coalesced_before = 0
         self._connected = False
         self._ever_data = False
         self._started = clock.monotonic()
@@ -89,6 +112,16 @@ class WearableLink:
         self.connections = 0
         self.readings = 0
         self.rejected = 0
+
+    @property
+    def coalesced(self) -> int:
+        """Notifications never decoded because the wearable sent faster than its rate bound (since the link began)."""
+        return self._coalesced_before + sum(b.coalesced for b in self._bounds.values())
+
+    @property
+    def received(self) -> int:
+        """Notifications that arrived on this connection's subscriptions."""
+        return sum(b.received for b in self._bounds.values())
 
     # -- the loop
     async def run(self) -> None:
@@ -140,6 +173,10 @@ class WearableLink:
         self.connections += 1
         try:
             self._decoders = {n.uuid: n.characteristic.new_stream() for n in self.profile.notify}
+            self._coalesced_before = self.coalesced
+            self._bounds, self._handlers, self._fast_windows = {}, {}, {}
+            self._flooding.clear()
+            self._flood.clear()
             async with asyncio.timeout(self._ble.connect_timeout_s):
                 await self._subscribe(client)
             self._connected = True
@@ -167,9 +204,18 @@ class WearableLink:
             await client.start_notify(char, self._handler(notify.uuid))
 
     def _handler(self, uuid: str) -> Callable[[Any, bytearray], None]:
+        """The notification callback: the rate bound first (a flood costs a clock read each), then the decoder."""
+        if uuid in self._handlers:
+            return self._handlers[uuid]
         decoder = self._decoders[uuid]
 
-        def on_notify(_char: Any, data: bytearray) -> None:
+        framed = self._framed[uuid]
+        dropped = [0]  # the bound's coalesced count at the last decode
+
+        def decode(data: bytearray | bytes) -> None:
+            if framed and bound.coalesced != dropped[0]:  # a notification of the stream was skipped: no splicing
+                dropped[0] = bound.coalesced
+                decoder.reset()
             rejected = decoder.rejected
             self._on_measurements(decoder.feed(data))
             if decoder.rejected != rejected:
@@ -179,7 +225,82 @@ class WearableLink:
                         "%s: %d value(s) could not be decoded, last: %s", self.id, self.rejected, decoder.last_error
                     )
 
+        bound = RateBound(
+            self.max_notify_hz, self._clock.monotonic, decode, on_window=lambda rate: self._on_window(uuid, rate)
+        )
+        self._bounds[uuid] = bound
+        admit = bound.admit
+
+        arrived = self._arrived.set
+
+        def on_notify(_char: Any, data: bytearray) -> None:
+            arrived()
+            if admit(data):
+                decode(data)
+
+        self._handlers[uuid] = on_notify
         return on_notify
+
+    def _on_window(self, uuid: str, rate: float) -> None:
+        """A second of one characteristic's arrivals: a flood once it has been too fast for FLOOD_WINDOWS in a row."""
+        if rate <= self.max_notify_hz:
+            self._fast_windows[uuid] = 0
+            return
+        windows = self._fast_windows[uuid] = self._fast_windows.get(uuid, 0) + 1
+        if windows < FLOOD_WINDOWS or uuid in self._flooding:
+            return
+        self._flooding.add(uuid)
+        self._flood.set()
+        log.warning(
+            "%s: sending too fast: %.0f notifications/s on %s (at most %g expected); the excess is coalesced and the "
+            "subscription paused (one look a second) until it calms down",
+            self.id,
+            rate,
+            uuid,
+            self.max_notify_hz,
+        )
+        if not self._too_fast:
+            self._too_fast = True
+            self._refresh()
+
+    async def _pace(self, client: BleakClient) -> None:
+        """While a characteristic floods: unsubscribe, wait PACE_S, subscribe for one look (its first notification, then
+        LOOK_S to see the rate), and again, until a look finds it within its rate. The device stops sending while
+        unsubscribed, so a flood costs a look a second instead of every notification."""
+        while True:
+            await self._flood.wait()
+            flooding = sorted(self._flooding)
+            for uuid in flooding:
+                await client.stop_notify(uuid)
+                self._bounds[uuid].release()  # the newest that came is decoded; none is kept for later
+            while flooding:
+                await self._clock.sleep(PACE_S)
+                flooding = [uuid for uuid in flooding if not await self._look(client, uuid)]
+            self._flooding.clear()
+            self._flood.clear()
+            self._calm_since = self._clock.monotonic()
+            log.info("%s: back within its rate; %d notifications coalesced so far", self.id, self.coalesced)
+
+    async def _look(self, client: BleakClient, uuid: str) -> bool:
+        """Subscribe again for a short look; True (and left subscribed) when the rate is back within the bound, else
+        unsubscribed again with the newest value of the look decoded: one reading a look, a room's normal rate."""
+        bound, decoder = self._bounds[uuid], self._decoders[uuid]
+        framed = self._framed[uuid]
+        bound.reset(tokens=None if framed else 0.0)  # a framed stream needs its consecutive notifications whole
+        decoder.reset()  # a partial frame from before the pause would be joined to a later one
+        self._arrived.clear()
+        before, start = bound.received, self._clock.monotonic()
+        await client.start_notify(uuid, self._handlers[uuid])
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(PACE_S):
+                await self._arrived.wait()
+        await self._clock.sleep(LOOK_S)
+        elapsed = max(self._clock.monotonic() - start, 1e-3)
+        if (bound.received - before) / elapsed <= self.max_notify_hz:
+            return True
+        await client.stop_notify(uuid)
+        bound.release()
+        return False
 
     async def _serve(self, client: BleakClient) -> None:
         """Wait for the link to end; poll and read the battery meanwhile."""
@@ -189,6 +310,7 @@ class WearableLink:
         ]
         if self.profile.poll is not None:
             tasks.append(asyncio.create_task(self._poll(client)))
+        tasks.append(asyncio.create_task(self._pace(client)))
         battery = self.profile.battery
         if battery is not None and client.services.get_characteristic(battery.uuid):
             tasks.append(asyncio.create_task(self._read_battery(client, battery)))
@@ -297,6 +419,8 @@ class WearableLink:
         conditions = set(self._sensor_conditions) if state in (LinkState.CONNECTED, LinkState.STALE) else set()
         if self._battery is not None and self._battery <= self.config.battery_low_percent:
             conditions.add(TechnicalCondition.LOW_BATTERY)
+        if self._too_fast and state in (LinkState.CONNECTED, LinkState.STALE):
+            conditions.add(TechnicalCondition.SENDING_TOO_FAST)
         key = (state, self._battery, frozenset(conditions), self._address)
         if key == self._published:
             return
@@ -322,6 +446,14 @@ class WearableLink:
         tick = min(1.0, self.config.stale_after_s / 4)
         while True:
             await self._clock.sleep(tick)
+            now = self._clock.monotonic()
+            for bound in self._bounds.values():
+                bound.roll(now)  # a window ends even when nothing more arrives
+            if self._too_fast and not self._flood.is_set() and now - self._calm_since >= CALM_S:
+                self._too_fast = False
+                log.info(
+                    "%s: within its rate for %.0f s; %d notifications coalesced in all", self.id, CALM_S, self.coalesced
+                )
             self._refresh()
             heard = max(self._last_data, self._connected_at)
             silent = self._clock.monotonic() - heard >= self.config.lost_after_s

@@ -101,6 +101,13 @@ OXIMETER_RULES = (
 STRAP_RULES = (ConditionRule("sensor_contact", "not_detected", TechnicalCondition.NO_CONTACT),)
 
 
+MAX_NOTIFY_HZ = 8.0
+"""One value per notification (every SIG profile, Nonin): a strap notifies once a beat at most (5 a second at 300 bpm),
+an oximeter or thermometer about once a second."""
+STREAM_MAX_NOTIFY_HZ = 100.0
+"""Vendor streams that carry waveform packets (BerryMed, PC-60FW, Jumper, Viatom): tens of notifications a second."""
+
+
 @dataclass(frozen=True)
 class WearableProfile:
     """One config ``profile`` name: everything the one link driver (:mod:`roomctl.sensors.link`) needs to know."""
@@ -118,6 +125,9 @@ class WearableProfile:
     """Streams that send many packets a second publish at most one reading per quantity per this many seconds."""
     continuous: bool = True
     """False for spot-check devices (thermometer, cuff): silence between measurements is normal, never "stale"."""
+    max_notify_hz: float = MAX_NOTIFY_HZ
+    """The most notifications a second (per characteristic) such a wearable plausibly sends; more are coalesced before
+    decoding, and a flood pauses the subscription and raises "sending too fast" (:mod:`roomctl.sensors.ratebound`)."""
     _compiled: tuple[re.Pattern[str], ...] = field(default=(), init=False, repr=False, compare=False)
     sensor_keys: frozenset[str] = field(default=frozenset(), init=False, repr=False, compare=False)
     """The status keys its condition rules read: a measurement carrying one says what the sensor sees now."""

@@ -187,11 +187,41 @@ def test_special_values_give_none(profile: str, name: str, raw: bytes) -> None:
     ("spo2", "pulse"),
     [(spec.sfloat(101), spec.sfloat(72)), (spec.sfloat(97), spec.sfloat(0)), (spec.sfloat(97), spec.sfloat(31, 1))],
 )
-def test_out_of_range_is_not_valid(spo2: bytes, pulse: bytes) -> None:
+def test_out_of_range_makes_the_unchecked_frame_invalid(spo2: bytes, pulse: bytes) -> None:
+    """A PLX frame has no checksum: one impossible number and the other is not to be trusted either."""
     [m] = DECODERS["plx_continuous"](b"\x00" + spo2 + pulse)
     assert "out_of_range" in m.status["missing"].values()  # type: ignore[attr-defined]
-    assert m.quality == "questionable"
-    assert None in m.values.values()
+    assert m.quality == "invalid"
+    assert m.values == {"spo2": None, "pulse_rate": None}
+    assert m.status["implausible"]
+
+
+@pytest.mark.parametrize("profile", ["plx_spot_check", "plx_continuous"])
+@pytest.mark.parametrize(
+    ("spo2", "pulse", "bad"),
+    [
+        (spec.sfloat(8, -4), spec.sfloat(72), "spo2"),  # 0.0008 %: came through as ok (issue 20)
+        (spec.sfloat(39), spec.sfloat(72), "spo2"),
+        (spec.sfloat(97), spec.sfloat(19), "pulse_rate"),
+        (spec.sfloat(97), spec.sfloat(301), "pulse_rate"),
+    ],
+)
+def test_implausible_values_make_the_frame_invalid(profile: str, spo2: bytes, pulse: bytes, bad: str) -> None:
+    [m] = DECODERS[profile](b"\x00" + spo2 + pulse)
+    assert m.quality == "invalid"
+    assert m.values == {"spo2": None, "pulse_rate": None}
+    assert bad in m.status["implausible"]  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(("spo2", "pulse"), [(40, 20), (100, 300), (62, 35), (97.5, 72)])
+def test_the_edges_of_the_plausible_ranges_are_ok(spo2: float, pulse: float) -> None:
+    [m] = DECODERS["plx_continuous"](b"\x00" + spec.sfloat(*_mantissa(spo2)) + spec.sfloat(*_mantissa(pulse)))
+    assert m.quality == "ok"
+    assert m.values == {"spo2": spo2, "pulse_rate": pulse}
+
+
+def _mantissa(value: float) -> tuple[int, int]:
+    return (int(value), 0) if value == int(value) else (int(value * 10), -1)
 
 
 def test_timestamp_unknown_when_clock_not_set() -> None:

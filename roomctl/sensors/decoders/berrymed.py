@@ -17,7 +17,7 @@ from roomctl.models import Quantity
 from roomctl.sensors.decoders._common import PULSE_RATE, SPO2, finish, put
 from roomctl.sensors.decoders.stream import StreamDecoder
 from roomctl.sensors.measurement import Measurement, Value
-from roomctl.sensors.vendor import OXIMETER_RULES, Characteristic, Notify, WearableProfile
+from roomctl.sensors.vendor import OXIMETER_RULES, STREAM_MAX_NOTIFY_HZ, Characteristic, Notify, WearableProfile
 
 PACKET_SIZE = 5
 _PRIMARY = (SPO2, PULSE_RATE)
@@ -124,6 +124,7 @@ PROFILES = (
         (Notify(DATA),),
         name_patterns=(r"^BerryMed",),
         conditions=OXIMETER_RULES,
+        max_notify_hz=STREAM_MAX_NOTIFY_HZ,
         publish_interval_s=1.0,
     ),
 )

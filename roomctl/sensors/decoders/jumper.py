@@ -11,7 +11,7 @@ from roomctl.errors import DecodeError
 from roomctl.models import Quantity
 from roomctl.sensors.decoders._common import PERFUSION_INDEX, PULSE_RATE, SPO2, finish, put
 from roomctl.sensors.measurement import Measurement, Value
-from roomctl.sensors.vendor import OXIMETER_RULES, Characteristic, Notify, WearableProfile
+from roomctl.sensors.vendor import OXIMETER_RULES, STREAM_MAX_NOTIFY_HZ, Characteristic, Notify, WearableProfile
 
 _PRIMARY = (SPO2, PULSE_RATE)
 
@@ -57,5 +57,6 @@ PROFILES = (
         name_patterns=(r"^JPD", r"My Oximeter"),
         advertised_uuids=(SERVICE,),
         conditions=OXIMETER_RULES,
+        max_notify_hz=STREAM_MAX_NOTIFY_HZ,
     ),
 )

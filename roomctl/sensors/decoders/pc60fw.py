@@ -14,7 +14,7 @@ from roomctl.sensors.decoders._common import PERFUSION_INDEX, PULSE_RATE, SPO2, 
 from roomctl.sensors.decoders.crc import crc8_maxim
 from roomctl.sensors.decoders.stream import FramedStreamDecoder, decode_frames
 from roomctl.sensors.measurement import Measurement, Value
-from roomctl.sensors.vendor import OXIMETER_RULES, Characteristic, Notify, WearableProfile
+from roomctl.sensors.vendor import OXIMETER_RULES, STREAM_MAX_NOTIFY_HZ, Characteristic, Notify, WearableProfile
 
 SYNC = b"\xaa\x55"
 FRAME_TYPES = (0x0F, 0xF0)
@@ -113,5 +113,6 @@ PROFILES = (
         (Notify(NOTIFY),),
         name_patterns=(r"^PC-60", r"^OxySmart", r"^PC60"),
         conditions=OXIMETER_RULES,
+        max_notify_hz=STREAM_MAX_NOTIFY_HZ,
     ),
 )

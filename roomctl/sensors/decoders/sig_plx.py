@@ -8,7 +8,9 @@ Measurement Status bits that say the value is doubtful (early estimate, demonstr
 questionable measurement: ``MS_QUESTIONABLE``), or Device & Sensor Status bits that do (equipment malfunction, signal
 processing irregularity, inadequate / poor / erratic / non-pulsatile signal, low perfusion, questionable pulse, sensor
 interference, unknown sensor: ``DSS_QUESTIONABLE``) -> questionable: the alarm engine judges the value against the limits but
-never uses it for a baseline. SpO2 above 100 % or pulse rate 0 / above 300 bpm -> None (out_of_range).
+never uses it for a baseline. The frame has no checksum: SpO2 or pulse rate outside what is plausible
+(:data:`roomctl.plausible.UNCHECKED_FRAMES`: SpO2 40-100 %, PR 20-300 bpm, also for the fast and slow values) -> the whole
+frame invalid, with ``status["implausible"]`` saying which values.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import struct
 from collections.abc import Iterable
 
 from roomctl.models import Quantity
+from roomctl.plausible import implausible
 from roomctl.sensors.decoders._common import (
     PERFUSION_INDEX,
     PULSE_RATE,
@@ -129,6 +132,21 @@ class _StatusFields:
         self.offset += 2
 
 
+def _unchecked_frame(values: dict[Quantity, Value], missing: dict[Quantity, str], status: dict[str, object]) -> bool:
+    """A PLX frame has no checksum: a number outside the plausible range (:data:`roomctl.plausible.UNCHECKED_FRAMES`, or
+    outside what the quantity can be at all) makes the whole frame invalid. True when it does."""
+    bad = implausible(values)
+    if not bad and "out_of_range" not in missing.values():
+        return False
+    status["implausible"] = {str(q): values[q] for q in bad} | {
+        str(q): "out_of_range" for q, why in missing.items() if why == "out_of_range"
+    }
+    for q in bad:
+        values[q] = None
+        missing[q] = "implausible"
+    return True
+
+
 def decode_plx_spot_check(data: bytes) -> list[Measurement]:
     """0x2A5E PLX Spot-check Measurement: SpO2, PR, optional timestamp, statuses and pulse amplitude index."""
     what = "PLX spot-check measurement"
@@ -149,13 +167,14 @@ def decode_plx_spot_check(data: bytes) -> list[Measurement]:
     fields.read(status, bool(flags & 0x02), bool(flags & 0x04))
     if flags & 0x08:
         fields.read_pai(values, missing)
+    implausible_frame = _unchecked_frame(values, missing, status)
     return [
         finish(
             values,
             status,
             missing,
             _PRIMARY,
-            invalid=fields.invalid,
+            invalid=fields.invalid or implausible_frame,
             questionable=fields.questionable,
             timestamp=timestamp,
         )
@@ -187,7 +206,8 @@ def decode_plx_continuous(data: bytes) -> list[Measurement]:
     fields.read(status, bool(flags & 0x04), bool(flags & 0x08))
     if flags & 0x10:
         fields.read_pai(values, missing)
-    return [finish(values, status, missing, _PRIMARY, invalid=fields.invalid, questionable=fields.questionable)]
+    invalid = _unchecked_frame(values, missing, status) or fields.invalid
+    return [finish(values, status, missing, _PRIMARY, invalid=invalid, questionable=fields.questionable)]
 
 
 def decode_plx_features(data: bytes) -> list[Measurement]:

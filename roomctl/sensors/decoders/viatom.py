@@ -24,7 +24,7 @@ from roomctl.sensors.decoders._common import BATTERY, PULSE_RATE, SPO2, finish, 
 from roomctl.sensors.decoders.crc import crc8_smbus
 from roomctl.sensors.decoders.stream import FramedStreamDecoder, decode_frames
 from roomctl.sensors.measurement import Measurement, Value
-from roomctl.sensors.vendor import OXIMETER_RULES, Characteristic, Notify, Poll, WearableProfile
+from roomctl.sensors.vendor import OXIMETER_RULES, STREAM_MAX_NOTIFY_HZ, Characteristic, Notify, Poll, WearableProfile
 
 CMD_INFO = 0x14
 CMD_PING = 0x15
@@ -165,5 +165,6 @@ PROFILES = (
         name_patterns=(r"^O2Ring", r"^Checkme", r"^SleepU", r"^O2M", r"^BabyO2", r"^Oxylink", r"^PO[0-9]"),
         advertised_uuids=(SERVICE,),
         conditions=OXIMETER_RULES,
+        max_notify_hz=STREAM_MAX_NOTIFY_HZ,
     ),
 )

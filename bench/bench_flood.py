@@ -1,0 +1,204 @@
+"""A flooding strap against the real daemon: its CPU and the record's growth, next to the same strap at its normal rate.
+
+A private dbus-daemon with the BlueZ emulator in its own process (one heart-rate strap, every notification with heart
+rate and energy), and ``roomctl run`` (storage, alarms, local API; no MQTT) with the strap at its profile's rate bound.
+Two phases of ``--seconds`` each: the strap at 1 notification a second, then flooding at ``--flood-hz`` (1,760, as seen
+in the field). For each: the daemon's CPU as a share of one core (from /proc), readings stored and database bytes per
+second (extrapolated to an hour), notifications sent and delivered (the emulator cannot deliver while roomctl has
+unsubscribed), and the flood's steady state after the first ``--detect-s`` seconds (the flood is found within a few
+one-second windows, then paced). ``--max-notify-hz 2000`` shows the same flood without the bound.
+
+    .venv/bin/python bench/bench_flood.py [--seconds 30] [--flood-hz 1760] [--max-notify-hz 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _pipeline_parts import ADDRESS, HRM, proc_cpu
+
+ROOM = f"""
+[room]
+site = "bench"
+room = "flood"
+
+[[wearables]]
+id = "strap"
+profile = "heart_rate"
+address = "{ADDRESS}"
+
+[lighting]
+pin_factory = "mock"
+
+[alarms.sound]
+outputs = []
+
+[mqtt]
+enabled = false
+
+[storage]
+path = "roomctl.db"
+
+[api]
+socket_path = "api.sock"
+"""
+
+
+async def child(bus: str) -> None:
+    """The strap. Lines on stdin: ``wait`` (until subscribed), ``send HZ SECONDS``, ``quit``."""
+    from roomctl.emulator import Emulator, Scenario
+    from roomctl.emulator.devices import HeartRateStrap
+    from roomctl.sensors.decoders import sig_heart_rate
+
+    scenario = Scenario(seed=1, artefact_chance=0.0)
+    strap = HeartRateStrap(ADDRESS, "Bench Strap", scenario, interval_s=3600.0)  # silent unless told
+    async with Emulator([strap], scenario, bus_address=bus) as emu:
+        print("ready", flush=True)
+        while True:
+            words = (await asyncio.to_thread(sys.stdin.readline)).split()
+            if not words or words[0] == "quit":
+                return
+            if words[0] == "wait":
+                while not emu.subscribed(ADDRESS, HRM):  # noqa: ASYNC110 (the emulator has no event for this)
+                    await asyncio.sleep(0.05)
+                print("subscribed", flush=True)
+            elif words[0] == "send":
+                hz, seconds = float(words[1]), float(words[2])
+                batch = max(1, round(hz / 100))  # 100 wake-ups a second at most
+                sent = delivered = 0
+                start = time.monotonic()
+                while time.monotonic() - start < seconds:
+                    for _ in range(batch):
+                        sent += 1
+                        payload = sig_heart_rate.encode_heart_rate(72, (), contact=True, energy_kj=sent % 65536)
+                        delivered += emu.send(ADDRESS, HRM, payload)
+                    delay = start + sent / hz - time.monotonic()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                print(f"sent {sent} {delivered} {time.monotonic() - start:.3f}", flush=True)
+
+
+class Strap:
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+
+    async def say(self, line: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line.encode() + b"\n")
+        await self.proc.stdin.drain()
+
+    async def expect(self, word: str, timeout_s: float = 120) -> list[str]:
+        assert self.proc.stdout is not None
+        async with asyncio.timeout(timeout_s):
+            while True:
+                line = await self.proc.stdout.readline()
+                if not line:
+                    raise SystemExit(f"the emulator exited before saying {word!r}")
+                if line.split() and line.split()[0].decode() == word:
+                    return line.decode().split()
+
+
+def record(db: Path) -> tuple[int, int]:
+    """(the strap's readings stored, bytes of the database in use): the WAL checkpointed first (PASSIVE: beside the
+    daemon's writes), so the size is the record's, not the write-ahead log's."""
+    with contextlib.closing(sqlite3.connect(db, timeout=10)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        n = int(conn.execute("SELECT COUNT(*) FROM readings WHERE device = 'strap'").fetchone()[0])
+        pages = conn.execute("PRAGMA page_count").fetchone()[0] - conn.execute("PRAGMA freelist_count").fetchone()[0]
+        return n, int(pages) * int(conn.execute("PRAGMA page_size").fetchone()[0])
+
+
+async def phase(strap: Strap, pid: int, state: Path, hz: float, seconds: float, detect_s: float) -> None:
+    async def mark() -> tuple[float, float, int, int]:
+        await asyncio.sleep(0.6)  # the storage writer's batch reaches the disk
+        n, size = record(state / "roomctl.db")
+        return time.monotonic(), sum(proc_cpu(pid)), n, size
+
+    t0, cpu0, n0, b0 = await mark()
+    await strap.say(f"send {hz:g} {seconds:g}")
+    steady: tuple[float, float, int, int] | None = None
+    if hz > 10 and detect_s < seconds:
+        await asyncio.sleep(detect_s)
+        steady = await mark()
+    _, sent, delivered, _took = await strap.expect("sent")
+    t1, cpu1, n1, b1 = await mark()
+    window = t1 - t0
+
+    def line(what: str, t: float, cpu: float, n: int, b: int) -> str:
+        wall = t1 - t
+        return (
+            f"  {what}: CPU {100 * (cpu1 - cpu) / wall:.1f} % of a core; {(n1 - n) / wall:.2f} readings stored/s; "
+            f"record +{(b1 - b) / wall / 1024:.1f} KiB/s ({(b1 - b) / wall * 3600 / 2**20:.1f} MiB/h)"
+        )
+
+    print(f"strap at {hz:g} notifications/s for {window:.0f} s: sent {sent}, delivered {delivered}")
+    print(line("whole phase", t0, cpu0, n0, b0))
+    if steady is not None:
+        print(line(f"after the first {detect_s:g} s", *steady))
+
+
+async def main(args: argparse.Namespace) -> None:
+    from roomctl.emulator import PrivateBus
+
+    with PrivateBus() as bus, tempfile.TemporaryDirectory(prefix="roomctl-flood-") as folder:
+        state = Path(folder)
+        bound = f"max_notify_hz = {args.max_notify_hz:g}\n" if args.max_notify_hz else ""
+        (state / "room.toml").write_text(ROOM.replace("[lighting]", f"{bound}\n[lighting]"))
+        env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": bus.address}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "--child", bus.address, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+        )
+        strap = Strap(proc)
+        log = (state / "daemon.log").open("wb")
+        daemon: asyncio.subprocess.Process | None = None
+        try:
+            await strap.expect("ready")
+            daemon = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "roomctl", "run", "--config", str(state / "room.toml"),
+                env=env, stdout=log, stderr=log, cwd=state,
+            )  # fmt: skip
+            await strap.say("wait")
+            await strap.expect("subscribed")
+            await asyncio.sleep(3.0)  # past the start-up
+            await phase(strap, daemon.pid, state, 1.0, args.seconds, args.detect_s)
+            await phase(strap, daemon.pid, state, args.flood_hz, args.seconds, args.detect_s)
+            await phase(strap, daemon.pid, state, 1.0, args.seconds, args.detect_s)  # and back
+        finally:
+            with contextlib.suppress(ConnectionError):
+                await strap.say("quit")
+            await proc.wait()
+            if daemon is not None:
+                daemon.terminate()
+                await daemon.wait()
+            log.close()
+        text = (state / "daemon.log").read_text()
+        for line in text.splitlines():
+            if "too fast" in line or "within its rate" in line or "coalesced" in line:
+                print("  daemon:", line.split(": ", 1)[-1][:160])
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--flood-hz", type=float, default=1760.0)
+    parser.add_argument("--detect-s", type=float, default=8.0)
+    parser.add_argument(
+        "--max-notify-hz", type=float, help="the strap's bound in the room configuration (2000: as good as none)"
+    )
+    parser.add_argument("--child", metavar="BUS", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        asyncio.run(child(args.child))
+    else:
+        asyncio.run(main(args))
