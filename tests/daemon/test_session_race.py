@@ -9,13 +9,17 @@ import contextlib
 import re
 import sqlite3
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from roomctl.api.client import ApiClient
 from roomctl.api.protocol import EventMessage, Snapshot
 from roomctl.commands import EndSession, StartSession
 from roomctl.demo.launcher import roomctl_argv
 from roomctl.models import SessionKind, SessionState
+from roomctl.storage.database import Database, SessionRow
 from tests.daemon.helpers import stop_process
 from tests.daemon.test_sessions_run import room_without_wearables
 
@@ -118,3 +122,36 @@ async def test_an_end_and_a_start_at_the_same_moment_each_get_one_clear_outcome(
         ends = conn.execute("SELECT COUNT(*) FROM events WHERE event = 'session_end'").fetchone()[0]
     assert starts == count
     assert ends == count - len(open_sessions(db))
+
+
+async def test_roomctl_run_closes_an_older_open_session_and_resumes_the_newest(tmp_path: Path) -> None:
+    """A record with two open sessions (what the race used to leave): the daemon resumes the newest and closes the older
+    at its last record, saying so in its record; one session is open afterwards."""
+    config = tmp_path / "room.toml"
+    config.write_text(room_without_wearables())
+    db_path, socket_path, log_path = tmp_path / "roomctl.db", tmp_path / "api.sock", tmp_path / "daemon.log"
+    db = Database(db_path)
+    now = datetime.now(UTC)
+    for sid, ago in (("0000000000a1", 7200), ("0000000000b2", 600)):
+        started = now - timedelta(seconds=ago)
+        state = SessionState(id=sid, session_kind=SessionKind.INTEGRATION, started_at=started)
+        db.save_session(SessionRow(sid, "integration", started.timestamp(), None, state.model_dump_json(), {}))
+    db.close()
+    with log_path.open("wb") as log_file:
+        daemon = await asyncio.create_subprocess_exec(
+            *roomctl_argv("run", "--config", str(config)), stdout=log_file, stderr=log_file
+        )
+    try:
+        async with screens(socket_path, "screen") as (screen,):
+            await screen.shows("0000000000b2")
+    finally:
+        assert await stop_process(daemon) == 0, log_path.read_text()
+    assert open_sessions(db_path) == ["0000000000b2"]
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        (ended_at,) = conn.execute("SELECT ended_at FROM sessions WHERE id = '0000000000a1'").fetchone()
+        ends = conn.execute("SELECT ts, text FROM events WHERE session = '0000000000a1' AND event = 'session_end'")
+        (end_ts, text), *more = ends.fetchall()
+    assert more == []
+    assert ended_at == end_ts == pytest.approx((now - timedelta(seconds=7200)).timestamp())  # its last record
+    assert text == "closed when roomctl started: it was left open, and a later session was open too"
+    assert "session 0000000000a1 was left open; closed at its last record" in log_path.read_text()
