@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
+from roomctl.central.parse import ID
 from roomctl.config import load_toml
 from roomctl.config.base import Section
 from roomctl.config.mqtt import BrokerConfig
@@ -18,7 +19,16 @@ from roomctl.config.mqtt import BrokerConfig
 DEFAULT_PATH = Path("/etc/roomctl/central.toml")
 
 
-RoomRef = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}/[a-z0-9][a-z0-9_-]{0,62}$")]
+def _room_ref(value: str) -> str:
+    site, slash, room = value.partition("/")
+    if not slash or ID.fullmatch(site) is None or ID.fullmatch(room) is None:
+        raise ValueError(
+            "must be \"site/room\", as the room's [room] site and room (lower-case letters, digits, '-', '_')"
+        )
+    return value
+
+
+RoomRef = Annotated[str, AfterValidator(_room_ref)]
 """A room as ``site/room`` (its ``[room] site`` and ``room``)."""
 
 SiteFilter = Annotated[str, StringConstraints(pattern=r"^(\*|[a-z0-9][a-z0-9_-]{0,62})$")]
@@ -82,8 +92,10 @@ class CentralConfig(Section):
     def summary(self) -> str:
         sites = "every site" if "*" in self.station.sites else ", ".join(self.station.sites)
         tls = " (TLS)" if self.mqtt.tls else ""
+        expected = f", {len(self.station.rooms)} room(s) expected" if self.station.rooms else ""
         return (
-            f"{sites} from {self.mqtt.host}:{self.mqtt.port}{tls}; browser view on {self.serve.host}:{self.serve.port}"
+            f"{sites}{expected} from {self.mqtt.host}:{self.mqtt.port}{tls}; "
+            f"browser view on {self.serve.host}:{self.serve.port}"
         )
 
 

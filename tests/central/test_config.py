@@ -57,6 +57,11 @@ def test_a_good_file_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
         (("port = 8883", "port = 8883\nenabled = true"), "central.toml:9: mqtt.enabled: is not a known setting"),
         (('ca_file = "clinic-ca.pem"', 'ca_file = "missing.pem"'), "central.toml:12: mqtt.tls.ca_file: file not found"),
         (("vitals_stale_s = 20", "vitals_stale_s = 0"), "central.toml:4: station.vitals_stale_s: must be more than 0"),
+        (("vitals_stale_s = 20", 'rooms = ["willow"]'), 'central.toml:4: station.rooms[0]: must be "site/room"'),
+        (("vitals_stale_s = 20", 'rooms = ["harbor/Willow Room"]'), 'central.toml:4: station.rooms[0]: must be "site/room"'),
+        (("vitals_stale_s = 20", "clock_skew_s = -1"), "central.toml:4: station.clock_skew_s: "),
+        (("port = 8421", "port = 8421\n[limits]\ndevices_per_room = 0"), "central.toml:17: limits.devices_per_room: "),
+        (("port = 8421", "port = 8421\n[limits]\nrooms = 10\nmystery = 1"), "central.toml:18: limits.mystery: is not a known setting"),
     ],
 )  # fmt: skip
 def test_problems_name_file_key_and_line(
@@ -75,6 +80,17 @@ def test_not_toml_and_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "not valid TOML" in capsys.readouterr().err
     assert main(["central", "--config", str(tmp_path / "nope.toml"), "--check"]) == 2
     assert "nope.toml: no such file" in capsys.readouterr().err
+
+
+def test_expected_rooms_and_limits(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = GOOD.replace("vitals_stale_s = 20", 'rooms = ["harbor-clinic/willow", "north-wing/oak"]\nclock_skew_s = 30')
+    path = write(tmp_path, text + "\n[limits]\nrooms_per_site = 50\npayload_bytes = 4096\n")
+    config = load_central_config(path)
+    assert config.station.expected() == frozenset({("harbor-clinic", "willow"), ("north-wing", "oak")})
+    assert config.station.clock_skew_s == 30
+    assert (config.limits.rooms_per_site, config.limits.payload_bytes, config.limits.devices_per_room) == (50, 4096, 16)
+    assert main(["central", "--config", str(path), "--check"]) == 0
+    assert "2 room(s) expected" in capsys.readouterr().out
 
 
 def test_the_shipped_example_checks(tmp_path: Path) -> None:
