@@ -76,6 +76,12 @@ class Trend:
     def __len__(self) -> int:
         return len(self._buckets)
 
+    @property
+    def newest(self) -> int | None:
+        """The newest bucket's index: it changes when a bucket begins (a drawing made before that reading arrived,
+        at the same clock time, is out of date)."""
+        return self._buckets[-1][0] if self._buckets else None
+
     def series(self, until: float | None = None) -> list[float | None]:
         """Bucket means from the oldest bucket (or ``span_s`` back from ``until``) to ``until``; gaps are None."""
         if not self._buckets:

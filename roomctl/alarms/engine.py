@@ -299,8 +299,10 @@ class AlarmEngine:
     def _on_reading(self, r: Reading) -> list[HubEvent]:
         now = self._clock.monotonic()
         device = self._devices.get(r.device)
+        value = r.value
+        valid = value is not None and r.quality is not Quality.INVALID and math.isfinite(value)
         if device is not None and r.quantity is not Quantity.BATTERY:  # a battery level is not data about the patient
-            device.heard(now)
+            device.heard(now, valid)
         key = (r.device, r.quantity)
         announce = False
         try:
@@ -310,8 +312,7 @@ class AlarmEngine:
             announce = watch is not None and r.quantity in self._patient_baselines  # its limits follow the patient's
         if watch is None:
             return []
-        value = r.value
-        if value is None or r.quality is Quality.INVALID or not math.isfinite(value):
+        if value is None or not valid:
             for g in watch.groups:
                 g.suspend()  # no data: never calm, never clears
             return []

@@ -26,6 +26,7 @@ DELAYED_CONDITIONS: dict[TechnicalCondition, str] = {
 DEVICE_CONDITIONS = (
     "data_stale",
     "device_disconnected",
+    "no_valid_data",
     "finger_off",
     "sensor_displaced",
     "no_contact",
@@ -51,6 +52,7 @@ _LINK_UP = (LinkState.CONNECTED, LinkState.STALE)
 def technical_priorities(cfg: TechnicalAlarmConfig) -> dict[str, Priority]:
     return {
         "data_stale": cfg.stale,
+        "no_valid_data": cfg.stale,
         "device_disconnected": cfg.disconnected,
         "finger_off": cfg.finger_off,
         "sensor_displaced": cfg.finger_off,
@@ -91,6 +93,8 @@ class DeviceWatch:
         self.ever_connected = False
         self.last_data = since
         """Monotonic time of the last reading from this wearable (or when the watch began, before any)."""
+        self.last_valid = since
+        """Monotonic time of the last valid reading (a value, not marked invalid) from it, or when the watch began."""
         self.stale_reported = False
         """The link said ``stale`` (it judged the data stale, or its link just dropped) and has not said connected since."""
         self.condition_since: dict[TechnicalCondition, float] = {}
@@ -109,10 +113,13 @@ class DeviceWatch:
             since=since,
         )
 
-    def heard(self, now: float) -> None:
-        """A vital reading (any value, even a missing one; not a battery level) came from this wearable."""
+    def heard(self, now: float, valid: bool = True) -> None:
+        """A vital reading (any value, even a missing one; not a battery level) came from this wearable; ``valid``:
+        with a value that is not marked invalid."""
         self.last_data = now
         self.ever_connected = True
+        if valid:
+            self.last_valid = now
 
     def update(self, ds: DeviceState, now: float) -> None:
         state = self.state = ds.state
@@ -141,6 +148,8 @@ class DeviceWatch:
                 found["data_stale"] = None
             if silent >= self.lost_after_s:
                 found["device_disconnected"] = None
+        elif self.continuous and self.last_data - self.last_valid >= self.stale_after_s and not self._says_why():
+            found["no_valid_data"] = None  # connected and sending, nothing valid for as long, and it does not say why
         for cond, since in self.condition_since.items():
             name = DELAYED_CONDITIONS.get(cond)
             if name is not None and now - since >= condition_delay_s:
@@ -151,6 +160,10 @@ class DeviceWatch:
         if self.reports_low_battery or (battery is not None and battery <= self.battery_low_percent):
             found["low_battery"] = battery
         return {name: self._condition(name, value, priorities[name]) for name, value in found.items()}
+
+    def _says_why(self) -> bool:
+        """The wearable reports why its values are invalid (finger off, sensor displaced, no skin contact)."""
+        return any(cond in DELAYED_CONDITIONS for cond in self.condition_since)
 
     def _condition(self, name: str, value: float | None, priority: Priority) -> Condition:
         detail = f"{number(value)} %" if value is not None else ""

@@ -41,6 +41,7 @@ def limit_message(
 
 TECHNICAL_MESSAGES: dict[str, str] = {
     "data_stale": "No data from {label}",
+    "no_valid_data": "No valid data from {label}: check the sensor",
     "device_disconnected": "Wearable lost: {label} is not connected",
     "finger_off": "Finger off: {label}",
     "sensor_displaced": "Sensor displaced: {label}",

@@ -76,7 +76,7 @@ class VitalBlock:
         self.height = 5 if large else 3
         self.nodata = False
         self.width = 0
-        self._trend_key: tuple[int, ...] | None = None
+        self._trend_key: tuple[int | None, ...] | None = None
         self._digits_of: str | None = None
         self._label = ""
         self._parts: dict[str, list[str]] = {"label": [], "value": [], "recent": [], "whole": [], "range": [""]}
@@ -132,7 +132,15 @@ class VitalBlock:
         t = now.timestamp()
         recent, whole = view.trends.recent[q], view.trends.whole[q]
         # Trends show finished buckets only (10 s and 30 s means): each is drawn once per bucket, not on every reading.
-        key = (width, int(t // recent.bucket_s), recent.resets, int(t // whole.bucket_s), whole.resets)
+        key = (
+            width,
+            int(t // recent.bucket_s),
+            recent.resets,
+            recent.newest,  # readings that came after a drawing at the same clock time (late, or a clock held)
+            int(t // whole.bucket_s),
+            whole.resets,
+            whole.newest,
+        )
         if key == self._trend_key:
             return
         self._trend_key, self._rows = key, None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from roomctl.models import AlarmAction, AlarmCategory, LinkState, Priority, Quantity, TechnicalCondition
+from roomctl.models import AlarmAction, AlarmCategory, LinkState, Priority, Quality, Quantity, TechnicalCondition
 
 from .conftest import CUFF, OXIMETER, STRAP, MakeRoom, Room, alarm_events, config
 
@@ -170,3 +170,35 @@ def test_a_battery_level_does_not_count_as_data_from_a_silent_wearable(make_room
     room.reading(Quantity.BATTERY, 80, device="strap")  # read while the heart rate is silent
     room.wait(10)  # 30 s since the last heart rate: lost, although the battery was read 10 s ago
     assert room.conditions() == {"data_stale", "device_disconnected"}
+
+
+def test_a_wearable_sending_only_invalid_values_is_its_own_technical_alarm(make_room: MakeRoom) -> None:
+    """An oximeter that stays connected and sends only invalid values, without saying why (no finger-off bit), raises
+    no_valid_data after stale_after_s: missing data is never calm, even while the link is fine."""
+    room = make_room(wearables=[OXIMETER])
+    room.device(LinkState.CONNECTED)
+    room.hold(Quantity.SPO2, 97, 3)
+    for _ in range(9):
+        room.reading(Quantity.SPO2, None, quality=Quality.INVALID)
+        room.wait(1)
+    assert "no_valid_data" not in room.conditions()
+    room.reading(Quantity.SPO2, None, quality=Quality.INVALID)  # 10 s of nothing valid
+    room.wait(1)
+    alarm = room.only("no_valid_data")
+    assert alarm.message == "No valid data from Finger oximeter: check the sensor"
+    assert alarm.category is AlarmCategory.TECHNICAL
+    assert alarm.priority is Priority.MEDIUM  # [alarms.technical] stale
+    room.reading(Quantity.SPO2, 96)
+    room.wait(1)
+    assert "no_valid_data" not in room.conditions()
+
+
+def test_a_wearable_that_says_finger_off_raises_finger_off_not_no_valid_data(make_room: MakeRoom) -> None:
+    room = make_room(wearables=[OXIMETER])
+    room.device(LinkState.CONNECTED)
+    room.hold(Quantity.SPO2, 97, 2)
+    room.device(LinkState.CONNECTED, conditions=(FINGER_OFF,))
+    for _ in range(15):
+        room.reading(Quantity.SPO2, None, quality=Quality.INVALID)
+        room.wait(1)
+    assert room.conditions() == {"finger_off"}
