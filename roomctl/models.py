@@ -250,6 +250,7 @@ class SessionEventKind(StrEnum):
     DISCHARGE_CHECK = "discharge_check"
     LIMIT_SET = "limit_set"  # an alarm limit changed for this session only (set_limit)
     BASELINE = "baseline"  # the patient's baseline of a quantity became known (data: the baseline record)
+    RECORD_GAP = "record_gap"  # the disk was away past the backlog's bound: what the record is missing (storage)
 
 
 class SessionEvent(Model):

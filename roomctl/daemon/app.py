@@ -36,12 +36,13 @@ from roomctl.daemon.preflight import state_paths
 from roomctl.daemon.room_info import room_info
 from roomctl.daemon.supervisor import Supervisor
 from roomctl.daemon.systemd import Notifier, Watchdog, watchdog_interval
-from roomctl.errors import RoomctlError
+from roomctl.errors import ConfigError, RoomctlError, StorageError
 from roomctl.hub import Hub
 from roomctl.lighting.controller import LightingController
 from roomctl.models import AlarmEvent, ServiceHealth
 from roomctl.sensors.service import SensorService
 from roomctl.session.manager import SessionManager
+from roomctl.storage.schema import NewerDatabase
 from roomctl.storage.store import Store
 from roomctl.storage.writer import StorageWriter
 
@@ -53,9 +54,13 @@ this late (a 1 s tick plus the screen's coalescing could exceed the 1 s bar: ben
 LAST_SERVICES = ("mqtt",)
 """Services the supervisor's stop leaves running: stopped by :meth:`Daemon._stop_feed` after the lights are safe."""
 
-CRITICAL_HEALTH = ("storage", "alarms")
-"""Parts whose own ``ServiceHealth`` must be ok for the watchdog to be pinged (a broker outage is not one of them).
-An alarm engine that raised never reports ok again in this run: the watchdog stops and systemd restarts the daemon."""
+CRITICAL_HEALTH = ("alarms",)
+"""Parts whose own ``ServiceHealth`` must be ok for the watchdog to be pinged. The watchdog stands for *monitoring*
+(links, hub, alarm engine, sound, local API), never the record: a full or failing disk, or a broker outage, is a
+technical alarm while monitoring goes on (a restart would only stop the watch). An alarm engine that raised never
+reports ok again in this run: the watchdog stops and systemd restarts the daemon."""
+RECORDER_SERVICES = ("storage-writer",)
+"""Supervised loops the watchdog leaves out: the record's failing is its own alarm, not a reason to restart."""
 
 CRITICAL_SERVICES = {"alarm-tick": "alarms", "storage-writer": "storage"}
 """Supervised loops whose failure is reported as the failure of that part (a high-priority technical alarm)."""
@@ -116,7 +121,7 @@ class Daemon:
     def problems(self) -> list[str]:
         """Everything that keeps the daemon from calling itself healthy; empty when healthy."""
         return [
-            *self.supervisor.problems(),
+            *self.supervisor.problems(ignore=RECORDER_SERVICES),
             *service_health_problems(self.hub, CRITICAL_HEALTH),
             *self.freshness.problems(),
         ]
@@ -157,8 +162,12 @@ class Daemon:
         self.supervisor.add("alarm-tick", self._alarm_tick)
         self.parts.append("alarms")
 
-        # 2. storage: first in, last out
-        store = await stack.enter_async_context(Store(self.db_path, clock=clock))
+        # 2. storage: first in, last out. A disk that refuses leaves the store without a record (an alarm, retried)
+        try:
+            store = await stack.enter_async_context(Store(self.db_path, clock=clock))
+        except NewerDatabase as e:  # staff must act: exit 2, no restart loop
+            raise ConfigError([f"storage.path: {e}"]) from e
+        self.store = store
         writer = StorageWriter(
             store,
             hub,
@@ -175,10 +184,11 @@ class Daemon:
 
         # 3. the session (resumed where it was), then the lights that follow it
         session = SessionManager(cfg, hub, store, clock=clock, writer=writer, baselines=alarms.take_baselines)
-        last_record = await store.call(lambda db: db.last_record_ts())  # before the resume writes its own note
-        if await session.resume():
-            self._resume_limits(session)
-            await self._resume_alarms(store, session, last_record)
+        if store.available:
+            await self._resume(store, session)
+        else:
+            log.error("no record to resume a session from (%s); monitoring without one", store.problem)
+            hub.publish(session.state)
         self.supervisor.add("session", session.run)
         self.parts.append("session")
 
@@ -286,6 +296,18 @@ class Daemon:
             limits = self.alarms.use_baselines(baselines)
             log.info("session %s: %d baseline(s) kept with the session used again", session.state.id, len(baselines))
         self.hub.publish(limits)
+
+    async def _resume(self, store: Store, session: SessionManager) -> None:
+        """Take up the session (and its alarms) the record says was open; a record that fails to read is an alarm
+        (the store's) and monitoring starts without a session."""
+        try:
+            last_record = await store.call(lambda db: db.last_record_ts())  # before the resume writes its own note
+            if await session.resume():
+                self._resume_limits(session)
+                await self._resume_alarms(store, session, last_record)
+        except StorageError as e:
+            log.error("could not resume from the record: %s; monitoring without a session", e)
+            self.hub.publish(session.state)
 
     async def _resume_alarms(self, store: Store, session: SessionManager, last_record: float | None) -> None:
         """Restarted within a session: its alarms come back (an acknowledged pause goes on where it was) and the gap in

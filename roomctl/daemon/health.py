@@ -1,4 +1,4 @@
-"""Health checks the watchdog runs: storage healthy, every wearable fresh or covered by an alarm.
+"""Health checks the watchdog runs: the alarm engine healthy, every wearable fresh or covered by an alarm.
 
 A continuous wearable that sends nothing is healthy for the daemon only while an alarm says so on the screen: monitoring
 that has silently stopped is the failure the watchdog exists for. Spot-check devices (a cuff, a thermometer) are silent
@@ -59,7 +59,7 @@ class WearableFreshness:
 
 
 def service_health_problems(hub: Hub, services: Iterable[str]) -> list[str]:
-    """Problems that the named services reported about themselves as ``ServiceHealth`` (e.g. storage)."""
+    """Problems that the named services reported about themselves as ``ServiceHealth`` (e.g. the alarm engine)."""
     out = []
     for name in services:
         health = hub.state.health.get(name)

@@ -4,6 +4,8 @@ A configuration can be valid and still not run here: a credentials file the daem
 read, a socket path too long for a Unix socket, a ``socket_group`` that does not exist, a storage folder that cannot
 be created, a pin factory whose library is not installed or a machine without GPIO. Each is a configuration problem: ``config check`` lists it, ``run`` refuses to start with exit status 2 (so
 systemd's ``RestartPreventExitStatus=2`` stops restarting it) — never a start-up failure with status 1 in a restart loop.
+A storage folder on a read-only or failing disk is not one: that is a condition of the disk, which can change while
+roomctl runs, so the daemon starts, monitors without a record (a technical alarm) and retries.
 Files are checked as the user running the command: run ``config check`` as the daemon's user to check for it.
 """
 
@@ -43,7 +45,7 @@ def machine_problems(config: RoomConfig, source: str, state_dir: Path | None) ->
         if problem is not None:
             problems.append(f"{source}: {key}: {problem}")
 
-    add("storage.path", _writable_file(db_path))
+    add("storage.path", _storage_problem(db_path))
     add("api.socket_path", _socket_path_problem(socket_path))
     group = config.api.socket_group
     if group is not None and not group_exists(group):
@@ -156,6 +158,22 @@ def _writable_file(path: Path) -> str | None:
             return f"no permission to read and write {path}"
         return None
     return _creatable_folder(path.parent)
+
+
+def _storage_problem(path: Path) -> str | None:
+    """A configuration problem with the database path; None too for a disk that is read-only or failing, which can
+    change while roomctl runs: the daemon then monitors without a record (an alarm) and retries, never exit 2."""
+    try:
+        if _read_only_file_system(path.parent):
+            return None
+        return _writable_file(path)
+    except OSError:  # an I/O error: the disk, not the configuration
+        return None
+
+
+def _read_only_file_system(folder: Path) -> bool:
+    existing = _nearest_existing(folder)
+    return bool(os.statvfs(existing).f_flag & os.ST_RDONLY)
 
 
 def _socket_path_problem(path: Path) -> str | None:

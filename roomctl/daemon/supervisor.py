@@ -112,10 +112,13 @@ class Supervisor:
         """Delay before the restart that follows ``failures`` failures in a row (1 -> initial)."""
         return float(min(self.max_backoff_s, self.initial_backoff_s * 2 ** max(0, failures - 1)))
 
-    def problems(self) -> list[str]:
-        """Why the services are not healthy, for the watchdog; empty when they are."""
+    def problems(self, *, ignore: Collection[str] = ()) -> list[str]:
+        """Why the services are not healthy, for the watchdog (leaving out those named in ``ignore``); empty when
+        they are."""
         out = []
         for r in self._services.values():
+            if r.name in ignore:
+                continue
             if self._running and r.task is not None and r.task.done():
                 out.append(f"service {r.name} is not running")
             elif r.failures >= self.crash_loop_after:

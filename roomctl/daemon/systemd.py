@@ -4,8 +4,9 @@
 ``WATCHDOG_USEC`` (and ``WATCHDOG_PID``). Outside systemd both are absent and every call here does nothing.
 
 The watchdog pings from the asyncio loop itself, every half interval, and only after the health checks pass. A loop that
-is stuck, a service in a crash loop, unhealthy storage or a wearable silent without an alarm saying so all stop the
-pings, and systemd restarts the daemon. A pinger thread would hide exactly those failures.
+is stuck, a monitoring service in a crash loop, a failed alarm engine or a wearable silent without an alarm saying so
+all stop the pings, and systemd restarts the daemon. A pinger thread would hide exactly those failures. The record is
+not among them: a full or failing disk is a technical alarm while monitoring goes on.
 """
 
 from __future__ import annotations

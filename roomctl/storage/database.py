@@ -6,14 +6,17 @@ Every write is one transaction. ``synchronous=FULL`` with WAL: a committed batch
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from roomctl.errors import StorageError
+from roomctl.storage.faults import DamagedDatabase
 from roomctl.storage.kinds import EVENT_TABLES, STORED
 from roomctl.storage.outbox import OutboxRecord
 from roomctl.storage.schema import migrate
@@ -43,9 +46,23 @@ class SessionRow:
     meta: dict[str, Any]
 
 
+class Staged(NamedTuple):
+    """A row with the seq it was given when it was accepted (the outbox serves it from memory before it is on disk)."""
+
+    seq: int
+    row: Row
+    created_at: float
+
+
+Identity = tuple[int, int]
+"""A file's (device, inode): the same path holding another file is another identity."""
+
+
 class Database:
     def __init__(self, path: Path | str, *, readonly: bool = False, busy_timeout_s: float = 5.0) -> None:
         self.path = Path(path)
+        self.wal_path = self.path.with_name(self.path.name + "-wal")
+        self.identity: tuple[Identity | None, Identity | None] = (None, None)
         try:
             if readonly:
                 if not self.path.is_file():
@@ -54,17 +71,29 @@ class Database:
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self.conn = sqlite3.connect(self.path, isolation_level=None)
-                self.conn.execute("PRAGMA journal_mode = WAL")
-                self.conn.execute("PRAGMA synchronous = FULL")
-                self.conn.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
-            self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-            if not readonly:
-                migrate(self.conn)
-            self.last_seq = self._max_seq()
+            try:
+                self._configure(readonly, busy_timeout_s)
+            except BaseException:
+                self.conn.close()
+                raise
         except sqlite3.Error as e:
             raise StorageError(f"{self.path}: cannot open the database: {e}") from e
         except OSError as e:
             raise StorageError(f"{self.path}: cannot create the database folder: {e}") from e
+
+    def _configure(self, readonly: bool, busy_timeout_s: float) -> None:
+        self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        if not readonly:
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = FULL")
+            self.conn.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
+            check = str(self.conn.execute("PRAGMA quick_check(1)").fetchone()[0])
+            if check != "ok":
+                raise DamagedDatabase(f"quick_check: {check}")
+            migrate(self.conn)
+        self.last_seq = self._max_seq()
+        if not readonly:
+            self.identity = (_identity(self.path), _identity(self.wal_path))
 
     def close(self) -> None:
         self.conn.close()
@@ -81,44 +110,108 @@ class Database:
                 found = max(found, int(row[0]))
         return found
 
+    # ---------------------------------------------------------------- the files under it
+
+    def replaced(self) -> str | None:
+        """What happened to the files this connection opened, when the database or its -wal at the path is gone or
+        another file (checked before each batch: two ``stat`` calls); None while both are the ones opened."""
+        db, wal = self.identity
+        if db is None:
+            return None
+        now_db = _identity(self.path)
+        if now_db != db:
+            return "the database file was " + ("deleted" if now_db is None else "replaced") + " while roomctl ran"
+        now_wal = _identity(self.wal_path)
+        if wal is not None and now_wal != wal:
+            return "the database's -wal file was " + ("deleted" if now_wal is None else "replaced") + " while roomctl ran"
+        return None
+
+    def rescue(self, stamp: str) -> str:
+        """After :meth:`replaced`: put everything this connection committed back at the path, then close it.
+
+        The connection still reads its files through the descriptors it holds, unlinked or not. A deleted or replaced
+        -wal: its content is checkpointed into the database file (still the one at the path). A deleted or replaced
+        database file: a full copy is made next to it (``VACUUM INTO``) and renamed into place; a file that replaced
+        it is moved aside (``<name>.replaced-<stamp>``), never deleted. Returns what was done, in words."""
+        try:
+            if _identity(self.path) == self.identity[0]:
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self.conn.close()
+                return "its content was written back into the database file"
+            copy = self.path.with_name(f"{self.path.name}.rescue-{stamp}")
+            self.conn.execute("VACUUM INTO ?", (str(copy),))
+            moved = ""
+            if _identity(self.path) is not None:
+                moved = f"; the file found there was moved to {move_aside(self.path, f'replaced-{stamp}').name}"
+            self.conn.close()
+            os.replace(copy, self.path)
+            _fsync_folder(self.path.parent)
+            return f"a copy of the record was put back at {self.path}{moved}"
+        except (sqlite3.Error, OSError) as e:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.close()
+            raise StorageError(f"could not put the record back at {self.path}: {e}") from e
+
     # ---------------------------------------------------------------- writing
 
     def write_batch(self, rows: Sequence[Row], now: float) -> list[OutboxRecord]:
-        """Write rows and their outbox records in one transaction; returns the outbox records, oldest first."""
-        seq = self.last_seq
-        outbox: list[tuple[int, str, str | None, str, float]] = []
+        """Write rows and their outbox records in one transaction, numbered after the last; returns the records."""
+        staged = [Staged(self.last_seq + i, row, now) for i, row in enumerate(rows, 1)]
+        self.write_staged(staged, {})
+        return [OutboxRecord(s.seq, s.row.kind, s.row.session, s.row.payload) for s in staged]
+
+    def write_staged(
+        self, staged: Sequence[Staged], sent_at: Mapping[int, float], sessions: Sequence[SessionRow] = ()
+    ) -> None:
+        """Write numbered rows (oldest first), their outbox records and session rows in one transaction; ``sent_at``:
+        seqs already published (seq -> when), stored as sent."""
+        outbox: list[tuple[int, str, str | None, str, float, bool, float | None]] = []
         per_table: dict[str, list[tuple[Any, ...]]] = {}
-        for row in rows:
-            seq += 1
-            outbox.append((seq, row.kind, row.session, row.payload, now))
+        for seq, row, created_at in staged:
+            sent = sent_at.get(seq)
+            outbox.append((seq, row.kind, row.session, row.payload, created_at, sent is not None, sent))
             if row.columns is not None:
                 per_table.setdefault(row.kind, []).append((seq, *row.columns))
         try:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 self.conn.executemany(
-                    "INSERT INTO outbox (seq, kind, session, payload, created_at) VALUES (?, ?, ?, ?, ?)", outbox
+                    "INSERT INTO outbox (seq, kind, session, payload, created_at, sent, sent_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    outbox,
                 )
                 for kind, table_rows in per_table.items():
                     self.conn.executemany(STORED[kind].insert_sql, table_rows)
+                for session in sessions:
+                    self._save_session(session)
                 self.conn.execute("COMMIT")
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                self._rollback()
                 raise
         except sqlite3.Error as e:
-            raise StorageError(f"could not write {len(rows)} record(s) to {self.path}: {e}") from e
-        self.last_seq = seq
-        return [OutboxRecord(seq=r[0], kind=r[1], session=r[2], payload=r[3]) for r in outbox]
+            raise StorageError(f"could not write {len(staged)} record(s) to {self.path}: {e}") from e
+        if staged:
+            self.last_seq = max(self.last_seq, staged[-1].seq)
+
+    def _rollback(self) -> None:
+        """Roll back what is open. A failed COMMIT (disk full, I/O error) may have rolled back already: then nothing
+        is open, and the first error, not "cannot rollback - no transaction is active", is the one reported."""
+        if self.conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
 
     def save_session(self, row: SessionRow) -> None:
         try:
-            self.conn.execute(
-                "INSERT INTO sessions (id, kind, started_at, ended_at, state, meta) VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(id) DO UPDATE SET ended_at = excluded.ended_at, state = excluded.state, meta = excluded.meta",
-                (row.id, row.session_kind, row.started_at, row.ended_at, row.state, json.dumps(row.meta)),
-            )
+            self._save_session(row)
         except sqlite3.Error as e:
             raise StorageError(f"could not save session {row.id} to {self.path}: {e}") from e
+
+    def _save_session(self, row: SessionRow) -> None:
+        self.conn.execute(
+            "INSERT INTO sessions (id, kind, started_at, ended_at, state, meta) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET ended_at = excluded.ended_at, state = excluded.state, meta = excluded.meta",
+            (row.id, row.session_kind, row.started_at, row.ended_at, row.state, json.dumps(row.meta)),
+        )
 
     def mark_sent(self, seqs: Sequence[int], now: float) -> None:
         try:
@@ -129,8 +222,7 @@ class Database:
             )
             self.conn.execute("COMMIT")
         except sqlite3.Error as e:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
+            self._rollback()
             raise StorageError(f"could not mark outbox records sent in {self.path}: {e}") from e
 
     def apply_retention(self, now: float, retention_days: float, sent_keep_s: float, unsent_max_age_s: float) -> int:
@@ -314,3 +406,31 @@ def _runs(seqs: Sequence[int]) -> list[tuple[int, int]]:
         else:
             runs.append((seq, seq))
     return runs
+
+
+def _identity(path: Path) -> Identity | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def move_aside(path: Path, suffix: str) -> Path:
+    """Rename the database ``path`` and its -wal and -shm to ``<name>.<suffix>`` (and -wal, -shm): kept, never
+    deleted. Returns the database file's new path."""
+    target = path.with_name(f"{path.name}.{suffix}")
+    for extra in ("-wal", "-shm", ""):
+        source = path.with_name(path.name + extra)
+        if os.path.lexists(source):
+            os.rename(source, target.with_name(target.name + extra))
+    _fsync_folder(path.parent)
+    return target

@@ -116,6 +116,10 @@ MIGRATIONS: tuple[str, ...] = (V1, V2, V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+class NewerDatabase(StorageError):
+    """The database was written by a newer roomctl: no retry can fix it (update roomctl, or give another file)."""
+
+
 def current_version(conn: sqlite3.Connection) -> int:
     exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").fetchone()
     if not exists:
@@ -128,7 +132,7 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
     """Bring the schema to ``target`` (default: the newest); returns the version found before."""
     found = current_version(conn)
     if found > SCHEMA_VERSION:
-        raise StorageError(
+        raise NewerDatabase(
             f"the database was written by a newer roomctl (schema version {found}, this one knows up to "
             f"{SCHEMA_VERSION}); update roomctl or use another database file"
         )

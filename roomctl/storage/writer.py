@@ -1,9 +1,11 @@
 """The storage writer: takes hub events from a bounded queue and commits them in batches, at most every flush interval.
 
 A reading accepted by the hub is committed (fsync'd) within ``flush_interval_s`` plus one write. When a write fails
-the batch is kept and retried, and the hub hears ``ServiceHealth(service="storage", ok=False)`` (a technical alarm);
-``ok=True`` follows once writes succeed and no events were dropped for a while. Dropped events (the queue overflowed
-because the disk stalled) are counted and also reported as not ok: the record has a gap.
+the rows wait in the store's bounded backlog and are retried every few seconds, and the hub hears
+``ServiceHealth(service="storage", ok=False)`` with what is wrong in words ("recording stopped: the disk is full"; a
+high-priority technical alarm); ``ok=True`` follows at the first write that succeeds. Rows shed from the backlog (the
+disk was away past its bound) are recorded as one ``record_gap`` event once writing works again. Events dropped by the
+queue (the writing loop itself stalled) are counted and reported as not ok until none were dropped for a while.
 """
 
 from __future__ import annotations
@@ -16,20 +18,23 @@ from collections.abc import Sequence
 from roomctl.clock import Clock, SystemClock
 from roomctl.errors import StorageError
 from roomctl.hub import Hub
-from roomctl.models import HubEvent, ServiceHealth
-from roomctl.storage.database import Row
+import secrets
+from datetime import UTC, datetime
+
+from roomctl.models import HubEvent, ServiceHealth, SessionEvent, SessionEventKind
+from roomctl.storage import faults
+from roomctl.storage.backlog import Gap
 from roomctl.storage.rows import STORED_KINDS, RowMaker
 from roomctl.storage.store import Store
 
 log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 50_000
-"""Events waiting for the disk: hours of readings; a full queue drops its oldest and says so."""
-MAX_RETRY_ROWS = 200_000
-"""Rows kept in memory for retry while the disk refuses writes; past this the oldest are dropped (and counted)."""
+"""Events waiting for the writing loop (it takes them every flush, whether the disk writes or not); a full queue drops
+its oldest and says so."""
 RETENTION_EVERY_S = 600.0
 RECOVER_AFTER_S = 30.0
-"""Health returns to ok only after this long without a failure or a drop."""
+"""After a queue drop, health returns to ok only after this long without another."""
 
 
 class StorageWriter:
@@ -57,8 +62,7 @@ class StorageWriter:
         self.written = 0
         self.batches = 0
         self.failed_writes = 0
-        self.dropped_retry = 0
-        self._retry: list[Row] = []
+        self.gaps: list[Gap] = []
         self._taken: list[HubEvent] = []
         self._seen_dropped = 0
         self._healthy = True
@@ -69,10 +73,13 @@ class StorageWriter:
 
     @property
     def dropped(self) -> int:
-        """Events lost before reaching the disk (queue overflow plus retry overflow)."""
-        return self.sub.dropped + self.dropped_retry
+        """Events lost before reaching the disk (queue overflow plus rows shed from the backlog)."""
+        return self.sub.dropped + self.store.backlog.shed_total
 
     async def start(self) -> None:
+        self._report_notices()
+        if self.store.problem is not None:  # opened without a record: the alarm from the start
+            self._trouble(self.store.problem, failure=True)
         self._task = asyncio.create_task(self._run(), name="storage-writer")
 
     async def run(self) -> None:
@@ -106,7 +113,7 @@ class StorageWriter:
         last_flush = self.clock.monotonic() - self.flush_interval_s
         last_retention = -1e18
         while True:
-            if not self._retry and not self._taken:
+            if not self.store.pending_writes and not self._taken and self.store.problem is None:
                 event = await self.sub.get()
                 self._taken.append(event)  # flush() writes it first: hub order is kept whoever flushes
             delay = last_flush + self.flush_interval_s - self.clock.monotonic()
@@ -120,32 +127,52 @@ class StorageWriter:
 
     async def _write(self, events: Sequence[HubEvent]) -> None:
         now = self.clock.now().timestamp()
-        rows = self._retry
-        for event in events:
-            row = self.rows.make(event, now)
-            if row is not None:
-                rows.append(row)
-        if len(rows) > MAX_RETRY_ROWS:
-            self.dropped_retry += len(rows) - MAX_RETRY_ROWS
-            del rows[: len(rows) - MAX_RETRY_ROWS]
-        self._retry = []
-        if rows:
-            try:
-                await self.store.write_batch(rows, now)
-            except StorageError as e:
-                self._retry = rows
-                self.failed_writes += 1
-                self._trouble(f"cannot write the record: {e.__cause__ or e}")
-                return
-            self.written += len(rows)
-            self.batches += 1
-        if self.dropped > self._seen_dropped:
-            self._seen_dropped = self.dropped
-            self._trouble(f"{self.dropped} events were lost before reaching the disk (it could not keep up)")
+        rows = [row for event in events if (row := self.rows.make(event, now)) is not None]
+        self.store.stage(rows, now)
+        try:
+            await self.store.write_pending()
+        except StorageError as e:
+            self.failed_writes += 1
+            self._report_notices()
+            self._trouble(self.store.problem or faults.describe(e, self.store.path.parent), failure=True)
+            return
+        self.written += len(rows)
+        self.batches += 1
+        self._report_notices()
+        gap = self.store.backlog.take_gap()
+        if gap is not None:
+            self._record_gap(gap)
+        queue_dropped = self.sub.dropped
+        if queue_dropped > self._seen_dropped:
+            self._seen_dropped = queue_dropped
+            self._trouble(f"{queue_dropped} events were lost before reaching the disk (it could not keep up)")
         elif not self._healthy and self.clock.monotonic() - self._last_trouble >= self.recover_after_s:
             self._healthy = True
             log.info("storage is writing again")
             self._health(True, f"writing; {self.dropped} events lost in total" if self.dropped else "writing")
+
+    def _report_notices(self) -> None:
+        """What the store did about a fault (a damaged file moved aside, a deleted -wal put back) is an alarm too."""
+        while self.store.notices:
+            self._trouble(self.store.notices.pop(0), failure=True)
+
+    def _record_gap(self, gap: Gap) -> None:
+        """Readings were shed while the disk was away: one event in the record says how long and how many."""
+        counts = ", ".join(f"{n} {kind}" for kind, n in sorted(gap.counts.items()))
+        span = gap.last - gap.first
+        text = f"record gap: the disk was away too long; {gap.total} records not kept over {span:.0f} s ({counts})"
+        log.error("storage: %s", text)
+        self.gaps.append(gap)
+        self.hub.publish(
+            SessionEvent(
+                id=secrets.token_hex(8),
+                session=self.rows.session or "",
+                event=SessionEventKind.RECORD_GAP,
+                ts=datetime.fromtimestamp(gap.first, UTC),
+                text=text,
+                data={"gap_s": round(span, 3), "counts": dict(gap.counts), "until": gap.last, "source": "roomctl"},
+            )
+        )
 
     async def _retention(self) -> None:
         try:
@@ -156,8 +183,10 @@ class StorageWriter:
         if n:
             log.info("retention: deleted %d old rows", n)
 
-    def _trouble(self, detail: str) -> None:
-        self._last_trouble = self.clock.monotonic()
+    def _trouble(self, detail: str, *, failure: bool = False) -> None:
+        """Not ok, saying ``detail``. A failed write recovers at the next write that succeeds; a queue drop only
+        after ``recover_after_s`` without another."""
+        self._last_trouble = -1e18 if failure else self.clock.monotonic()
         if self._healthy or detail != self._trouble_detail:
             log.error("storage: %s", detail)
             self._health(False, detail)  # on a change only: a failing disk must not flood the hub
