@@ -123,7 +123,9 @@ class Database:
             return "the database file was " + ("deleted" if now_db is None else "replaced") + " while roomctl ran"
         now_wal = _identity(self.wal_path)
         if wal is not None and now_wal != wal:
-            return "the database's -wal file was " + ("deleted" if now_wal is None else "replaced") + " while roomctl ran"
+            return (
+                "the database's -wal file was " + ("deleted" if now_wal is None else "replaced") + " while roomctl ran"
+            )
         return None
 
     def rescue(self, stamp: str) -> str:

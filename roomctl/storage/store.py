@@ -24,7 +24,7 @@ import functools
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from types import TracebackType
 from typing import Self, TypeVar
@@ -110,8 +110,8 @@ class Store:
                 moved = await self._run(move_aside, self.path, f"damaged-{stamp(self._clock)}")
             except OSError as moving:
                 raise StorageError(f"{e}; it could not be moved aside: {moving}") from moving
-            notice = f"the database could not be read ({e.__cause__ or e}); it was moved to {moved.name}, a new one begun"
-            log.error("storage: %s", notice)
+            notice = f"the database file is damaged: kept as {moved.name}, a new one begun"
+            log.error("storage: %s (%s)", notice, e.__cause__ or e)
             self.notices.append(notice)
             db = await self._run(self._connect)
         self._db = db

@@ -13,14 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from roomctl.clock import Clock, SystemClock
 from roomctl.errors import StorageError
 from roomctl.hub import Hub
-import secrets
-from datetime import UTC, datetime
-
 from roomctl.models import HubEvent, ServiceHealth, SessionEvent, SessionEventKind
 from roomctl.storage import faults
 from roomctl.storage.backlog import Gap
@@ -129,6 +128,7 @@ class StorageWriter:
         now = self.clock.now().timestamp()
         rows = [row for event in events if (row := self.rows.make(event, now)) is not None]
         self.store.stage(rows, now)
+        waiting = len(self.store.backlog)
         try:
             await self.store.write_pending()
         except StorageError as e:
@@ -136,7 +136,7 @@ class StorageWriter:
             self._report_notices()
             self._trouble(self.store.problem or faults.describe(e, self.store.path.parent), failure=True)
             return
-        self.written += len(rows)
+        self.written += waiting
         self.batches += 1
         self._report_notices()
         gap = self.store.backlog.take_gap()
