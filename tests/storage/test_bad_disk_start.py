@@ -63,6 +63,12 @@ def damaged_database(path: Path, damage: Callable[[bytes], bytes]) -> bytes:
     return data
 
 
+def moved_aside(folder: Path) -> Path:
+    """The one database file moved aside (its -wal and -shm, when there were any, beside it)."""
+    (moved,) = [p for p in folder.glob("roomctl.db.damaged-*") if not p.name.endswith(("-wal", "-shm"))]
+    return moved
+
+
 @pytest.mark.parametrize("kind", DAMAGE)
 async def test_a_damaged_database_is_moved_aside_and_a_new_one_begun(tmp_path: Path, kind: str) -> None:
     db_path = tmp_path / "roomctl.db"
@@ -81,9 +87,7 @@ async def test_a_damaged_database_is_moved_aside_and_a_new_one_begun(tmp_path: P
     try:
         await asyncio.wait_for(daemon.ready.wait(), 30)
         await notify.wait_for("WATCHDOG=1", count=2)  # monitoring
-        aside = list(tmp_path.glob("roomctl.db.damaged-*"))
-        assert [p.name for p in aside if not p.name.endswith(("-wal", "-shm"))], aside
-        moved = next(p for p in aside if not p.name.endswith(("-wal", "-shm")))
+        moved = moved_aside(tmp_path)
         assert hashlib.sha256(moved.read_bytes()).digest() == hashlib.sha256(damaged).digest()  # kept as it was
         assert any(
             not h.ok and h.detail.startswith("the database file is damaged: kept as " + moved.name) for h in health
