@@ -20,7 +20,7 @@ MAX_AGE_S = 3600.0
 """Readings older than this (by when they were accepted) are shed while the disk is away."""
 MAX_BYTES = 8 * 1024 * 1024
 """The backlog's estimated size bound (the payload plus :data:`ROW_OVERHEAD` a row)."""
-ROW_OVERHEAD = 420
+ROW_OVERHEAD = 630
 """Bytes a waiting row costs beyond its payload text (row, columns, staged tuple, outbox record), measured by
 ``bench/bench_backlog.py``."""
 SHED_TO = 0.9
@@ -30,16 +30,19 @@ SHEDDABLE = frozenset({"reading", "rr_intervals"})
 
 @dataclass
 class Gap:
-    """Rows shed from the backlog: the span of their acceptance times and how many of each kind."""
+    """Rows shed from the backlog: the span of their times (a reading's own) and how many of each kind."""
 
     first: float = float("inf")
     last: float = float("-inf")
     counts: Counter[str] = field(default_factory=Counter)
 
     def add(self, item: Staged) -> None:
-        self.first = min(self.first, item.created_at)
-        self.last = max(self.last, item.created_at)
-        self.counts[item.row.kind] += 1
+        row = item.row
+        # a reading's own time (its first column) where it has one, else when it was accepted
+        at = row.columns[0] if row.kind in SHEDDABLE and row.columns else item.created_at
+        self.first = min(self.first, at)
+        self.last = max(self.last, at)
+        self.counts[row.kind] += 1
 
     @property
     def total(self) -> int:

@@ -48,6 +48,8 @@ RECENT_MAX = 2000
 """Unsent records kept in memory for the publisher; past this the oldest are read back from the database."""
 RETRY_S = 2.0
 """While the disk refuses, a write (or an open) is tried again at most this often."""
+CHUNK_ROWS = 5000
+"""Rows written in one transaction at most (a batch is far smaller; a backlog is written in pieces of this)."""
 SENT_MARKS_MAX = 200_000
 """"Sent" marks kept for a database that is away; past this the oldest are forgotten (sent again after a restart)."""
 
@@ -83,7 +85,7 @@ class Store:
         self._next_try = -1e18
         self._new_record = asyncio.Event()
         self.last_seq = 0
-        self.backlog = backlog or Backlog()
+        self.backlog = backlog if backlog is not None else Backlog()
         self._sessions: dict[str, SessionRow] = {}  # session rows not yet on disk
         self._sent_at: dict[int, float] = {}  # staged seqs already published (seq -> when)
         self._marks: list[tuple[int, float]] = []  # written seqs published while the database was away
@@ -237,20 +239,25 @@ class Store:
         await self._open()
 
     async def _write(self) -> None:
+        """What is staged, oldest first, in transactions of at most ``CHUNK_ROWS`` (a disk that comes back with
+        little room takes the backlog piece by piece; each piece written is out of memory)."""
         db = self.db
-        staged = list(self.backlog)
-        sessions = list(self._sessions.values())
-        sent_at = {s.seq: self._sent_at[s.seq] for s in staged if s.seq in self._sent_at}
-        marks = self._marks
-        await self._run(self._write_all, db, staged, sessions, sent_at, marks)
-        self.backlog.written(len(staged))
-        for row in sessions:
-            if self._sessions.get(row.id) is row:
-                del self._sessions[row.id]
-        if staged:  # seqs up to the last written are done with (those shed too)
-            last = staged[-1].seq
-            self._sent_at = {seq: t for seq, t in self._sent_at.items() if seq > last}
-        self._marks = self._marks[len(marks) :]
+        while True:
+            staged = self.backlog.items[:CHUNK_ROWS]
+            sessions = list(self._sessions.values())
+            sent_at = {s.seq: self._sent_at[s.seq] for s in staged if s.seq in self._sent_at}
+            marks = self._marks
+            await self._run(self._write_all, db, staged, sessions, sent_at, marks)
+            self.backlog.written(len(staged))
+            for row in sessions:
+                if self._sessions.get(row.id) is row:
+                    del self._sessions[row.id]
+            if staged:  # seqs up to the last written are done with (those shed too)
+                last = staged[-1].seq
+                self._sent_at = {seq: t for seq, t in self._sent_at.items() if seq > last}
+            self._marks = self._marks[len(marks) :]
+            if not len(self.backlog):
+                return
 
     @staticmethod
     def _write_all(
