@@ -228,3 +228,32 @@ async def test_since_dose_stays_right_after_an_ntp_step(real_room: RealRoom) -> 
         assert "since dose 0:30 h" in text(app, "session")  # before: 1:30 h
         assert "since start 0:30 h" in text(app, "session")
         assert "(suggested: Onset)" in text(app, "session")
+
+
+async def test_an_oximeter_only_room_reaches_ready_on_its_pulse_rate(real_room: RealRoom) -> None:
+    """No heart-rate strap sends: the oximeter's pulse rate is the baseline and the steady count, and the screen says
+    so (before: "heart rate: no baseline" for the whole session, never ready)."""
+    m = real_room.manager
+
+    async def pulse(minutes: float, bpm: float) -> None:
+        for _ in range(int(minutes * 60)):
+            real_room.clock.advance(1)
+            real_room.hub.publish(
+                Reading(
+                    quantity=Quantity.PULSE_RATE, value=bpm, unit="bpm", device="oximeter", ts=real_room.clock.now()
+                )
+            )
+            await m.tick()
+
+    assert (await m.handle(StartSession(session_kind=SessionKind.DOSING))).ok
+    await pulse(6, 66)
+    app = real_room.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        assert (await m.handle(SetPhase(phase="taper"))).ok
+        await pulse(31, 70)
+        await until(pilot, lambda: "discharge: READY (X)" in text(app, "session"))
+        await pilot.press("X")
+        await until(pilot, lambda: len(app.screen_stack) > 1)
+        shown = str(app.screen.query_one("#dialog-findings").render())
+        assert "ok: pulse rate (oximeter) vs baseline 66 (within 15 bpm): near for 32 min" in shown
