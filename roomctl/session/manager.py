@@ -161,8 +161,9 @@ class SessionManager:
         self.state = state
         self._wall_offset = now.timestamp() - mono
         source = self._meta.get("heart_rate_source")
+        known = source in (Quantity.HEART_RATE.value, Quantity.PULSE_RATE.value)
         self._discharge.start(
-            mono, baseline=self._meta.get("heart_rate_baseline"), source=Quantity(source) if source else None
+            mono, baseline=self._meta.get("heart_rate_baseline"), source=Quantity(source) if known else None
         )
         log.info("resumed session %s in phase %s", state.id, state.phase)
         await self._commit([self._event(SessionEventKind.NOTE, "roomctl restarted; session resumed", source="roomctl")])

@@ -307,3 +307,22 @@ async def test_an_oximeter_only_room_can_pass_on_its_pulse_rate(tmp_path: Path, 
     assert findings(again)[0] == "not yet: pulse rate (oximeter) vs baseline 66 (within 15 bpm): near for 0 of 30 min"
     await again.writer.stop()
     await again.store.close()
+
+
+async def test_a_damaged_baseline_source_in_the_record_falls_back_to_the_heart_rate(
+    tmp_path: Path, clock: FakeClock, hub: Hub
+) -> None:
+    first = await make_room(tmp_path / "room.db", clock, hub)
+    assert (await first.manager.handle(StartSession(session_kind=SessionKind.DOSING))).ok
+    await minutes(first, 6, 64)
+    first.manager.meta["heart_rate_source"] = "blood_glucose"  # not a source roomctl ever writes
+    await first.store.save_session(first.manager._row())
+    await first.writer.stop()
+    await first.store.close()
+    again = await make_room(tmp_path / "room.db", clock, Hub())
+    assert await again.manager.resume()  # resumes; does not raise
+    assert (await again.manager.handle(SetPhase(phase="taper"))).ok
+    await minutes(again, 1, 66)
+    assert findings(again)[0] == "not yet: heart rate vs baseline 64 (within 15 bpm): near for 0 of 30 min"
+    await again.writer.stop()
+    await again.store.close()

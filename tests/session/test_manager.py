@@ -274,3 +274,18 @@ async def test_a_session_left_open_beside_a_later_one_is_closed_at_start_and_say
     assert [e.text for e in third.events("note")] == ["roomctl restarted; session resumed"]
     await third.writer.stop()
     await third.store.close()
+
+
+async def test_a_wall_clock_stepped_back_moves_the_running_timeline_back(room: Room) -> None:
+    m, clock = room.manager, room.clock
+    assert (await m.handle(StartSession())).ok
+    assert (await m.handle(MarkEvent(event="dose"))).ok
+    clock.advance(10 * 60)
+    clock.jump_wall(-2 * 3600)  # the clock was two hours fast
+    await m.tick()
+    now = clock.now()
+    assert (now - m.state.dose_times[0]).total_seconds() == 10 * 60
+    assert m.state.started_at is not None
+    assert (now - m.state.started_at).total_seconds() == 10 * 60
+    (note,) = [e for e in room.events("note") if "wall clock" in (e.text or "")]
+    assert (note.text or "").startswith("the wall clock was corrected by -2 h 0 min;")
