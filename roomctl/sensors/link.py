@@ -186,6 +186,8 @@ class WearableLink:
             await self._serve(client)
         finally:
             self._connected = False
+            for bound in self._bounds.values():
+                bound.reset()  # nothing held from this connection is decoded after it
             task = asyncio.current_task()
             if task is None or not task.cancelling():  # shutting down is not a stale wearable
                 self._refresh()

@@ -283,13 +283,6 @@ class Database:
         )
         return [OutboxRecord(seq=r[0], kind=r[1], session=r[2], payload=r[3]) for r in rows]
 
-    def open_session(self) -> SessionRow | None:
-        row = self.conn.execute(
-            "SELECT id, kind, started_at, ended_at, state, meta FROM sessions WHERE ended_at IS NULL "
-            "ORDER BY started_at DESC LIMIT 1"
-        ).fetchone()
-        return _session_row(row) if row else None
-
     def open_sessions(self) -> list[SessionRow]:
         """Every session not ended, newest first (more than one only if a run stopped without closing one)."""
         rows = self.conn.execute(

@@ -286,9 +286,6 @@ class Store:
         except StorageError as e:
             log.warning("session %s kept in memory until the record can be written: %s", row.id, e)
 
-    async def open_session(self) -> SessionRow | None:
-        return await self._run(self.db.open_session)
-
     async def apply_retention(self, now: float, retention_days: float) -> int:
         return await self._run(self.db.apply_retention, now, retention_days, SENT_KEEP_S, UNSENT_MAX_AGE_S)
 
