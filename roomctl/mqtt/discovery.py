@@ -10,7 +10,9 @@ What a Home Assistant user would otherwise write by hand, checked against Home A
 - one sensor per vital quantity, the first time it is published; heart rate, SpO2 and blood pressure carry no device
   class (``pressure`` would be converted to inHg on a US-unit install; bpm and % have none), ``energy_expended`` is an
   ``energy`` counter (``total_increasing``);
-- per wearable, from ``devices/<id>``: connectivity (binary sensor), battery (``battery``, %), and its link state.
+- per wearable, from ``devices/<id>``: connectivity (binary sensor), battery (``battery``, %), and its link state;
+- a room with music: the title playing (artist, playlist, state and volume as attributes), from ``music``, the first
+  time a music state is published.
 
 Every entity is unavailable while ``status`` is ``offline`` (``availability_topic``), subscribes with QoS 1, and names
 roomctl as its ``origin``. Vitals also set ``expire_after = vitals_expiry_s``.
@@ -188,6 +190,26 @@ class Discovery:
                     "icon": "mdi:lightbulb-group",
                 },
             ),
+        ]
+
+    def music(self) -> list[Config]:
+        """The room's music (when it has music): the title playing, with the artist, playlist, state and volume."""
+        music = self._topics.music
+        return [
+            self._config_message(
+                "sensor",
+                "music_title",
+                {
+                    "name": "Music title",
+                    "state_topic": music,
+                    # "None" is Home Assistant's empty state: unknown while nothing plays
+                    "value_template": "{{ (value_json.title or 'None')[:255] if value_json.state == 'play' else 'None' }}",
+                    "json_attributes_topic": music,
+                    "json_attributes_template": "{{ {'artist': value_json.artist, 'playlist': value_json.playlist,"
+                    " 'state': value_json.state, 'volume': value_json.volume} | tojson }}",
+                    "icon": "mdi:music",
+                },
+            )
         ]
 
     # ------------------------------------------------------------------ vitals and wearables

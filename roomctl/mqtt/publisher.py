@@ -589,15 +589,18 @@ class MqttPublisher:
     # ------------------------------------------------------------------ derived retained topics
     def _announce(self, conn: Connection, kind: str, event: dict[str, Any]) -> None:
         assert self._discovery is not None
-        if kind not in ("reading", "device"):
+        if kind not in ("reading", "device", "music"):
             return
-        key = f"{kind}:{event.get('quantity') or event.get('device')}"
+        key = f"{kind}:{event.get('quantity') or event.get('device') or ''}"
         if key in self._announced:
             return
         self._announced.add(key)
-        found = (
-            self._discovery.vital(event["quantity"]) if kind == "reading" else self._discovery.device(event["device"])
-        )
+        if kind == "music":  # a room with music: its title sensor, once its first state is published
+            found = self._discovery.music()
+        elif kind == "reading":
+            found = self._discovery.vital(event["quantity"])
+        else:
+            found = self._discovery.device(event["device"])
         for topic, payload in found:
             self._remember(topic, payload)
             conn.publish(topic, payload, retain=True)

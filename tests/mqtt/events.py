@@ -11,6 +11,8 @@ from roomctl.models import (
     HubEvent,
     LightingState,
     LinkState,
+    MusicPlay,
+    MusicState,
     Quality,
     Quantity,
     Reading,
@@ -35,7 +37,7 @@ def alarm(action: AlarmAction, ts: datetime) -> AlarmEvent:
 
 
 def one_of_each(now: datetime) -> list[HubEvent]:
-    """Readings (one missing value), RR, a device, an alarm raised and cleared, session, event, lighting."""
+    """Readings (one missing value), RR, a device, an alarm raised and cleared, session, event, lighting, music."""
     return [
         SessionState(id="s1", session_kind=SessionKind.DOSING, phase="onset", started_at=now, dose_times=(now,)),
         DeviceState(
@@ -51,4 +53,5 @@ def one_of_each(now: datetime) -> list[HubEvent]:
         LightingState(scene="calm", levels={"ceiling": 0.3, "lamp": 0.5}, reason="phase"),
         alarm(AlarmAction.CLEARED, now + timedelta(seconds=1)),
         DeviceState(device="oxi", profile="plx_continuous", state=LinkState.STALE, last_seen=now),
+        MusicState(state=MusicPlay.PLAY, playlist="Onset", title="Slow Water", artist="Ensemble", volume=0.4, ts=now),
     ]

@@ -32,6 +32,8 @@ from roomctl.models import (
     DeviceState,
     LightingState,
     LinkState,
+    MusicPlay,
+    MusicState,
     Quantity,
     Reading,
     SessionKind,
@@ -144,13 +146,16 @@ async def test_every_discovery_config_follows_home_assistants_rules(
     outbox.add(DeviceState(device="strap", profile="heart_rate", state=LinkState.CONNECTED, battery=None))
     outbox.add(SessionState(id="s2", session_kind=SessionKind.DOSING, phase="onset", started_at=now))
     outbox.add(LightingState(scene="calm", levels={"ceiling": 0.3}, reason="phase"))
+    outbox.add(
+        MusicState(state=MusicPlay.PLAY, playlist="Onset", title="Slow Water", artist="Ensemble", volume=0.4, ts=now)
+    )
     async with running(mqtt_config(broker.port, ha_discovery=True), outbox, hub) as publisher:
         await asyncio.wait_for(publisher.connected.wait(), 20)
         outbox.add(alarm(AlarmAction.RAISED, now))  # raised in this run: alarms/active lists it
         await asyncio.wait_for(outbox.wait_all_sent(), 20)
         got = await sub.wait_for(
             lambda ms: (
-                sum(1 for m in ms if m.topic.startswith("homeassistant/")) >= 23
+                sum(1 for m in ms if m.topic.startswith("homeassistant/")) >= 24
                 and any(m.topic == f"{ROOT}/alarms/active" and b'"priority"' in m.payload for m in ms)
                 and {f"{ROOT}/session", f"{ROOT}/lighting", f"{ROOT}/devices/strap"} <= {m.topic for m in ms}
             )
@@ -208,6 +213,13 @@ async def test_every_discovery_config_follows_home_assistants_rules(
     assert shown("binary_sensor", "oxi_connected") == "ON"
     assert shown("sensor", "energy_expended") == "12.0"
     assert shown("sensor", "light_scene") == "calm"
+    assert shown("sensor", "music_title") == "Slow Water"
+    assert json.loads(render(config("sensor", "music_title")["json_attributes_template"], latest[f"{ROOT}/music"])) == {
+        "artist": "Ensemble",
+        "playlist": "Onset",
+        "state": "play",
+        "volume": 0.4,
+    }
 
 
 def test_the_highest_priority_and_its_text_follow_the_list() -> None:
