@@ -49,6 +49,7 @@ class Sample:
     ts: datetime
     device: str
     expires_at: float | None  # monotonic; None when the message carried no expiry
+    arrived: float  # monotonic: a reading is never shown longer than stale_s after it came, whatever its ts says
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +125,9 @@ class RoomState:
             case p.Vital():
                 quantity = Quantity(rest.removeprefix("vitals/"))
                 expires = mono + expiry_s if expiry_s is not None else None
-                self.vitals[quantity] = Sample(message.value, message.quality, message.ts, message.device, expires)
+                self.vitals[quantity] = Sample(
+                    message.value, message.quality, message.ts, message.device, expires, mono
+                )
                 if quantity in self.recent and message.value is not None and message.quality is not Quality.INVALID:
                     t = message.ts.timestamp()
                     self.recent[quantity].add(t, message.value)
@@ -185,8 +188,11 @@ class RoomState:
             return VitalText("--", "no data")
         if sample.expires_at is not None and mono > sample.expires_at:
             return VitalText("--", "no data (expired)")
-        if (now - sample.ts).total_seconds() > stale_s:
+        age = (now - sample.ts).total_seconds()
+        if age > stale_s or mono - sample.arrived > stale_s:
             return VitalText("--", "no data (old)")
+        if -age > self.skew_s:  # "measured" in the future: the room's clock, or a lie
+            return VitalText("--", "no data (time?)")
         device = self.devices.get(sample.device)
         if device is not None and device.state in (LinkState.DISCONNECTED, LinkState.CONNECTING):
             return VitalText("--", f"no data ({device.state.value})")

@@ -15,7 +15,7 @@ from roomctl.central.parse import PLACEHOLDER, TEXT_MAX, safe_text
 from roomctl.central.state import Facility, RoomState, Urgency
 from roomctl.central.tiles import SUSPECT, Clocks, detail_text, summary_line, tile_text
 from roomctl.clock import FakeClock
-from roomctl.models import AlarmAction, LinkState, Priority
+from roomctl.models import AlarmAction, LinkState, Priority, Quantity
 from tests.central.conftest import drawn, make_app, order, started, tile_of
 from tests.central.script import Message, RoomScript
 
@@ -304,3 +304,25 @@ async def test_a_hostile_name_paints_nothing_over_another_rooms_alarm(clock: Fak
         assert "\x1b" not in hostile
         assert unsafe(hostile) == set()
         assert hostile.splitlines()[0] == f"Willow{PLACEHOLDER}{PLACEHOLDER}no alarms"
+
+
+def test_a_reading_from_the_future_is_never_a_frozen_number(clock: FakeClock) -> None:
+    """A reading stamped years ahead without an expiry would pass an age check on its ts forever: it shows "no data"
+    beyond the clock skew, and any reading goes after vitals_stale_s from its arrival."""
+    facility = Facility(skew_s=120.0)
+    script = RoomScript("harbor", "willow")
+    now = clock.now()
+    apply_all(facility, clock, script.online(now))
+    future: list[Message] = [(t, p, None) for t, p, _ in script.vitals(datetime(2035, 1, 1, tzinfo=now.tzinfo), hr=150)]
+    apply_all(facility, clock, future)
+    room = facility.rooms[("harbor", "willow")]
+    hr = room.vital(Quantity.HEART_RATE, 0, now=now, mono=clock.monotonic(), stale_s=15)
+    assert (hr.text, hr.why) == ("--", "no data (time?)")
+    ahead: list[Message] = [
+        (t, p, None) for t, p, _ in script.vitals(now + timedelta(seconds=60), hr=91)
+    ]  # within the skew
+    apply_all(facility, clock, ahead)
+    assert room.vital(Quantity.HEART_RATE, 0, now=now, mono=clock.monotonic(), stale_s=15).text == "91"
+    clock.advance(16)
+    later = room.vital(Quantity.HEART_RATE, 0, now=clock.now(), mono=clock.monotonic(), stale_s=15)
+    assert (later.text, later.why) == ("--", "no data (old)")  # its ts is still "fresh"; it came 16 s ago
