@@ -160,11 +160,9 @@ class SessionManager:
         self._reminded = False
         self.state = state
         self._wall_offset = now.timestamp() - mono
-        source = self._meta.get("heart_rate_source")
-        known = source in (Quantity.HEART_RATE.value, Quantity.PULSE_RATE.value)
-        self._discharge.start(
-            mono, baseline=self._meta.get("heart_rate_baseline"), source=Quantity(source) if known else None
-        )
+        sources = {q.value: q for q in (Quantity.HEART_RATE, Quantity.PULSE_RATE)}
+        source = sources.get(str(self._meta.get("heart_rate_source")))  # None: unknown, or not one roomctl writes
+        self._discharge.start(mono, baseline=self._meta.get("heart_rate_baseline"), source=source)
         log.info("resumed session %s in phase %s", state.id, state.phase)
         await self._commit([self._event(SessionEventKind.NOTE, "roomctl restarted; session resumed", source="roomctl")])
         return True
