@@ -45,21 +45,33 @@ class LimitRule(Section):
 
 
 def default_rules() -> list[LimitRule]:
-    """Typical adult monitor defaults (reference/clinical.md): a starting point, configurable per room."""
+    """Adult monitor defaults with MDMA's dangers ranked (docs/alarms.md, "The default limits and their sources"): a
+    medium tier where the trials' action levels lie, a high tier for what needs a response at once. A starting point,
+    configurable per room and adjustable per session."""
+    medium, high = Priority.MEDIUM, Priority.HIGH
+    rules = [
+        LimitRule(quantity=Quantity.SPO2, low=90, priority=medium, condition_delay_s=10, hysteresis=1),
+        LimitRule(quantity=Quantity.SPO2, low=85, inclusive=True, priority=high, condition_delay_s=5, hysteresis=1),
+    ]
+    for pulse in (Quantity.HEART_RATE, Quantity.PULSE_RATE):
+        rules += [
+            LimitRule(quantity=pulse, low=50, high=120, priority=medium, condition_delay_s=10, hysteresis=2),
+            # extreme tachycardia / bradycardia: the monitors' red "extreme tachy / brady" tier
+            LimitRule(
+                quantity=pulse, low=40, high=150, inclusive=True, priority=high, condition_delay_s=5, hysteresis=2
+            ),
+        ]
     return [
-        LimitRule(quantity=Quantity.SPO2, low=90, priority=Priority.MEDIUM, condition_delay_s=10, hysteresis=1),
-        LimitRule(
-            quantity=Quantity.SPO2, low=85, inclusive=True, priority=Priority.HIGH, condition_delay_s=5, hysteresis=1
-        ),
-        LimitRule(
-            quantity=Quantity.HEART_RATE, low=50, high=120, priority=Priority.MEDIUM, condition_delay_s=10, hysteresis=2
-        ),
-        LimitRule(
-            quantity=Quantity.PULSE_RATE, low=50, high=120, priority=Priority.MEDIUM, condition_delay_s=10, hysteresis=2
-        ),
-        LimitRule(quantity=Quantity.TEMPERATURE, high=38.0, priority=Priority.MEDIUM, condition_delay_s=0),
-        LimitRule(quantity=Quantity.SYSTOLIC, high=160, priority=Priority.MEDIUM, condition_delay_s=0),
-        LimitRule(quantity=Quantity.DIASTOLIC, high=110, priority=Priority.MEDIUM, condition_delay_s=0),
+        *rules,
+        # hyperthermia: 38 °C the trials' action level; 39 °C and above needs active cooling now
+        LimitRule(quantity=Quantity.TEMPERATURE, high=38.0, inclusive=True, priority=medium, condition_delay_s=0),
+        LimitRule(quantity=Quantity.TEMPERATURE, high=39.0, inclusive=True, priority=high, condition_delay_s=0),
+        # blood pressure: above 160 / 100 medium (the trials' systolic action level; grade 2 hypertension), a
+        # hypertensive crisis (grade 3: 180 or more, or 110 or more) high
+        LimitRule(quantity=Quantity.SYSTOLIC, high=160, priority=medium, condition_delay_s=0),
+        LimitRule(quantity=Quantity.SYSTOLIC, high=180, inclusive=True, priority=high, condition_delay_s=0),
+        LimitRule(quantity=Quantity.DIASTOLIC, high=100, priority=medium, condition_delay_s=0),
+        LimitRule(quantity=Quantity.DIASTOLIC, high=110, inclusive=True, priority=high, condition_delay_s=0),
     ]
 
 
