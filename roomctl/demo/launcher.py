@@ -17,9 +17,12 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from roomctl.errors import RoomctlError
+
+if TYPE_CHECKING:
+    from roomctl.music.server import MpdServer
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +45,13 @@ class DemoOptions:
     ha_discovery: bool = False
 
 
-def demo_config(mqtt: tuple[str, int] | None, sound: bool = False, ha_discovery: bool = False) -> str:
+def demo_config(
+    mqtt: tuple[str, int] | None, sound: bool = False, ha_discovery: bool = False, music_port: int | None = None
+) -> str:
     """The embedded demo configuration, with MQTT switched on when a broker is given (and Home Assistant discovery
-    with ``ha_discovery``); silent unless ``sound``."""
+    with ``ha_discovery``); silent unless ``sound``; music from the demo's private MPD on ``music_port``."""
     from roomctl.config import demo_config_text
+    from roomctl.music.library import demo_music_config
 
     text = demo_config_text()  # its [alarms.sound] is silent
     if sound:
@@ -55,6 +61,8 @@ def demo_config(mqtt: tuple[str, int] | None, sound: bool = False, ha_discovery:
         text += f'\n[mqtt]\nenabled = true\nhost = "{host}"\nport = {port}\n'
         if ha_discovery:
             text += "ha_discovery = true\n"
+    if music_port is not None:
+        text += demo_music_config("127.0.0.1", music_port)
     return text
 
 
@@ -78,6 +86,7 @@ class Demo:
         self.config_path = self.state_dir / "room.toml"
         self.log_path = self.state_dir / "daemon.log"
         self.daemon: asyncio.subprocess.Process | None = None
+        self.mpd: MpdServer | None = None
         self.screen: asyncio.subprocess.Process | None = None
         self._stop = asyncio.Event()
 
@@ -94,18 +103,57 @@ class Demo:
                 shutil.rmtree(self.state_dir, ignore_errors=True)
 
     async def _run(self) -> int:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        music_note = self._start_music()
+        try:
+            return await self._run_room(music_note)
+        finally:
+            if self.mpd is not None:
+                self.mpd.stop()
+
+    def _start_music(self) -> str:
+        """The demo's private MPD (own config, a free port, the null output unless --sound) on the library the demo
+        made at its first run. Without mpd the demo runs without music and says so."""
+        from roomctl.music.library import demo_library, make_library
+        from roomctl.music.server import MpdServer, mpd_binary
+
+        if mpd_binary() is None:
+            return "no music: mpd is not installed (make demo installs it)"
+        server = MpdServer(
+            self.state_dir / "mpd", sound=self.options.sound, library=demo_library(), preexec_fn=_die_with_parent
+        )
+        first = not server.music_dir.is_dir()
+        try:
+            make_library(server.music_dir, server.playlist_dir)
+            server.start()
+            server.update()
+        except (RoomctlError, OSError) as e:
+            server.stop()
+            return f"no music: {e}"
+        self.mpd = server
+        made = f"; library made in {server.music_dir}" if first else ""
+        output = "on this machine's audio" if self.options.sound else "silent (null output; --sound to hear it)"
+        return f"music from a private MPD on port {server.port}, {output}{made}"
+
+    async def _run_room(self, music_note: str) -> int:
         from roomctl.config import load_config
         from roomctl.emulator.runner import Emulator
         from roomctl.emulator.scenario import demo_scenario
 
-        self.state_dir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(
-            demo_config(self.options.mqtt, self.options.sound, self.options.ha_discovery), encoding="utf-8"
+            demo_config(
+                self.options.mqtt,
+                self.options.sound,
+                self.options.ha_discovery,
+                music_port=self.mpd.port if self.mpd is not None else None,
+            ),
+            encoding="utf-8",
         )
         config = load_config(self.config_path)
         scenario = demo_scenario() if self.options.speed is None else demo_scenario(speed=self.options.speed)
         async with Emulator(scenario=scenario) as emulator:
             self._say(f"roomctl demo: wearables emulated on a private D-Bus; state in {self.state_dir}")
+            self._say(f"roomctl demo: {music_note}")
             log_file = None if self.options.headless else self.log_path.open("ab")
             try:
                 self.daemon = await self._spawn_daemon(emulator.bus_address, log_file)

@@ -4,6 +4,7 @@ Nothing is downloaded; numpy makes the sound."""
 
 from __future__ import annotations
 
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,16 +31,31 @@ class Mood:
     chord: tuple[float, ...]
     noise: float
     breath_hz: float
+    volume: float = 0.4  # the demo's volume for this phase
 
 
 DEMO_MOODS: dict[str, Mood] = {
-    "arrival": Mood("Arrival", (220.0, 277.2, 329.6), 0.02, 0.10),
-    "onset": Mood("Onset", (196.0, 246.9, 293.7), 0.05, 0.08),
-    "active": Mood("Peak", (174.6, 220.0, 261.6, 349.2), 0.08, 0.05),
-    "taper": Mood("Return", (164.8, 207.7, 246.9), 0.04, 0.07),
-    "closing": Mood("Closing", (146.8, 185.0, 220.0), 0.02, 0.10),
+    "arrival": Mood("Arrival", (220.0, 277.2, 329.6), 0.02, 0.10, 0.35),
+    "onset": Mood("Onset", (196.0, 246.9, 293.7), 0.05, 0.08, 0.4),
+    "active": Mood("Peak", (174.6, 220.0, 261.6, 349.2), 0.08, 0.05, 0.5),
+    "taper": Mood("Return", (164.8, 207.7, 246.9), 0.04, 0.07, 0.4),
+    "closing": Mood("Closing", (146.8, 185.0, 220.0), 0.02, 0.10, 0.3),
 }
 """The demo's phases and the playlists it makes for them (``roomctl/defaults/demo.toml`` plays these)."""
+
+
+def demo_library() -> Path:
+    """Where the demo keeps the library it made (``$XDG_CACHE_HOME/roomctl/demo-music``): made at the first run only."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "roomctl" / "demo-music"
+
+
+def demo_music_config(host: str, port: int) -> str:
+    """The demo room's ``[music]``: its private MPD and a playlist per phase."""
+    lines = ["", "[music]", "enabled = true", f'host = "{host}"', f"port = {port}"]
+    for phase, mood in DEMO_MOODS.items():
+        lines += ["", f"[music.playlists.{phase}]", f'playlist = "{mood.playlist}"', f"volume = {mood.volume}"]
+    return "\n".join(lines) + "\n"
 
 
 def _info_chunk(title: str, artist: str) -> bytes:

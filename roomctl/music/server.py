@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,11 +39,13 @@ class MpdServer:
     directory: Path
     port: int = field(default_factory=free_port)
     sound: bool = False  # True: ALSA's default device; False: the null output (nothing is heard)
+    library: Path | None = None  # the music folder, when not <directory>/music (the demo keeps its library)
+    preexec_fn: Callable[[], None] | None = None  # run in the child before exec (the demo: die with the parent)
     proc: subprocess.Popen[bytes] | None = None
 
     @property
     def music_dir(self) -> Path:
-        return self.directory / "music"
+        return self.library if self.library is not None else self.directory / "music"
 
     @property
     def playlist_dir(self) -> Path:
@@ -87,6 +90,7 @@ class MpdServer:
                 stdout=log,
                 stderr=log,
                 start_new_session=True,
+                preexec_fn=self.preexec_fn,
             )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -84,6 +84,7 @@ async def test_headless_demo_with_a_duration_exits_0_on_its_own() -> None:
     assert proc.returncode == 0, err.decode()
     text = out.decode()
     assert "chest-strap: connected" in text  # the real bleak path reached the emulated wearables
+    assert "music: Arrival 1 — roomctl demo (arrival/01.wav, playlist Arrival, phase arrival)" in text  # its own MPD
     assert "stopped cleanly" in text
     assert not state.exists()
 
