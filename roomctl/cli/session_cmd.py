@@ -180,12 +180,13 @@ def _list(db: Database) -> int:
 
 def export_command(args: argparse.Namespace) -> int:
     from roomctl.report.export import export
-    from roomctl.report.output import replacing
+    from roomctl.report.output import check_stdout, replacing
 
     with _reading(_database_path(args)):
         db = _open(args)
         session_id = _resolve(db, args.id)
         if args.output is None:
+            check_stdout(db.path)
             try:
                 export(db, session_id, args.format, sys.stdout)
                 sys.stdout.flush()

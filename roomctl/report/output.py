@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,10 +47,29 @@ def check_target(out: Path, database: Path, *, force: bool) -> None:
             raise RoomctlError(f"{out}: that is the room's database; export to another file")
     if out.is_dir():
         raise RoomctlError(f"{out}: is a folder; give a file name")
+    if out.exists() and not out.is_file():  # a device, a FIFO: --force would put a file in its place
+        raise RoomctlError(f"{out}: is not a regular file; give a file name (or leave -o out for standard output)")
     if is_sqlite(out):
         raise RoomctlError(f"{out}: is an SQLite database; never written over, even with --force; give another name")
     if out.exists() and not force:
         raise RoomctlError(f"{out}: exists; give another name, or --force to replace it")
+
+
+def check_stdout(database: Path) -> None:
+    """Refuse to write to standard output when it is the room's database or an SQLite file (``>> roomctl.db``)."""
+    try:
+        st = os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError):
+        return  # not a real file (a test's capture): nothing to protect
+    if not stat.S_ISREG(st.st_mode):
+        return  # a terminal or a pipe
+    for guarded in (database, *(database.with_name(database.name + s) for s in SIDE_FILES)):
+        with contextlib.suppress(OSError):
+            g = guarded.stat()
+            if (g.st_dev, g.st_ino) == (st.st_dev, st.st_ino):
+                raise RoomctlError("standard output is the room's database; export to another file")
+    if is_sqlite(Path(f"/proc/self/fd/{sys.stdout.fileno()}")):
+        raise RoomctlError("standard output is an SQLite database; export to another file")
 
 
 @contextlib.contextmanager

@@ -292,3 +292,40 @@ def test_the_report_shows_hostile_text_cleaned(hostile: tuple[Path, str], tmp_pa
     out = tmp_path / "s.pdf"
     assert main(["session", "report", sid, "--db", str(path), "-o", str(out)]) == 0
     assert out.read_bytes()[:4] == b"%PDF"
+
+
+def test_a_device_or_fifo_is_never_replaced(
+    room: tuple[Path, str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path, sid = room
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    for target in (Path("/dev/null"), fifo):
+        code, err = _run(["session", "export", sid, "--db", str(path), "-o", str(target), "--force"], capsys)
+        assert code == 1
+        assert f"{target}: is not a regular file" in err
+    assert Path("/dev/null").is_char_device()
+    assert fifo.is_fifo()
+
+
+@pytest.mark.parametrize("target", ["the database", "another database"])
+def test_standard_output_appended_to_a_database_is_refused(room: tuple[Path, str], tmp_path: Path, target: str) -> None:
+    """``roomctl session export ID >> roomctl.db`` (no truncation by the shell): nothing is written to it."""
+    path, sid = room
+    out = path if target == "the database" else tmp_path / "other.db"
+    if out != path:
+        Database(out).close()
+    before = out.read_bytes()
+    with out.open("ab") as stdout:
+        done = subprocess.run(
+            [sys.executable, "-m", "roomctl", "session", "export", sid, "--db", str(path)],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert done.stderr.startswith("roomctl: standard output is ")
+    assert "Traceback" not in done.stderr
+    assert out.read_bytes() == before
