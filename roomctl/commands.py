@@ -45,7 +45,7 @@ class SetLimit(Model):
     priority: Priority | None = None
 
     @model_validator(mode="after")
-    def _something(self) -> Self:
+    def _low_or_high_in_order(self) -> Self:
         if self.low is None and self.high is None:
             raise ValueError("give low, high or both")
         if self.low is not None and self.high is not None and self.low >= self.high:

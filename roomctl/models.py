@@ -368,17 +368,3 @@ HubEvent = (
     | AlarmLimits
     | MusicState
 )
-
-ALL_MODELS: tuple[type[Model], ...] = (
-    Reading,
-    RRIntervals,
-    DeviceState,
-    Alarm,
-    AlarmEvent,
-    AudioPause,
-    SessionEvent,
-    SessionState,
-    LightingState,
-    ServiceHealth,
-    MusicState,
-)

@@ -62,9 +62,6 @@ class AlarmBook:
         """The highest priority among the acknowledged alarms still shown: what an audio pause is silencing now."""
         return max((PRIORITY_RANK[a.priority] for a in self._open.values() if a.acknowledged_at is not None), default=0)
 
-    def unacknowledged(self) -> list[Alarm]:
-        return [a for a in self._open.values() if a.acknowledged_at is None]
-
     def restore(self, key: Key, alarm: Alarm) -> AlarmEvent:
         """Show again an alarm a previous run of the daemon showed (same id); a new raise never reuses its id."""
         self._keys[alarm.id] = key

@@ -2,7 +2,7 @@
 
 ``async with Emulator(devices=..., scenario=...) as emu:`` then point bleak at ``emu.bus_address``
 (``DBUS_SYSTEM_BUS_ADDRESS``). Control methods let tests cause trouble on purpose: :meth:`drop_out`,
-:meth:`finger_off`, :meth:`set_battery`, :meth:`notify_now`, :meth:`leave_stale_connection`, :meth:`fail_next_connect`.
+:meth:`finger_off`, :meth:`set_battery`, :meth:`leave_stale_connection`, :meth:`fail_next_connect`.
 """
 
 from __future__ import annotations
@@ -143,11 +143,6 @@ class Emulator:
 
     def set_battery(self, address: str, percent: float | None) -> None:
         self.scenario.set_battery(address.upper(), percent)
-
-    def notify_now(self, address: str) -> int:
-        """Send the device's next notifications immediately; returns how many went out."""
-        slot = self._slots[address.upper()]
-        return self._send(slot, slot.device.tick()) if slot.connected else 0
 
     def subscribed(self, address: str, uuid: str) -> bool:
         char = self._slots[address.upper()].chars.get(uuid)

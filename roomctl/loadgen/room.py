@@ -98,7 +98,6 @@ class SimRoom:
         self.alarm: Alarm | None = None
         self.alarm_step_at = math.inf
         self.oximeter_back_at = math.inf
-        self.online_at = 0.0
         self.alarms_raised = 0
         self.offline_periods = 0
         self.next = {

@@ -25,7 +25,7 @@ from roomctl.commands import Command, CommandHandler
 from roomctl.models import iso_ms
 from roomctl.mqtt.command_topic import CommandRejected, parse_command
 from roomctl.mqtt.connection import BrokerUnavailable, Connection, publish_properties
-from roomctl.mqtt.topics import Topics, dumps
+from roomctl.mqtt.feed import Topics, dumps
 from roomctl.ratelimit import Every
 
 log = logging.getLogger(__name__)

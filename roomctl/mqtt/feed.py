@@ -319,11 +319,6 @@ def _compile(entry: FeedEntry) -> Callable[[Event, OutboxRecord], dict[str, Any]
 _BUILDERS = {record: _compile(entry) for record, entry in BY_RECORD.items()}
 
 
-def payload_of(record: OutboxRecord, event: Event) -> dict[str, Any]:
-    """The payload (as a dict) of one record, by its feed entry's model. Raises KeyError / TypeError when they disagree."""
-    return _BUILDERS[record.kind](event, record)
-
-
 def encode(topics: Topics, record: OutboxRecord) -> tuple[Message, Event]:
     """The message for one record, and the decoded event (the publisher keeps alarm state from it)."""
     entry = BY_RECORD.get(record.kind)

@@ -28,7 +28,7 @@ from roomctl.models import (
 )
 from roomctl.mqtt import payloads as p
 from roomctl.mqtt.active_alarms import RetainedAlarmList
-from roomctl.mqtt.topics import Topics, encode
+from roomctl.mqtt.feed import Topics, encode
 from roomctl.storage.outbox import OutboxRecord
 
 EXPIRY_S = 30.0
@@ -37,7 +37,7 @@ Message = tuple[str, bytes, float | None]
 
 @dataclass
 class RoomScript:
-    """One room's publisher, as far as the station can tell: every message through :func:`roomctl.mqtt.topics.encode`."""
+    """One room's publisher, as far as the station can tell: every message through :func:`roomctl.mqtt.feed.encode`."""
 
     site: str
     room: str

@@ -7,7 +7,7 @@ import json
 
 from roomctl.models import Alarm, AlarmCategory, AlarmEvent, SessionKind, SessionState, event_json
 from roomctl.mqtt import payloads as p
-from roomctl.mqtt.topics import Topics, encode
+from roomctl.mqtt.feed import Topics, encode
 from roomctl.storage.outbox import OutboxRecord
 from tests.builders import T0, alarm_event
 from tests.mqtt.helpers import ROOM, mqtt_config

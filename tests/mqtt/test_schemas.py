@@ -12,8 +12,8 @@ import pytest
 
 from roomctl.cli.main import main
 from roomctl.config import MqttConfig, RoomSection
+from roomctl.mqtt.feed import Topics, encode
 from roomctl.mqtt.schemas import all_schemas, entry_for, render, schema_of
-from roomctl.mqtt.topics import Topics, encode
 from roomctl.storage.outbox import OutboxRecord
 from tests.mqtt.conftest import SCHEMA_DIR
 from tests.mqtt.events import one_of_each
