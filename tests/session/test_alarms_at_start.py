@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -14,11 +15,14 @@ from roomctl.alarms.engine import AlarmEngine
 from roomctl.cli.main import main
 from roomctl.clock import FakeClock
 from roomctl.commands import EndSession, StartSession
+from roomctl.config import parse_config
+from roomctl.daemon.app import Daemon
 from roomctl.hub import Hub
 from roomctl.models import AlarmAction, ServiceHealth
 from roomctl.report.data import load
 from roomctl.report.summary import summarise
 from roomctl.storage.database import Database
+from tests.daemon.helpers import MINIMAL_ROOM
 from tests.session.conftest import make_room
 
 
@@ -69,3 +73,34 @@ async def test_an_alarm_active_when_the_session_starts_is_in_its_record_export_a
     capsys.readouterr()
     assert main(["session", "report", sid, "--db", str(path), "-o", str(report)]) == 0
     assert f"{report}: report of session {sid}: 1 alarm(s)" in capsys.readouterr().out
+
+
+async def test_the_daemons_sound_failure_active_all_session_is_in_its_export_and_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 26 as found: `roomctl run` whose alarm sound cannot play raises "alarm sound failure" at start; a session
+    started and ended later had it in neither its export nor its report."""
+    room = MINIMAL_ROOM.replace("outputs = []", 'outputs = ["alsa"]\nalsa_device = "nowhere"')
+    daemon = Daemon(parse_config(room), state_dir=tmp_path)
+    task = asyncio.create_task(daemon.run())
+    try:
+        await asyncio.wait_for(daemon.ready.wait(), 30)
+        version = daemon.hub.version
+        async with asyncio.timeout(30):
+            while not any(a.condition == "sound_failure" for a in daemon.hub.state.alarms.values()):
+                version = await daemon.hub.wait_changed(version)
+        started = await daemon.dispatcher.handle(StartSession(), "test")
+        assert started.ok, started.message
+        sid = started.message.split()[2]
+        assert (await daemon.dispatcher.handle(EndSession(), "test")).ok
+    finally:
+        daemon.request_stop()
+        assert await asyncio.wait_for(task, 30) == 0
+    db = tmp_path / "roomctl.db"
+    out = tmp_path / "s.csv"
+    assert main(["session", "export", sid, "--db", str(db), "-o", str(out)]) == 0
+    alarm_rows = [r for r in csv.reader(io.StringIO(out.read_text())) if r[1] == "alarm"]
+    assert [(r[2], r[7]) for r in alarm_rows] == [("sound_failure", "raised high technical")]
+    capsys.readouterr()
+    assert main(["session", "report", sid, "--db", str(db), "-o", str(tmp_path / "s.pdf")]) == 0
+    assert "1 alarm(s)" in capsys.readouterr().out
