@@ -107,7 +107,7 @@ async def test_every_kind_is_published_validates_and_is_marked_sent(
     spo2 = next(m.json() for m in messages if m.topic.endswith("/spo2/config"))
     assert (spo2["expire_after"], spo2["unit_of_measurement"]) == (45, "%")
     assert spo2["default_entity_id"] == "sensor.roomctl_clinic_willow_spo2"
-    assert "object_id" not in spo2  # deprecated by Home Assistant 2025.10
+    assert spo2["object_id"] == "roomctl_clinic_willow_spo2"  # read up to Home Assistant 2025.9
 
 
 async def test_retained_state_after_clean_shutdown(broker: Broker, subscribers: list[Subscriber], hub: Hub) -> None:
