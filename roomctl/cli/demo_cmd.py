@@ -51,6 +51,9 @@ def register(sub: Any) -> None:
         action="store_true",
         help="announce the room to Home Assistant by MQTT discovery (with --mqtt; docs/mqtt.md, Home Assistant)",
     )
+    parser.add_argument(
+        "--no-music", action="store_true", help="no music (default: a private MPD plays generated tones, silently)"
+    )
     parser.set_defaults(handler=demo_command)
 
 
@@ -70,6 +73,7 @@ def demo_command(args: argparse.Namespace) -> int:
         speed=args.speed,
         verbose=args.verbose,
         sound=args.sound,
+        music=not args.no_music,
         ha_discovery=args.ha_discovery,
     )
     return asyncio.run(Demo(options).run())

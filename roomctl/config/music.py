@@ -29,7 +29,7 @@ class PhaseMusic(Section):
 class MusicConfig(Section):
     """The room's music player: MPD, over its TCP port or its Unix socket (docs/operations.md, "Music")."""
 
-    enabled: StrictBool = False
+    enabled: StrictBool = Field(False, description="play the room's music through MPD (a low alarm when MPD is away)")
     host: str = Field("localhost", min_length=1, max_length=253, description="MPD's host name or address")
     port: int = Field(6600, ge=1, le=65535, description="MPD's TCP port")
     socket: Path | None = Field(None, description="MPD's Unix socket (e.g. /run/mpd/socket); given: used, not host")

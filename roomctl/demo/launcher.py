@@ -43,6 +43,7 @@ class DemoOptions:
     verbose: bool = False
     sound: bool = False
     ha_discovery: bool = False
+    music: bool = True
 
 
 def demo_config(
@@ -117,6 +118,8 @@ class Demo:
         from roomctl.music.library import demo_library, make_library
         from roomctl.music.server import MpdServer, mpd_binary
 
+        if not self.options.music:
+            return "no music (--no-music)"
         if mpd_binary() is None:
             return "no music: mpd is not installed (make demo installs it)"
         server = MpdServer(
