@@ -194,8 +194,9 @@ class AlarmsConfig(Section):
     rules: list[LimitRule] = Field(default_factory=default_rules)
     settable: dict[Quantity, SettableRange] = Field(
         default_factory=default_settable,
-        description="per quantity, how far set_limit may move its limits; a quantity given here replaces its default, "
-        "the others keep theirs; set_limit on a quantity without a range is refused",
+        description="per quantity, how far set_limit may move its limits (the defaults, e.g. SpO2 low not below 80 %, "
+        "heart rate 30-200 bpm, are in docs/alarms.md); a quantity given here replaces its default, the others keep "
+        "theirs; set_limit on a quantity without a range is refused",
     )
     technical: TechnicalAlarmConfig = Field(default_factory=TechnicalAlarmConfig)
     sound: SoundConfig = Field(default_factory=SoundConfig)

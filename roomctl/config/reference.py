@@ -77,13 +77,18 @@ def _limits(field: FieldInfo) -> str:
     return f" ({', '.join(parts)})" if parts else ""
 
 
-def _section(title: str, model: type[BaseModel], out: list[str], is_list: bool = False) -> None:
+def _section(title: str, model: type[BaseModel], out: list[str], is_list: bool = False, note: str = "") -> None:
     rows: list[str] = []
-    nested: list[tuple[str, type[BaseModel], bool]] = []
+    nested: list[tuple[str, type[BaseModel], bool, str]] = []
     for name, field in model.model_fields.items():
         sub = _nested_model(field.annotation)
         if sub is not None:
-            nested.append((f"{title}.{name}", sub, get_origin(field.annotation) is list))
+            sub_title, sub_note = f"{title}.{name}", ""
+            key = get_args(field.annotation)[0] if get_origin(field.annotation) is dict else None
+            if isinstance(key, type) and issubclass(key, Enum):  # one table per member: [alarms.settable.<quantity>]
+                sub_title += f".<{key.__name__.lower()}>"
+                sub_note = field.description or ""
+            nested.append((sub_title, sub, get_origin(field.annotation) is list, sub_note))
             continue
         desc = (field.description or "").replace("|", "\\|")
         rows.append(f"| `{name}` | {_field_type(field)}{_limits(field)} | {_default(field)} | {desc} |")
@@ -92,9 +97,11 @@ def _section(title: str, model: type[BaseModel], out: list[str], is_list: bool =
         doc = (model.__doc__ or "").strip().splitlines()
         if doc and not doc[0].startswith("A configuration table"):
             out += [doc[0], ""]
+        if note:
+            out += [note[0].upper() + note[1:] + ".", ""]
         out += ["| key | type | default | meaning |", "|---|---|---|---|", *rows, ""]
-    for sub_title, sub, sub_is_list in nested:
-        _section(sub_title, sub, out, sub_is_list)
+    for sub_title, sub, sub_is_list, sub_note in nested:
+        _section(sub_title, sub, out, sub_is_list, sub_note)
 
 
 def markdown_reference() -> str:
