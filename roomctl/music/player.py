@@ -35,6 +35,7 @@ from roomctl.commands import Command, CommandResult, MusicCommand
 from roomctl.config.music import MusicConfig
 from roomctl.hub import Hub, Subscription
 from roomctl.models import MusicPlay, MusicState, ServiceHealth
+from roomctl.report.clean import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +98,11 @@ def _float(value: Any) -> float | None:
 
 
 def _text(value: Any) -> str | None:
+    """A tag as roomctl shows, records and publishes it: one line, no control or bidi characters, at most 200."""
     if isinstance(value, list):  # a tag given twice: MPD sends both
         value = " / ".join(str(v) for v in value)
-    return str(value)[:200] if value else None
+    text = " ".join(clean_text(str(value)).split())[:200] if value else ""
+    return text or None
 
 
 class MusicPlayer:

@@ -120,3 +120,27 @@ async def test_bad_settings_reach_a_refusal_not_a_crash(mpd_server: MpdServer) -
         assert status["state"] == "stop"
     finally:
         await close_room(room)
+
+
+async def test_hostile_tags_become_one_clean_line_in_the_music_state(mpd_server: MpdServer, tmp_path: Path) -> None:
+    from roomctl.config.music import PhaseMusic
+    from roomctl.music.library import ARTIST, Mood, tone, write_wav
+
+    title = "Evil\x1b[2J\u202etitle\nsecond line\t" + "x" * 400
+    write_wav(mpd_server.music_dir / "odd" / "01.wav", tone(Mood("Odd", (220.0,), 0.0, 0.1), 5.0, 1), title, ARTIST)
+    (mpd_server.playlist_dir / "Odd.m3u").write_text("odd/01.wav\n")
+    mpd_server.update()
+    config = music_config(mpd_server, playlists={"onset": PhaseMusic(playlist="Odd", volume=0.3)})
+    room = await open_room(mpd_server, config)
+    try:
+        room.phase("onset")
+        await room.until_hub(lambda: room.hub.state.music is not None and room.hub.state.music.title is not None)
+        music = room.hub.state.music
+        assert music is not None
+        assert music.title is not None
+        assert music.title.startswith("Evil")
+        assert "title second line x" in music.title  # one line: the newline and the tab are spaces
+        assert len(music.title) == 200
+        assert not any(ord(c) < 32 or c == "\u202e" for c in music.title)
+    finally:
+        await close_room(room)
