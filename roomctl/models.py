@@ -330,6 +330,7 @@ class MusicState(Model):
     volume: float | None = Field(None, description="0.0-1.0 (MPD's volume / 100); null when MPD has no mixer")
     elapsed_s: float | None = Field(None, description="position in the track at ts")
     duration_s: float | None = None
+    fade_to: float | None = Field(None, description="the volume a running fade goes to; null when settled")
     ducked: bool = Field(False, description="turned down under an alarm that sounds")
     held: bool = Field(False, description="turned off for talking, until the next phase or a key")
     ts: UtcDatetime

@@ -243,6 +243,7 @@ class MusicPlayer:
             volume=volume / 100 if volume is not None and volume >= 0 else None,
             elapsed_s=_float(status.get("elapsed")),
             duration_s=_float(status.get("duration")),
+            fade_to=self._fade_to(),
             ducked=self._ducked,
             held=self._held,
             ts=self.clock.now(),
@@ -260,6 +261,7 @@ class MusicPlayer:
             state.phase,
             state.ducked,
             state.held,
+            state.fade_to,
             self._status.get("songid"),
         )
         volume_news = (settled or not moving) and self.published and self.published[-1].volume != state.volume
@@ -416,9 +418,18 @@ class MusicPlayer:
         now = self.clock.monotonic()
         self._level = Ramp(self._level.at(now), target, now, seconds)
         self._mixer_wake.set()
+        self._report()  # the fade's target is news (the screen shows it); its steps are not
         if seconds > 0:
             await self.clock.sleep(seconds)
         self._mixer_wake.set()
+
+    def _fade_to(self) -> float | None:
+        """Where a running fade (or the way back from a duck) takes the volume; None when it stays where it is."""
+        now = self.clock.monotonic()
+        if not self._moving(now):
+            return None
+        end = self._level.end
+        return round(min(end, self.config.duck_volume) if self._ducked else end, 2)
 
     def _output(self, now: float) -> float:
         level = self._level.at(now)

@@ -413,7 +413,7 @@ def music_line(view: RoomView, now: datetime, width: int = HELP_WIDTH) -> str:
         ran = (now - m.ts).total_seconds() if m.state is MusicPlay.PLAY else 0.0
         parts.append(f" {format_duration_clock(m.elapsed_s + max(0.0, ran))}")
     if m.volume is not None:
-        parts.append(f" vol {m.volume * 100:.0f} %")
+        parts.append(f" vol {m.volume * 100:.0f} %" + (f" → {m.fade_to * 100:.0f} %" if m.fade_to is not None else ""))
     if m.held:
         parts.append(" (off for talking)")
     elif m.ducked:

@@ -54,6 +54,8 @@ async def test_the_music_line_and_its_ducked_held_and_unreachable_states(
             served_music.hub.publish(music(clock))
             await until(pilot, lambda: line(app).startswith("Music  Onset playlist"))
             assert line(app) == "Music  Onset playlist · Slow Water — Ensemble  2:14  vol 40 %"
+            served_music.hub.publish(music(clock, volume=0.0, fade_to=0.35))  # a fade in: where it goes
+            await until(pilot, lambda: line(app).endswith("vol 0 % → 35 %"))
             served_music.hub.publish(music(clock, volume=0.1, ducked=True))
             await until(pilot, lambda: line(app).endswith("vol 10 %  (ducked)"))
             served_music.hub.publish(music(clock, state=MusicPlay.PAUSE, volume=0.0, held=True))
