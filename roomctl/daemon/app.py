@@ -361,7 +361,7 @@ class _AlarmCommands:
                 return CommandResult(ok=False, message=change)
             try:
                 await self.session.record_limit(
-                    change.record(), change.describe(), self.alarms.session_limits_record(change)
+                    change.record(), change.describe(), lambda: self.alarms.session_limits_record(change)
                 )
             except RoomctlError as e:  # not stored, or the session ended while it waited its turn
                 return CommandResult(ok=False, message=f"limit not changed: it could not be recorded ({e})")

@@ -244,14 +244,17 @@ class SessionManager:
 
     # ---------------------------------------------------------------- the timeline
 
-    async def record_limit(self, data: dict[str, Any], text: str, in_force: list[dict[str, object]]) -> None:
-        """A limit set for this session (``set_limit``) goes on the session's record; ``in_force``, every limit set for
-        this session with this one, is kept with the session so that a restarted daemon applies them again."""
+    async def record_limit(
+        self, data: dict[str, Any], text: str, in_force: Callable[[], list[dict[str, object]]]
+    ) -> None:
+        """A limit set for this session (``set_limit``) goes on the session's record; ``in_force()``, every limit set
+        for this session with this one, is kept with the session so that a restarted daemon applies them again. It is
+        asked once this change has its turn, so a change that was recorded (and applied) just before is in it too."""
         async with self._lock:
             if not self.active:  # ended while the change waited its turn
                 raise RoomctlError(NO_SESSION)
             before = self._meta.get("limits")
-            self._meta["limits"] = in_force
+            self._meta["limits"] = in_force()
             try:
                 await self._commit([self._event(SessionEventKind.LIMIT_SET, text, **data)])
             except StorageError:

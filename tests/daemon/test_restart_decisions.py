@@ -209,3 +209,28 @@ async def test_a_restart_in_an_acknowledged_pause_goes_on_from_the_acknowledgeme
         alarm = second.alarms()["spo2_low"]
         assert alarm.acknowledged_at is None  # re-annunciated: the condition goes on
         assert sounding(state.alarms.values(), state.audio_pause is not None) is Priority.HIGH
+
+
+async def test_limits_set_at_the_same_moment_from_two_screens_are_all_kept_for_a_restart(tmp_path: Path) -> None:
+    async with Run(tmp_path) as first:
+        await first.send(StartSession())
+        sock = tmp_path / "api.sock"
+        results = await asyncio.gather(
+            send_once(sock, SetLimit(quantity=Quantity.SPO2, low=92)),
+            send_once(sock, SetLimit(quantity=Quantity.HEART_RATE, high=130)),
+            send_once(sock, SetLimit(quantity=Quantity.SPO2, low=82, priority=Priority.HIGH)),
+        )
+        assert all(r.ok for r in results), [r.message for r in results]
+        stopped = first.clock.now()
+
+    async with Run(tmp_path, wall=stopped + timedelta(seconds=5)) as second:
+        kept = {
+            (x.quantity, x.direction, x.priority): x.limit
+            for x in second.daemon.hub.state.limits.limits  # type: ignore[union-attr]
+            if x.source == "session"
+        }
+        assert kept == {
+            (Quantity.SPO2, "low", Priority.MEDIUM): 92,
+            (Quantity.HEART_RATE, "high", Priority.MEDIUM): 130,
+            (Quantity.SPO2, "low", Priority.HIGH): 82,
+        }
