@@ -5,7 +5,9 @@ station, headless under Pilot and in a real terminal (tmux): the other room's al
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -17,9 +19,11 @@ from roomctl.central.parse import PLACEHOLDER
 from roomctl.central.state import Facility
 from roomctl.config.mqtt import BrokerConfig
 from roomctl.models import AlarmAction, Priority
+from tests.central.browser import Chromium, ocr
 from tests.central.conftest import tile_of
 from tests.central.credentials import ACL, USERS, Publisher, accepted
 from tests.central.script import RoomScript
+from tests.central.served import Served, central_serve_argv
 from tests.mqtt.broker import Broker
 from tests.terminal import Tmux
 
@@ -30,11 +34,11 @@ ALARM = "SpO2 low: 83"
 WINDOW_S = 5.0
 
 
-async def publish_rooms(port: int) -> None:
-    """Oak: an acknowledged high alarm (retained list). Willow: the hostile name in its retained info."""
+async def publish_rooms(port: int, priority: Priority = Priority.HIGH, acknowledged: bool = True) -> None:
+    """Oak: an alarm (retained list; acknowledged high unless told). Willow: the hostile name in its retained info."""
     now = datetime.now(UTC)
     oak, willow = RoomScript(SITE, "oak", "Oak"), RoomScript(SITE, "willow", "Willow")
-    alarm = oak.alarm(AlarmAction.RAISED, now, priority=Priority.HIGH, message=ALARM, acknowledged=True)
+    alarm = oak.alarm(AlarmAction.RAISED, now, priority=priority, message=ALARM, acknowledged=acknowledged)
     rooms = ((oak, f"{SITE}/oak", oak.online(now) + alarm), (willow, f"{SITE}/willow", willow.online(now)))
     for script, user, messages in rooms:
         publisher = await asyncio.to_thread(Publisher, port, user)
@@ -102,3 +106,36 @@ async def test_hostile_name_in_a_real_terminal(
     assert "Willow" in screen
     assert "PWNED" not in screen
     assert "PWNED" not in terminal.title()
+
+
+async def test_hostile_name_in_a_real_browser(start_broker: Callable[..., Broker], tmp_path: Path) -> None:
+    """The served station in Debian's headless Chromium (read by OCR, tests/central/browser.py): the other room's
+    alarm is on screen, the hostile name is shown made safe, and the page's title is not the room's. (A medium alarm:
+    OCR reads black on yellow and yellow on black; red it does not.)"""
+    broker = start_broker(users=USERS, acl=ACL.read_text())
+    await publish_rooms(broker.port, Priority.MEDIUM, acknowledged=False)
+    central = tmp_path / "central.toml"
+    central.write_text(
+        f'[station]\ntitle = "Harbor clinic"\nsites = ["{SITE}"]\n[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\n'
+        f'credentials_file = "{station_credentials(tmp_path)}"\n'
+    )
+    server = Served(central_serve_argv(central), tmp_path)
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    try:
+        await server.listening()
+        async with Chromium(tmp_path / "profile") as browser:
+            await browser.open(f"{server.url}/?fontsize=16")
+            await browser.wait_for_class("-first-byte")
+            seen = await browser.wait_for_text([r"Harbor clinic", r"Sp[O0]2 [Ll]ow: 83", r"Willow"], shots)
+            await asyncio.sleep(WINDOW_S)  # a window of time for anything to paint over it, not an event
+            screenshot = await browser.screenshot(shots / "after-window.png")
+            later = ocr(screenshot)
+            assert re.search(r"Sp[O0]2 [Ll]ow: 83", later), f"the other room's alarm went:\n{later}"
+            # the name made safe, on its own line: a placeholder for each sequence, "no alarms" where the name had it
+            assert re.search(r"Willow\S{1,6} ?no alarms", later), f"the hostile name is not shown made safe:\n{later}"
+            assert "PWNED" not in seen + later
+            assert "PWNED" not in await browser.evaluate("document.title")
+    finally:
+        with contextlib.suppress(Exception):
+            server.stop()
