@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from roomctl.alarms.signal import sounding
-from roomctl.api.client import send_once
+from roomctl.api.client import ApiClient, send_once
 from roomctl.api.protocol import Snapshot
 from roomctl.clock import FakeClock
 from roomctl.commands import Acknowledge, Command, CommandResult, SetLimit, StartSession
@@ -22,8 +22,10 @@ from roomctl.config import parse_config
 from roomctl.daemon.app import Daemon
 from roomctl.daemon.room_info import room_info
 from roomctl.models import UNITS, Alarm, LimitInForce, Priority, Quantity, Reading
+from roomctl.tui.app import RoomApp
 from roomctl.tui.view import RoomView
 from tests.daemon.helpers import MINIMAL_ROOM
+from tests.tui.conftest import until, vital
 
 ROOM = (
     MINIMAL_ROOM
@@ -137,6 +139,9 @@ async def test_limits_set_for_the_session_survive_a_restart_and_show_with_a_star
         high = second.limit(Quantity.SPO2, "low", Priority.HIGH)
         assert (high.limit, high.source) == (80, "session")
         assert second.screen().limits_text(Quantity.SPO2) == "low 92*"
+        app = RoomApp(ApiClient(second.daemon.socket_path, min_backoff_s=0.05, max_backoff_s=0.2), clock=second.clock)
+        async with app.run_test(size=(80, 24)) as pilot:  # the room's screen, connected to the restarted daemon
+            await until(pilot, lambda: "low 92*" in vital(app, Quantity.SPO2, "label"))
         await second.hold(Quantity.SPO2, 91, 2, device="oxi")  # inside the room's 90, outside this patient's 92
         alarm = second.alarms()["spo2_low"]
         assert (alarm.priority, alarm.limit) == (Priority.MEDIUM, 92)
@@ -204,7 +209,11 @@ async def test_a_restart_in_an_acknowledged_pause_goes_on_from_the_acknowledgeme
         assert second.screen().pause_remaining(second.clock.monotonic()) == pytest.approx(left)  # the countdown
         assert sounding(state.alarms.values(), state.audio_pause is not None) is None  # silent: still paused
         assert second.alarms()["spo2_low"].acknowledged_at is not None
-        await second.hold(Quantity.SPO2, 82, 12, device="oxi")
+        app = RoomApp(ApiClient(second.daemon.socket_path, min_backoff_s=0.05, max_backoff_s=0.2), clock=second.clock)
+        async with app.run_test(size=(80, 24)) as pilot:  # the room's screen counts the rest of the pause down
+            await until(pilot, lambda: f"audio paused 0:{int(left):02d}" in app.banner.shown)
+            await second.hold(Quantity.SPO2, 82, 12, device="oxi")
+            await until(pilot, lambda: "audio paused" not in app.banner.shown)
         assert state.audio_pause is None
         alarm = second.alarms()["spo2_low"]
         assert alarm.acknowledged_at is None  # re-annunciated: the condition goes on
