@@ -145,3 +145,24 @@ async def test_home_assistant_discovery_never_names_a_history_topic(
     assert any(f'"{ROOT}/vitals/spo2"' in c for c in configs)
     assert not any("/history/" in c for c in configs)
     assert [m.json()["value"] for m in got if m.topic == f"{ROOT}/history/spo2"] == [97.0]
+
+
+async def test_a_reading_written_live_but_already_past_its_life_goes_on_history_not_live(
+    broker: Broker, subscribe: Subscribe, hub: Hub
+) -> None:
+    """A wearable's stored measurement handed over late (its ts a minute old) while connected: never a live value."""
+    sub = await subscribe(broker.port, (f"{ROOT}/vitals/#", f"{ROOT}/history/#"))
+    outbox = MemoryOutbox()
+    async with running(mqtt_config(broker.port, vitals_expiry_s=EXPIRY_S), outbox, hub) as publisher:
+        await asyncio.wait_for(publisher.connected.wait(), 20)
+        await asyncio.wait_for(outbox.wait_all_sent(), 20)  # the start-up list: the live lane owns what comes now
+        old = datetime.now(UTC) - timedelta(seconds=60)
+        late = outbox.add(Reading(quantity=Quantity.SYSTOLIC, value=118.0, unit="mmHg", device="cuff", ts=old))
+        fresh = outbox.add(
+            Reading(quantity=Quantity.SYSTOLIC, value=121.0, unit="mmHg", device="cuff", ts=datetime.now(UTC))
+        )
+        got = await sub.wait_for(lambda ms: len(ms) >= 2)
+        await asyncio.wait_for(outbox.wait_all_sent(), 20)
+    by_topic = {m.topic: m.json()["seq"] for m in got}
+    assert by_topic == {f"{ROOT}/history/systolic": late.seq, f"{ROOT}/vitals/systolic": fresh.seq}
+    assert publisher.stats.history == 1

@@ -54,6 +54,9 @@ async def test_after_an_outage_vitals_are_honest_and_live_data_comes_first(
 ) -> None:
     broker = start_broker(persistence=True)
     dashboard = await subscribe(broker.port, (f"{ROOT}/vitals/#",), client_id="dashboard", persistent=True)
+    recorder = await subscribe(  # the history lane, and the live SpO2 it must come behind
+        broker.port, (f"{ROOT}/history/#", f"{ROOT}/vitals/spo2"), client_id="recorder", persistent=True
+    )
     health: list[ServiceHealth] = []
     hub.add_processor(lambda e: health.append(e) if isinstance(e, ServiceHealth) and e.service == "mqtt" else None)
     heart: list[Reading] = []
@@ -80,7 +83,7 @@ async def test_after_an_outage_vitals_are_honest_and_live_data_comes_first(
             first_live = next(m for m in live if m.topic.endswith("/heart_rate") and ts_of(m.json()) >= returned)
             await asyncio.sleep(2.0)  # live readings while the backlog drains
             strap.cancel()
-            async with asyncio.timeout(90):
+            async with asyncio.timeout(180):
                 # polling the database: no event says "all stored and settled"
                 while store.last_seq < len(heart) + len(oxi) or await store.pending(0, 1):  # noqa: ASYNC110
                     await asyncio.sleep(0.05)
@@ -88,6 +91,10 @@ async def test_after_an_outage_vitals_are_honest_and_live_data_comes_first(
             expected = len(heart) + len(oxi) - publisher.stats.expired - publisher.stats.superseded
             got = await dashboard.wait_for(lambda ms: len({m.payload for m in ms}) >= expected, within_s=60)
             stats = publisher.stats
+            not_live = stats.expired + stats.superseded
+            recorded = await recorder.wait_for(
+                lambda ms: len({m.payload for m in ms if "/history/" in m.topic}) >= not_live, within_s=60
+            )
             stored = await store.call(lambda db: db.conn.execute("SELECT COUNT(*) FROM readings").fetchone()[0])
 
     runs = [h.ok for i, h in enumerate(health) if i == 0 or h.ok != health[i - 1].ok]
@@ -123,3 +130,13 @@ async def test_after_an_outage_vitals_are_honest_and_live_data_comes_first(
         unique.append(m)
     assert len(unique) == len({m.payload for m in got}) == expected
     assert len(unique) + stats.expired + stats.superseded == len(heart) + len(oxi)
+
+    # what did not go live came on history: each such reading once, after the backlog's live SpO2, without expiry
+    history = [m for m in recorded if "/history/" in m.topic]
+    history_seqs = {m.json()["seq"] for m in history}
+    assert len(history_seqs) == not_live == stats.history
+    assert history_seqs.isdisjoint(m.json()["seq"] for m in unique)
+    assert len(history_seqs) + len(unique) == len(heart) + len(oxi)  # every reading: live or on history
+    assert all(m.expiry is None and not m.retain for m in history)
+    first_history = recorded.index(history[0])
+    assert not [m for m in recorded[first_history:] if "/vitals/" in m.topic and ts_of(m.json()) < returned]
