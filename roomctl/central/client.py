@@ -57,12 +57,14 @@ class StationClient(RoomClient):
             stop = start + length
             if stop > end:
                 break  # not wholly read yet
-            topic_len = (buf[start] << 8) | buf[start + 1]
+            topic_len = (buf[start] << 8) | buf[start + 1] if length >= 2 else stop
             at = start + 2 + topic_len
             mid = 0
-            if qos:
+            if qos and at + 2 <= stop:
                 mid = (buf[at] << 8) | buf[at + 1]
                 at += 2
+            if at >= stop:
+                break  # malformed: paho says so
             props_len = buf[at]
             if props_len == 0:
                 expiry: float | None = None
@@ -70,6 +72,8 @@ class StationClient(RoomClient):
                 expiry = float(int.from_bytes(buf[at + 2 : at + 6], "big"))
             else:
                 break  # other properties (or a long property block): paho reads them
+            if at + 1 + props_len > stop:
+                break
             topic = buf[start + 2 : start + 2 + topic_len].decode("utf-8", "replace")
             payload = buf[at + 1 + props_len : stop]
             pos = stop

@@ -5,6 +5,7 @@ packets split across reads and packets with other properties still through paho'
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
@@ -78,3 +79,39 @@ async def test_every_message_once_with_its_expiry(start_broker: Callable[..., Br
     assert by_topic["t/ünï"] == (b"utf8", None)
     assert "t/user" in {topic for topic, _, _ in through_paho}  # other properties: paho's path
     assert len(received) >= COUNT  # the plain ones: the station's own path
+
+
+def publish_packet(topic: bytes, payload: bytes, *, qos: int = 0, props: bytes = b"\x00") -> bytes:
+    body = len(topic).to_bytes(2, "big") + topic + (b"\x00\x07" if qos else b"") + props + payload
+    return bytes([0x30 | qos << 1, len(body)]) + body
+
+
+def test_malformed_or_partial_packets_are_left_to_paho() -> None:
+    """What the fast path cannot take whole and well-formed stays in the buffer, untouched, for paho's own reading
+    (which says what is wrong): never an exception in the loop, never a message made up."""
+    client = StationClient("station-test")
+    taken: list[tuple[str, bytes, float | None]] = []
+    client.on_room_message = lambda topic, payload, expiry: taken.append((topic, payload, expiry))
+    good = publish_packet(b"t/a", b"x", props=b"\x05\x02\x00\x00\x00\x1e")
+    for bad in (
+        bytes([0x30, 1, 0]),  # shorter than its topic length
+        bytes([0x30, 4, 0, 9, 116, 47]),  # topic longer than the packet
+        bytes([0x32, 5, 0, 1, 116, 0]),  # QoS 1: no room for the properties after the packet id
+        bytes([0x30, 5, 0, 1, 116, 9, 1]),  # a property block longer than the packet
+        good[:-1],  # not wholly read yet
+        bytes([0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]),  # a remaining length of more than four bytes
+    ):
+        client._rx, client._rx_pos = bad, 0
+        assert client._take_publishes() is False
+        assert client._rx_pos == 0
+    ours, theirs = socket.socketpair()  # a connection to take for (without one, it stops after a message)
+    client._sock = ours
+    try:
+        client._rx, client._rx_pos = good + good, 0
+        assert client._take_publishes() is True
+    finally:
+        client._sock = None
+        ours.close()
+        theirs.close()
+    assert taken == [("t/a", b"x", 30.0), ("t/a", b"x", 30.0)]
+    assert client._rx_pos == len(good) * 2

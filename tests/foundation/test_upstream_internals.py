@@ -65,6 +65,18 @@ def test_paho_client_internals_used_by_the_qos1_fast_path() -> None:
     assert callable(getattr(mqtt, "time_func", None)), "paho's keepalive clock mqtt.time_func is gone"
 
 
+def test_paho_client_internals_used_by_the_stations_publish_path() -> None:
+    """roomctl/central/client.py (StationClient) takes PUBLISH packets from RoomClient's read buffer while paho is
+    between packets, and acknowledges QoS 1 ones with paho's own PUBACK."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    where = "used by roomctl/central/client.py (StationClient)"
+    send_puback = getattr(mqtt.Client, "_send_puback", None)
+    assert callable(send_puback), f"paho Client._send_puback is gone ({where})"
+    assert params(send_puback) == ["self", "mid"], f"paho Client._send_puback changed ({where})"
+    assert client._in_packet["command"] == 0, f"paho's idle incoming packet no longer has command 0 ({where})"
+    assert "self._last_bytes_received = " in inspect.getsource(mqtt.Client._packet_read), where
+
+
 def test_paho_topic_check_used_for_command_reply_topics() -> None:
     check = getattr(mqtt.Client, "_raise_for_invalid_topic", None)
     assert callable(check), "paho Client._raise_for_invalid_topic is gone (used by roomctl/mqtt/commands_in.py)"
