@@ -146,3 +146,45 @@ def test_the_mqtt_music_payload_fits_its_schema() -> None:
         assert set(body) == {"state", "playlist", "title", "artist", "volume", "ts", "seq"}
         assert "file" not in body  # file names stay in the record
     assert BY_NAME["music"].retained
+
+
+async def test_a_daemon_without_its_mpd_monitors_and_shows_a_low_alarm(tmp_path: Path) -> None:
+    from roomctl.models import Priority
+    from roomctl.music.server import MpdServer, free_port
+
+    nobody = MpdServer(tmp_path / "none", port=free_port())  # never started: nothing answers on its port
+    daemon = Daemon(parse_config(room_with_music(nobody)), state_dir=tmp_path)
+    task = asyncio.create_task(daemon.run())
+    try:
+        async with asyncio.timeout(60):
+            await daemon.ready.wait()
+            while "music_unreachable" not in {a.condition for a in daemon.hub.state.alarms.values()}:
+                await daemon.hub.wait_changed(daemon.hub.version)
+        (alarm,) = [a for a in daemon.hub.state.alarms.values() if a.condition == "music_unreachable"]
+        assert alarm.priority is Priority.LOW
+        assert daemon.problems() == []  # the watchdog is still pinged: music is not monitoring
+        result = await daemon.dispatcher.handle(StartSession(), "test")
+        assert result.ok  # the session and everything else go on
+        refused = await daemon.dispatcher.handle(MusicCommand(action="toggle"), "test")
+        assert not refused.ok
+        assert "music player unreachable" in refused.message
+    finally:
+        daemon.request_stop()
+        async with asyncio.timeout(60):
+            assert await task == 0
+
+
+async def test_a_room_without_music_refuses_the_music_keys_in_words(tmp_path: Path) -> None:
+    text = re.sub(r"\[\[wearables\]\].*?(?=\n\[lighting\])", "", demo_config_text(), flags=re.S)
+    daemon = Daemon(parse_config(text), state_dir=tmp_path)
+    task = asyncio.create_task(daemon.run())
+    try:
+        async with asyncio.timeout(60):
+            await daemon.ready.wait()
+        assert "music" not in daemon.parts
+        result = await daemon.dispatcher.handle(MusicCommand(action="next"), "test")
+        assert (result.ok, result.message) == (False, "'music' is not available: this room runs no music")
+    finally:
+        daemon.request_stop()
+        async with asyncio.timeout(60):
+            assert await task == 0
