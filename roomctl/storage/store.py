@@ -87,6 +87,7 @@ class Store:
         self.last_seq = 0
         self.backlog = backlog if backlog is not None else Backlog()
         self._sessions: dict[str, SessionRow] = {}  # session rows not yet on disk
+        self._writing = asyncio.Lock()  # one write of what is staged at a time (the writer's and a session save)
         self._sent_at: dict[int, float] = {}  # staged seqs already published (seq -> when)
         self._marks: list[tuple[int, float]] = []  # written seqs published while the database was away
         self._recent: dict[int, OutboxRecord] = {}  # unsent records this process wrote, oldest first
@@ -208,6 +209,10 @@ class Store:
     async def write_pending(self, *, force: bool = False) -> None:
         """Write everything staged, oldest first, in one transaction. Raises StorageError (what is staged stays) when
         the storage refuses, or at once, without trying, within ``retry_s`` of the last refusal (unless ``force``)."""
+        async with self._writing:  # two at once would both write the backlog's first rows (UNIQUE seq refused)
+            await self._write_pending(force)
+
+    async def _write_pending(self, force: bool) -> None:
         if not self.pending_writes and self._db is not None and self.problem is None:
             return
         if not force and self._clock.monotonic() < self._next_try:
