@@ -115,6 +115,15 @@ class MarkEvent(Model):
     event: Literal["dose", "supplemental_dose", "break_start", "break_end", "note"]
     text: str | None = Field(None, max_length=500)
     amount_mg: float | None = Field(None, gt=0, le=500)
+    standby: tuple[Slug, ...] = Field(
+        (), max_length=16, description="break_start: the wearables taken off, whose technical alarms standby holds"
+    )
+
+    @model_validator(mode="after")
+    def _standby_only_for_a_break(self) -> Self:
+        if self.standby and self.event != "break_start":
+            raise ValueError("standby is for the wearables taken off at the start of a break")
+        return self
 
 
 class EnterBloodPressure(Model):

@@ -250,6 +250,8 @@ class SessionEventKind(StrEnum):
     DISCHARGE_CHECK = "discharge_check"
     LIMIT_SET = "limit_set"  # an alarm limit changed for this session only (set_limit)
     BASELINE = "baseline"  # the patient's baseline of a quantity became known (data: the baseline record)
+    STANDBY_START = "standby_start"  # monitoring standby for wearables taken off for a break (data: devices, minutes)
+    STANDBY_END = "standby_end"  # standby ended: the break is over, or standby ran out (data: reason, devices not back)
     RECORD_GAP = "record_gap"  # the disk was away past the backlog's bound: what the record is missing (storage)
 
 
@@ -273,6 +275,16 @@ class DischargeStatus(Model):
     checked_at: UtcDatetime | None = Field(None, description="when the team recorded a passed discharge check")
 
 
+class Standby(Model):
+    """Monitoring standby during a break: these wearables were taken off, their technical alarms are held silent
+    (physiological alarms are not) until ``until`` (at most ``break_standby_min``), or a minute after the break ends."""
+
+    devices: tuple[str, ...]
+    until: UtcDatetime = Field(description="when standby ends (wall time, for the record and the screen)")
+    remaining_s: float = Field(ge=0, description="seconds of standby left when this state was published")
+    break_over: bool = Field(False, description="the break ended: the wearables have until 'until' to come back")
+
+
 class SessionState(Model):
     """The current session, or ``id=None`` when the room has none."""
 
@@ -284,6 +296,7 @@ class SessionState(Model):
     ended_at: UtcDatetime | None = None
     dose_times: tuple[UtcDatetime, ...] = ()
     on_break: bool = False
+    standby: Standby | None = None
     next_vitals_check: UtcDatetime | None = None
     suggested_phase: str | None = None
     discharge: DischargeStatus | None = Field(None, description="set in a dosing session once the check is offered")

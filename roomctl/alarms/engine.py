@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from roomctl.alarms.baseline import BaselineRecord
@@ -51,6 +52,16 @@ from roomctl.models import (
 )
 
 _BREAKS_THROUGH = (AlarmAction.RAISED, AlarmAction.ESCALATED)
+HELD_IN_STANDBY = frozenset(
+    {"data_stale", "device_disconnected", "no_valid_data", "finger_off", "sensor_displaced", "no_contact"}
+)
+"""A wearable taken off for a break: the technical conditions standby holds (low battery, sending too fast are not)."""
+
+
+def _reattach(condition: Condition) -> Condition:
+    return replace(condition, message=f"{condition.message}: reattach the wearables after the break")
+
+
 _INTERRUPTED: Key = ("service:roomctl", "monitoring_interrupted")
 _UNCONFIGURED = WearableConfig.model_fields  # defaults for wearables that report but are not in the configuration
 
@@ -88,6 +99,10 @@ class AlarmEngine:
         """Baselines that became known, until the session's record takes them (:meth:`take_baselines`)."""
         self._patient_baselines: dict[Quantity, float] = {}
         """Baselines kept for the patient rather than one wearable (device None): every wearable of the quantity uses it."""
+        self._standby: frozenset[str] = frozenset()
+        """Wearables in a break's monitoring standby: their technical conditions are held (session/standby.py)."""
+        self._reattach: set[str] = set()
+        """Wearables whose standby ended before they were back: their technical alarms say to reattach them."""
         self._reminders: dict[str, float] = {}
         """Acknowledged alarm id -> monotonic time its pause ends; if its condition still exists then, it re-annunciates."""
 
@@ -415,9 +430,10 @@ class AlarmEngine:
 
     def _on_session(self, s: SessionState) -> list[HubEvent]:
         session_id = s.id if s.ended_at is None else None  # an ended session is over, though its state still names it
+        standby = self._follow_standby(s)
         if session_id == self._session_id:
-            return []
-        events = self._end_spot_conditions() if self._session_id is not None else []
+            return standby
+        events = [*standby, *(self._end_spot_conditions() if self._session_id is not None else [])]
         self._session_id = session_id
         self._session_started = self._started(s) if session_id is not None else None
         self._limits.clear()  # limits set for a session end with it
@@ -471,8 +487,28 @@ class AlarmEngine:
                         g.suspend()
         return self._sync_device(device, now)
 
+    def _follow_standby(self, s: SessionState) -> list[HubEvent]:
+        """The session's standby changed: hold the technical conditions of the wearables it names, and let those that
+        left it before coming back raise again, saying to reattach them."""
+        held = frozenset(s.standby.devices) if s.standby is not None and s.ended_at is None else frozenset()
+        if held == self._standby:
+            return []
+        changed, self._standby = held ^ self._standby, held
+        self._reattach |= changed - held
+        now, events = self._clock.monotonic(), []
+        for name in sorted(changed):
+            if (device := self._devices.get(name)) is not None:
+                events += self._sync_device(device, now)
+        return events
+
     def _sync_device(self, device: DeviceWatch, now: float) -> list[HubEvent]:
         present = device.conditions(now, self.config.technical.condition_delay_s, self._priorities)
+        if device.device in self._standby:
+            present = {name: c for name, c in present.items() if name not in HELD_IN_STANDBY}
+        elif device.device in self._reattach:
+            if HELD_IN_STANDBY.isdisjoint(present):
+                self._reattach.discard(device.device)  # back: its alarms read as usual again
+            present = {name: _reattach(c) if name in HELD_IN_STANDBY else c for name, c in present.items()}
         events: list[AlarmEvent] = []
         for name in DEVICE_CONDITIONS:
             key = (device.device, name)

@@ -75,6 +75,7 @@ class RoomInfo(Model):
     phases: tuple[PhaseInfo, ...] = ()
     limits: tuple[LimitInfo, ...] = ()
     audio_pause_s: float = 120.0
+    break_standby_min: float = 10.0
     music: bool = Field(False, description="the room has music ([music] enabled): the screen shows its line and keys")
 
 

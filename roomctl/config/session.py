@@ -55,6 +55,9 @@ class DischargeConfig(Section):
 class SessionConfig(Section):
     default_kind: SessionKind = SessionKind.DOSING
     vitals_check_interval_min: float = Field(30.0, ge=1, le=240, description="remind the team to check vitals")
+    break_standby_min: float = Field(
+        10.0, ge=1, le=30, description="a break's monitoring standby (wearables off) lasts at most this long"
+    )
     phases: list[PhaseConfig] = Field(default_factory=default_phases)
     discharge: DischargeConfig = Field(default_factory=DischargeConfig)
 

@@ -22,5 +22,6 @@ def room_info(config: RoomConfig) -> RoomInfo:
             LimitInfo(quantity=r.quantity, low=r.low, high=r.high, priority=r.priority) for r in config.alarms.rules
         ),
         audio_pause_s=config.alarms.audio_pause_s,
+        break_standby_min=config.session.break_standby_min,
         music=config.music.enabled,
     )

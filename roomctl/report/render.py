@@ -214,6 +214,20 @@ def phase_label_rows(rec: SessionRecord) -> list[tuple[str, float, int]]:
     return placed
 
 
+def standby_spans(rec: SessionRecord) -> list[tuple[float, float]]:
+    """(start, end) of each break's monitoring standby, from its start and end events (the session's end if open)."""
+    spans, began = [], None
+    for e in rec.events:
+        if e.event == "standby_start":
+            began = e.ts
+        elif e.event == "standby_end" and began is not None:
+            spans.append((began, e.ts))
+            began = None
+    if began is not None:
+        spans.append((began, rec.end))
+    return spans
+
+
 def _phases_and_events(ax: Axes, rec: SessionRecord, *, label: bool) -> None:
     for i, p in enumerate(rec.phases):
         ax.axvspan(_x(p.start), _x(p.end), color="#000000", alpha=0.04 if i % 2 else 0.0, lw=0)
@@ -225,6 +239,10 @@ def _phases_and_events(ax: Axes, rec: SessionRecord, *, label: bool) -> None:
     for i, began in enumerate(starts):
         stop = ends[i] if i < len(ends) else rec.end
         ax.axvspan(_x(began), _x(stop), facecolor="none", edgecolor="#2ca02c", hatch="///", lw=0, alpha=0.35)
+    for began, stop in standby_spans(rec):  # monitoring standby: the wearables' technical alarms were held
+        ax.axvspan(_x(began), _x(stop), ymin=0.0, ymax=0.06, color="#9467bd", alpha=0.55, lw=0)
+        if label:
+            ax.text(_x(began), 0.07, " standby", transform=ax.get_xaxis_transform(), fontsize=6, color="#9467bd")
     for e in rec.events:
         if e.event in ("dose", "supplemental_dose"):
             ax.axvline(_x(e.ts), color="black", lw=1.1, ls="-" if e.event == "dose" else "--")

@@ -96,6 +96,19 @@ def emulated_events(start: datetime, hours: float = 8.0, rate_hz: float = 1.0, s
         *((m, SessionEventKind.NOTE, t, {}) for m, t in NOTES),
         *((a, SessionEventKind.BREAK_START, None, {}) for a, _ in BREAKS),
         *((b, SessionEventKind.BREAK_END, None, {}) for _, b in BREAKS),
+        # the first break with the oximeter off in standby, back half a minute after the break
+        (
+            BREAKS[0][0],
+            SessionEventKind.STANDBY_START,
+            "monitoring standby for the break: oximeter",
+            {"devices": ["oximeter"], "minutes": 10.0},
+        ),
+        (
+            BREAKS[0][1] + 0.5,
+            SessionEventKind.STANDBY_END,
+            "standby over for oximeter",
+            {"devices": ["oximeter"], "reason": "wearables back", "not_back": []},
+        ),
         *(
             (float(m), SessionEventKind.PHASE_CHANGE, None, dict[str, Any](**{"from": PHASES[i - 1][1], "to": p}))
             for i, (m, p) in enumerate(PHASES)

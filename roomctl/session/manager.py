@@ -36,6 +36,7 @@ from roomctl.models import (
     MANUAL_DEVICE,
     UNITS,
     DischargeStatus,
+    LinkState,
     Quantity,
     Reading,
     SessionEvent,
@@ -46,6 +47,7 @@ from roomctl.models import (
 )
 from roomctl.plausible import check_blood_pressure, check_temperature
 from roomctl.session.discharge import DischargeWatch, Timing
+from roomctl.session.standby import BreakStandby
 from roomctl.session.timeline import Moment, suggest
 from roomctl.storage.database import SessionRow
 from roomctl.storage.store import Store
@@ -97,6 +99,8 @@ class SessionManager:
         self._doses: list[Moment] = []
         self._vitals_due: Moment | None = None
         self._last_bp: Moment | None = None  # the last blood pressure entered (the discharge check asks when)
+        self._standby: BreakStandby | None = None  # a break's monitoring standby (session/standby.py)
+        self._wearables = tuple(w.id for w in config.wearables)
         self._wall_offset: float | None = None  # wall - monotonic at the last tick
         self._reminded = False
         self._meta: dict[str, Any] = {}
@@ -158,7 +162,8 @@ class SessionManager:
         bp_at = self._meta.get("last_blood_pressure_at")
         self._last_bp = Moment.at(datetime.fromtimestamp(bp_at, UTC), now, mono) if bp_at is not None else None
         self._reminded = False
-        self.state = state
+        self._standby = BreakStandby.from_meta(self._meta.get("standby"), now, mono) if state.standby else None
+        self.state = state.model_copy(update={"standby": self._standby.state(mono) if self._standby else None})
         self._wall_offset = now.timestamp() - mono
         sources = {q.value: q for q in (Quantity.HEART_RATE, Quantity.PULSE_RATE)}
         source = sources.get(str(self._meta.get("heart_rate_source")))  # None: unknown, or not one roomctl writes
@@ -183,7 +188,7 @@ class SessionManager:
                 case SetPhase():
                     return await self.set_phase(command.phase)
                 case MarkEvent():
-                    return await self.mark(command.event, command.text, command.amount_mg)
+                    return await self.mark(command.event, command.text, command.amount_mg, command.standby)
                 case EnterBloodPressure():
                     return await self.enter_blood_pressure(command.systolic, command.diastolic, command.pulse_rate)
                 case EnterTemperature():
@@ -203,6 +208,7 @@ class SessionManager:
         dosing = session_kind is SessionKind.DOSING
         mono = self.clock.monotonic()
         self._started, self._doses, self._last_bp, self._reminded = Moment(now, mono), [], None, False
+        self._standby = None
         self._vitals_due = (
             Moment(now + timedelta(seconds=self._interval_s), mono + self._interval_s) if dosing else None
         )
@@ -233,13 +239,14 @@ class SessionManager:
     async def end(self) -> CommandResult:
         if not self.active:
             return _refused(NO_SESSION)
-        ended = self.state.model_copy(update={"ended_at": self.clock.now(), "next_vitals_check": None})
+        ended = self.state.model_copy(update={"ended_at": self.clock.now(), "next_vitals_check": None, "standby": None})
         event = self._event(SessionEventKind.SESSION_END, None)
         self.state = ended
         await self._commit([event])
         self.state = SessionState(id=None)
         self.hub.publish(self.state)
         self._started, self._doses, self._vitals_due, self._last_bp = None, [], None, None
+        self._standby = None
         return _ok(f"session {ended.id} ended")
 
     # ---------------------------------------------------------------- the timeline
@@ -282,13 +289,16 @@ class SessionManager:
         await self._commit([event])
         return _ok(f"phase: {self._label(phase)}")
 
-    async def mark(self, event: str, text: str | None, amount_mg: float | None) -> CommandResult:
+    async def mark(
+        self, event: str, text: str | None, amount_mg: float | None, standby: tuple[str, ...] = ()
+    ) -> CommandResult:
         if not self.active:
             return _refused(NO_SESSION)
         kind = SessionEventKind(event)
         now = self.clock.now()
         update: dict[str, Any] = {}
         data: dict[str, Any] = {"amount_mg": amount_mg} if amount_mg is not None else {}
+        also: list[SessionEvent] = []
         if kind in (SessionEventKind.DOSE, SessionEventKind.SUPPLEMENTAL_DOSE):
             if self.state.session_kind is not SessionKind.DOSING:
                 return _refused("doses are recorded in dosing sessions only")
@@ -302,17 +312,67 @@ class SessionManager:
         elif kind is SessionEventKind.BREAK_START:
             if self.state.on_break:
                 return _refused("a break is already running")
+            unknown = [d for d in standby if d not in self._wearables]
+            if unknown:
+                return _refused(
+                    f"no wearable {', '.join(unknown)} in this room; its wearables: {', '.join(self._wearables)}"
+                )
             update["on_break"] = True
+            if standby:
+                minutes = self.config.session.break_standby_min
+                self._standby = BreakStandby.begin(tuple(dict.fromkeys(standby)), minutes, now, self.clock.monotonic())
+                data["standby"] = list(self._standby.devices)
+                also.append(self._standby_event(SessionEventKind.STANDBY_START, minutes=minutes))
         elif kind is SessionEventKind.BREAK_END:
             if not self.state.on_break:
                 return _refused("no break is running")
             update["on_break"] = False
+            if self._standby is not None:
+                self._standby = self._standby.after_break(now, self.clock.monotonic())
+        if self._standby is not None and kind in (SessionEventKind.BREAK_START, SessionEventKind.BREAK_END):
+            self._meta["standby"] = self._standby.meta()
+            update["standby"] = self._standby.state(self.clock.monotonic())
         elif kind is SessionEventKind.NOTE and not (text and text.strip()):
             return _refused("a note needs some text")
         self.state = self.state.model_copy(update=update)
         self.state = self.state.model_copy(update={"suggested_phase": self._suggestion()})
-        await self._commit([self._event(kind, text, **data)])
+        await self._commit([self._event(kind, text, **data), *also])
+        if also:
+            minutes = self.config.session.break_standby_min
+            return _ok(f"break started; standby for {', '.join(standby)} (at most {minutes:g} min)")
         return _ok(f"{kind.value.replace('_', ' ')} marked at {now:%H:%M:%S} UTC")
+
+    # ---------------------------------------------------------------- standby
+
+    def _standby_event(self, kind: SessionEventKind, **data: Any) -> SessionEvent:
+        assert self._standby is not None
+        devices = ", ".join(self._standby.devices)
+        text = {
+            SessionEventKind.STANDBY_START: f"monitoring standby for the break: {devices}",
+            SessionEventKind.STANDBY_END: f"standby over for {devices}",
+        }[kind]
+        return self._event(kind, text, devices=list(self._standby.devices), **data)
+
+    def _back(self, device: str) -> bool:
+        state = self.hub.state.devices.get(device)
+        return state is not None and state.state is LinkState.CONNECTED
+
+    async def _keep_standby(self) -> None:
+        """Standby ends when it runs out, or once the break is over and its wearables are back (at most a minute)."""
+        standby, mono = self._standby, self.clock.monotonic()
+        if standby is None:
+            return
+        missing = [d for d in standby.devices if not self._back(d)]
+        if not standby.over(mono) and not (standby.break_over and not missing):
+            return
+        reason = "ran out" if not standby.break_over else "break over" if missing else "wearables back"
+        event = self._standby_event(SessionEventKind.STANDBY_END, reason=reason, not_back=missing)
+        if missing:
+            event = event.model_copy(update={"text": f"{event.text}: reattach the wearables ({', '.join(missing)})"})
+        self._standby = None
+        self._meta.pop("standby", None)
+        self.state = self.state.model_copy(update={"standby": None})
+        await self._commit([event])
 
     # ---------------------------------------------------------------- discharge
 
@@ -433,6 +493,7 @@ class SessionManager:
         if self._take_baselines is not None and (taken := self._take_baselines()):
             await self._record_baselines(taken)
         await self._keep_audio_pause()
+        await self._keep_standby()
         suggestion = self._suggestion()
         changed = suggestion != self.state.suggested_phase
         if changed:
@@ -512,6 +573,9 @@ class SessionManager:
         if self._last_bp is not None:
             self._last_bp = self._last_bp.corrected(step, now, mono)
             self._meta["last_blood_pressure_at"] = self._last_bp.stamp.timestamp()
+        if self._standby is not None:
+            self._standby = self._standby.corrected(step, now, mono)
+            self._meta["standby"] = self._standby.meta()
         update: dict[str, Any] = {
             "dose_times": tuple(d.stamp for d in self._doses),
             "next_vitals_check": self._vitals_due.stamp if self._vitals_due else None,

@@ -36,6 +36,7 @@ from roomctl.models import Priority, SessionKind
 from roomctl.tui.dialogs import (
     DischargeDialog,
     blood_pressure_dialog,
+    break_dialog,
     dose_dialog,
     end_session_dialog,
     limit_dialog,
@@ -286,6 +287,8 @@ class RoomApp(QuittingApp):
         pause = view.pause_remaining(self.clock.monotonic()) if view.connected else 0.0
         if pause > 0:
             second.append(f"audio paused {int(pause) // 60}:{int(pause) % 60:02d}")
+        if view.connected and (standby := view.standby_text(self.clock.monotonic())):
+            second.append(standby)  # never silently: the wearables whose technical alarms are held, and until when
         if len(alarms) > 1 and view.connected:
             second.append(alarm_line(alarms[1]) + (f"  (+{len(alarms) - 2} more)" if len(alarms) > 2 else ""))
         self._set_flashing(view.flashing() if view.connected else None)
@@ -381,7 +384,13 @@ class RoomApp(QuittingApp):
         self.push_screen(dose_dialog(supplemental), self._send_if_given)
 
     def action_break(self) -> None:
-        self.send(MarkEvent(event="break_end" if self.view.session.on_break else "break_start"))
+        if self.view.session.on_break:
+            self.send(MarkEvent(event="break_end"))
+            return
+        info = self.view.info
+        wearables = [(w.id, w.label) for w in info.wearables] if info else []
+        minutes = info.break_standby_min if info else 10.0
+        self.push_screen(break_dialog(wearables, minutes), self._send_if_given)
 
     def action_note(self) -> None:
         self.push_screen(note_dialog(), self._send_if_given)

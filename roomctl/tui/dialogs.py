@@ -13,7 +13,7 @@ from textual.events import Key
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from roomctl.commands import Command, DischargeCheck, EndSession, StartSession, parse_command
+from roomctl.commands import Command, DischargeCheck, EndSession, MarkEvent, StartSession, parse_command
 from roomctl.models import DischargeStatus, SessionKind
 
 Parser = Callable[[str], Command]
@@ -84,6 +84,19 @@ def start_session_dialog() -> ChoiceDialog:
     choices: dict[str, Command | None] = {key: StartSession(session_kind=kind) for key, kind in kinds.items()}
     hint = "p preparation   d dosing   i integration   (Escape: no session)"
     return ChoiceDialog("Start a session", hint, choices)
+
+
+def break_dialog(wearables: list[tuple[str, str]], minutes: float) -> ChoiceDialog:
+    """A break offers standby for the wearables taken off: all of them, one of them (1-9), or none (light only)."""
+    ids = tuple(w for w, _ in wearables)
+    choices: dict[str, Command | None] = {"a": MarkEvent(event="break_start", standby=ids)} if ids else {}
+    picks = [f"{i} {label}" for i, (_, label) in enumerate(wearables[:9], 1)]
+    for i, (w, _) in enumerate(wearables[:9], 1):
+        choices[str(i)] = MarkEvent(event="break_start", standby=(w,))
+    choices["n"] = MarkEvent(event="break_start")
+    off = f"a all off   {'   '.join(picks)}   " if ids else ""
+    hint = f"Standby for the wearables taken off (at most {minutes:g} min): {off}n none (light only)   Escape: no break"
+    return ChoiceDialog("Start a break", hint, choices)
 
 
 def end_session_dialog(title: str, ran: str) -> ChoiceDialog:

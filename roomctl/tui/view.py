@@ -56,12 +56,17 @@ class RoomView(LiveState):
     """(device, quantity) -> the screen's monotonic time its latest reading came: a reading's age never follows the
     wall clock, which NTP steps (a step back made a silent wearable's last number look fresh)."""
 
+    standby_seen: float = 0.0
+    """Monotonic time the session's standby (and its remaining_s) arrived."""
+
     def apply_update(self, update: Update, monotonic: float = 0.0) -> None:
         """Apply one update from the link, received at ``monotonic`` (the screen's clock)."""
-        pause = self.audio_pause
+        pause, standby = self.audio_pause, self.session.standby
         self._apply_update(update)
         if self.audio_pause is not pause:
             self.pause_seen = monotonic
+        if self.session.standby != standby:
+            self.standby_seen = monotonic
         if isinstance(update, EventMessage):
             event = update.event
             if event.kind == "reading":
@@ -219,6 +224,18 @@ class RoomView(LiveState):
         if self.audio_pause is None or self.audio_pause.until is None:
             return 0.0
         return max(0.0, self.audio_pause.remaining_s - (monotonic - self.pause_seen))
+
+    def standby_text(self, monotonic: float) -> str:
+        """A break's monitoring standby in words, counted down on the screen's monotonic clock; "" when there is none."""
+        standby = self.session.standby
+        if standby is None:
+            return ""
+        left = max(0.0, standby.remaining_s - (monotonic - self.standby_seen))
+        labels = {w.id: w.label for w in self.info.wearables} if self.info else {}
+        off = ", ".join(labels.get(d, d) for d in standby.devices)
+        if standby.break_over:
+            return f"standby ends in {format_duration(left)}: reattach {off}"
+        return f"standby: {off} off for the break, {max(1, math.ceil(left / 60))} min left"
 
     def phase_label(self, phase: str | None) -> str:
         for p in self.info.phases if self.info else ():

@@ -251,3 +251,19 @@ def test_an_empty_blood_pressure_panel_says_so(tmp_path: Path) -> None:
     assert "no blood pressure entered" in [t.get_text() for t in bp.texts]
     hr = charts(fig)[0]
     assert "no blood pressure entered" not in [t.get_text() for t in hr.texts]
+
+
+def test_a_breaks_standby_is_drawn_on_the_timeline(record: SessionRecord, drawn: Figure) -> None:
+    """Issue 23 §2: the stretch in which a wearable's technical alarms were held is on the report, labelled."""
+    from roomctl.report.render import standby_spans
+
+    spans = standby_spans(record)
+    if record.end - record.start < 4 * 3600:  # the synthetic day's first break is at 3 h 15 min
+        assert spans == []
+        return
+    ((began, ended),) = spans
+    starts = [e.ts for e in record.events if e.event == "break_start"]
+    assert began == starts[0]
+    assert ended - began == pytest.approx(10.5 * 60, abs=2)  # the break, and half a minute to come back
+    labels = [t for ax in charts(drawn) for t in ax.texts if t.get_text() == " standby"]
+    assert labels

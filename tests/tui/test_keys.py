@@ -30,7 +30,9 @@ from tests.tui.conftest import Served, connected, room_state, until
         (["s"], SetScene(scene="journey")),  # the next scene after the current one ("arrival")
         (["+"], SetLevel(level=0.55)),  # lighting is at 45 % on average
         (["-"], SetLevel(level=0.35)),
-        (["b"], MarkEvent(event="break_start")),
+        (["b", "n"], MarkEvent(event="break_start")),  # a break without standby (light only)
+        (["b", "a"], MarkEvent(event="break_start", standby=("chest-strap", "oximeter"))),
+        (["b", "2"], MarkEvent(event="break_start", standby=("oximeter",))),
         (["["], SetPhase(phase="arrival")),  # the session is in "dose"
         (["]"], SetPhase(phase="onset")),
         (["d", "enter"], MarkEvent(event="dose")),

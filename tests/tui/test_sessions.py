@@ -257,3 +257,32 @@ async def test_an_oximeter_only_room_reaches_ready_on_its_pulse_rate(real_room: 
         await until(pilot, lambda: len(app.screen_stack) > 1)
         shown = str(app.screen.query_one("#dialog-findings").render())
         assert "ok: pulse rate (oximeter) vs baseline 66 (within 15 bpm): near for 32 min" in shown
+
+
+async def test_a_break_offers_standby_for_the_wearables_taken_off_and_shows_it(real_room: RealRoom) -> None:
+    """Issue 23 §2: b asks which wearables come off; standby is never silent (the banner names them and counts
+    down); b again ends the break and the banner says to reattach them within the minute."""
+    app = real_room.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await real_room.manager.handle(StartSession(session_kind=SessionKind.DOSING))
+        await until(pilot, lambda: app.view.session.session_kind is SessionKind.DOSING)
+        await pilot.press("b")
+        await until(pilot, lambda: len(app.screen_stack) > 1)
+        hint = str(app.screen.query_one("#dialog-hint").render())
+        assert "at most 10 min" in hint
+        assert "a all off   1 Chest strap   2 Oximeter   n none (light only)" in hint
+        await pilot.press("2")
+        await until(pilot, lambda: real_room.manager.state.standby is not None)
+        standby = real_room.manager.state.standby
+        assert standby is not None
+        assert standby.devices == ("oximeter",)
+        await until(pilot, lambda: "standby: Oximeter off for the break, 10 min left" in app.banner.shown)
+        assert "ON BREAK" in text(app, "session")
+        await pilot.press("b")  # the break ends: the oximeter has a minute to come back
+        await until(pilot, lambda: "reattach Oximeter" in app.banner.shown)
+        assert "standby ends in 1:00: reattach Oximeter" in app.banner.shown
+        session = real_room.manager.state.id
+        assert session is not None
+        rows = await real_room.store.call(lambda db: db.events(session))
+        assert [row[3] for row in rows].count("standby_start") == 1
