@@ -6,25 +6,27 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sqlite3
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from roomctl.alarms.signal import sounding
-from roomctl.api.client import ApiClient, send_once
+from roomctl.api.client import ApiClient, ApiUnavailable, send_once
 from roomctl.api.protocol import Snapshot
 from roomctl.clock import FakeClock
 from roomctl.commands import Acknowledge, Command, CommandResult, SetLimit, StartSession
 from roomctl.config import parse_config
 from roomctl.daemon.app import Daemon
 from roomctl.daemon.room_info import room_info
+from roomctl.demo.launcher import roomctl_argv
 from roomctl.models import UNITS, Alarm, LimitInForce, Priority, Quantity, Reading
 from roomctl.tui.app import RoomApp
 from roomctl.tui.view import RoomView
-from tests.daemon.helpers import MINIMAL_ROOM
+from tests.daemon.helpers import MINIMAL_ROOM, stop_process
 from tests.tui.conftest import until, vital
 
 ROOM = (
@@ -243,3 +245,34 @@ async def test_limits_set_at_the_same_moment_from_two_screens_are_all_kept_for_a
             (Quantity.HEART_RATE, "high", Priority.MEDIUM): 130,
             (Quantity.SPO2, "low", Priority.HIGH): 82,
         }
+
+
+async def send_when_up(socket: Path, command: Command, within_s: float = 60.0) -> CommandResult:
+    """Send once the daemon's socket answers (a child process starting: nothing to await but its socket)."""
+    async with asyncio.timeout(within_s):
+        while True:
+            try:
+                return await send_once(socket, command)
+            except ApiUnavailable:
+                await asyncio.sleep(0.1)
+
+
+async def test_limits_set_for_the_session_survive_sigkill_of_roomctl_run(tmp_path: Path) -> None:
+    config = tmp_path / "room.toml"
+    config.write_text(ROOM)  # storage and API socket land next to it
+    log = (tmp_path / "daemon.log").open("wb")
+    child = await asyncio.create_subprocess_exec(*roomctl_argv("run", "--config", str(config)), stdout=log, stderr=log)
+    try:
+        assert (await send_when_up(tmp_path / "api.sock", StartSession())).ok
+        result = await send_once(tmp_path / "api.sock", SetLimit(quantity=Quantity.SPO2, low=92))
+        assert result.ok, result.message  # answered once recorded: the kill right after loses nothing
+        child.send_signal(signal.SIGKILL)
+        assert await child.wait() != 0
+    finally:
+        await stop_process(child)
+        log.close()
+
+    async with Run(tmp_path, wall=datetime.now(UTC)) as second:  # the killed run's wall clock was the real one
+        low = second.limit(Quantity.SPO2, "low", Priority.MEDIUM)
+        assert (low.limit, low.source) == (92, "session")
+        assert second.screen().limits_text(Quantity.SPO2) == "low 92*"
