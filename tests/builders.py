@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel
+
 from roomctl.models import UNITS, Alarm, AlarmAction, AlarmCategory, AlarmEvent, Priority, Quality, Quantity, Reading
 
 T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
@@ -59,3 +61,27 @@ def alarm_event(
         **details,
     )
     return AlarmEvent(action=action, alarm=alarm, ts=at)
+
+
+def param_id(value: object) -> str | None:
+    """A ``parametrize`` id that reads in a failure (``ids=param_id``): a list of keys or words as typed
+    (``p 120/130 enter``), a dict as ``k=v``, a model as its fields that differ from the defaults; anything else
+    keeps pytest's own id (strings and numbers are already readable)."""
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        words: list[str] = []
+        for i, v in enumerate(value):
+            typed = len(v) == 1 and i > 0 and len(value[i - 1]) == 1 and i - 1 > 0
+            if typed:
+                words[-1] += v
+            else:
+                words.append(v)
+        return " ".join(words)
+    if isinstance(value, list | tuple) and all(isinstance(v, int | float) for v in value):
+        return " ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ",".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, BaseModel):
+        fields = value.model_dump(mode="json", exclude_defaults=True)
+        name = getattr(value, "command", type(value).__name__)
+        return " ".join([str(name), *(f"{k}={v}" for k, v in fields.items() if k != "command")])
+    return None

@@ -13,6 +13,7 @@ from roomctl.config.alarms import AlarmsConfig, LimitRule, SettableRange
 from roomctl.hub import Hub
 from roomctl.models import AlarmAction, AlarmLimits, Priority, Quantity
 from roomctl.tui.view import RoomView
+from tests.builders import param_id
 
 from .conftest import MakeRoom, Room, alarm_events, config
 
@@ -132,6 +133,7 @@ def test_a_session_limit_on_a_derived_rule_is_shown_with_a_star(make_room: MakeR
             "Systolic BP high limit 260 refused: a high limit may not be set above 200 mmHg",
         ),
     ],
+    ids=param_id,
 )
 def test_set_limit_cannot_switch_an_alarm_off(room: Room, command: dict[str, object], words: str) -> None:
     room.session("s1")
@@ -191,6 +193,7 @@ def in_force_for(room: Room, device: str) -> float | None:
         ({"quantity": "heart_rate", "low": 130}, "Heart rate low limit 130 must be below the high limit 120"),
         ({"quantity": "spo2", "high": 99, "priority": "low"}, "SpO2 has no low-priority high limit to change"),
     ],
+    ids=param_id,
 )
 def test_a_limit_that_makes_no_sense_is_refused_in_words(room: Room, command: dict[str, object], words: str) -> None:
     room.session("s1")

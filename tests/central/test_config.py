@@ -8,6 +8,7 @@ import pytest
 
 from roomctl.central.config import load_central_config
 from roomctl.cli.main import main
+from tests.builders import param_id
 
 GOOD = """\
 [station]
@@ -63,6 +64,7 @@ def test_a_good_file_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
         (("port = 8421", "port = 8421\n[limits]\ndevices_per_room = 0"), "central.toml:17: limits.devices_per_room: "),
         (("port = 8421", "port = 8421\n[limits]\nrooms = 10\nmystery = 1"), "central.toml:18: limits.mystery: is not a known setting"),
     ],
+    ids=param_id,
 )  # fmt: skip
 def test_problems_name_file_key_and_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], edit: tuple[str, str], expected: str

@@ -16,6 +16,7 @@ from roomctl.commands import (
     StartSession,
 )
 from roomctl.daemon.dispatch import CommandDispatcher
+from tests.builders import param_id
 
 
 class Recorder:
@@ -39,6 +40,7 @@ class Recorder:
         (EndSession(), "session"),
         (MarkEvent(event="dose"), "session"),
     ],
+    ids=param_id,
 )
 async def test_each_command_reaches_its_owner_only(command: Command, owner: str) -> None:
     parts = {name: Recorder(name) for name in ("session", "lighting", "alarms")}

@@ -10,6 +10,7 @@ import pytest
 
 from roomctl.cli.main import main
 from roomctl.sensors.decoders import DECODERS
+from tests.builders import param_id
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, object]]:
@@ -46,6 +47,7 @@ def test_aliases_and_json_shape(capsys: pytest.CaptureFixture[str], profile: str
         (["no_such_profile", "00"], "unknown decode profile"),
         (["pc60fw", "aa550f0801603e0050000000"], "checksum"),
     ],
+    ids=param_id,
 )
 def test_invalid_input_exit_1_with_error(capsys: pytest.CaptureFixture[str], args: list[str], words: str) -> None:
     code, doc = run_json(capsys, *args)
@@ -84,7 +86,7 @@ def test_every_profile_answers_one_byte(capsys: pytest.CaptureFixture[str], prof
     assert code == (0 if doc["valid"] else 1)
 
 
-@pytest.mark.parametrize(("args", "code"), [(["berrymed", "80 40 06 48 62"], 0), (["viatom", "55"], 1)])
+@pytest.mark.parametrize(("args", "code"), [(["berrymed", "80 40 06 48 62"], 0), (["viatom", "55"], 1)], ids=param_id)
 def test_real_process_exit_status_and_no_traceback(args: list[str], code: int) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "roomctl", "decode", *args],

@@ -8,6 +8,7 @@ import pytest
 
 from roomctl.errors import DecodeError
 from roomctl.sensors.decoders import DECODERS
+from tests.builders import param_id
 from tests.decoders import spec
 
 TS = datetime(2026, 11, 23, 21, 0, 0)
@@ -127,6 +128,7 @@ def test_blood_pressure_every_flag_combination(flags: int, rfu: int) -> None:
         (0x0012, ["cuff_too_loose"], "below_lower_limit", "questionable"),  # Nordic BPMStatus test value
         (0xFFC0, [], "within_range", "ok"),  # RFU bits ignored
     ],
+    ids=param_id,
 )
 def test_blood_pressure_status_bits(status: int, names: list[str], pulse_range: str, quality: str) -> None:
     [m] = DECODERS["blood_pressure"](bp(0x10, status)[0])

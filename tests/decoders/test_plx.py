@@ -8,6 +8,7 @@ import pytest
 
 from roomctl.errors import DecodeError
 from roomctl.sensors.decoders import DECODERS
+from tests.builders import param_id
 from tests.decoders import spec
 
 TS = datetime(2026, 11, 23, 19, 30, 5)
@@ -205,6 +206,7 @@ def test_out_of_range_makes_the_unchecked_frame_invalid(spo2: bytes, pulse: byte
         (spec.sfloat(97), spec.sfloat(19), "pulse_rate"),
         (spec.sfloat(97), spec.sfloat(301), "pulse_rate"),
     ],
+    ids=param_id,
 )
 def test_implausible_values_make_the_frame_invalid(profile: str, spo2: bytes, pulse: bytes, bad: str) -> None:
     [m] = DECODERS[profile](b"\x00" + spo2 + pulse)

@@ -9,6 +9,7 @@ from roomctl.models import Quantity
 from roomctl.sensors.decoders import DECODERS, READ_SENSORS_REQUEST, encode_request, stream_decoder_for
 from roomctl.sensors.decoders.crc import crc8_maxim, crc8_smbus
 from roomctl.sensors.decoders.viatom import encode_response
+from tests.builders import param_id
 from tests.decoders import spec
 
 
@@ -158,6 +159,7 @@ class TestViatom:
             ({"spo2": 0xFF, "hr": 0xFF}, None, None, "invalid"),
             ({"finger": 0}, None, None, "invalid"),
         ],
+        ids=param_id,
     )
     def test_no_reading_markers(
         self, kwargs: dict[str, int], spo2: float | None, pulse: float | None, quality: str

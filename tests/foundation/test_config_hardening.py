@@ -19,6 +19,7 @@ from roomctl.cli.main import main
 from roomctl.config import RoomConfig
 from roomctl.config.locate import key_lines
 from roomctl.demo.launcher import roomctl_argv
+from tests.builders import param_id
 from tests.mqtt.broker import make_ca, make_cert
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,6 +109,7 @@ def test_a_storage_path_that_cannot_be_created_is_refused(tmp_path: Path, capsys
         ),
         ({"mismatch": None}, "mqtt.tls", "cannot load the MQTT TLS files"),
     ],
+    ids=param_id,
 )
 def test_secrets_and_tls_files_are_checked(
     tmp_path: Path,

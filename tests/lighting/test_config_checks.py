@@ -9,6 +9,7 @@ import pytest
 
 from roomctl.cli.main import main
 from roomctl.config import ConfigError, parse_config
+from tests.builders import param_id
 
 ROOM = """\
 [room]
@@ -118,6 +119,7 @@ def test_pins_pulled_high_at_boot_warn() -> None:
         ("pi3", "13, 19", "GPIO19 shares hardware PWM channel 1"),
         ("pi4", "12, 24", "GPIO24 has no hardware PWM"),
     ],
+    ids=param_id,
 )
 def test_hardware_pwm_refuses_shared_channels_and_other_pins(board: str, pins: str, words: str) -> None:
     text = room(factory="hardware", pins=pins).replace("pins = [22]", "pins = [13]")

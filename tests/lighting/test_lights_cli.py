@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from roomctl.cli.main import main
+from tests.builders import param_id
 
 ROOM = """\
 [room]
@@ -88,6 +89,7 @@ def test_test_sequence_goes_through_every_pin(room: Path, capsys: pytest.Capture
         (["set", "ceiling", "0.1,0.2,0.3"], "one per pin (2)"),
         (["scene", "disco"], "no light scene 'disco' (scenes: calm)"),
     ],
+    ids=param_id,
 )
 def test_bad_input_gets_a_clear_error(
     room: Path, capsys: pytest.CaptureFixture[str], args: list[str], words: str

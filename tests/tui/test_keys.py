@@ -17,6 +17,7 @@ from roomctl.commands import (
     SetScene,
 )
 from roomctl.tui.app import RoomApp
+from tests.builders import param_id
 from tests.tui.conftest import Served, connected, room_state, until
 
 
@@ -42,6 +43,7 @@ from tests.tui.conftest import Served, connected, room_state, until
         (["p", *"128/82 76", "enter"], EnterBloodPressure(systolic=128, diastolic=82, pulse_rate=76)),
         (["t", *"37,4", "enter"], EnterTemperature(celsius=37.4)),
     ],
+    ids=param_id,
 )
 async def test_key_sends_command(served: Served, keys: list[str], expected: Command) -> None:
     app = served.app()
@@ -74,6 +76,7 @@ async def test_break_key_ends_a_break(served: Served) -> None:
         (["n", "enter"], "type a note first"),
         (["d", *"9999", "enter"], "amount_mg must be at most 500"),
     ],
+    ids=param_id,
 )
 async def test_dialog_shows_error_and_sends_nothing(served: Served, keys: list[str], error: str) -> None:
     app = served.app()
