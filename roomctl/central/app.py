@@ -56,31 +56,37 @@ class FixedCell(Cell):
             self.update(text, layout=False)
 
 
+RowKey = tuple[str, int, int, int, Style, tuple[LineFilter, ...], object]
+ROWS_KEPT = 4096
+"""Rows kept for every tile together (~1 KiB each): a tile's rows are found again when the order moves its room to
+another slot, when only its numbers changed (the other lines stay), and in both halves of a flash."""
+
+
 class Tile(Widget):
     """One slot of the grid; shows whichever room the current order puts here.
 
     Drawn with Textual's line API: each line is one segment in the tile's CSS style (its classes colour it), cut
-    with an ellipsis to the tile's width, and kept until the text, the width or the style changes. Painting tiles
-    is most of the station's work; this skips the general text layout a Static does for every repaint.
+    with an ellipsis to the tile's width. Painting tiles is most of the station's work; this skips the general text
+    layout a Static does for every repaint, and each row is kept (:data:`ROWS_KEPT`, shared by all tiles) by its
+    text, width, padding and style.
 
     The flash's dark half-beat (:meth:`set_flash_off`) is drawn here, not by a CSS class: the tile's colour as text
     on the screen's background, as on the room's screen. Toggling a class restyles the widget (Textual's stylesheet
     matching) twice a second per flashing tile; this only repaints, from rows kept for both halves."""
 
     room_key: tuple[str, str] | None = None
+    _rows: ClassVar[dict[RowKey, Strip]] = {}
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._shown = ""
         self._lines: list[str] = [""]
-        self._strips: dict[tuple[int, int, Style, tuple[LineFilter, ...]], dict[int, Strip]] = {}
         self.flash_off = False
 
     def show(self, text: str) -> None:
         if text != self._shown:
             self._shown = text
             self._lines = text.split("\n")
-            self._strips.clear()
             self.refresh()
 
     def set_flash_off(self, off: bool) -> None:
@@ -94,32 +100,33 @@ class Tile(Widget):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         """The whole tile, padding included, without Textual's general styles cache (a tile has no border, tint or
-        opacity); rows are kept until the text, the size or the style changes."""
+        opacity)."""
         width, height = self.region.size
         style = self.visual_style.rich_style
         if self.flash_off:
             style = Style(color=style.bgcolor, bgcolor=self.screen.visual_style.rich_style.bgcolor, bold=style.bold)
         filters = tuple(self.get_line_filters())
-        key = (width, height, style, filters)
-        rows = self._strips.get(key)
-        if rows is None:
-            if len(self._strips) >= 4:  # both flash halves of a colour or two: older sizes and colours go
-                self._strips.clear()
-            rows = self._strips[key] = {}
+        background = self.background_colors[1] if filters else None
+        top, right, bottom, left = self.styles.padding
+        lines, rows = self._lines, self._rows
         strips = []
         for y in range(crop.y, crop.bottom):
-            strip = rows.get(y)
+            line = lines[y - top] if top <= y < height - bottom and y - top < len(lines) else ""
+            key = (line, width, left, right, style, filters, background)
+            strip = rows.get(key)
             if strip is None:
-                strip = rows[y] = self._row(y, width, height, style, filters)
+                if len(rows) >= ROWS_KEPT:
+                    rows.clear()
+                strip = rows[key] = self._row(line, width, left, right, style, filters)
             strips.append(strip)
         if crop.x != 0 or crop.right != width:
             strips = [strip.crop(crop.x, crop.right) for strip in strips]
         return strips
 
-    def _row(self, y: int, width: int, height: int, style: Style, filters: tuple[LineFilter, ...]) -> Strip:
-        top, right, bottom, left = self.styles.padding
+    def _row(
+        self, line: str, width: int, left: int, right: int, style: Style, filters: tuple[LineFilter, ...]
+    ) -> Strip:
         inner = max(0, width - left - right)
-        line = self._lines[y - top] if top <= y < height - bottom and y - top < len(self._lines) else ""
         if cell_len(line) > inner:
             line = set_cell_size(line, max(0, inner - 1)) + "\u2026"
         strip = Strip([Segment(" " * left + set_cell_size(line, inner) + " " * right, style)], width)
