@@ -225,7 +225,7 @@ class RoomState:
         top = ordered[0] if ordered else None
         if top is not None and top.category is AlarmCategory.PHYSIOLOGICAL:
             urgency = _BY_PRIORITY[top.priority]
-        elif self.offline:
+        elif self.offline or self.status is None:  # not heard from (an expected room that never said): never calm
             urgency = Urgency.OFFLINE
         else:
             urgency = Urgency.TECHNICAL if top is not None else Urgency.CALM

@@ -109,7 +109,7 @@ def tile_classes(room: RoomState) -> dict[str, bool]:
         "priority-low": priority == "low",
         "technical": top is not None and top.category is AlarmCategory.TECHNICAL,
         "acknowledged": top is not None and all(a.acknowledged_at is not None for a in room.alarms.values()),
-        "offline": room.offline,
+        "offline": room.offline or room.status is None,
         "calm": room.urgency() is Urgency.CALM,
         "unexpected": not room.expected,
     }

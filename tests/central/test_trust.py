@@ -326,3 +326,15 @@ def test_a_reading_from_the_future_is_never_a_frozen_number(clock: FakeClock) ->
     clock.advance(16)
     later = room.vital(Quantity.HEART_RATE, 0, now=clock.now(), mono=clock.monotonic(), stale_s=15)
     assert (later.text, later.why) == ("--", "no data (old)")  # its ts is still "fresh"; it came 16 s ago
+
+
+def test_an_expected_room_that_never_reports_is_never_calm(clock: FakeClock) -> None:
+    facility = Facility(expected=frozenset({("harbor", "silent"), ("harbor", "willow")}))
+    apply_all(facility, clock, RoomScript("harbor", "willow").online(clock.now()))
+    silent = facility.rooms[("harbor", "silent")]
+    assert silent.urgency() is Urgency.OFFLINE
+    assert facility.counts()[Urgency.CALM] == 1
+    assert facility.counts()[Urgency.OFFLINE] == 1
+    assert "waiting for the room's status" in tile_text(silent, Clocks(clock.now(), clock.monotonic(), 15.0))
+    apply_all(facility, clock, RoomScript("harbor", "silent").online(clock.now()))
+    assert silent.urgency() is Urgency.CALM
