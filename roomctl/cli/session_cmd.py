@@ -112,7 +112,41 @@ def _open(args: argparse.Namespace) -> Database:
         raise StorageError(f"{path}: no such database; give the right one with --db PATH or --config FILE") from e
     except PermissionError as e:
         raise StorageError(f"{path}: {NO_ACCESS}") from e
-    return Database(path, readonly=True)
+    db = Database(path, readonly=True)
+    return _upgraded_copy(db) or db
+
+
+def _upgraded_copy(db: Database) -> Database | None:
+    """A database written by an older roomctl (a backup, an archived copy) lacks the newer tables: read it through a
+    copy brought to this schema, in a temporary folder, the file itself untouched. None when it is current."""
+    import atexit
+    import shutil
+    import sqlite3
+    import tempfile
+
+    from roomctl.storage.database import Database
+    from roomctl.storage.schema import SCHEMA_VERSION, current_version, migrate
+
+    found = current_version(db.conn)
+    if found >= SCHEMA_VERSION:
+        return None
+    if found == 0:
+        raise StorageError(f"{db.path}: not a roomctl database (no roomctl tables in it); give another with --db PATH")
+    folder = Path(tempfile.mkdtemp(prefix="roomctl-upgraded-"))
+    atexit.register(shutil.rmtree, folder, True)
+    copy = folder / db.path.name
+    with contextlib.closing(sqlite3.connect(copy, isolation_level=None)) as conn:
+        db.conn.backup(conn)
+        migrate(conn)
+    db.close()
+    print(
+        f"{db.path}: written by an older roomctl (schema version {found}); read through an upgraded copy, "
+        "the file itself is unchanged",
+        file=sys.stderr,
+    )
+    upgraded = Database(copy, readonly=True)
+    upgraded.path = db.path  # messages and the export's guards name the room's file, not the copy
+    return upgraded
 
 
 NO_ACCESS = (

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,7 @@ from roomctl.report.data import load
 from roomctl.report.synthetic import fill_database
 from roomctl.storage.database import Database, SessionRow
 from roomctl.storage.rows import RowMaker
+from roomctl.storage.schema import migrate
 from tests.storage.helpers import T0, reading
 
 COMMANDS = [["export"], ["export", "--format", "json"], ["report"]]
@@ -135,8 +137,6 @@ def test_a_failed_export_leaves_no_file_and_no_part(
 
 
 def _damage_a_readings_page(path: Path) -> None:
-    import sqlite3
-
     with contextlib.closing(sqlite3.connect(path)) as conn:
         (page,) = conn.execute(
             "SELECT MAX(pageno) FROM dbstat WHERE name = 'readings' AND pagetype = 'leaf'"
@@ -329,3 +329,33 @@ def test_standard_output_appended_to_a_database_is_refused(room: tuple[Path, str
     assert done.stderr.startswith("roomctl: standard output is ")
     assert "Traceback" not in done.stderr
     assert out.read_bytes() == before
+
+
+def test_a_database_from_an_older_roomctl_is_exported_through_an_upgraded_copy_untouched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A backup made before the latest schema (it lacks the newer tables): export, report and list read it, the file
+    stays as it was (the music table of schema 3 made every older record fail as 'no such table')."""
+    path = tmp_path / "backup.db"
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        migrate(conn, target=2)
+        state = SessionState(id="old1").model_dump_json()
+        conn.execute(
+            "INSERT INTO sessions (id, kind, started_at, ended_at, state) VALUES ('old1', 'dosing', ?, ?, ?)",
+            (T0.timestamp(), T0.timestamp() + 60, state),
+        )
+        conn.execute(
+            "INSERT INTO readings VALUES (1, ?, 'old1', 'strap', 'heart_rate', 71.0, 'bpm', 'ok')", (T0.timestamp(),)
+        )
+    before = path.read_bytes()
+    out = tmp_path / "old.json"
+    assert main(["session", "export", "old1", "--db", str(path), "--format", "json", "-o", str(out)]) == 0
+    assert [r["value"] for r in json.loads(out.read_text())["readings"]] == [71.0]
+    assert main(["session", "report", "old1", "--db", str(path), "-o", str(tmp_path / "old.pdf")]) == 0
+    assert main(["session", "list", "--db", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert f"{path}: written by an older roomctl (schema version 2); read through an upgraded copy" in captured.err
+    assert "old1" in captured.out
+    assert path.read_bytes() == before
+    assert main(["session", "export", "old1", "--db", str(path), "-o", str(path), "--force"]) == 1  # still guarded
+    assert path.read_bytes() == before
