@@ -32,22 +32,44 @@ def hard_exit_later(code: int) -> None:
     timer.start()
 
 
+class AppEnder:
+    """Ends a driver's app from its input thread when nobody can use it any more (its input ended, its terminal or
+    server went away): once, through the app's event loop; the process ends after :data:`EXIT_GRACE_S` if the app
+    cannot exit cleanly. Keeps the app and loop itself (Textual's driver keeps them private)."""
+
+    def __init__(self, app: App[Any]) -> None:
+        self._app, self._loop = app, asyncio.get_running_loop()
+        self.ended = False
+
+    def end(self) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        hard_exit_later(0)
+        if not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._app.exit)
+
+    def terminate(self, sig: int) -> None:
+        """SIGINT or SIGTERM: exit with 128 + the signal's number, and make sure of it."""
+        hard_exit_later(128 + sig)
+        self._app.exit(return_code=128 + sig)
+
+
 class ServedDriver(WebDriver):
     """Textual's web driver that ends the app when the serving side is gone."""
 
     def __init__(self, app: App[Any], **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
-        self._gone = False
-        self._served_app, self._served_loop = app, asyncio.get_running_loop()  # Driver's own are private
+        self._ender = AppEnder(app)
         raw_write = self._write  # upstream internal (checked by tests/foundation/test_upstream_internals.py)
 
         def write(data: bytes) -> int:
-            if self._gone:
+            if self._ender.ended:
                 return len(data)
             try:
                 return raw_write(data)
             except OSError:  # EPIPE: the server is gone; drop output and end the app
-                self._server_gone()
+                self._ender.end()
                 return len(data)
 
         self._write = write  # type: ignore[assignment]  # the stock driver keeps a functools.partial here
@@ -56,24 +78,12 @@ class ServedDriver(WebDriver):
         super().start_application_mode()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):  # replace the stock handlers: exit, and make sure of it
-            loop.add_signal_handler(sig, self._terminate, sig)
-
-    def _terminate(self, sig: int) -> None:
-        hard_exit_later(128 + sig)
-        self._served_app.exit(return_code=128 + sig)
+            loop.add_signal_handler(sig, self._ender.terminate, sig)
 
     def run_input_thread(self) -> None:
         super().run_input_thread()
         if not self.exit_event.is_set():  # the input ended, not by our own stop: the server went away
-            self._server_gone()
-
-    def _server_gone(self) -> None:
-        if self._gone:
-            return
-        self._gone = True
-        hard_exit_later(0)
-        if not self._served_loop.is_closed():
-            self._served_loop.call_soon_threadsafe(self._served_app.exit)
+            self._ender.end()
 
 
 def driver_for_environment(default: type[Driver]) -> type[Driver]:

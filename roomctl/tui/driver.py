@@ -25,10 +25,11 @@ from typing import Any
 from textual import constants
 from textual._parser import ParseError
 from textual._xterm_parser import XTermParser
+from textual.app import App
 from textual.driver import Driver
 from textual.drivers.linux_driver import LinuxDriver
 
-from roomctl.web import hard_exit_later
+from roomctl.web import AppEnder
 
 INPUT_SETTLE_S = constants.ESCAPE_DELAY + 0.5
 """After input, the thread polls (every ``ESCAPE_DELAY``, at most 0.1 s) this long for the parser's timeouts."""
@@ -48,12 +49,12 @@ class QuietLinuxDriver(LinuxDriver):
     """Textual's Linux driver whose input thread waits without a timeout while no input is arriving; it draws on the
     terminal and ends the app when the terminal is gone."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, app: App[Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__(app, *args, **kwargs)
+        self._ender = AppEnder(app)
         self._file = terminal_output()
         self._wake: tuple[int, int] | None = os.pipe()
         os.set_blocking(self._wake[0], False)
-        self._input_gone = False
 
     def run_input_thread(self) -> None:
         """Wait for input and dispatch events; wake only for input, the parser's timeouts and :meth:`disable_input`."""
@@ -86,11 +87,11 @@ class QuietLinuxDriver(LinuxDriver):
                 self.process_message(event)
 
         try:
-            while not self.exit_event.is_set() and not self._input_gone:
+            while not self.exit_event.is_set() and not self._ender.ended:
                 settling = time.monotonic() - last_input < INPUT_SETTLE_S
                 process(selector.select(poll_s if settling else None))
             selector.unregister(self.fileno)
-            if not self._input_gone:
+            if not self._ender.ended:
                 process(selector.select(poll_s), final=True)
         finally:
             selector.close()
@@ -107,13 +108,8 @@ class QuietLinuxDriver(LinuxDriver):
 
     def _terminal_gone(self) -> None:
         """The input ended or the terminal vanished: nobody can see or use this screen any more, so it ends (systemd
-        starts a new one on the terminal). If the app cannot exit cleanly, the process ends after a grace period."""
-        if self._input_gone:
-            return
-        self._input_gone = True
-        hard_exit_later(0)
-        if not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._app.exit)
+        starts a new one on the terminal)."""
+        self._ender.end()
 
     def disable_input(self) -> None:
         """Stop the input thread: the pipe stays readable (so the thread cannot wait) until the thread has seen that

@@ -105,6 +105,9 @@ def test_textual_parser_and_linux_driver_used_by_the_quiet_input_loop() -> None:
         assert callable(getattr(LinuxDriver, name, None)), f"Textual LinuxDriver.{name} is gone ({where})"
     init = inspect.getsource(LinuxDriver.__init__)
     assert "self.fileno" in init, f"Textual LinuxDriver no longer keeps self.fileno ({where})"
+    # the screen draws on whichever of stderr and stdout is its terminal: Textual's driver writes to self._file
+    assert "self._file = " in init, f"Textual LinuxDriver no longer keeps self._file ({where}: terminal_output)"
+    assert "WriterThread(self._file)" in inspect.getsource(LinuxDriver.start_application_mode), where
     assert "self.exit_event" in init, f"Textual LinuxDriver no longer keeps self.exit_event ({where})"
     assert "self._debug" in inspect.getsource(Driver.__init__), f"Textual Driver no longer keeps self._debug ({where})"
 
