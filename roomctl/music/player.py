@@ -128,6 +128,7 @@ class MusicPlayer:
         self._playlist: str | None = None  # the stored playlist roomctl loaded
         self._phase: str | None = None  # the phase it was loaded for
         self._sent: int | None = None  # the volume MPD was last given (percent)
+        self._no_mixer = False  # MPD refused a volume (said once in the log)
         self._mixer_wake = asyncio.Event()
         self._status: dict[str, Any] = {}
         self._song: dict[str, Any] = {}
@@ -444,7 +445,11 @@ class MusicPlayer:
         try:
             await self._call(self._mpd().setvol(percent))
         except mpd.CommandError as e:  # MPD without a mixer: the music plays at its own level
-            log.warning("music: MPD cannot set the volume (%s); configure a mixer (docs/operations.md)", e)
+            if not self._no_mixer:
+                self._no_mixer = True
+                log.warning(
+                    "music: MPD cannot set the volume (%s): no ducking; configure a mixer (docs/operations.md)", e
+                )
         self._sent = percent
 
     async def _mixer(self) -> None:
@@ -501,6 +506,9 @@ class MusicPlayer:
                 if self._status.get("state") == "play":
                     await self._call(client.pause(1))
                     return "music paused"
+                if self._level.end <= 0 and self._base > 0:  # faded out (the session ended): fade back in
+                    self._start(self._unhold())
+                    return "music playing"
                 await self._call(client.play())
                 return "music playing"
             case "next":

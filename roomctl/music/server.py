@@ -39,6 +39,7 @@ class MpdServer:
     directory: Path
     port: int = field(default_factory=free_port)
     sound: bool = False  # True: ALSA's default device; False: the null output (nothing is heard)
+    mixer: str = "software"  # MPD's mixer_type: "software" (the tests, the demo), "none" (a player without volume)
     library: Path | None = None  # the music folder, when not <directory>/music (the demo keeps its library)
     preexec_fn: Callable[[], None] | None = None  # run in the child before exec (the demo: die with the parent)
     proc: subprocess.Popen[bytes] | None = None
@@ -69,7 +70,7 @@ class MpdServer:
             'auto_update "no"',
             'zeroconf_enabled "no"',
             'restore_paused "yes"',
-            f'audio_output {{\n    type "{output}"\n    name "roomctl-{output}"\n    mixer_type "software"\n}}',
+            f'audio_output {{\n    type "{output}"\n    name "roomctl-{output}"\n    mixer_type "{self.mixer}"\n}}',
         ]
         if os.geteuid() == 0:
             lines.insert(0, 'user "root"')  # else mpd would look for the 'mpd' user's rights on our folders

@@ -32,8 +32,8 @@ PLAYLISTS = {"onset": PhaseMusic(playlist="Onset", volume=0.4), "active": PhaseM
 PHASE_FADE_S = 1.0
 
 
-def start_mpd_in(directory: Path, port: int | None = None) -> MpdServer:
-    server = MpdServer(directory) if port is None else MpdServer(directory, port=port)
+def start_mpd_in(directory: Path, port: int | None = None, mixer: str = "software") -> MpdServer:
+    server = MpdServer(directory, mixer=mixer) if port is None else MpdServer(directory, port=port, mixer=mixer)
     make_library(server.music_dir, server.playlist_dir, MOODS, tracks_per_playlist=3, seconds=20)
     server.start()
     server.update()

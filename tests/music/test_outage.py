@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from roomctl.commands import MusicCommand
 from roomctl.models import MusicPlay, Priority
 from roomctl.music.server import MpdServer, free_port
@@ -144,3 +146,31 @@ async def test_hostile_tags_become_one_clean_line_in_the_music_state(mpd_server:
         assert not any(ord(c) < 32 or c == "\u202e" for c in music.title)
     finally:
         await close_room(room)
+
+
+async def test_an_mpd_without_a_mixer_plays_and_says_once_that_it_cannot_duck(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.builders import alarm_event
+    from tests.music.conftest import start_mpd_in
+
+    server = start_mpd_in(tmp_path / "nomixer", mixer="none")
+    try:
+        room = await open_room(server, music_config(server))
+        try:
+            room.phase("onset")
+            await room.watch.until(lambda s: s["state"] == "play" and s["song"].get("file", "").startswith("onset/"))
+            room.hub.publish(alarm_event())
+            await room.until_hub(lambda: room.hub.state.music is not None and room.hub.state.music.ducked)
+            room.phase("active")
+            await room.watch.until(lambda s: s["song"].get("file", "").startswith("peak/"))
+            assert room.health() is not False  # no mixer is not an outage
+            music = room.hub.state.music
+            assert music is not None
+            assert music.volume is None  # MPD says -1: no volume
+        finally:
+            await close_room(room)
+    finally:
+        server.stop()
+    warnings = [r for r in caplog.records if "cannot set the volume" in r.getMessage()]
+    assert len(warnings) == 1

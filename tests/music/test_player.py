@@ -84,6 +84,9 @@ async def test_the_session_end_fades_the_music_out_and_stops_it(music_room: Musi
     await music_room.until_hub(
         lambda: music_room.hub.state.music is not None and music_room.hub.state.music.state is MusicPlay.STOP
     )
+    # after the end, play/pause brings the music back in (not silently at the faded-out volume)
+    assert (await music_room.player.handle(MusicCommand(action="toggle"))).ok
+    await music_room.watch.until(playing("Onset", 40))
 
 
 async def test_the_music_ducks_within_a_second_under_a_sounding_alarm_and_comes_back_after_acknowledge(
