@@ -29,7 +29,8 @@ async def check_mpd(config: MusicConfig) -> MusicCheck:
         async with asyncio.timeout(config.timeout_s):
             await client.connect(str(config.socket) if config.socket is not None else config.host, config.port)
             stored = [p["playlist"] for p in await client.listplaylists()]
-            sizes = {name: len(list(await client.listplaylist(name))) for name in stored}
+            wanted = {m.playlist for m in config.playlists.values()} & set(stored)
+            sizes = {name: len(list(await client.listplaylist(name))) for name in wanted}
     except (TimeoutError, OSError, mpd.ConnectionError, mpd.CommandError) as e:
         reason = "no answer in time" if isinstance(e, TimeoutError) else str(e) or type(e).__name__
         found.warnings.append(
