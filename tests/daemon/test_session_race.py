@@ -155,3 +155,33 @@ async def test_roomctl_run_closes_an_older_open_session_and_resumes_the_newest(t
     assert ended_at == end_ts == pytest.approx((now - timedelta(seconds=7200)).timestamp())  # its last record
     assert text == "closed when roomctl started: it was left open, and a later session was open too"
     assert "session 0000000000a1 was left open; closed at its last record" in log_path.read_text()
+
+
+async def test_two_starts_at_the_same_moment_open_one_session(tmp_path: Path) -> None:
+    config = tmp_path / "room.toml"
+    config.write_text(room_without_wearables())
+    db, socket_path, log_path = tmp_path / "roomctl.db", tmp_path / "api.sock", tmp_path / "daemon.log"
+    with log_path.open("wb") as log_file:
+        daemon = await asyncio.create_subprocess_exec(
+            *roomctl_argv("run", "--config", str(config)), stdout=log_file, stderr=log_file
+        )
+    try:
+        async with screens(socket_path, "left", "right") as (left, right):
+            for _ in range(ROUNDS // 2):
+                results = await asyncio.gather(
+                    left.client.send(StartSession(session_kind=SessionKind.DOSING)),
+                    right.client.send(StartSession(session_kind=SessionKind.INTEGRATION)),
+                )
+                (won,) = [r for r in results if r.ok]
+                (lost,) = [r for r in results if not r.ok]
+                running = won.message.split()[2]
+                assert re.fullmatch(r"(dosing|integration) session [0-9a-f]{12} started", won.message)
+                assert lost.message == f"session {running} is still running; end it first"
+                assert open_sessions(db) == [running]
+                await left.shows(running)
+                assert (await right.client.send(EndSession())).message == f"session {running} ended"
+                await right.shows(None)
+    finally:
+        assert await stop_process(daemon) == 0, log_path.read_text()
+    assert open_sessions(db) == []
+    assert "Traceback" not in log_path.read_text()
