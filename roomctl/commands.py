@@ -148,6 +148,13 @@ class EnterTemperature(Model):
     celsius: float = Field(ge=LIMITS["celsius"][0], le=LIMITS["celsius"][1])
 
 
+class EnterDistress(Model):
+    """The patient's distress rating, 0 (none) to 10 (worst), asked at a vitals check; it goes with the check."""
+
+    command: Literal["distress"] = "distress"
+    rating: int = Field(ge=0, le=10)
+
+
 Command = Annotated[
     Acknowledge
     | SetLimit
@@ -161,7 +168,8 @@ Command = Annotated[
     | DischargeCheck
     | MarkEvent
     | EnterBloodPressure
-    | EnterTemperature,
+    | EnterTemperature
+    | EnterDistress,
     Field(discriminator="command"),
 ]
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)

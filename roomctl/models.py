@@ -246,7 +246,10 @@ class SessionEventKind(StrEnum):
     NOTE = "note"
     BLOOD_PRESSURE = "blood_pressure"
     TEMPERATURE = "temperature"
-    VITALS_CHECK_DUE = "vitals_check_due"
+    VITALS_CHECK_DUE = "vitals_check_due"  # a scheduled check is due (data: due_at, missing)
+    VITALS_CHECK_OVERDUE = "vitals_check_overdue"  # ... and not done within [session.checks] overdue_after_min
+    VITALS_CHECK = "vitals_check"  # a check done, or due and not done at the end (data: due_at, done, on_time, ...)
+    DISTRESS = "distress"  # the patient's distress rating 0-10 (data: rating)
     DISCHARGE_CHECK = "discharge_check"
     LIMIT_SET = "limit_set"  # an alarm limit changed for this session only (set_limit)
     BASELINE = "baseline"  # the patient's baseline of a quantity became known (data: the baseline record)
@@ -298,6 +301,10 @@ class SessionState(Model):
     on_break: bool = False
     standby: Standby | None = None
     next_vitals_check: UtcDatetime | None = None
+    vitals_check_overdue_at: UtcDatetime | None = Field(None, description="the next check is OVERDUE from then")
+    vitals_check_missing: tuple[str, ...] = Field(
+        (), description="what the next check still needs (blood_pressure, ...)"
+    )
     suggested_phase: str | None = None
     discharge: DischargeStatus | None = Field(None, description="set in a dosing session once the check is offered")
 

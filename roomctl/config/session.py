@@ -1,4 +1,4 @@
-"""[session]: session defaults, the dosing phases and their scenes, vitals-check reminders."""
+"""[session]: session defaults, the dosing phases and their scenes, the vitals-check schedule."""
 
 from __future__ import annotations
 
@@ -52,9 +52,51 @@ class DischargeConfig(Section):
     )
 
 
+class CheckStep(Section):
+    """One row of the vitals-check schedule: until this long after the last dose, a check every ``every_min``."""
+
+    until_min_after_dose: float = Field(gt=0, le=1440, description="this row holds until this long after the last dose")
+    every_min: float = Field(ge=1, le=240, description="a check this often")
+
+
+def default_check_schedule() -> list[CheckStep]:
+    return [CheckStep(until_min_after_dose=120, every_min=15)]
+
+
+class ChecksConfig(Section):
+    """The vitals checks of a dosing session: a schedule by time since the last dose (initial or supplemental; after the
+    last row, and before the first dose, ``[session] vitals_check_interval_min``), the grace before a check is overdue,
+    and what a check needs. Default: every 15 min for 2 h after a dose (the first peak), then every 30 min."""
+
+    schedule: list[CheckStep] = Field(
+        default_factory=default_check_schedule,
+        description="rows in order of until_min_after_dose; after the last one, vitals_check_interval_min",
+    )
+    overdue_after_min: float = Field(
+        10.0, ge=1, le=120, description="a check not done this long after it was due is OVERDUE (done within: on time)"
+    )
+    temperature_required: bool = Field(
+        True, description="a check is done with a blood pressure and a temperature (false: the blood pressure alone)"
+    )
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Self:
+        untils = [s.until_min_after_dose for s in self.schedule]
+        if untils != sorted(set(untils)):
+            shown = ", ".join(f"{u:g}" for u in untils)
+            raise ValueError(f"schedule rows go in increasing until_min_after_dose, each once (given: {shown})")
+        return self
+
+
 class SessionConfig(Section):
     default_kind: SessionKind = SessionKind.DOSING
-    vitals_check_interval_min: float = Field(30.0, ge=1, le=240, description="remind the team to check vitals")
+    vitals_check_interval_min: float = Field(
+        30.0,
+        ge=1,
+        le=240,
+        description="a vitals check this often before the first dose and after the last row of [session.checks]",
+    )
+    checks: ChecksConfig = Field(default_factory=ChecksConfig)
     break_standby_min: float = Field(
         10.0, ge=1, le=30, description="a break's monitoring standby (wearables off) lasts at most this long"
     )

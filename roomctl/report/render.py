@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from roomctl import __version__
 from roomctl.errors import RoomctlError
 from roomctl.models import Quantity
+from roomctl.report.checks import check_records, checks_line
 from roomctl.report.data import Series, SessionRecord
 from roomctl.report.limits import first_baselines
 from roomctl.report.summary import MAX_SAMPLE_S, AlarmSummary, Summary, summarise
@@ -84,7 +85,7 @@ def figure(rec: SessionRecord, *, tz: tzinfo | None = None, site: str | None = N
     # Heights in inches, with the gaps as rows of their own (the page is as long as they add up to): what lies in a
     # gap (the time axis's labels, a table's title) gets the same room whatever the session's length.
     layout: list[tuple[str | None, float]] = [
-        ("header", 1.5),
+        ("header", 1.7),
         (None, 0.5),  # three rows of phase labels above the charts
         ("hr", 2.6),
         (None, 0.35),
@@ -168,6 +169,7 @@ def _header(ax: Axes, rec: SessionRecord, tz: tzinfo, site: str | None) -> None:
         f"doses at {doses}   |   patient / chart no.: ______________________ (by hand: roomctl keeps no patient identifiers)",
         discharge_line(rec, tz),
         limits_line(rec, tz),
+        checks_line(rec),
         f"roomctl {__version__}; not a certified medical device. Made {datetime.now(tz):%Y-%m-%d %H:%M}.",
     ]
     ax.text(0, 0.72, "\n".join(lines), fontsize=8.5, va="top", linespacing=1.5)
@@ -381,6 +383,7 @@ def _bp_temperature(ax: Axes, rec: SessionRecord) -> None:
             ax.plot(xs, hi, "v", color="#542788", ms=4, label="systolic" if manual else None)
             ax.plot(xs, lo, "^", color="#542788", ms=4, label="diastolic" if manual else None)
     _limits(ax, rec, Quantity.SYSTOLIC, "#542788")
+    _check_marks(ax, rec)
     ax.set_ylabel("BP mmHg")
     ax.grid(axis="y", alpha=0.3)
     temp = ax.twinx()
@@ -407,6 +410,26 @@ def _bp_temperature(ax: Axes, rec: SessionRecord) -> None:
             fontsize=8,
             color="grey",
         )
+
+
+CHECK_MARKS = {"on time": ("o", "#1a9641"), "late": ("s", "#fdae61"), "not done": ("x", "#d7191c")}
+
+
+def _check_marks(ax: Axes, rec: SessionRecord) -> None:
+    """Each vitals check at its time along the chart's foot: on time, late, or due and not done (at its due time)."""
+    marks: dict[str, list[float]] = {k: [] for k in CHECK_MARKS}
+    for e in check_records(rec):
+        if not e.data.get("done"):
+            due = e.data.get("due_at")
+            at = datetime.fromisoformat(due).timestamp() if isinstance(due, str) else e.ts
+            marks["not done"].append(_x(at))
+        else:
+            marks["on time" if e.data.get("on_time") else "late"].append(_x(e.ts))
+    for name, xs in marks.items():
+        if xs:
+            marker, colour = CHECK_MARKS[name]
+            label = f"check {name}"
+            ax.plot(xs, [0.04] * len(xs), marker, color=colour, ms=4, transform=ax.get_xaxis_transform(), label=label)
 
 
 def bar_s(alarm: AlarmSummary, least_s: float) -> float:

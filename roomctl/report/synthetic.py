@@ -2,7 +2,8 @@
 
 The physiology is plausible, not a model of anyone: heart rate rises 30-90 min after the dose and again after the
 supplemental half dose, taking breaks lifts it a little; SpO2 stays 96-99 % with a few artefacts (dips flagged
-questionable, and gaps where the finger is off). Blood pressure and temperature are entered every 30 minutes; the chest strap is taken off for 20 s once an hour (a gap).
+questionable, and gaps where the finger is off). The vitals checks (blood pressure, temperature, a distress rating) follow the default schedule
+(:mod:`roomctl.session.checks`), each a few minutes after it is due and two of them late (:data:`LATE_CHECKS`); the chest strap is taken off for 20 s once an hour (a gap).
 Alarms come from the real alarm engine (:class:`~roomctl.alarms.AlarmEngine` with the default limits) run over the
 readings on a fake clock; the team acknowledges each alarm 20 s after it sounds (raised, escalated or announced again).
 """
@@ -20,7 +21,7 @@ from typing import Any
 from roomctl.alarms import AlarmEngine
 from roomctl.clock import FakeClock
 from roomctl.config.alarms import AlarmsConfig
-from roomctl.config.session import default_phases
+from roomctl.config.session import SessionConfig, default_phases
 from roomctl.models import (
     MANUAL_DEVICE,
     UNITS,
@@ -35,6 +36,8 @@ from roomctl.models import (
     SessionKind,
     SessionState,
 )
+from roomctl.session.checks import Checks, Part, check_text
+from roomctl.session.timeline import Moment
 from roomctl.storage.database import Database, Row, SessionRow
 from roomctl.storage.rows import RowMaker
 
@@ -55,6 +58,8 @@ ACK_AFTER_S = 20.0
 STRAP_OFF_S = (30 * 60, 20)
 """(seconds into each hour, how long): the chest strap is off, no heart-rate readings (a gap in the record)."""
 BREAKS = [(195, 205), (330, 342)]
+LATE_CHECKS = {4: 14.0, 11: 21.0}
+"""Check number -> minutes after it was due that the team does it (the others: within 4 minutes)."""
 NOTES = [(70, "patient reports warmth, calm"), (240, "long stretch of quiet introspection"), (400, "reflection")]
 
 
@@ -124,7 +129,10 @@ def emulated_events(start: datetime, hours: float = 8.0, rate_hz: float = 1.0, s
     yield from team.run(state, 0.0)
     step = 1.0 / rate_hz
     n = int(hours * 3600 * rate_hz)
-    next_vitals = 0.0
+    checks = Checks(SessionConfig())
+    checks.start(Moment(start, 0.0))
+    done = 0
+    delay_s = rng.uniform(0, 240)
     for i in range(n + 1):
         t = i * step
         minute = t / 60
@@ -133,6 +141,7 @@ def emulated_events(start: datetime, hours: float = 8.0, rate_hz: float = 1.0, s
             _, kind, text, data = timeline.pop(0)
             if kind is SessionEventKind.DOSE or kind is SessionEventKind.SUPPLEMENTAL_DOSE:
                 phys.doses_min.append((minute, 1.0 if kind is SessionEventKind.DOSE else 0.5))
+                checks.dosed(Moment(ts, t))
                 state = state.model_copy(update={"dose_times": (*state.dose_times, ts)})
             if kind is SessionEventKind.PHASE_CHANGE:
                 state = state.model_copy(update={"phase": data["to"]})
@@ -155,16 +164,30 @@ def emulated_events(start: datetime, hours: float = 8.0, rate_hz: float = 1.0, s
         spo2_reading = Reading(quantity=Quantity.SPO2, value=spo2, unit="%", device="oximeter", ts=ts, quality=quality)
         yield from team.run(spo2_reading, t)
         yield from team.tick(t)
-        if t >= next_vitals:
-            next_vitals += 1800
-            for event in _manual_vitals(sid, ts, hr, phys.baseline_hr, rng):
+        if checks.due is not None and t >= checks.due.mono + delay_s:
+            since_dose = t - (DOSE_MIN * 60 if minute < SUPPLEMENTAL_MIN else SUPPLEMENTAL_MIN * 60)
+            for event in _manual_vitals(
+                sid, ts, hr, phys.baseline_hr, rng, checks, Moment(ts, t), since_dose if minute >= DOSE_MIN else None
+            ):
                 yield from team.run(event, t)
+            done += 1
+            delay_s = LATE_CHECKS.get(done, rng.uniform(0, 4)) * 60
     end = start + timedelta(seconds=n * step)
     yield SessionEvent(id=secrets.token_hex(8), session=sid, event=SessionEventKind.SESSION_END, ts=end)
     yield from team.run(state.model_copy(update={"ended_at": end}), n * step)
 
 
-def _manual_vitals(sid: str, ts: datetime, hr: float, base: float, rng: random.Random) -> Iterator[HubEvent]:
+def _manual_vitals(
+    sid: str,
+    ts: datetime,
+    hr: float,
+    base: float,
+    rng: random.Random,
+    checks: Checks,
+    now: Moment,
+    since_dose_s: float | None,
+) -> Iterator[HubEvent]:
+    """One vitals check: blood pressure, a distress rating and the temperature, and the check's record."""
     rise = max(0.0, hr - base)
     sys_ = round(118 + 1.1 * rise + rng.gauss(0, 4))
     dia = round(76 + 0.6 * rise + rng.gauss(0, 3))
@@ -178,9 +201,25 @@ def _manual_vitals(sid: str, ts: datetime, hr: float, base: float, rng: random.R
     )
     for q, v in ((Quantity.SYSTOLIC, sys_), (Quantity.DIASTOLIC, dia), (Quantity.TEMPERATURE, temp)):
         yield Reading(quantity=q, value=v, unit=UNITS[q], device=MANUAL_DEVICE, ts=ts)
+    distress = min(10, max(0, round(1 + rise / 12 + rng.gauss(0, 1))))
+    yield SessionEvent(
+        id=secrets.token_hex(8), session=sid, event=SessionEventKind.DISTRESS, ts=ts, data={"rating": distress}
+    )
     yield SessionEvent(
         id=secrets.token_hex(8), session=sid, event=SessionEventKind.TEMPERATURE, ts=ts, data={"celsius": temp}
     )
+    checks.take(Part.BLOOD_PRESSURE, [sys_, dia], now, since_dose_s)
+    checks.take(Part.DISTRESS, distress, now, since_dose_s)
+    record = checks.take(Part.TEMPERATURE, temp, now, since_dose_s)
+    if record is not None:
+        yield SessionEvent(
+            id=secrets.token_hex(8),
+            session=sid,
+            event=SessionEventKind.VITALS_CHECK,
+            ts=ts,
+            text=check_text(record),
+            data=record,
+        )
 
 
 _SOUNDS = (AlarmAction.RAISED, AlarmAction.ESCALATED, AlarmAction.REANNUNCIATED)
@@ -242,6 +281,9 @@ def fill_database(db: Database, start: datetime, hours: float = 8.0, rate_hz: fl
     assert last.id is not None
     assert last.started_at is not None
     ended = last.ended_at.timestamp() if last.ended_at else None
-    meta = {"phases": [{"id": p.id, "label": p.label} for p in default_phases()]}
+    meta = {
+        "phases": [{"id": p.id, "label": p.label} for p in default_phases()],
+        "checks": SessionConfig().checks.model_dump(mode="json"),
+    }
     db.save_session(SessionRow(last.id, "dosing", last.started_at.timestamp(), ended, last.model_dump_json(), meta))
     return last.id

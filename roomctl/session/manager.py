@@ -12,7 +12,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from roomctl.alarms.baseline import BaselineRecord
@@ -24,6 +24,7 @@ from roomctl.commands import (
     DischargeCheck,
     EndSession,
     EnterBloodPressure,
+    EnterDistress,
     EnterTemperature,
     MarkEvent,
     SetPhase,
@@ -46,6 +47,7 @@ from roomctl.models import (
     iso_ms,
 )
 from roomctl.plausible import check_blood_pressure, check_temperature
+from roomctl.session.checks import Checks, Part, Reminder, check_text
 from roomctl.session.discharge import DischargeWatch, Timing
 from roomctl.session.standby import BreakStandby
 from roomctl.session.timeline import Moment, suggest
@@ -92,17 +94,15 @@ class SessionManager:
         """Where baselines that became known come from (the alarm engine's ``take_baselines``): kept with the session."""
         self.state = SessionState(id=None)
         self._phases = config.session.phases
-        self._interval_s = config.session.vitals_check_interval_min * 60
         # The running timeline follows the monotonic clock (Moment: what this run stamped moves with a corrected wall
         # clock; what a resumed session brought is taken as right, a Pi without a real-time clock comes back slow).
         self._started: Moment | None = None
         self._doses: list[Moment] = []
-        self._vitals_due: Moment | None = None
+        self._checks = Checks(config.session)  # the vitals checks' schedule (roomctl.session.checks)
         self._last_bp: Moment | None = None  # the last blood pressure entered (the discharge check asks when)
         self._standby: BreakStandby | None = None  # a break's monitoring standby (session/standby.py)
         self._wearables = tuple(w.id for w in config.wearables)
         self._wall_offset: float | None = None  # wall - monotonic at the last tick
-        self._reminded = False
         self._meta: dict[str, Any] = {}
         self._lock = asyncio.Lock()  # commands, the tick and the resume change the session one at a time
         self._discharge = DischargeWatch(config.session.discharge, config.alarms.baseline_window_s)
@@ -158,12 +158,14 @@ class SessionManager:
         self._started = Moment.at(state.started_at, now, mono) if state.started_at else None
         self._doses = [Moment.at(t, now, mono) for t in state.dose_times]
         next_check = state.next_vitals_check
-        self._vitals_due = Moment.at(next_check, now, mono) if next_check else None
+        self._checks.stop()
+        self._checks.due = Moment.at(next_check, now, mono) if next_check else None
+        self._checks.taken = dict(self._meta.get("check_taken") or {})
         bp_at = self._meta.get("last_blood_pressure_at")
         self._last_bp = Moment.at(datetime.fromtimestamp(bp_at, UTC), now, mono) if bp_at is not None else None
-        self._reminded = False
         self._standby = BreakStandby.from_meta(self._meta.get("standby"), now, mono) if state.standby else None
         self.state = state.model_copy(update={"standby": self._standby.state(mono) if self._standby else None})
+        self._show_checks()
         self._wall_offset = now.timestamp() - mono
         sources = {q.value: q for q in (Quantity.HEART_RATE, Quantity.PULSE_RATE)}
         source = sources.get(str(self._meta.get("heart_rate_source")))  # None: unknown, or not one roomctl writes
@@ -193,6 +195,8 @@ class SessionManager:
                     return await self.enter_blood_pressure(command.systolic, command.diastolic, command.pulse_rate)
                 case EnterTemperature():
                     return await self.enter_temperature(command.celsius)
+                case EnterDistress():
+                    return await self.enter_distress(command.rating)
                 case DischargeCheck():
                     return await self.discharge_check(command.oriented_and_grounded, command.support_person_present)
                 case _:
@@ -207,15 +211,16 @@ class SessionManager:
         now = self.clock.now()
         dosing = session_kind is SessionKind.DOSING
         mono = self.clock.monotonic()
-        self._started, self._doses, self._last_bp, self._reminded = Moment(now, mono), [], None, False
+        self._started, self._doses, self._last_bp = Moment(now, mono), [], None
         self._standby = None
-        self._vitals_due = (
-            Moment(now + timedelta(seconds=self._interval_s), mono + self._interval_s) if dosing else None
-        )
+        self._checks.stop()
+        if dosing:
+            self._checks.start(self._started)
         self._meta = {
             "phases": [{"id": p.id, "label": p.label} for p in self._phases],
             "alarm_rules": [r.model_dump(mode="json") for r in self.config.alarms.rules],
             "vitals_check_interval_min": self.config.session.vitals_check_interval_min,
+            "checks": self.config.session.checks.model_dump(mode="json"),
             "manual": {},
             ALARMS_AT_START: list(self.hub.state.alarms),
         }
@@ -226,8 +231,8 @@ class SessionManager:
             session_kind=session_kind,
             phase=self._phases[0].id if dosing else None,
             started_at=now,
-            next_vitals_check=self._vitals_due.stamp if self._vitals_due else None,
         )
+        self._show_checks()
         data = {"session_kind": session_kind.value, "phase": self.state.phase}
         await self._commit([self._event(SessionEventKind.SESSION_START, None, **data)])
         shown = list(dict.fromkeys([*self._meta[ALARMS_AT_START], *self.hub.state.alarms]))
@@ -239,13 +244,18 @@ class SessionManager:
     async def end(self) -> CommandResult:
         if not self.active:
             return _refused(NO_SESSION)
-        ended = self.state.model_copy(update={"ended_at": self.clock.now(), "next_vitals_check": None, "standby": None})
-        event = self._event(SessionEventKind.SESSION_END, None)
+        events: list[SessionEvent | Reading] = []
+        if (missed := self._checks.missed(Moment(self.clock.now(), self.clock.monotonic()))) is not None:
+            events.append(self._event(SessionEventKind.VITALS_CHECK, check_text(missed), **missed))
+        self._checks.stop()
+        self._show_checks()
+        ended = self.state.model_copy(update={"ended_at": self.clock.now(), "standby": None})
+        events.append(self._event(SessionEventKind.SESSION_END, None))
         self.state = ended
-        await self._commit([event])
+        await self._commit(events)
         self.state = SessionState(id=None)
         self.hub.publish(self.state)
-        self._started, self._doses, self._vitals_due, self._last_bp = None, [], None, None
+        self._started, self._doses, self._last_bp = None, [], None
         self._standby = None
         return _ok(f"session {ended.id} ended")
 
@@ -308,6 +318,7 @@ class SessionManager:
             if kind is SessionEventKind.SUPPLEMENTAL_DOSE and first is None:
                 return _refused("record the initial dose first")
             self._doses.append(Moment(now, self.clock.monotonic()))
+            self._checks.dosed(self._doses[-1])  # denser checks after a dose
             update["dose_times"] = (*self.state.dose_times, now)
         elif kind is SessionEventKind.BREAK_START:
             if self.state.on_break:
@@ -336,6 +347,7 @@ class SessionManager:
             return _refused("a note needs some text")
         self.state = self.state.model_copy(update=update)
         self.state = self.state.model_copy(update={"suggested_phase": self._suggestion()})
+        self._show_checks()
         await self._commit([self._event(kind, text, **data), *also])
         if also:
             minutes = self.config.session.break_standby_min
@@ -451,7 +463,9 @@ class SessionManager:
         self._meta.setdefault("manual", {}).setdefault("blood_pressure", []).append([systolic, diastolic])
         self._last_bp = Moment(self.clock.now(), self.clock.monotonic())
         self._meta["last_blood_pressure_at"] = self._last_bp.stamp.timestamp()  # kept across a restart
-        await self._manual_vitals(SessionEventKind.BLOOD_PRESSURE, values, data)
+        await self._manual_vitals(
+            SessionEventKind.BLOOD_PRESSURE, values, data, (Part.BLOOD_PRESSURE, [systolic, diastolic])
+        )
         pulse = f", pulse {pulse_rate:g} bpm" if pulse_rate is not None else ""
         return _ok(f"blood pressure {systolic:g}/{diastolic:g} mmHg{pulse} recorded")
 
@@ -462,11 +476,24 @@ class SessionManager:
         if not self.active:
             return _refused(NO_SESSION)
         self._meta.setdefault("manual", {}).setdefault("temperature", []).append([celsius])
-        await self._manual_vitals(SessionEventKind.TEMPERATURE, {Quantity.TEMPERATURE: celsius}, {"celsius": celsius})
+        values: dict[Quantity, float | None] = {Quantity.TEMPERATURE: celsius}
+        await self._manual_vitals(
+            SessionEventKind.TEMPERATURE, values, {"celsius": celsius}, (Part.TEMPERATURE, celsius)
+        )
         return _ok(f"temperature {celsius:.1f} °C recorded")
 
+    async def enter_distress(self, rating: int) -> CommandResult:
+        if not self.active:
+            return _refused(NO_SESSION)
+        await self._manual_vitals(SessionEventKind.DISTRESS, {}, {"rating": rating}, (Part.DISTRESS, rating))
+        return _ok(f"distress {rating} of 10 recorded")
+
     async def _manual_vitals(
-        self, kind: SessionEventKind, values: dict[Quantity, float | None], data: dict[str, Any]
+        self,
+        kind: SessionEventKind,
+        values: dict[Quantity, float | None],
+        data: dict[str, Any],
+        part: tuple[Part, Any],
     ) -> None:
         now, mono = self.clock.now(), self.clock.monotonic()
         readings = [
@@ -474,11 +501,26 @@ class SessionManager:
             for q, v in values.items()
             if v is not None
         ]
-        if self._vitals_due is not None:  # a check was made: the next reminder counts from now
-            due = self._vitals_due = Moment(now + timedelta(seconds=self._interval_s), mono + self._interval_s)
-            self._reminded = False
-            self.state = self.state.model_copy(update={"next_vitals_check": due.stamp})
-        await self._commit([self._event(kind, None, **data), *readings])
+        events: list[SessionEvent | Reading] = [self._event(kind, None, **data), *readings]
+        dose = self._doses[-1] if self._doses else None
+        done = self._checks.take(part[0], part[1], Moment(now, mono), mono - dose.mono if dose else None)
+        if done is not None:  # this part completed the check: the next one is scheduled from now
+            events.append(self._event(SessionEventKind.VITALS_CHECK, check_text(done), **done))
+        self._show_checks()
+        await self._commit(events)
+
+    def _show_checks(self) -> None:
+        """The check's schedule into the state (the screen and MQTT) and the record (what it has so far, for a restart)."""
+        c = self._checks
+        overdue = c.overdue_at()
+        self._meta["check_taken"] = dict(c.taken)
+        self.state = self.state.model_copy(
+            update={
+                "next_vitals_check": c.due.stamp if c.due else None,
+                "vitals_check_overdue_at": overdue.stamp if overdue else None,
+                "vitals_check_missing": tuple(p.value for p in c.missing()),
+            }
+        )
 
     # ---------------------------------------------------------------- time
 
@@ -508,12 +550,15 @@ class SessionManager:
             changed = self._refresh_discharge() or changed
         if changed:
             self.hub.publish(self.state)
-        due = self._vitals_due
-        if due is not None and not self._reminded and self.clock.monotonic() >= due.mono:
-            self._reminded = True
-            self.hub.publish(
-                self._event(SessionEventKind.VITALS_CHECK_DUE, "time to check blood pressure and temperature")
-            )
+        reminder = self._checks.reminder(self.clock.monotonic())
+        if reminder is not None and self._checks.due is not None:
+            due_at, needs = iso_ms(self._checks.due.stamp), self._checks.words()
+            missing = [p.value for p in self._checks.missing()]
+            if reminder is Reminder.DUE:
+                kind, text = SessionEventKind.VITALS_CHECK_DUE, f"vitals check due: {needs}"
+            else:
+                kind, text = SessionEventKind.VITALS_CHECK_OVERDUE, f"vitals check overdue: {needs}"
+            self.hub.publish(self._event(kind, text, due_at=due_at, missing=missing))
 
     def baselines(self) -> list[BaselineRecord]:
         """The baselines kept with this session (one per wearable and quantity, the newest)."""
@@ -568,22 +613,20 @@ class SessionManager:
         vitals check) is set to the time that really passed; the record keeps every stamp as it was taken, and says so."""
         state, now, mono = self.state, self.clock.now(), self.clock.monotonic()
         self._doses = [d.corrected(step, now, mono) for d in self._doses]
-        if self._vitals_due is not None:
-            self._vitals_due = self._vitals_due.corrected(step, now, mono)
+        if self._checks.due is not None:
+            self._checks.due = self._checks.due.corrected(step, now, mono)
         if self._last_bp is not None:
             self._last_bp = self._last_bp.corrected(step, now, mono)
             self._meta["last_blood_pressure_at"] = self._last_bp.stamp.timestamp()
         if self._standby is not None:
             self._standby = self._standby.corrected(step, now, mono)
             self._meta["standby"] = self._standby.meta()
-        update: dict[str, Any] = {
-            "dose_times": tuple(d.stamp for d in self._doses),
-            "next_vitals_check": self._vitals_due.stamp if self._vitals_due else None,
-        }
+        update: dict[str, Any] = {"dose_times": tuple(d.stamp for d in self._doses)}
         if self._started is not None:
             self._started = self._started.corrected(step, now, mono)
             update["started_at"] = self._started.stamp
         self.state = state.model_copy(update=update)
+        self._show_checks()
         sign = "+" if step > 0 else "-"
         text = (
             f"the wall clock was corrected by {sign}{duration_words(abs(step))}; the session's timeline follows the time"

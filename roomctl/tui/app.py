@@ -37,6 +37,7 @@ from roomctl.tui.dialogs import (
     DischargeDialog,
     blood_pressure_dialog,
     break_dialog,
+    distress_dialog,
     dose_dialog,
     end_session_dialog,
     limit_dialog,
@@ -92,6 +93,7 @@ class RoomApp(QuittingApp):
         Binding("n", "note", "note"),
         Binding("p", "blood_pressure", "BP"),
         Binding("t", "temperature", "temp"),
+        Binding("r", "distress", "distress"),
         Binding("left_square_bracket", "phase(-1)", "phase", key_display="[]"),
         Binding("right_square_bracket", "phase(1)", "next phase", show=False),
         Binding("X", "discharge", "discharge"),
@@ -111,7 +113,7 @@ class RoomApp(QuittingApp):
         Binding("ctrl+c", "quit", "quit", show=False, priority=True),  # as in any terminal program, even in a dialog
     ]
     SESSION_ACTIONS: ClassVar[frozenset[str]] = frozenset(
-        {"break", "note", "blood_pressure", "temperature", "limit", "end_session"}
+        {"break", "note", "blood_pressure", "temperature", "distress", "limit", "end_session"}
     )
     """Keys for any running session (preparation and integration: the room and the record; vitals optional)."""
     DOSING_ACTIONS: ClassVar[frozenset[str]] = frozenset({"dose", "phase"})
@@ -400,6 +402,9 @@ class RoomApp(QuittingApp):
 
     def action_temperature(self) -> None:
         self.push_screen(temperature_dialog(), self._send_if_given)
+
+    def action_distress(self) -> None:
+        self.push_screen(distress_dialog(), self._send_if_given)
 
     def action_start_session(self) -> None:
         self.push_screen(start_session_dialog(), self._send_if_given)

@@ -1,4 +1,4 @@
-"""Small entry dialogs: note, blood pressure, temperature, dose. Enter confirms, Escape cancels; errors in words."""
+"""Small entry dialogs: note, blood pressure, temperature, distress rating, dose. Enter confirms, Escape cancels; errors in words."""
 
 from __future__ import annotations
 
@@ -172,6 +172,12 @@ def parse_temperature(text: str) -> Command:
     return parse_command({"command": "temperature", "celsius": celsius})
 
 
+def parse_distress(text: str) -> Command:
+    if not text.isdigit() or not 0 <= int(text) <= 10:
+        raise ValueError("type the distress rating as a whole number from 0 (none) to 10 (worst)")
+    return parse_command({"command": "distress", "rating": int(text)})
+
+
 def dose_parser(event: str) -> Parser:
     def parse(text: str) -> Command:
         if not text:
@@ -238,6 +244,10 @@ def blood_pressure_dialog() -> EntryDialog:
 
 def temperature_dialog() -> EntryDialog:
     return EntryDialog("Temperature", "body temperature in °C, e.g. 37.2", parse_temperature, "37.2")
+
+
+def distress_dialog() -> EntryDialog:
+    return EntryDialog("Distress rating", "0 (none) to 10 (worst), as the patient says it now", parse_distress, "0-10")
 
 
 def dose_dialog(supplemental: bool) -> EntryDialog:

@@ -360,14 +360,29 @@ def session_lines(view: RoomView, now: datetime) -> str:
     if s.suggested_phase and s.suggested_phase != s.phase:
         second += f"  (suggested: {view.phase_label(s.suggested_phase)})"
     if s.next_vitals_check is not None:
-        due = (s.next_vitals_check - now).total_seconds()
-        second += "   vitals check DUE" if due <= 0 else f"   vitals check in {format_minutes(due)}"
+        second += "   " + check_words(s, now)
     if s.discharge is not None:
         if s.discharge.checked_at is not None:
             second += f"   discharge check done {s.discharge.checked_at.astimezone():%H:%M}"
         else:
             second += "   discharge: " + ("READY (X)" if s.discharge.vitals_ready else "not yet (X: why)")
     return f"{first}\n{second}"
+
+
+CHECK_PARTS = {"blood_pressure": "BP", "temperature": "temp"}
+
+
+def check_words(s: SessionState, now: datetime) -> str:
+    """ "vitals check in 12 min", "check DUE: BP temp", "check OVERDUE 4 min: temp" (what it still needs)."""
+    assert s.next_vitals_check is not None
+    due = (s.next_vitals_check - now).total_seconds()
+    if due > 0:
+        return f"vitals check in {format_minutes(due)}"
+    needs = " ".join(CHECK_PARTS.get(p, p) for p in s.vitals_check_missing)
+    over = s.vitals_check_overdue_at
+    if over is not None and now >= over:
+        return f"check OVERDUE {format_minutes((now - s.next_vitals_check).total_seconds())}: {needs}"
+    return f"check DUE: {needs}"
 
 
 def wearable_lines(view: RoomView) -> str:

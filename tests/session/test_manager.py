@@ -74,7 +74,8 @@ async def test_preparation_session_has_no_doses_or_phases(room: Room) -> None:
     assert not (await m.handle(StartSession())).ok  # one session at a time
 
 
-async def test_vitals_reminder_when_due_and_reset_by_an_entry(room: Room) -> None:
+async def test_vitals_reminder_when_due_and_reset_by_the_whole_check(room: Room) -> None:
+    """A temperature alone does not reset the blood-pressure reminder (before: any entry did); BP and temperature do."""
     m, clock = room.manager, room.clock
     await m.handle(StartSession())
     clock.advance(30 * 60 - 1)
@@ -83,12 +84,17 @@ async def test_vitals_reminder_when_due_and_reset_by_an_entry(room: Room) -> Non
     clock.advance(2)
     await m.tick()
     await m.tick()
-    assert len(room.events("vitals_check_due")) == 1  # once, not every tick
+    (due,) = room.events("vitals_check_due")  # once, not every tick
+    assert due.text == "vitals check due: blood pressure and temperature"
     before = m.state.next_vitals_check
     assert (await m.handle(EnterTemperature(celsius=37.1))).ok
+    assert m.state.next_vitals_check == before  # the blood pressure is still to take
+    assert list(m.state.vitals_check_missing) == ["blood_pressure"]
+    assert (await m.handle(EnterBloodPressure(systolic=128, diastolic=82))).ok
     assert m.state.next_vitals_check is not None
     assert before is not None
     assert (m.state.next_vitals_check - before).total_seconds() > 60
+    assert list(m.state.vitals_check_missing) == ["blood_pressure", "temperature"]
     clock.advance(30 * 60 + 1)
     await m.tick()
     assert len(room.events("vitals_check_due")) == 2
@@ -175,7 +181,7 @@ async def test_after_an_ntp_step_the_timeline_follows_elapsed_time(room: Room) -
     assert state.started_at is not None
     assert (now - state.started_at).total_seconds() == 20 * 60
     assert state.next_vitals_check is not None
-    assert (state.next_vitals_check - now).total_seconds() == 10 * 60  # 30 min after the start
+    assert (state.next_vitals_check - now).total_seconds() == -5 * 60  # 15 min after the dose (before: 1:05 h away)
     assert state.suggested_phase == "onset"  # 20 min after the dose, not 80
     (dose,) = room.events("dose")
     assert dose.ts == dosed  # the record keeps the dose as it was stamped
@@ -232,7 +238,7 @@ async def test_after_a_power_cut_with_a_slow_clock_the_timeline_follows_once_the
     assert state.suggested_phase == "active"  # before: "onset" (15 min)
     assert state.dose_times == before.dose_times  # stamped by a right clock before the cut: kept
     assert (clock.now() - state.dose_times[0]).total_seconds() == 65 * 60
-    assert second.events("vitals_check_due")  # due 30 min after the start: overdue (before: 25 min away)
+    assert second.events("vitals_check_overdue")  # due 15 min after the dose: 50 min ago (before: 25 min away)
     assert state.next_vitals_check == before.next_vitals_check
     await second.writer.stop()
     await second.store.close()

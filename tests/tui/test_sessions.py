@@ -6,6 +6,7 @@ in between; the record in the database says the same.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -286,3 +287,37 @@ async def test_a_break_offers_standby_for_the_wearables_taken_off_and_shows_it(r
         assert session is not None
         rows = await real_room.store.call(lambda db: db.events(session))
         assert [row[3] for row in rows].count("standby_start") == 1
+
+
+async def test_a_vitals_check_due_overdue_and_done_from_the_keyboard(real_room: RealRoom) -> None:
+    """15 min after the dose the check is DUE, 10 min later OVERDUE with what it still needs; p, t and r from the
+    keyboard complete it, and the record has the check with its distress rating."""
+    m, clock = real_room.manager, real_room.clock
+    assert (await m.handle(StartSession(session_kind=SessionKind.DOSING))).ok
+    assert (await m.handle(MarkEvent(event="dose", amount_mg=120))).ok
+    app = real_room.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        assert "r distress" in text(app, "keys")
+        assert "vitals check in 15 min" in text(app, "session")
+        clock.advance(15 * 60)
+        app.refresh_view()
+        assert "check DUE: BP temp" in text(app, "session")
+        await pilot.press("p", *"150/95", "enter")
+        await until(pilot, lambda: app.view.session.vitals_check_missing == ("temperature",))
+        clock.advance(11 * 60)
+        app.refresh_view()
+        assert "check OVERDUE 11 min: temp" in text(app, "session")
+        await pilot.press("r", *"11", "enter")  # out of range: the dialog says why and stays
+        await until(pilot, lambda: "0 (none) to 10 (worst)" in str(app.screen.query_one("#dialog-error").render()))
+        await pilot.press("backspace", "backspace", "4", "enter")
+        await until(pilot, lambda: app.message.startswith("distress 4 of 10 recorded"))
+        await pilot.press("t", *"37.8", "enter")
+        await until(pilot, lambda: "vitals check in 15 min" in text(app, "session"))
+    session_id = m.state.id
+    assert session_id is not None
+    events = await real_room.store.call(lambda db: db.events(session_id))
+    (check,) = [json.loads(e[-1]) for e in events if e[3] == "vitals_check"]
+    assert check["distress"] == 4
+    assert check["on_time"] is False
+    assert check["blood_pressure"] == [150, 95]
