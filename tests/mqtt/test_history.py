@@ -166,3 +166,32 @@ async def test_a_reading_written_live_but_already_past_its_life_goes_on_history_
     by_topic = {m.topic: m.json()["seq"] for m in got}
     assert by_topic == {f"{ROOT}/history/systolic": late.seq, f"{ROOT}/vitals/systolic": fresh.seq}
     assert publisher.stats.history == 1
+
+
+async def test_a_restart_in_the_middle_of_the_history_drain_loses_and_reorders_nothing(
+    start_broker: Callable[..., Broker], subscribe: Subscribe, hub: Hub
+) -> None:
+    """Forty readings past their life drain at 10/s; the broker goes away mid-drain and roomctl is stopped meanwhile
+    (nothing can be flushed), then both start again: the rest follow, and the per-topic rule keeps each once, in order."""
+    broker = start_broker(persistence=True)
+    recorder = await subscribe(broker.port, (f"{ROOT}/history/#",), client_id="recorder", persistent=True)
+    outbox = MemoryOutbox()
+    old = datetime.now(UTC) - timedelta(seconds=EXPIRY_S + 30)
+    made = [
+        outbox.add(Reading(quantity=Quantity.HEART_RATE, value=60.0 + i, unit="bpm", device="strap",
+                           ts=old + timedelta(milliseconds=100 * i))).seq
+        for i in range(40)
+    ]  # fmt: skip
+    config = mqtt_config(broker.port, vitals_expiry_s=EXPIRY_S, replay_rate_per_s=10)
+    async with running(config, outbox, hub):
+        await recorder.wait_for(lambda ms: len(ms) >= 12)  # past the one-second burst: the drain under way
+        await asyncio.to_thread(broker.stop)
+    left = set(made) - outbox.sent
+    assert left, "the drain should not be over when the broker went"
+    await asyncio.to_thread(broker.start)
+    async with running(config, outbox, hub):
+        await asyncio.wait_for(outbox.wait_all_sent(), 30)
+        got = await recorder.wait_for(lambda ms: {m.json()["seq"] for m in ms} >= set(made))
+    seqs = [m.json()["seq"] for m in got]
+    kept = [seq for i, seq in enumerate(seqs) if seq > max(seqs[:i], default=0)]  # the per-topic rule
+    assert kept == made  # each once, in seq order, none dropped as a repeat
