@@ -7,6 +7,8 @@ tests do). Builders (``T0``, ``reading()``) are in :mod:`tests.builders`.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,15 @@ def start_broker(tmp_path: Path) -> Iterator[Callable[..., Broker]]:
     yield start
     for broker in brokers:
         broker.stop()
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A folder outside the test's private tmp_path that the user ``nobody`` can reach (root-owned, mode 0755)."""
+    path = Path(tempfile.mkdtemp(prefix="roomctl-shared-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

@@ -8,9 +8,6 @@ import contextlib
 import json
 import logging
 import os
-import shutil
-import tempfile
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,9 +16,7 @@ from roomctl.api.client import ApiClient, Disconnected
 from roomctl.api.protocol import Hello, Snapshot
 from roomctl.api.server import ApiError, ApiServer
 from tests.api.conftest import Room, read_greeting, read_message
-
-NOBODY = 65534
-PYTHON = "/usr/bin/python3"  # the system's: readable by nobody, unlike a virtualenv under /root
+from tests.nobody import IMPOSTOR, NOBODY, as_nobody, line_from
 
 IDLE_CLIENTS = """
 import json, socket, sys
@@ -37,44 +32,6 @@ for s in socks:  # read everything until the daemon closes; report its last line
         data += chunk
     print(json.dumps(json.loads(data.strip().split(b"\\n")[-1])), flush=True)
 """
-
-IMPOSTOR = """
-import os, socket, sys
-srv = socket.socket(socket.AF_UNIX)
-srv.bind(sys.argv[1])
-srv.listen()
-print("ready", flush=True)
-while True:
-    conn, _ = srv.accept()
-    conn.sendall(b'{"type":"hello","protocol":1,"server_version":"0","room":{"site":"x","room":"x","name":"Calm"}}\\n')
-"""
-
-
-@pytest.fixture
-def shared_dir() -> Iterator[Path]:
-    """A folder outside the test's private tmp_path that the user ``nobody`` can reach (root-owned, mode 0755)."""
-    path = Path(tempfile.mkdtemp(prefix="roomctl-api-"))
-    path.chmod(0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@contextlib.asynccontextmanager
-async def as_nobody(script: str, *args: str) -> AsyncIterator[asyncio.subprocess.Process]:
-    proc = await asyncio.create_subprocess_exec(
-        PYTHON, "-c", script, *args, user=NOBODY, group=NOBODY, stdout=asyncio.subprocess.PIPE
-    )
-    try:
-        yield proc
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-        await proc.wait()
-
-
-async def line_from(proc: asyncio.subprocess.Process, within_s: float = 30.0) -> str:
-    assert proc.stdout is not None
-    return (await asyncio.wait_for(proc.stdout.readline(), within_s)).decode().strip()
 
 
 async def first_updates(client: ApiClient, count: int, within_s: float = 30.0) -> list[object]:

@@ -15,6 +15,13 @@ from pathlib import Path
 from tests.mqtt.broker import free_port
 
 
+def central_config(tmp_path: Path, port: int) -> Path:
+    """The station's config file in ``tmp_path``: the Harbor clinic, its broker on the loopback ``port``."""
+    path = tmp_path / "central.toml"
+    path.write_text(f'[station]\ntitle = "Harbor clinic"\n\n[mqtt]\nhost = "127.0.0.1"\nport = {port}\n')
+    return path
+
+
 def descendants(pid: int) -> list[int]:
     """Every process below ``pid`` (textual-serve starts each app through ``sh -c``)."""
     children: dict[int, list[int]] = {}

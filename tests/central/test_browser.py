@@ -16,8 +16,7 @@ from roomctl.clock import SystemClock
 from roomctl.config.mqtt import MqttConfig
 from roomctl.loadgen.room import Rates, SimRoom
 from tests.central.browser import Chromium
-from tests.central.served import Served, central_serve_argv
-from tests.central.test_serve import central_config
+from tests.central.served import Served, central_config, central_serve_argv
 from tests.mqtt.broker import Broker
 
 

@@ -23,16 +23,10 @@ from roomctl.config.mqtt import MqttConfig
 from roomctl.hub import Hub
 from roomctl.loadgen.room import Rates, SimRoom
 from roomctl.models import Quantity
-from tests.central.served import Served, central_serve_argv, cpu_seconds, exited, tui_serve_argv
+from tests.central.served import Served, central_config, central_serve_argv, cpu_seconds, exited, tui_serve_argv
 from tests.mqtt.broker import Broker
 from tests.tui.conftest import Served as RoomDaemon
 from tests.tui.conftest import reading, room_state
-
-
-def central_config(tmp_path: Path, port: int) -> Path:
-    path = tmp_path / "central.toml"
-    path.write_text(f'[station]\ntitle = "Harbor clinic"\n\n[mqtt]\nhost = "127.0.0.1"\nport = {port}\n')
-    return path
 
 
 @asynccontextmanager

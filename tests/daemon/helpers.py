@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 from pathlib import Path
+
+from roomctl.config import demo_config_text
 
 
 class NotifyListener:
@@ -98,3 +101,8 @@ pin_factory = "mock"
 outputs = []
 """
 """A room with no wearables: storage, API and mock lights in the state folder (for daemon tests without Bluetooth)."""
+
+
+def room_without_wearables() -> str:
+    """The demo room (mock light pins, relative state paths) without its wearables: the session is what is tested."""
+    return re.sub(r"\[\[wearables\]\].*?(?=\n\[lighting\])", "", demo_config_text(), flags=re.S)

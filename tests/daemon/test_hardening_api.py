@@ -6,9 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,9 +14,8 @@ import pytest
 from roomctl.api.client import ApiClient
 from roomctl.api.protocol import Snapshot
 from roomctl.demo.launcher import roomctl_argv
-from tests.api.test_hardening import IMPOSTOR, NOBODY, as_nobody, line_from
-from tests.daemon.helpers import stop_process
-from tests.daemon.test_sessions_run import room_without_wearables
+from tests.daemon.helpers import room_without_wearables, stop_process
+from tests.nobody import IMPOSTOR, NOBODY, as_nobody, line_from
 from tests.terminal import Tmux
 
 BAD_LINE = b'{"type": "command", "id": "x", "command": {"command": "set_level", "level": "' + b"9" * 8000 + b'"}}\n'
@@ -77,15 +74,12 @@ async def test_a_client_that_floods_and_never_reads_is_cut_off_and_costs_little(
 
 
 @pytest.fixture
-def nobodys_folder() -> Iterator[Path]:
+def nobodys_folder(shared_dir: Path) -> Path:
     """A folder owned by the user nobody, who can put a socket in it (an impostor's)."""
-    top = Path(tempfile.mkdtemp(prefix="roomctl-impostor-"))
-    top.chmod(0o755)
-    folder = top / "run"
+    folder = shared_dir / "run"
     folder.mkdir(mode=0o755)
     os.chown(folder, NOBODY, NOBODY)
-    yield folder
-    shutil.rmtree(top, ignore_errors=True)
+    return folder
 
 
 async def test_the_screen_says_plainly_it_does_not_trust_an_impostor(

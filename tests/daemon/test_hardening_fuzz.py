@@ -28,7 +28,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from roomctl.api.protocol import ClientHello, parse_client_line
 from roomctl.commands import CommandRejected
 from roomctl.demo.launcher import roomctl_argv
-from tests.daemon.test_sessions_run import room_without_wearables
+from tests.daemon.helpers import room_without_wearables
 from tests.mqtt.broker import Broker
 from tests.mqtt.test_commands import ACL
 

@@ -20,8 +20,7 @@ from roomctl.commands import MarkEvent, StartSession
 from roomctl.config.mqtt import TlsConfig
 from roomctl.demo.launcher import roomctl_argv
 from roomctl.mqtt.connection import tls_context
-from tests.daemon.helpers import stop_process
-from tests.daemon.test_sessions_run import room_without_wearables
+from tests.daemon.helpers import room_without_wearables, stop_process
 from tests.mqtt.broker import Broker, Tls, make_ca, make_cert
 from tests.mqtt.subscriber import Subscriber
 from tests.mqtt.test_commands import ACL

@@ -20,8 +20,7 @@ from roomctl.commands import EndSession, StartSession
 from roomctl.demo.launcher import roomctl_argv
 from roomctl.models import SessionKind, SessionState
 from roomctl.storage.database import Database, SessionRow
-from tests.daemon.helpers import stop_process
-from tests.daemon.test_sessions_run import room_without_wearables
+from tests.daemon.helpers import room_without_wearables, stop_process
 
 ROUNDS = 30
 

@@ -12,15 +12,9 @@ import signal
 import sqlite3
 from pathlib import Path
 
-from roomctl.config import demo_config_text
 from roomctl.demo.launcher import roomctl_argv
-from tests.daemon.helpers import stop_process
+from tests.daemon.helpers import room_without_wearables, stop_process
 from tests.terminal import Tmux
-
-
-def room_without_wearables() -> str:
-    """The demo room (mock light pins, relative state paths) without its wearables: the session is what is tested."""
-    return re.sub(r"\[\[wearables\]\].*?(?=\n\[lighting\])", "", demo_config_text(), flags=re.S)
 
 
 async def roomctl(*args: str) -> tuple[int, str]:

@@ -21,9 +21,9 @@ from roomctl.config.locate import key_lines
 from roomctl.demo.launcher import roomctl_argv
 from tests.builders import param_id
 from tests.mqtt.broker import make_ca, make_cert
+from tests.nobody import NOBODY
 
 ROOT = Path(__file__).resolve().parents[2]
-NOBODY = 65534
 MINIMAL = '[room]\nsite = "clinic"\nroom = "room-1"\n[storage]\npath = "room.db"\n[api]\nsocket_path = "api.sock"\n'
 
 
@@ -135,18 +135,6 @@ def test_secrets_and_tls_files_are_checked(
     assert problem in err
 
 
-@pytest.fixture
-def nobodys_room() -> Iterator[Path]:
-    """A room folder the user nobody can read (the check runs as nobody, as the daemon's user would)."""
-    import shutil
-    import tempfile
-
-    folder = Path(tempfile.mkdtemp(prefix="roomctl-cfg-"))
-    folder.chmod(0o755)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
-
-
 def as_nobody(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``roomctl ARGS`` as the user nobody, wherever this checkout lives: a clone under /root or in a 0700 home is out
     of nobody's reach, so the checkout and its site-packages are bind-mounted into ``folder`` in a private mount
@@ -167,17 +155,17 @@ def as_nobody(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def test_files_the_daemons_user_cannot_read_are_refused(nobodys_room: Path, pki: dict[str, Path]) -> None:
-    secret(nobodys_room / "creds", "room-1\npassword\n")  # root's, 0600: nobody cannot read it
-    ca = secret(nobodys_room / "ca.pem", pki["ca"].read_text())
-    config = room(nobodys_room, f'[mqtt]\nenabled = true\ncredentials_file = "creds"\n[mqtt.tls]\nca_file = "{ca}"\n')
+def test_files_the_daemons_user_cannot_read_are_refused(shared_dir: Path, pki: dict[str, Path]) -> None:
+    secret(shared_dir / "creds", "room-1\npassword\n")  # root's, 0600: nobody cannot read it
+    ca = secret(shared_dir / "ca.pem", pki["ca"].read_text())
+    config = room(shared_dir, f'[mqtt]\nenabled = true\ncredentials_file = "creds"\n[mqtt.tls]\nca_file = "{ca}"\n')
     config.chmod(0o644)
-    done = as_nobody(nobodys_room, "config", "check", str(config))
+    done = as_nobody(shared_dir, "config", "check", str(config))
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
-    assert f"mqtt.credentials_file: cannot read {nobodys_room / 'creds'}: Permission denied" in done.stderr
+    assert f"mqtt.credentials_file: cannot read {shared_dir / 'creds'}: Permission denied" in done.stderr
     assert f"mqtt.tls.ca_file: cannot read {ca}: Permission denied" in done.stderr
-    assert f"storage.path: no permission to write in {nobodys_room}" in done.stderr
+    assert f"storage.path: no permission to write in {shared_dir}" in done.stderr
 
 
 def test_run_exits_2_on_a_machine_problem_and_systemd_does_not_restart_it(tmp_path: Path) -> None:

@@ -4,15 +4,17 @@ for snapshot tests (which run the app in their own event loop)."""
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
 from roomctl.api.client import ApiClient, Update
-from roomctl.api.protocol import RoomInfo
+from roomctl.api.protocol import Hello, History, RoomInfo, Snapshot
 from roomctl.api.server import ApiServer
 from roomctl.clock import FakeClock
 from roomctl.commands import Command, CommandResult
@@ -99,6 +101,26 @@ def room_state(hub: Hub, now: datetime, *, phase: str = "dose", on_break: bool =
     ):
         hub.publish(reading(quantity, value, now))
     hub.publish(reading(Quantity.PERFUSION_INDEX, 2.4, now))
+
+
+def script(hub: Hub, extra: list[Any] | None = None, *, hr: float = 80) -> list[Update]:
+    """Hello, the snapshot of a dosing session and the trends of its last 15 minutes (as the daemon sends them on
+    connect; the state made on ``hub``), then ``extra`` events. ``hr`` sets the heart rate's level."""
+    hub.publish(SessionState(id="s1"))  # the session of room_state: its trend holds the readings below
+    for i in range(90, 0, -1):  # every 10 s over the last 15 minutes
+        ts = builders.T0 - timedelta(seconds=10 * i)
+        for quantity, value in (
+            (Quantity.HEART_RATE, hr + 15 * math.sin(i / 15)),
+            (Quantity.SPO2, 97 + (i % 9 == 0)),
+            (Quantity.PULSE_RATE, hr + 1 + 15 * math.sin(i / 15)),
+            (Quantity.PERFUSION_INDEX, 2.0 + (i % 7) / 10),
+        ):
+            if not 40 <= i < 43:  # a 30 s gap: blank in the trend
+                hub.publish(reading(quantity, round(value, 1), ts))
+    room_state(hub, builders.T0, heart_rate=hr + 4)
+    for event in extra or []:
+        hub.publish(event)
+    return [Hello(room=demo_info()), Snapshot.from_state(hub.state, builders.T0), History.from_trends(hub.state.trends)]
 
 
 class Served:

@@ -14,8 +14,7 @@ from roomctl.commands import Command, CommandResult
 from roomctl.hub import Hub
 from roomctl.tui.app import RoomApp
 from tests.builders import T0
-from tests.tui.conftest import Served, until, vital
-from tests.tui.test_snapshots import script
+from tests.tui.conftest import Served, script, until, vital
 
 
 class QueueLink:

@@ -13,7 +13,7 @@ from roomctl.api.client import ApiClient
 from roomctl.config import parse_config
 from roomctl.daemon.app import Daemon
 from roomctl.tui.app import RoomApp
-from tests.daemon.test_sessions_run import room_without_wearables
+from tests.daemon.helpers import room_without_wearables
 from tests.tui.conftest import until, vital
 
 

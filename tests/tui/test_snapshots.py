@@ -2,44 +2,21 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
-from roomctl.api.client import Disconnected, Update
-from roomctl.api.protocol import Hello, History, Snapshot
+from roomctl.api.client import Disconnected
 from roomctl.clock import FakeClock
 from roomctl.hub import Hub
 from roomctl.models import AudioPause, DischargeStatus, Priority, Quantity, SessionState
 from roomctl.tui.app import RoomApp
 from tests.builders import T0
-from tests.tui.conftest import ScriptedLink, alarm_event, demo_info, dosing_session, reading, room_state
+from tests.tui.conftest import ScriptedLink, alarm_event, dosing_session, reading, script
 
 SnapCompare = Callable[..., bool]
-
-
-def script(hub: Hub, extra: list[Any] | None = None, *, hr: float = 80) -> list[Update]:
-    """Hello, the snapshot of a dosing session and the trends of its last 15 minutes (as the daemon sends them on
-    connect; the state made on ``hub``), then ``extra`` events. ``hr`` sets the heart rate's level."""
-    hub.publish(SessionState(id="s1"))  # the session of room_state: its trend holds the readings below
-    for i in range(90, 0, -1):  # every 10 s over the last 15 minutes
-        ts = T0 - timedelta(seconds=10 * i)
-        for quantity, value in (
-            (Quantity.HEART_RATE, hr + 15 * math.sin(i / 15)),
-            (Quantity.SPO2, 97 + (i % 9 == 0)),
-            (Quantity.PULSE_RATE, hr + 1 + 15 * math.sin(i / 15)),
-            (Quantity.PERFUSION_INDEX, 2.0 + (i % 7) / 10),
-        ):
-            if not 40 <= i < 43:  # a 30 s gap: blank in the trend
-                hub.publish(reading(quantity, round(value, 1), ts))
-    room_state(hub, T0, heart_rate=hr + 4)
-    for event in extra or []:
-        hub.publish(event)
-    return [Hello(room=demo_info()), Snapshot.from_state(hub.state, T0), History.from_trends(hub.state.trends)]
 
 
 async def settled(pilot: Pilot[None]) -> None:
