@@ -71,6 +71,7 @@ class AplayOutput:
         try:
             async with asyncio.timeout(burst.duration_s + 10):
                 _, err = await proc.communicate(data)
+                await _stdin_closed(proc)
         except TimeoutError as e:
             await _kill(proc)
             raise SoundError(f"{self.name}: aplay did not finish playing (is the device blocked?)") from e
@@ -90,6 +91,18 @@ async def _kill(proc: asyncio.subprocess.Process) -> None:
     with contextlib.suppress(ProcessLookupError):
         proc.kill()
     await proc.wait()
+    await _stdin_closed(proc)
+
+
+async def _stdin_closed(proc: asyncio.subprocess.Process) -> None:
+    """Close aplay's stdin and take how it ended. An aplay that exits before reading the whole burst (a device it
+    cannot open) breaks the pipe; Python 3.11.2 (Debian 12, Raspberry Pi OS) keeps that BrokenPipeError in a future only
+    ``wait_closed`` awaits, and logs "Future exception was never retrieved" for it when nothing does (CPython #105616)."""
+    stdin = proc.stdin
+    assert stdin is not None  # started with stdin=PIPE
+    stdin.close()
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        await stdin.wait_closed()
 
 
 class BuzzerOutput:
