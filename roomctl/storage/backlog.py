@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from roomctl.storage.database import Row, Staged
@@ -72,15 +72,15 @@ class Backlog:
     def __iter__(self) -> Iterator[Staged]:
         return iter(self.items)
 
-    def add(self, items: Iterable[Staged]) -> None:
-        for item in items:
-            self.items.append(item)
-            self.bytes += row_bytes(item.row)
-            if item.row.kind in SHEDDABLE and item.created_at < self._oldest_sheddable:
-                self._oldest_sheddable = item.created_at
-        if not self.items:
+    def add(self, items: Sequence[Staged]) -> None:
+        """Rows accepted together (one batch: one acceptance time)."""
+        if not items:
             return
-        newest = self.items[-1].created_at
+        self.items.extend(items)
+        self.bytes += sum([len(item.row.payload) for item in items]) + ROW_OVERHEAD * len(items)
+        if self._oldest_sheddable == float("inf"):  # a first estimate; shedding finds the real one
+            self._oldest_sheddable = items[0].created_at
+        newest = items[-1].created_at
         if self.bytes > self.max_bytes or newest - self._oldest_sheddable > self.max_age_s:
             self._shed(newest)
 
@@ -90,11 +90,13 @@ class Backlog:
 
     def written(self, count: int) -> None:
         """The first ``count`` rows are on disk."""
-        self.bytes -= sum(row_bytes(item.row) for item in self.items[:count])
-        del self.items[:count]
-        if not self.items:
+        if count >= len(self.items):  # the usual case: every row of the batch
+            self.items = []
             self.bytes = 0
             self._oldest_sheddable = float("inf")
+            return
+        self.bytes -= sum(row_bytes(item.row) for item in self.items[:count])
+        del self.items[:count]
 
     def after(self, seq: int, limit: int) -> list[Staged]:
         """Numbered rows with a seq above ``seq``, oldest first (for the outbox while they are not on disk)."""
@@ -102,8 +104,10 @@ class Backlog:
         return self.items[start : start + limit]
 
     def take_gap(self) -> Gap | None:
+        if not self.gap.counts:
+            return None
         gap, self.gap = self.gap, Gap()
-        return gap if gap.total else None
+        return gap
 
     def _shed(self, newest: float) -> None:
         """Shed the oldest readings to below both bounds (with a margin), then, only if still over the bytes, the

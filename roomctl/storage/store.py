@@ -189,14 +189,17 @@ class Store:
         if not rows:
             return self.last_seq
         if not self._numbered:
-            self.backlog.add(Staged(0, row, now) for row in rows)
+            self.backlog.add([Staged(0, row, now) for row in rows])
             return 0
         first = self.last_seq + 1
-        staged = [Staged(first + i, row, now) for i, row in enumerate(rows)]
+        staged = [Staged(seq, row, now) for seq, row in enumerate(rows, first)]
         self.last_seq = staged[-1].seq
         self.backlog.add(staged)
-        for item in staged:
-            self._offer(item)
+        recent = self._recent
+        for seq, row, _ in staged:
+            recent[seq] = OutboxRecord(seq, row.kind, row.session, row.payload)
+        while len(recent) > RECENT_MAX:
+            self._recent_from = recent.pop(next(iter(recent))).seq + 1
         self._new_record.set()
         return self.last_seq
 
@@ -220,7 +223,6 @@ class Store:
         try:
             if self._db is None:
                 await self._open()
-            await self._check_files()
             await self._write()
         except StorageError as e:
             self._failed(e)
@@ -228,11 +230,8 @@ class Store:
         self.problem = None
         self._next_try = -1e18
 
-    async def _check_files(self) -> None:
-        db = self.db
-        what = db.replaced()
-        if what is None:
-            return
+    async def _put_back(self, db: Database, what: str) -> None:
+        """The database or its -wal at the path is not the file opened: put the record back, reopen."""
         self._db = None
         try:
             done = await self._run(db.rescue, stamp(self._clock))
@@ -246,13 +245,16 @@ class Store:
     async def _write(self) -> None:
         """What is staged, oldest first, in transactions of at most ``CHUNK_ROWS`` (a disk that comes back with
         little room takes the backlog piece by piece; each piece written is out of memory)."""
-        db = self.db
         while True:
+            db = self.db
             staged = self.backlog.items[:CHUNK_ROWS]
             sessions = list(self._sessions.values())
-            sent_at = {s.seq: self._sent_at[s.seq] for s in staged if s.seq in self._sent_at}
+            sent_at = {s.seq: self._sent_at[s.seq] for s in staged if s.seq in self._sent_at} if self._sent_at else {}
             marks = self._marks
-            await self._run(self._write_all, db, staged, sessions, sent_at, marks)
+            replaced = await self._run(self._write_all, db, staged, sessions, sent_at, marks)
+            if replaced is not None:
+                await self._put_back(db, replaced)
+                continue
             self.backlog.written(len(staged))
             for row in sessions:
                 if self._sessions.get(row.id) is row:
@@ -271,10 +273,16 @@ class Store:
         sessions: list[SessionRow],
         sent_at: dict[int, float],
         marks: list[tuple[int, float]],
-    ) -> None:
+    ) -> str | None:
+        """On the storage thread: check the files are the ones opened (what happened to them, if not: nothing is
+        written), then write."""
+        replaced = db.replaced()
+        if replaced is not None:
+            return replaced
         db.write_staged(staged, sent_at, sessions)
         if marks:
             db.mark_sent([seq for seq, _ in marks], marks[-1][1])
+        return None
 
     async def write_batch(self, rows: Sequence[Row], now: float) -> int:
         """Stage rows and write what is staged; returns the newest seq. On StorageError the rows stay staged."""

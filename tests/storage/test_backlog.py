@@ -98,13 +98,13 @@ def test_past_the_bytes_bound_readings_go_before_events_and_then_the_oldest_even
         return Staged(seq, Row(kind, None, "x" * 60, None), float(seq))
 
     backlog.add([staged(1, "event"), staged(2, "alarm")])
-    backlog.add(staged(i, "reading") for i in range(3, 60))
+    backlog.add([staged(i, "reading") for i in range(3, 60)])
     kinds = [s.row.kind for s in backlog]
     assert kinds[:2] == ["event", "alarm"]  # kept while readings go
     assert backlog.bytes <= backlog.max_bytes
     assert backlog.gap.counts["reading"] == 57 - (len(kinds) - 2)
     assert [s.seq for s in backlog][2:] == list(range(60 - (len(kinds) - 2), 60))  # the newest readings stay
-    backlog.add(staged(i, "event") for i in range(60, 120))  # nothing but events: now the oldest of them go
+    backlog.add([staged(i, "event") for i in range(60, 120)])  # nothing but events: now the oldest of them go
     assert backlog.bytes <= backlog.max_bytes
     assert all(s.row.kind == "event" for s in backlog)
     assert [s.seq for s in backlog] == list(range(120 - len(backlog), 120))
