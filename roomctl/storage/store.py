@@ -297,7 +297,7 @@ class Store:
         try:
             await self.write_pending()
         except StorageError as e:
-            log.warning("session %s kept in memory until the record can be written: %s", row.id, e)
+            log.debug("session %s kept in memory until the record can be written: %s", row.id, e)
 
     async def apply_retention(self, now: float, retention_days: float) -> int:
         return await self._run(self.db.apply_retention, now, retention_days, SENT_KEEP_S, UNSENT_MAX_AGE_S)

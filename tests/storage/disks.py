@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import os
 import subprocess
 import sys
 import time
@@ -33,6 +34,39 @@ def tmpfs(where: Path, size: str = "3m", *, read_only: bool = False) -> Iterator
         yield where
     finally:
         subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+class FailingDisk:
+    """An ext4 file system on a loop device over a file, mounted on ``where``; :meth:`fail` shrinks the device under
+    it, so every read or write past its first MiB is a real EIO from the block layer (no device-mapper needed)."""
+
+    def __init__(self, image: Path, where: Path, size_mib: int = 32) -> None:
+        self.image, self.where, self.size_mib = image, where, size_mib
+        subprocess.run(["truncate", "-s", f"{size_mib}M", str(image)], check=True)
+        subprocess.run(["mkfs.ext4", "-q", "-F", str(image)], check=True)
+        self.device = subprocess.run(
+            ["losetup", "-f", "--show", str(image)], check=True, capture_output=True, text=True
+        ).stdout.strip()
+        where.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["mount", "-o", "errors=continue", self.device, str(where)], check=True)
+        os.chmod(where, 0o755)
+
+    def fail(self) -> None:
+        subprocess.run(["truncate", "-s", "1M", str(self.image)], check=True)
+        subprocess.run(["losetup", "-c", self.device], check=True)
+
+    @staticmethod
+    def forget(path: Path) -> None:
+        """Drop ``path``'s pages from the page cache, so the next read goes to the (failing) device."""
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+
+    def close(self) -> None:
+        subprocess.run(["umount", "-l", str(self.where)], check=False)
+        subprocess.run(["losetup", "-d", self.device], check=False)
 
 
 def remount(where: Path, *, read_only: bool) -> None:
