@@ -144,7 +144,10 @@ class Database:
             self.conn.execute("VACUUM INTO ?", (str(copy),))
             moved = ""
             if _identity(self.path) is not None:
-                moved = f"; the file found there was moved to {move_aside(self.path, f'replaced-{stamp}').name}"
+                # alone: the -wal and -shm at the path are this connection's, and a -wal beside a file not its own
+                # would be read into it
+                aside = move_aside(self.path, f"replaced-{stamp}", journals=False)
+                moved = f"; the file found there was moved to {aside.name}"
             self.conn.close()
             os.replace(copy, self.path)
             _fsync_folder(self.path.parent)
@@ -419,11 +422,11 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def move_aside(path: Path, suffix: str) -> Path:
-    """Rename the database ``path`` and its -wal and -shm to ``<name>.<suffix>`` (and -wal, -shm): kept, never
-    deleted. Returns the database file's new path."""
+def move_aside(path: Path, suffix: str, *, journals: bool = True) -> Path:
+    """Rename the database ``path`` (and its -wal and -shm, unless not ``journals``) to ``<name>.<suffix>``: kept,
+    never deleted. Returns the database file's new path."""
     target = path.with_name(f"{path.name}.{suffix}")
-    for extra in ("-wal", "-shm", ""):
+    for extra in ("-wal", "-shm", "") if journals else ("",):
         source = path.with_name(path.name + extra)
         if os.path.lexists(source):
             os.rename(source, target.with_name(target.name + extra))

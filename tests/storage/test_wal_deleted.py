@@ -1,5 +1,6 @@
 """A deleted -wal under the running daemon is noticed at the next batch (device and inode), alarmed, put back into the
-database file from the open connection, and the database reopened: after a SIGKILL the record is all there."""
+database file from the open connection, and the database reopened: after a SIGKILL the record is all there. A deleted
+or replaced database file is put back whole from the open connection; a file that replaced it is moved aside."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from pathlib import Path
 from roomctl.commands import MarkEvent, StartSession
 from roomctl.demo.launcher import demo_config, roomctl_argv
 from roomctl.emulator.runner import Emulator
+from roomctl.storage.database import Row
+from roomctl.storage.store import Store
 from tests.daemon.helpers import stop_process
 from tests.storage.disks import Follower
 from tests.storage.test_kill_daemon import integrity, missing_on_disk
@@ -66,3 +69,48 @@ async def test_an_unlinked_wal_is_noticed_and_the_record_survives_a_sigkill(tmp_
     finally:
         await follower.close()
         await stop_process(daemon)
+
+
+async def test_a_deleted_database_file_is_put_back_whole(tmp_path: Path) -> None:
+    db = tmp_path / "roomctl.db"
+    async with Store(db) as store:
+        await store.write_batch([Row("event", None, f'{{"n":{i}}}', None) for i in range(10)], 0.0)
+        db.unlink()
+        await store.write_batch([Row("event", None, '{"n":10}', None)], 0.0)
+        assert store.notices
+        assert store.notices[0].startswith("the database file was deleted while roomctl ran")
+    assert [r[0] for r in outbox(db)] == list(range(1, 12))  # before the unlink and after, in one file again
+    assert integrity(db) == "ok"
+
+
+async def test_a_replaced_database_file_is_moved_aside_and_the_record_put_back(tmp_path: Path) -> None:
+    db = tmp_path / "roomctl.db"
+    async with Store(db) as store:
+        await store.write_batch([Row("event", None, f'{{"n":{i}}}', None) for i in range(10)], 0.0)
+        other = tmp_path / "backup.db"
+        conn = sqlite3.connect(other)
+        conn.execute("CREATE TABLE someone_elses (x)")
+        conn.commit()
+        conn.close()
+        os.replace(other, db)  # a backup copied over the live record
+        await store.write_batch([Row("event", None, '{"n":10}', None)], 0.0)
+        assert "the database file was replaced while roomctl ran" in store.notices[0]
+    assert [r[0] for r in outbox(db)] == list(range(1, 12))
+    conn = sqlite3.connect(replaced_aside(tmp_path))  # the file that replaced it, kept as it was
+    try:
+        assert conn.execute("SELECT name FROM sqlite_master").fetchall() == [("someone_elses",)]
+    finally:
+        conn.close()
+
+
+def replaced_aside(folder: Path) -> Path:
+    (aside,) = folder.glob("roomctl.db.replaced-*")  # the file alone: the -wal and -shm at the path were roomctl's
+    return aside
+
+
+def outbox(db: Path) -> list[tuple[int]]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("SELECT seq FROM outbox ORDER BY seq").fetchall()
+    finally:
+        conn.close()
