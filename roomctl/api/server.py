@@ -111,6 +111,7 @@ class ApiServer:
         self.disconnected_slow = 0
         self.rejected_lines = 0
         self._server: asyncio.Server | None = None
+        self._socket_identity: tuple[int, int] | None = None
         self._screens: set[asyncio.Task[None]] = set()
         self._others: set[asyncio.Task[None]] = set()
         self._next_client = 0
@@ -140,8 +141,23 @@ class ApiServer:
         except (LookupError, OSError) as e:
             await self.__aexit__(None, None, None)
             raise ApiError(f"cannot give {self.socket_path} to group {self.socket_group!r}: {e}") from e
+        st = os.stat(self.socket_path)
+        self._socket_identity = (st.st_dev, st.st_ino)
         log.info("local API listening on %s (mode %o)", self.socket_path, mode)
         return self
+
+    def problems(self) -> list[str]:
+        """For the watchdog: the screen can reach the daemon — the server listens and its socket is still at its path
+        (one deleted or replaced leaves every screen dark; a restart makes it again)."""
+        if self._server is None or not self._server.is_serving():
+            return ["the local API is not listening"]
+        try:
+            st = os.stat(self.socket_path)
+        except OSError:
+            return [f"the local API socket {self.socket_path} is gone: no screen can connect"]
+        if (st.st_dev, st.st_ino) != self._socket_identity:
+            return [f"the local API socket {self.socket_path} was replaced: no screen can reach this daemon"]
+        return []
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

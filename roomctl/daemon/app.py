@@ -91,6 +91,7 @@ class Daemon:
         self.ready = asyncio.Event()
         self._engine_failed = False
         self.hub.on_processor_error = self._processor_failed
+        self.api: ApiServer | None = None
         self.parts: list[str] = []  # what this room runs, in start order (for the log and the tests)
         self._stop = asyncio.Event()
 
@@ -124,6 +125,7 @@ class Daemon:
             *self.supervisor.problems(ignore=RECORDER_SERVICES),
             *service_health_problems(self.hub, CRITICAL_HEALTH),
             *self.freshness.problems(),
+            *(self.api.problems() if self.api is not None else []),
         ]
 
     async def run(self) -> int:
@@ -249,6 +251,7 @@ class Daemon:
             pause_remaining=alarms.audio_paused_s,
         )
         await stack.enter_async_context(api)
+        self.api = api
         self.parts.append("api")
 
         if cfg.alarms.sound.outputs:

@@ -118,3 +118,15 @@ async def notify_quiet_for(notify: NotifyListener, seconds: float) -> None:
         async with asyncio.timeout(seconds):
             while True:
                 notify.messages.append((await loop.sock_recv(notify.sock, 4096)).decode())
+
+
+async def test_the_local_api_socket_deleted_stops_the_watchdog(running: tuple[Daemon, NotifyListener]) -> None:
+    """No screen can connect to a daemon whose socket is gone: monitoring is not on any screen, so systemd restarts it
+    (which makes the socket again)."""
+    daemon, notify = running
+    assert daemon.api is not None
+    daemon.api.socket_path.unlink()
+    await unhealthy(notify, "local API socket")
+    pings = notify.count("WATCHDOG=1")
+    await notify_quiet_for(notify, seconds=1.5)  # three ping periods
+    assert notify.count("WATCHDOG=1") == pings
