@@ -210,7 +210,7 @@ class Store:
             self._recent_from = recent.pop(next(iter(recent))).seq + 1
 
     async def write_pending(self, *, force: bool = False) -> None:
-        """Write everything staged, oldest first, in one transaction. Raises StorageError (what is staged stays) when
+        """Write everything staged, oldest first (in pieces of ``CHUNK_ROWS``). Raises StorageError (what is staged stays) when
         the storage refuses, or at once, without trying, within ``retry_s`` of the last refusal (unless ``force``)."""
         async with self._writing:  # two at once would both write the backlog's first rows (UNIQUE seq refused)
             await self._write_pending(force)
