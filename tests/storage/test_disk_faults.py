@@ -17,7 +17,7 @@ from tests.daemon.helpers import NotifyListener, stop_process
 from tests.mqtt.broker import Broker
 from tests.mqtt.subscriber import Subscriber
 from tests.storage.disks import Follower, fill, free, tmpfs
-from tests.storage.test_kill_daemon import integrity, missing_on_disk
+from tests.storage.helpers import integrity, missing_on_disk
 
 TOPIC = "roomctl/demo-clinic/demo-room"
 WATCHDOG_USEC = "30000000"  # roomctl.service: WatchdogSec=30

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import sqlite3
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from roomctl.demo.launcher import demo_config, roomctl_argv
 from roomctl.emulator.runner import Emulator
 from roomctl.models import Reading, SessionState
 from tests.daemon.helpers import stop_process
+from tests.storage.helpers import integrity, missing_on_disk
 
 
 class Watcher:
@@ -69,27 +69,6 @@ class Watcher:
         with contextlib.suppress(asyncio.CancelledError):
             await self.task
         await self.client.close()
-
-
-def missing_on_disk(db: Path, readings: list[Reading]) -> list[Reading]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        query = "SELECT 1 FROM readings WHERE device = ? AND quantity = ? AND abs(ts - ?) < 0.0015"
-        return [
-            r
-            for r in readings
-            if conn.execute(query, (r.device, r.quantity.value, r.ts.timestamp())).fetchone() is None
-        ]
-    finally:
-        conn.close()
-
-
-def integrity(db: Path) -> str:
-    conn = sqlite3.connect(db)
-    try:
-        return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
-    finally:
-        conn.close()
 
 
 async def test_sigkill_of_roomctl_run_loses_nothing_and_the_session_resumes(tmp_path: Path, emulator: Emulator) -> None:

@@ -18,7 +18,7 @@ from roomctl.storage.database import Row
 from roomctl.storage.store import Store
 from tests.daemon.helpers import stop_process
 from tests.storage.disks import Follower
-from tests.storage.test_kill_daemon import integrity, missing_on_disk
+from tests.storage.helpers import integrity, missing_on_disk
 
 
 async def test_an_unlinked_wal_is_noticed_and_the_record_survives_a_sigkill(tmp_path: Path, emulator: Emulator) -> None:
