@@ -43,6 +43,7 @@ from roomctl.api.protocol import EventMessage
 from roomctl.config import parse_config
 from roomctl.daemon.app import Daemon
 from roomctl.models import UNITS, AlarmAction, AlarmEvent, Quantity, Reading
+from tests.builders import room_toml
 
 ROOT = "roomctl/bench/latency"
 DELAY_S = 2.0
@@ -50,44 +51,18 @@ BAR_S = 1.0
 TIMEOUT_S = 30.0
 
 
-def room_toml(port: int) -> str:
-    return f"""
-[room]
-site = "bench"
-room = "latency"
-
-[storage]
-path = "roomctl.db"
-
-[api]
-socket_path = "api.sock"
-
-[lighting]
-pin_factory = "mock"
-
-[alarms]
-latching = false
-
-[[alarms.rules]]
-quantity = "spo2"
-low = 90
-priority = "high"
-condition_delay_s = 0
-
-[[alarms.rules]]
-quantity = "heart_rate"
-high = 120
-condition_delay_s = {DELAY_S}
-
-[alarms.sound]
-outputs = []
-
-[mqtt]
-enabled = true
-host = "127.0.0.1"
-port = {port}
-client_id = "roomctl-bench-latency"
-"""
+def bench_room(port: int) -> str:
+    return room_toml(
+        site="bench",
+        room="latency",
+        name=None,
+        rules=[
+            {"quantity": "spo2", "low": 90, "priority": "high", "condition_delay_s": 0},
+            {"quantity": "heart_rate", "high": 120, "condition_delay_s": DELAY_S},
+        ],
+        extra=f'[alarms]\nlatching = false\n\n[mqtt]\nenabled = true\nhost = "127.0.0.1"\nport = {port}\n'
+        'client_id = "roomctl-bench-latency"',
+    )
 
 
 class Arrivals:
@@ -194,7 +169,7 @@ async def main(args: argparse.Namespace) -> int:
         arrivals = Arrivals(loop)
         subscribed = threading.Event()
         client = mqtt_subscriber(broker.port, arrivals, subscribed)
-        daemon = Daemon(parse_config(room_toml(broker.port)), state_dir=tmp)
+        daemon = Daemon(parse_config(bench_room(broker.port)), state_dir=tmp)
         run = asyncio.create_task(daemon.run())
         connected = asyncio.Event()
         reader: asyncio.Task[None] | None = None

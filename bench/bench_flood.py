@@ -28,31 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _pipeline_parts import ADDRESS, HRM, proc_cpu
 
-ROOM = f"""
-[room]
-site = "bench"
-room = "flood"
+from tests.builders import room_toml
 
-[[wearables]]
-id = "strap"
-profile = "heart_rate"
-address = "{ADDRESS}"
-
-[lighting]
-pin_factory = "mock"
-
-[alarms.sound]
-outputs = []
-
-[mqtt]
-enabled = false
-
-[storage]
-path = "roomctl.db"
-
-[api]
-socket_path = "api.sock"
-"""
+ROOM = room_toml(
+    site="bench", room="flood", name=None, wearables=[("strap", "heart_rate", ADDRESS)], extra="[mqtt]\nenabled = false"
+)
 
 
 async def child(bus: str) -> None:

@@ -1,4 +1,4 @@
-"""Builders every test package shares: the one test epoch and the one way to make a reading.
+"""Builders every test package shares: the one test epoch, the one way to make a reading, the room file a test writes.
 
 Per-package helpers build on these (``tests/storage/helpers.py`` numbers readings, ``tests/tui/conftest.py`` gives
 each quantity its device); the root ``tests/conftest.py`` turns the common parts into fixtures.
@@ -6,6 +6,8 @@ each quantity its device); the root ``tests/conftest.py`` turns the common parts
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -85,3 +87,45 @@ def param_id(value: object) -> str | None:
         name = getattr(value, "command", type(value).__name__)
         return " ".join([str(name), *(f"{k}={v}" for k, v in fields.items() if k != "command")])
     return None
+
+
+WEARABLE_KEYS = ("id", "profile", "address")
+
+
+def room_toml(
+    *,
+    site: str = "test",
+    room: str = "silent",
+    name: str | None = "Silent",
+    storage: str | None = "roomctl.db",
+    socket: str | None = "api.sock",
+    pins: str | None = "mock",
+    silent: bool = True,
+    wearables: Sequence[tuple[str, str, str]] = (),
+    rules: Sequence[Mapping[str, str | float]] = (),
+    extra: str = "",
+) -> str:
+    """A room's TOML: by default a daemon room with no wearables, its database and API socket in the state folder
+    (``storage``, ``socket``: relative paths), mock light pins (``pins``: the pin factory) and no sound output
+    (``silent``); ``None`` or ``False`` leaves a section out. ``wearables``: (id, profile, address) each; ``rules``:
+    ``[[alarms.rules]]`` each; ``extra``: TOML appended as written."""
+    parts = ["[room]", f"site = {json.dumps(site)}", f"room = {json.dumps(room)}"]
+    if name is not None:
+        parts.append(f"name = {json.dumps(name)}")
+    for wearable in wearables:
+        parts += [
+            "",
+            "[[wearables]]",
+            *(f"{k} = {json.dumps(v)}" for k, v in zip(WEARABLE_KEYS, wearable, strict=True)),
+        ]
+    if storage is not None:
+        parts += ["", "[storage]", f"path = {json.dumps(storage)}"]
+    if socket is not None:
+        parts += ["", "[api]", f"socket_path = {json.dumps(socket)}"]
+    if pins is not None:
+        parts += ["", "[lighting]", f"pin_factory = {json.dumps(pins)}"]
+    if silent:
+        parts += ["", "[alarms.sound]", "outputs = []"]
+    for rule in rules:
+        parts += ["", "[[alarms.rules]]", *(f"{key} = {json.dumps(value)}" for key, value in rule.items())]
+    return "\n".join(parts) + "\n" + (f"\n{extra.strip(chr(10))}\n" if extra else "")

@@ -10,6 +10,7 @@ import socket
 from pathlib import Path
 
 from roomctl.config import demo_config_text
+from tests.builders import room_toml
 
 
 class NotifyListener:
@@ -82,24 +83,7 @@ async def stop_process(proc: asyncio.subprocess.Process, within_s: float = 30.0)
     return proc.returncode
 
 
-MINIMAL_ROOM = """
-[room]
-site = "test"
-room = "silent"
-name = "Silent"
-
-[storage]
-path = "roomctl.db"
-
-[api]
-socket_path = "api.sock"
-
-[lighting]
-pin_factory = "mock"
-
-[alarms.sound]
-outputs = []
-"""
+MINIMAL_ROOM = room_toml()
 """A room with no wearables: storage, API and mock lights in the state folder (for daemon tests without Bluetooth)."""
 
 

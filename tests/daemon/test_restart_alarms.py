@@ -13,22 +13,13 @@ from roomctl.commands import StartSession
 from roomctl.config import parse_config
 from roomctl.daemon.app import Daemon
 from roomctl.models import UNITS, Alarm, Quantity, Reading
-from tests.daemon.helpers import MINIMAL_ROOM
+from tests.builders import room_toml
 
-ROOM = (
-    MINIMAL_ROOM
-    + """
-[[alarms.rules]]
-quantity = "spo2"
-low = 90
-priority = "high"
-condition_delay_s = 0
-
-[[alarms.rules]]
-quantity = "heart_rate"
-high = 120
-condition_delay_s = 0
-"""
+ROOM = room_toml(
+    rules=[
+        {"quantity": "spo2", "low": 90, "priority": "high", "condition_delay_s": 0},
+        {"quantity": "heart_rate", "high": 120, "condition_delay_s": 0},
+    ]
 )
 
 

@@ -26,34 +26,24 @@ from roomctl.demo.launcher import roomctl_argv
 from roomctl.models import UNITS, Alarm, LimitInForce, Priority, Quantity, Reading
 from roomctl.tui.app import RoomApp
 from roomctl.tui.view import RoomView
-from tests.daemon.helpers import MINIMAL_ROOM, stop_process
+from tests.builders import room_toml
+from tests.daemon.helpers import stop_process
 from tests.tui.conftest import until, vital
 
-ROOM = (
-    MINIMAL_ROOM
-    + """
-[alarms]
-baseline_window_s = 60
-
-[[alarms.rules]]
-quantity = "spo2"
-low = 90
-condition_delay_s = 0
-
-[[alarms.rules]]
-quantity = "spo2"
-low = 85
-priority = "high"
-condition_delay_s = 0
-
-[[alarms.rules]]
-quantity = "heart_rate"
-low = 40
-high = 140
-low_from_baseline = 0.8
-high_from_baseline = 1.4
-condition_delay_s = 0
-"""
+ROOM = room_toml(
+    rules=[
+        {"quantity": "spo2", "low": 90, "condition_delay_s": 0},
+        {"quantity": "spo2", "low": 85, "priority": "high", "condition_delay_s": 0},
+        {
+            "quantity": "heart_rate",
+            "low": 40,
+            "high": 140,
+            "low_from_baseline": 0.8,
+            "high_from_baseline": 1.4,
+            "condition_delay_s": 0,
+        },
+    ],
+    extra="[alarms]\nbaseline_window_s = 60",
 )
 
 

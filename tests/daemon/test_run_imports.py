@@ -16,6 +16,7 @@ import pytest
 
 from roomctl.demo.launcher import demo_config
 from roomctl.emulator.runner import Emulator
+from tests.builders import room_toml
 from tests.daemon.helpers import stop_process
 from tests.mqtt.broker import Broker
 from tests.mqtt.subscriber import Subscriber
@@ -41,33 +42,17 @@ NEVER_IN_THE_DAEMON = (
 ALWAYS_IN_THE_DAEMON = ("bleak", "paho.mqtt.client", "sqlite3", "pydantic", "roomctl.daemon.app")
 """What a daemon that monitors and publishes must have imported: proves the import list was read."""
 
-ROOM_WITHOUT_LIGHTS = """
-[room]
-site = "demo-clinic"
-room = "demo-room"
 
-[[wearables]]
-id = "chest-strap"
-profile = "heart_rate"
-address = "C0:FF:EE:00:00:01"
+def room_without_lights(port: int) -> str:
+    """The demo room's strap alone, publishing to the broker on ``port`` (mock pins: no lights)."""
+    return room_toml(
+        site="demo-clinic",
+        room="demo-room",
+        name=None,
+        wearables=[("chest-strap", "heart_rate", "C0:FF:EE:00:00:01")],
+        extra=f'[mqtt]\nenabled = true\nhost = "127.0.0.1"\nport = {port}',
+    )
 
-[lighting]
-pin_factory = "mock"
-
-[alarms.sound]
-outputs = []
-
-[storage]
-path = "roomctl.db"
-
-[api]
-socket_path = "api.sock"
-
-[mqtt]
-enabled = true
-host = "127.0.0.1"
-port = {port}
-"""
 
 _IMPORT_LINE = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)\s*$")
 
@@ -106,7 +91,7 @@ async def _imports_of_run(config_text: str, tmp_path: Path, emulator: Emulator, 
 async def test_run_imports_only_what_monitoring_needs(
     lights: bool, tmp_path: Path, emulator: Emulator, broker: Broker
 ) -> None:
-    text = demo_config(("127.0.0.1", broker.port)) if lights else ROOM_WITHOUT_LIGHTS.format(port=broker.port)
+    text = demo_config(("127.0.0.1", broker.port)) if lights else room_without_lights(broker.port)
     imported = await _imports_of_run(text, tmp_path, emulator, broker)
 
     missing = [name for name in ALWAYS_IN_THE_DAEMON if name not in imported]
