@@ -26,13 +26,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _pipeline_parts import ADDRESS, HRM, proc_cpu
+from _pipeline_parts import ADDRESS, HRM, Child, proc_cpu
 
 from tests.builders import room_toml
 
-ROOM = room_toml(
-    site="bench", room="flood", name=None, wearables=[("strap", "heart_rate", ADDRESS)], extra="[mqtt]\nenabled = false"
-)
+
+def room(max_notify_hz: float | None) -> str:
+    """The room: the strap (``max_notify_hz``: its profile's rate bound unless given), storage and API, no MQTT."""
+    strap: dict[str, str | float] = {"id": "strap", "profile": "heart_rate", "address": ADDRESS}
+    if max_notify_hz:
+        strap["max_notify_hz"] = max_notify_hz
+    return room_toml(site="bench", room="flood", name=None, wearables=[strap], extra="[mqtt]\nenabled = false")
 
 
 async def child(bus: str) -> None:
@@ -69,26 +73,6 @@ async def child(bus: str) -> None:
                 print(f"sent {sent} {delivered} {time.monotonic() - start:.3f}", flush=True)
 
 
-class Strap:
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-
-    async def say(self, line: str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(line.encode() + b"\n")
-        await self.proc.stdin.drain()
-
-    async def expect(self, word: str, timeout_s: float = 120) -> list[str]:
-        assert self.proc.stdout is not None
-        async with asyncio.timeout(timeout_s):
-            while True:
-                line = await self.proc.stdout.readline()
-                if not line:
-                    raise SystemExit(f"the emulator exited before saying {word!r}")
-                if line.split() and line.split()[0].decode() == word:
-                    return line.decode().split()
-
-
 def record(db: Path) -> tuple[int, int]:
     """(the strap's readings stored, bytes of the database in use): the WAL checkpointed first (PASSIVE: beside the
     daemon's writes), so the size is the record's, not the write-ahead log's."""
@@ -99,7 +83,7 @@ def record(db: Path) -> tuple[int, int]:
         return n, int(pages) * int(conn.execute("PRAGMA page_size").fetchone()[0])
 
 
-async def phase(strap: Strap, pid: int, state: Path, hz: float, seconds: float, detect_s: float) -> None:
+async def phase(strap: Child, pid: int, state: Path, hz: float, seconds: float, detect_s: float) -> None:
     async def mark() -> tuple[float, float, int, int]:
         await asyncio.sleep(0.6)  # the storage writer's batch reaches the disk
         n, size = record(state / "roomctl.db")
@@ -111,7 +95,7 @@ async def phase(strap: Strap, pid: int, state: Path, hz: float, seconds: float, 
     if hz > 10 and detect_s < seconds:
         await asyncio.sleep(detect_s)
         steady = await mark()
-    _, sent, delivered, _took = await strap.expect("sent")
+    _, sent, delivered, _took = await strap.expect("sent", timeout_s=120)
     t1, cpu1, n1, b1 = await mark()
     window = t1 - t0
 
@@ -133,31 +117,28 @@ async def main(args: argparse.Namespace) -> None:
 
     with PrivateBus() as bus, tempfile.TemporaryDirectory(prefix="roomctl-flood-") as folder:
         state = Path(folder)
-        bound = f"max_notify_hz = {args.max_notify_hz:g}\n" if args.max_notify_hz else ""
-        (state / "room.toml").write_text(ROOM.replace("[lighting]", f"{bound}\n[lighting]"))
+        (state / "room.toml").write_text(room(args.max_notify_hz))
         env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": bus.address}
         proc = await asyncio.create_subprocess_exec(
             sys.executable, __file__, "--child", bus.address, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
         )
-        strap = Strap(proc)
+        strap = Child(proc, "the emulator")
         log = (state / "daemon.log").open("wb")
         daemon: asyncio.subprocess.Process | None = None
         try:
-            await strap.expect("ready")
+            await strap.expect("ready", timeout_s=120)
             daemon = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "roomctl", "run", "--config", str(state / "room.toml"),
                 env=env, stdout=log, stderr=log, cwd=state,
             )  # fmt: skip
             await strap.say("wait")
-            await strap.expect("subscribed")
+            await strap.expect("subscribed", timeout_s=120)
             await asyncio.sleep(3.0)  # past the start-up
             await phase(strap, daemon.pid, state, 1.0, args.seconds, args.detect_s)
             await phase(strap, daemon.pid, state, args.flood_hz, args.seconds, args.detect_s)
             await phase(strap, daemon.pid, state, 1.0, args.seconds, args.detect_s)  # and back
         finally:
-            with contextlib.suppress(ConnectionError):
-                await strap.say("quit")
-            await proc.wait()
+            await strap.stop()
             if daemon is not None:
                 daemon.terminate()
                 await daemon.wait()

@@ -89,9 +89,6 @@ def param_id(value: object) -> str | None:
     return None
 
 
-WEARABLE_KEYS = ("id", "profile", "address")
-
-
 def room_toml(
     *,
     site: str = "test",
@@ -101,23 +98,20 @@ def room_toml(
     socket: str | None = "api.sock",
     pins: str | None = "mock",
     silent: bool = True,
-    wearables: Sequence[tuple[str, str, str]] = (),
+    wearables: Sequence[Mapping[str, str | float]] = (),
     rules: Sequence[Mapping[str, str | float]] = (),
     extra: str = "",
 ) -> str:
     """A room's TOML: by default a daemon room with no wearables, its database and API socket in the state folder
     (``storage``, ``socket``: relative paths), mock light pins (``pins``: the pin factory) and no sound output
-    (``silent``); ``None`` or ``False`` leaves a section out. ``wearables``: (id, profile, address) each; ``rules``:
-    ``[[alarms.rules]]`` each; ``extra``: TOML appended as written."""
+    (``silent``); ``None`` or ``False`` leaves a section out. ``wearables``: a ``[[wearables]]`` table each (id, profile,
+    address, ...), ``rules``: an ``[[alarms.rules]]`` table each; ``extra``: TOML appended as written."""
     parts = ["[room]", f"site = {json.dumps(site)}", f"room = {json.dumps(room)}"]
     if name is not None:
         parts.append(f"name = {json.dumps(name)}")
-    for wearable in wearables:
-        parts += [
-            "",
-            "[[wearables]]",
-            *(f"{k} = {json.dumps(v)}" for k, v in zip(WEARABLE_KEYS, wearable, strict=True)),
-        ]
+    for table, rows in (("wearables", wearables), ("alarms.rules", rules)):
+        for row in rows:
+            parts += ["", f"[[{table}]]", *(f"{key} = {json.dumps(value)}" for key, value in row.items())]
     if storage is not None:
         parts += ["", "[storage]", f"path = {json.dumps(storage)}"]
     if socket is not None:
@@ -126,6 +120,4 @@ def room_toml(
         parts += ["", "[lighting]", f"pin_factory = {json.dumps(pins)}"]
     if silent:
         parts += ["", "[alarms.sound]", "outputs = []"]
-    for rule in rules:
-        parts += ["", "[[alarms.rules]]", *(f"{key} = {json.dumps(value)}" for key, value in rule.items())]
     return "\n".join(parts) + "\n" + (f"\n{extra.strip(chr(10))}\n" if extra else "")

@@ -49,7 +49,7 @@ def room_without_lights(port: int) -> str:
         site="demo-clinic",
         room="demo-room",
         name=None,
-        wearables=[("chest-strap", "heart_rate", "C0:FF:EE:00:00:01")],
+        wearables=[{"id": "chest-strap", "profile": "heart_rate", "address": "C0:FF:EE:00:00:01"}],
         extra=f'[mqtt]\nenabled = true\nhost = "127.0.0.1"\nport = {port}',
     )
 
