@@ -35,7 +35,7 @@ async def emulator_child(bus: str, rate: float, rr: bool) -> None:
     """The strap. Commands on stdin: ``wait`` (until subscribed), ``send N`` (at ``rate``), ``quit``."""
     from roomctl.emulator import Emulator, Scenario
     from roomctl.emulator.devices import HeartRateStrap
-    from roomctl.sensors.decoders import sig_heart_rate
+    from roomctl.sensors.vendors import sig_heart_rate
 
     scenario = Scenario(seed=1, artefact_chance=0.0)
     strap = HeartRateStrap(ADDRESS, "Bench Strap", scenario, interval_s=3600.0)  # silent unless we send
@@ -71,7 +71,7 @@ async def naive_child(host: str, port: int, publish: bool) -> None:
 
     from bleak import BleakClient, BleakScanner
 
-    from roomctl.sensors.decoders import DECODERS
+    from roomctl.sensors.vendors import DECODERS
 
     decode = DECODERS["heart_rate"]
     mqttc: Any = None

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from _budget import cpu_seconds, percentile
 
-from roomctl.sensors.decoders import sig_heart_rate
+from roomctl.sensors.vendors import sig_heart_rate
 
 ADDRESS = "C0:FF:EE:00:00:01"
 HRM = "00002a37-0000-1000-8000-00805f9b34fb"
@@ -116,7 +116,7 @@ def handler_cost(n: int = 20000) -> None:
         link = WearableLink(
             config, PROFILES["heart_rate"], Hub(), SharedScanner(clock=clock, ble=ble), clock=clock, ble=ble
         )
-        from roomctl.sensors.decoders import stream_decoder_for
+        from roomctl.sensors.vendors import stream_decoder_for
 
         link._decoders = {HRM: stream_decoder_for("heart_rate")}  # what a session sets up (bench-only shortcut)
         handler = link._handler(HRM)

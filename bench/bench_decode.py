@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import timeit
 
-from roomctl.sensors.decoders import DECODERS, stream_decoder_for
-from roomctl.sensors.decoders.pc60fw import crc_frame
-from roomctl.sensors.decoders.viatom import encode_response
+from roomctl.sensors.vendors import DECODERS, stream_decoder_for
+from roomctl.sensors.vendors.pc60fw import crc_frame
+from roomctl.sensors.vendors.viatom import encode_response
 
 BERRYMED_PACKET = bytes([0x87, 0x33, 0x03, 72, 97])
 NOTIFICATIONS: dict[str, tuple[str, bytes]] = {

@@ -43,7 +43,7 @@ async def child(bus: str) -> None:
     """The strap. Lines on stdin: ``wait`` (until subscribed), ``send HZ SECONDS``, ``quit``."""
     from roomctl.emulator import Emulator, Scenario
     from roomctl.emulator.devices import HeartRateStrap
-    from roomctl.sensors.decoders import sig_heart_rate
+    from roomctl.sensors.vendors import sig_heart_rate
 
     scenario = Scenario(seed=1, artefact_chance=0.0)
     strap = HeartRateStrap(ADDRESS, "Bench Strap", scenario, interval_s=3600.0)  # silent unless told

@@ -4,7 +4,7 @@ frames carry no checksum (a corrupted frame must never become an ``ok`` reading)
 The command models (:mod:`roomctl.commands`) take their field limits from :data:`LIMITS`, and their refusals are worded
 by the checks here ("blood pressure 400/20 mmHg refused: ..."). The session manager checks again before storing,
 so a command built without validation is refused too. :data:`UNCHECKED_FRAMES` is what the SIG Pulse Oximeter decoder
-(:mod:`roomctl.sensors.decoders.sig_plx`) holds a frame's numbers to.
+(:mod:`roomctl.sensors.vendors.sig_plx`) holds a frame's numbers to.
 """
 
 from __future__ import annotations

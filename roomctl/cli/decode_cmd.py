@@ -81,7 +81,7 @@ def describe(measurement: Any) -> str:
 
 def decode_command(args: argparse.Namespace) -> int:
     from roomctl.errors import RoomctlError
-    from roomctl.sensors.decoders import DECODERS, resolve_profile
+    from roomctl.sensors.vendors import DECODERS, resolve_profile
 
     try:
         profile = resolve_profile(args.profile)

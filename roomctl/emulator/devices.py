@@ -1,6 +1,6 @@
 """Emulated wearables, one class per profile: their GATT layout and what they send, driven by a :class:`Scenario`.
 
-UUIDs, the poll protocol and the payload encoders come from the vendor modules (:mod:`roomctl.sensors.decoders`), so a
+UUIDs, the poll protocol and the payload encoders come from the vendor modules (:mod:`roomctl.sensors.vendors`), so a
 device cannot drift from the profile the link uses; :data:`DEVICE_CLASSES` is keyed by each class's ``PROFILE``.
 """
 
@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from roomctl.emulator.scenario import Scenario
-from roomctl.sensors.decoders import berrymed, jumper, nonin, pc60fw, sig_health, sig_heart_rate, sig_plx, viatom
-from roomctl.sensors.decoders.crc import crc8_smbus
+from roomctl.sensors.codec.crc import crc8_smbus
 from roomctl.sensors.vendor import WearableProfile
+from roomctl.sensors.vendors import berrymed, jumper, nonin, pc60fw, sig_health, sig_heart_rate, sig_plx, viatom
 
 Notification = tuple[str, bytes]  # (characteristic UUID, value)
 BATTERY_SERVICE, BATTERY_LEVEL = sig_heart_rate.BATTERY_SERVICE, sig_heart_rate.BATTERY_LEVEL.uuid

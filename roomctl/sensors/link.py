@@ -33,8 +33,8 @@ from roomctl.sensors.vendor import Characteristic, WearableProfile
 if TYPE_CHECKING:
     from bleak import BleakClient
 
-    from roomctl.sensors.decoders import StreamDecoder
     from roomctl.sensors.measurement import Measurement
+    from roomctl.sensors.vendors import StreamDecoder
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The wearable profiles, derived from the vendor modules (:data:`roomctl.sensors.decoders.VENDOR_MODULES`).
+"""The wearable profiles, derived from the vendor modules (:data:`roomctl.sensors.vendors.VENDOR_MODULES`).
 
 One :class:`~roomctl.sensors.vendor.WearableProfile` per config ``profile`` name; each vendor module exports its own
 in ``PROFILES``. The link driver (:mod:`roomctl.sensors.link`) is the same for all of them.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from roomctl.sensors.decoders import VENDOR_MODULES
 from roomctl.sensors.vendor import (
     OXIMETER_RULES,
     STRAP_RULES,
@@ -19,6 +18,7 @@ from roomctl.sensors.vendor import (
     WearableProfile,
     sig,
 )
+from roomctl.sensors.vendors import VENDOR_MODULES
 
 PROFILES: dict[str, WearableProfile] = {
     p.name: p for module in VENDOR_MODULES for p in getattr(module, "PROFILES", ()) if isinstance(p, WearableProfile)

@@ -1,6 +1,6 @@
 """What a wearable vendor module exports: its characteristics (UUID + decoder) and its profile(s) as frozen data.
 
-A vendor module (``roomctl/sensors/decoders/<vendor>.py``) defines, in one place:
+A vendor module (``roomctl/sensors/vendors/<vendor>.py``) defines, in one place:
 
 * ``CHARACTERISTICS``: one :class:`Characteristic` per characteristic it decodes (the ``roomctl decode`` profile
   name, the UUID, the pure decoder and, for framed streams, the stream decoder);
@@ -9,7 +9,7 @@ A vendor module (``roomctl/sensors/decoders/<vendor>.py``) defines, in one place
 * the emulator's payload encoder(s), next to the decoder they must agree with.
 
 Every registry (``DECODERS``, UUID lookup, ``PROFILES``, the config's profile names, the emulator's devices) is
-derived from the set of vendor modules (:mod:`roomctl.sensors.decoders`, :mod:`roomctl.sensors.profiles`).
+derived from the set of vendor modules (:mod:`roomctl.sensors.vendors`, :mod:`roomctl.sensors.profiles`).
 This module imports nothing from the decoders, so vendor modules can import it.
 """
 
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from roomctl.models import TechnicalCondition
 
 if TYPE_CHECKING:
-    from roomctl.sensors.decoders.stream import StreamDecoder
+    from roomctl.sensors.codec.stream import StreamDecoder
     from roomctl.sensors.measurement import Decoder
 
 
@@ -44,7 +44,7 @@ class Characteristic:
 
     def new_stream(self) -> StreamDecoder:
         """A fresh stateful decoder for this characteristic's notifications."""
-        from roomctl.sensors.decoders.stream import PerNotificationDecoder
+        from roomctl.sensors.codec.stream import PerNotificationDecoder
 
         return self.stream() if self.stream is not None else PerNotificationDecoder(self.decode)
 

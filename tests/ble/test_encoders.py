@@ -7,7 +7,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from roomctl.models import Quantity
-from roomctl.sensors.decoders import (
+from roomctl.sensors.measurement import Measurement
+from roomctl.sensors.vendors import (
     DECODERS,
     berrymed,
     jumper,
@@ -19,8 +20,7 @@ from roomctl.sensors.decoders import (
     stream_decoder_for,
     viatom,
 )
-from roomctl.sensors.decoders.viatom import encode_response
-from roomctl.sensors.measurement import Measurement
+from roomctl.sensors.vendors.viatom import encode_response
 
 
 def one(decoder: str, data: bytes) -> Measurement:

@@ -8,10 +8,10 @@ import asyncio
 from roomctl.alarms import AlarmEngine
 from roomctl.config.alarms import AlarmsConfig
 from roomctl.models import AlarmAction, AlarmEvent, HubEvent, LinkState, Priority, Quantity, Reading
-from roomctl.sensors.decoders.sig_heart_rate import HEART_RATE_MEASUREMENT, encode_heart_rate
 from roomctl.sensors.link import CALM_S, FLOOD_WINDOWS
 from roomctl.sensors.profiles import PROFILES
 from roomctl.sensors.ratebound import RateBound
+from roomctl.sensors.vendors.sig_heart_rate import HEART_RATE_MEASUREMENT, encode_heart_rate
 from tests.ble.conftest import ADDRESSES, Room, StartEmulator
 
 HRM = HEART_RATE_MEASUREMENT.uuid

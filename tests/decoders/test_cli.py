@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from roomctl.cli.main import main
-from roomctl.sensors.decoders import DECODERS
+from roomctl.sensors.vendors import DECODERS
 from tests.builders import param_id
 
 

@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from roomctl.errors import DecodeError
 from roomctl.models import Quality, Quantity
-from roomctl.sensors.decoders import DECODERS, stream_decoder_for
-from roomctl.sensors.decoders.pc60fw import crc_frame
-from roomctl.sensors.decoders.viatom import encode_response
 from roomctl.sensors.measurement import Measurement
+from roomctl.sensors.vendors import DECODERS, stream_decoder_for
+from roomctl.sensors.vendors.pc60fw import crc_frame
+from roomctl.sensors.vendors.viatom import encode_response
 from tests.decoders import spec
 
 FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

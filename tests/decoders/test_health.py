@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from roomctl.errors import DecodeError
-from roomctl.sensors.decoders import DECODERS
+from roomctl.sensors.vendors import DECODERS
 from tests.builders import param_id
 from tests.decoders import spec
 

@@ -6,7 +6,7 @@ import pytest
 
 from roomctl.errors import DecodeError
 from roomctl.models import Quantity
-from roomctl.sensors.decoders import DECODERS
+from roomctl.sensors.vendors import DECODERS
 from tests.decoders import spec
 
 CONTACT = {0: "not_supported", 1: "not_supported", 2: "not_detected", 3: "detected"}

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from roomctl.sensors.decoders.ieee11073 import date_time, float32, sfloat
+from roomctl.sensors.codec.ieee11073 import date_time, float32, sfloat
 from tests.decoders import spec
 
 

@@ -8,9 +8,9 @@ from pydantic import ValidationError
 from roomctl.config.wearables import WearableConfig
 from roomctl.emulator.devices import CATALOGUE, DEVICE_CLASSES
 from roomctl.models import Quantity, TechnicalCondition
-from roomctl.sensors.decoders import CHARACTERISTICS, DECODERS, VENDOR_MODULES, resolve_profile, stream_decoder_for
 from roomctl.sensors.profiles import PROFILES
 from roomctl.sensors.vendor import Characteristic, WearableProfile
+from roomctl.sensors.vendors import CHARACTERISTICS, DECODERS, VENDOR_MODULES, resolve_profile, stream_decoder_for
 
 
 def test_every_vendor_module_is_found() -> None:

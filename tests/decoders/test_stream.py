@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from roomctl.models import Quantity
-from roomctl.sensors.decoders import BerryMedStreamDecoder, StreamDecoder, stream_decoder_for
-from roomctl.sensors.decoders.pc60fw import crc_frame
-from roomctl.sensors.decoders.viatom import encode_response
 from roomctl.sensors.measurement import Measurement
+from roomctl.sensors.vendors import BerryMedStreamDecoder, StreamDecoder, stream_decoder_for
+from roomctl.sensors.vendors.pc60fw import crc_frame
+from roomctl.sensors.vendors.viatom import encode_response
 
 packet = st.tuples(st.integers(0, 127), st.integers(0, 255), st.integers(0, 127), st.integers(0, 127)).map(
     lambda t: bytes([0x80 | (t[0] & 0x7F), t[2], (t[1] & 0x7F), t[3], t[0]])

@@ -6,9 +6,9 @@ import pytest
 
 from roomctl.errors import DecodeError
 from roomctl.models import Quantity
-from roomctl.sensors.decoders import DECODERS, READ_SENSORS_REQUEST, encode_request, stream_decoder_for
-from roomctl.sensors.decoders.crc import crc8_maxim, crc8_smbus
-from roomctl.sensors.decoders.viatom import encode_response
+from roomctl.sensors.codec.crc import crc8_maxim, crc8_smbus
+from roomctl.sensors.vendors import DECODERS, READ_SENSORS_REQUEST, encode_request, stream_decoder_for
+from roomctl.sensors.vendors.viatom import encode_response
 from tests.builders import param_id
 from tests.decoders import spec
 

@@ -6,7 +6,7 @@ checksum or length check) and ``last_error`` (the last reason, in words). The bu
 stream of noise cannot grow memory. ``reset()`` after a reconnect drops any partial packet.
 
 :func:`stream_decoder_for` gives the right decoder for any profile: framed vendor streams get their own
-(:class:`~roomctl.sensors.decoders.berrymed.BerryMedStreamDecoder`, ...), and one-value-per-notification profiles
+(:class:`~roomctl.sensors.vendors.berrymed.BerryMedStreamDecoder`, ...), and one-value-per-notification profiles
 (every SIG characteristic, Nonin, Jumper) get :class:`PerNotificationDecoder`.
 """
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from roomctl.errors import DecodeError
 from roomctl.models import Quantity
-from roomctl.sensors.decoders._common import PULSE_RATE, SPO2, finish, put
-from roomctl.sensors.decoders.stream import StreamDecoder
+from roomctl.sensors.codec.fields import PULSE_RATE, SPO2, finish, put
+from roomctl.sensors.codec.stream import StreamDecoder
 from roomctl.sensors.measurement import Measurement, Value
 from roomctl.sensors.vendor import OXIMETER_RULES, STREAM_MAX_NOTIFY_HZ, Characteristic, Notify, WearableProfile
 

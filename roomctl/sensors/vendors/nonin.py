@@ -12,7 +12,7 @@ import struct
 
 from roomctl.errors import DecodeError
 from roomctl.models import Quantity
-from roomctl.sensors.decoders._common import PERFUSION_INDEX, PULSE_RATE, SPO2, finish, put
+from roomctl.sensors.codec.fields import PERFUSION_INDEX, PULSE_RATE, SPO2, finish, put
 from roomctl.sensors.measurement import Measurement, Value
 from roomctl.sensors.vendor import OXIMETER_RULES, Characteristic, Notify, WearableProfile
 

@@ -10,7 +10,7 @@ bits are ignored: newer BPS revisions define more of them.
 from __future__ import annotations
 
 from roomctl.models import Quantity
-from roomctl.sensors.decoders._common import (
+from roomctl.sensors.codec.fields import (
     DIASTOLIC,
     MEAN_ARTERIAL_PRESSURE,
     PULSE_RATE,
@@ -20,10 +20,10 @@ from roomctl.sensors.decoders._common import (
     need,
     put,
 )
-from roomctl.sensors.decoders.ieee11073 import DATE_TIME_SIZE, date_time, encode_float32, encode_sfloat, float32, sfloat
-from roomctl.sensors.decoders.sig_heart_rate import BATTERY_LEVEL
+from roomctl.sensors.codec.ieee11073 import DATE_TIME_SIZE, date_time, encode_float32, encode_sfloat, float32, sfloat
 from roomctl.sensors.measurement import Measurement, Value
 from roomctl.sensors.vendor import Characteristic, Notify, WearableProfile, sig
+from roomctl.sensors.vendors.sig_heart_rate import BATTERY_LEVEL
 
 TEMPERATURE_TYPES: dict[int, str] = {
     1: "armpit",

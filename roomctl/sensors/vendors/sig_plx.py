@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 from roomctl.models import Quantity
 from roomctl.plausible import implausible
-from roomctl.sensors.decoders._common import (
+from roomctl.sensors.codec.fields import (
     PERFUSION_INDEX,
     PULSE_RATE,
     PULSE_RATE_FAST,
@@ -32,10 +32,10 @@ from roomctl.sensors.decoders._common import (
     need,
     put,
 )
-from roomctl.sensors.decoders.ieee11073 import DATE_TIME_SIZE, date_time, encode_sfloat, sfloat
-from roomctl.sensors.decoders.sig_heart_rate import BATTERY_LEVEL
+from roomctl.sensors.codec.ieee11073 import DATE_TIME_SIZE, date_time, encode_sfloat, sfloat
 from roomctl.sensors.measurement import Measurement, Value
 from roomctl.sensors.vendor import OXIMETER_RULES, Characteristic, Notify, WearableProfile, sig
+from roomctl.sensors.vendors.sig_heart_rate import BATTERY_LEVEL
 
 MEASUREMENT_STATUS_BITS: dict[int, str] = {
     5: "measurement_ongoing",

@@ -20,9 +20,9 @@ import struct
 
 from roomctl.errors import DecodeError
 from roomctl.models import Quantity
-from roomctl.sensors.decoders._common import BATTERY, PULSE_RATE, SPO2, finish, put
-from roomctl.sensors.decoders.crc import crc8_smbus
-from roomctl.sensors.decoders.stream import FramedStreamDecoder, decode_frames
+from roomctl.sensors.codec.crc import crc8_smbus
+from roomctl.sensors.codec.fields import BATTERY, PULSE_RATE, SPO2, finish, put
+from roomctl.sensors.codec.stream import FramedStreamDecoder, decode_frames
 from roomctl.sensors.measurement import Measurement, Value
 from roomctl.sensors.vendor import OXIMETER_RULES, STREAM_MAX_NOTIFY_HZ, Characteristic, Notify, Poll, WearableProfile
 

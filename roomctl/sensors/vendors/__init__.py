@@ -1,7 +1,9 @@
-"""Pure BLE decoders: bytes in, :class:`~roomctl.sensors.measurement.Measurement` list out, or DecodeError. No I/O.
+"""The vendor registry: one module per wearable vendor or SIG service, each with its pure decoders (bytes in,
+:class:`~roomctl.sensors.measurement.Measurement` list out, or DecodeError; no I/O), its ``CHARACTERISTICS``, its
+``PROFILES`` and the emulator's encoders. What they share lives in :mod:`roomctl.sensors.codec`.
 
-Each vendor module here (one that exports ``CHARACTERISTICS``, see :mod:`roomctl.sensors.vendor`) is found by
-listing the package: adding a vendor is adding its module. Everything below is derived from that set.
+Every module here is a vendor, found by listing the package: adding a vendor is adding its module. Everything below is
+derived from that set.
 
 Stable interface (the BLE links, the emulator and ``roomctl decode`` import it):
 
@@ -23,17 +25,19 @@ import re
 from types import ModuleType
 
 from roomctl.errors import RoomctlError
-from roomctl.sensors.decoders.berrymed import BerryMedStreamDecoder
-from roomctl.sensors.decoders.stream import PerNotificationDecoder, StreamDecoder
-from roomctl.sensors.decoders.viatom import READ_SENSORS_REQUEST, encode_request
+from roomctl.sensors.codec.stream import PerNotificationDecoder, StreamDecoder
 from roomctl.sensors.measurement import Decoder, Measurement
 from roomctl.sensors.vendor import Characteristic, sig
+from roomctl.sensors.vendors.berrymed import BerryMedStreamDecoder
+from roomctl.sensors.vendors.viatom import READ_SENSORS_REQUEST, encode_request
 
 
 def _vendor_modules() -> tuple[ModuleType, ...]:
-    names = sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
-    modules = (importlib.import_module(f"{__name__}.{name}") for name in names)
-    return tuple(m for m in modules if hasattr(m, "CHARACTERISTICS"))
+    names = sorted(m.name for m in pkgutil.iter_modules(__path__))
+    modules = tuple(importlib.import_module(f"{__name__}.{name}") for name in names)
+    for module in modules:  # a helper belongs in roomctl.sensors.codec, not beside the vendors
+        assert hasattr(module, "CHARACTERISTICS"), f"{module.__name__} is not a vendor module (no CHARACTERISTICS)"
+    return modules
 
 
 VENDOR_MODULES = _vendor_modules()

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from roomctl.errors import DecodeError
 from roomctl.models import Quantity
-from roomctl.sensors.decoders._common import PERFUSION_INDEX, PULSE_RATE, SPO2, finish, put
-from roomctl.sensors.decoders.crc import crc8_maxim
-from roomctl.sensors.decoders.stream import FramedStreamDecoder, decode_frames
+from roomctl.sensors.codec.crc import crc8_maxim
+from roomctl.sensors.codec.fields import PERFUSION_INDEX, PULSE_RATE, SPO2, finish, put
+from roomctl.sensors.codec.stream import FramedStreamDecoder, decode_frames
 from roomctl.sensors.measurement import Measurement, Value
 from roomctl.sensors.vendor import OXIMETER_RULES, STREAM_MAX_NOTIFY_HZ, Characteristic, Notify, WearableProfile
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from roomctl.errors import DecodeError
 from roomctl.models import Quantity
-from roomctl.sensors.decoders._common import (
+from roomctl.sensors.codec.fields import (
     BATTERY,
     ENERGY_EXPENDED,
     HEART_RATE,
