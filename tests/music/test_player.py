@@ -94,11 +94,16 @@ async def test_the_music_ducks_within_a_second_under_a_sounding_alarm_and_comes_
 ) -> None:
     music_room.phase("onset")
     await music_room.watch.until(playing("Onset", 40))
-    t0 = time.monotonic()
+    seen: list[int] = []
+
+    def ducked(status: dict[str, Any]) -> bool:
+        seen.append(int(status["volume"]))
+        return seen[-1] <= 10
+
     music_room.hub.publish(alarm_event(AlarmAction.RAISED, alarm_id="a1"))
-    await music_room.watch.until(volume_at_most(10))
-    ducked_after = time.monotonic() - t0
-    assert ducked_after < 1.0, f"ducked after {ducked_after:.2f} s"
+    await music_room.watch.until(ducked)
+    # a step, not a fade: the first volume MPD reports after the alarm is the duck's (how fast: bench/bench_music.py)
+    assert [v for v in seen if v != 40][:1] == [10], seen
     await music_room.until_hub(lambda: music_room.hub.state.music is not None and music_room.hub.state.music.ducked)
 
     t1 = time.monotonic()
