@@ -89,7 +89,7 @@ async def test_the_session_end_fades_the_music_out_and_stops_it(music_room: Musi
     await music_room.watch.until(playing("Onset", 40))
 
 
-async def test_the_music_ducks_within_a_second_under_a_sounding_alarm_and_comes_back_after_acknowledge(
+async def test_the_music_ducks_in_one_step_under_a_sounding_alarm_and_comes_back_after_acknowledge(
     music_room: MusicRoom,
 ) -> None:
     music_room.phase("onset")
