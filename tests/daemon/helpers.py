@@ -10,6 +10,7 @@ import socket
 from pathlib import Path
 
 from roomctl.config import demo_config_text
+from roomctl.demo.launcher import roomctl_argv
 from tests.builders import room_toml
 
 
@@ -70,6 +71,14 @@ async def wait_for_new_process(text: str, old: int, within_s: float = 60.0) -> i
             await asyncio.sleep(0.2)
 
 
+async def start_daemon(config: Path) -> asyncio.subprocess.Process:
+    """``roomctl run --config CONFIG`` as a child process, its output in ``daemon.log`` beside the config."""
+    with (config.parent / "daemon.log").open("wb") as log_file:
+        return await asyncio.create_subprocess_exec(
+            *roomctl_argv("run", "--config", str(config)), stdout=log_file, stderr=log_file
+        )
+
+
 async def stop_process(proc: asyncio.subprocess.Process, within_s: float = 30.0) -> int:
     """SIGTERM, wait; SIGKILL only if it hangs (then the test fails on the status anyway)."""
     if proc.returncode is None:
@@ -90,3 +99,22 @@ MINIMAL_ROOM = room_toml()
 def room_without_wearables() -> str:
     """The demo room (mock light pins, relative state paths) without its wearables: the session is what is tested."""
     return re.sub(r"\[\[wearables\]\].*?(?=\n\[lighting\])", "", demo_config_text(), flags=re.S)
+
+
+MQTT_USERS = {"demo-room": "room-pw", "console": "console-pw"}
+"""The broker's users for a room taking commands over MQTT: the room itself and a console that may command it."""
+
+
+def commanded_room(folder: Path, port: int, *, host: str = "127.0.0.1", extra: str = "") -> Path:
+    """``room.toml`` in ``folder``: :func:`room_without_wearables` on the broker at ``host:port`` as the user demo-room
+    (its password in ``mqtt.credentials``), taking commands over MQTT; ``extra``: TOML after its ``[mqtt]`` table."""
+    creds = folder / "mqtt.credentials"
+    creds.write_text(f"demo-room\n{MQTT_USERS['demo-room']}\n")
+    creds.chmod(0o600)
+    config = folder / "room.toml"
+    config.write_text(
+        room_without_wearables()
+        + f'\n[mqtt]\nenabled = true\nhost = "{host}"\nport = {port}\ncommands_enabled = true\n'
+        + f'credentials_file = "{creds}"\n{extra}'
+    )
+    return config

@@ -14,7 +14,7 @@ import pytest
 from roomctl.api.client import ApiClient
 from roomctl.api.protocol import Snapshot
 from roomctl.demo.launcher import roomctl_argv
-from tests.daemon.helpers import room_without_wearables, stop_process
+from tests.daemon.helpers import room_without_wearables, start_daemon, stop_process
 from tests.nobody import IMPOSTOR, NOBODY, as_nobody, line_from
 from tests.terminal import Tmux
 
@@ -42,10 +42,7 @@ async def test_a_client_that_floods_and_never_reads_is_cut_off_and_costs_little(
     config = tmp_path / "room.toml"
     config.write_text(room_without_wearables())  # no wearables: the worst case before (1.5 GB, never cut off)
     log_path = tmp_path / "daemon.log"
-    with log_path.open("wb") as log_file:
-        daemon = await asyncio.create_subprocess_exec(
-            *roomctl_argv("run", "--config", str(config)), stdout=log_file, stderr=log_file
-        )
+    daemon = await start_daemon(config)
     try:
         socket_path = tmp_path / "api.sock"
         await daemon_answers(socket_path)

@@ -28,7 +28,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from roomctl.api.protocol import ClientHello, parse_client_line
 from roomctl.commands import CommandRejected
 from roomctl.demo.launcher import roomctl_argv
-from tests.daemon.helpers import room_without_wearables
+from tests.daemon.helpers import MQTT_USERS, commanded_room
 from tests.mqtt.broker import Broker
 from tests.mqtt.test_commands import ACL
 
@@ -129,17 +129,9 @@ def request(path: Path, command: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     tmp = tmp_path_factory.mktemp("fuzzed-room")
-    broker = Broker(tmp / "broker", users={"demo-room": "room-pw", "console": "console-pw"}, acl=ACL)
+    broker = Broker(tmp / "broker", users=MQTT_USERS, acl=ACL)
     broker.start()
-    creds = tmp / "mqtt.credentials"
-    creds.write_text("demo-room\nroom-pw\n")
-    creds.chmod(0o600)
-    config = tmp / "room.toml"
-    config.write_text(
-        room_without_wearables()
-        + f'\n[mqtt]\nenabled = true\nhost = "127.0.0.1"\nport = {broker.port}\ncommands_enabled = true\n'
-        'credentials_file = "mqtt.credentials"\n'
-    )
+    config = commanded_room(tmp, broker.port)
     log = (tmp / "daemon.log").open("wb")
     proc = subprocess.Popen(roomctl_argv("run", "--config", str(config)), stdout=log, stderr=log, env=dict(os.environ))
     console = Console(broker.port)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,9 +17,8 @@ from paho.mqtt.properties import Properties
 from roomctl.api.client import send_once
 from roomctl.commands import MarkEvent, StartSession
 from roomctl.config.mqtt import TlsConfig
-from roomctl.demo.launcher import roomctl_argv
 from roomctl.mqtt.connection import tls_context
-from tests.daemon.helpers import room_without_wearables, stop_process
+from tests.daemon.helpers import MQTT_USERS, commanded_room, start_daemon, stop_process
 from tests.mqtt.broker import Broker, Tls, make_ca, make_cert
 from tests.mqtt.subscriber import Subscriber
 from tests.mqtt.test_commands import ACL
@@ -46,26 +44,14 @@ async def room(tmp_path: Path) -> AsyncIterator[RunningRoom]:
     ca = make_ca(tmp_path / "pki", "test-ca")
     server = make_cert(tmp_path / "pki", "server", ca, server=True)
     pki = {"ca": ca[0]}
-    users = {"demo-room": "room-pw", "console": "console-pw"}
-    broker = Broker(tmp_path / "broker", users=users, acl=ACL, tls=Tls(ca[0], *server))
+    broker = Broker(tmp_path / "broker", users=MQTT_USERS, acl=ACL, tls=Tls(ca[0], *server))
     broker.start()
-    creds = tmp_path / "mqtt.credentials"
-    creds.write_text("demo-room\nroom-pw\n")
-    creds.chmod(0o600)
-    config = tmp_path / "room.toml"
-    config.write_text(
-        room_without_wearables()
-        + f'\n[mqtt]\nenabled = true\nhost = "localhost"\nport = {broker.port}\ncommands_enabled = true\n'
-        f'credentials_file = "{creds}"\n[mqtt.tls]\nca_file = "{pki["ca"]}"\n'
-    )
+    config = commanded_room(tmp_path, broker.port, host="localhost", extra=f'[mqtt.tls]\nca_file = "{pki["ca"]}"\n')
     tls = tls_context(TlsConfig(ca_file=pki["ca"]))
     console = Subscriber(broker.port, (f"{ROOT}/#",), auth=("console", "console-pw"), tls=tls)
     await console.wait_subscribed()
     log_path = tmp_path / "daemon.log"
-    with log_path.open("wb") as log_file:
-        daemon = await asyncio.create_subprocess_exec(
-            *roomctl_argv("run", "--config", str(config)), stdout=log_file, stderr=log_file, env=dict(os.environ)
-        )
+    daemon = await start_daemon(config)
     try:
         await console.wait_for(lambda ms: any(m.topic == f"{ROOT}/status" and m.payload == b"online" for m in ms))
         yield RunningRoom(tmp_path, daemon, console, log_path)

@@ -17,10 +17,9 @@ import pytest
 from roomctl.api.client import ApiClient
 from roomctl.api.protocol import EventMessage, Snapshot
 from roomctl.commands import EndSession, StartSession
-from roomctl.demo.launcher import roomctl_argv
 from roomctl.models import SessionKind, SessionState
 from roomctl.storage.database import Database, SessionRow
-from tests.daemon.helpers import room_without_wearables, stop_process
+from tests.daemon.helpers import room_without_wearables, start_daemon, stop_process
 
 ROUNDS = 30
 
@@ -78,10 +77,7 @@ async def test_an_end_and_a_start_at_the_same_moment_each_get_one_clear_outcome(
     config = tmp_path / "room.toml"
     config.write_text(room_without_wearables())
     db, socket_path, log_path = tmp_path / "roomctl.db", tmp_path / "api.sock", tmp_path / "daemon.log"
-    with log_path.open("wb") as log_file:
-        daemon = await asyncio.create_subprocess_exec(
-            *roomctl_argv("run", "--config", str(config)), stdout=log_file, stderr=log_file
-        )
+    daemon = await start_daemon(config)
     outcomes: set[str] = set()
     try:
         async with screens(socket_path, "ender", "starter", "watcher") as (ender, starter, watcher):
@@ -136,10 +132,7 @@ async def test_roomctl_run_closes_an_older_open_session_and_resumes_the_newest(t
         state = SessionState(id=sid, session_kind=SessionKind.INTEGRATION, started_at=started)
         db.save_session(SessionRow(sid, "integration", started.timestamp(), None, state.model_dump_json(), {}))
     db.close()
-    with log_path.open("wb") as log_file:
-        daemon = await asyncio.create_subprocess_exec(
-            *roomctl_argv("run", "--config", str(config)), stdout=log_file, stderr=log_file
-        )
+    daemon = await start_daemon(config)
     try:
         async with screens(socket_path, "screen") as (screen,):
             await screen.shows("0000000000b2")
@@ -160,10 +153,7 @@ async def test_two_starts_at_the_same_moment_open_one_session(tmp_path: Path) ->
     config = tmp_path / "room.toml"
     config.write_text(room_without_wearables())
     db, socket_path, log_path = tmp_path / "roomctl.db", tmp_path / "api.sock", tmp_path / "daemon.log"
-    with log_path.open("wb") as log_file:
-        daemon = await asyncio.create_subprocess_exec(
-            *roomctl_argv("run", "--config", str(config)), stdout=log_file, stderr=log_file
-        )
+    daemon = await start_daemon(config)
     try:
         async with screens(socket_path, "left", "right") as (left, right):
             for _ in range(ROUNDS // 2):

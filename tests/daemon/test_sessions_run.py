@@ -13,7 +13,7 @@ import sqlite3
 from pathlib import Path
 
 from roomctl.demo.launcher import roomctl_argv
-from tests.daemon.helpers import room_without_wearables, stop_process
+from tests.daemon.helpers import room_without_wearables, start_daemon, stop_process
 from tests.terminal import Tmux
 
 
@@ -36,10 +36,7 @@ async def test_session_from_the_keyboard_and_the_command_line(tmp_path: Path) ->
     config.write_text(room_without_wearables())
     socket_path = tmp_path / "api.sock"
     log_path = tmp_path / "daemon.log"
-    with log_path.open("wb") as log_file:
-        daemon = await asyncio.create_subprocess_exec(
-            *roomctl_argv("run", "--config", str(config)), stdout=log_file, stderr=log_file
-        )
+    daemon = await start_daemon(config)
     tmux: Tmux | None = None
     try:
         tui = " ".join(roomctl_argv("tui", "--socket", str(socket_path)))
@@ -97,10 +94,7 @@ async def test_a_stopped_daemon_is_not_ok_on_the_screen(tmp_path: Path) -> None:
     config = tmp_path / "room.toml"
     config.write_text(room_without_wearables())
     log_path = tmp_path / "daemon.log"
-    with log_path.open("wb") as log_file:
-        daemon = await asyncio.create_subprocess_exec(
-            *roomctl_argv("run", "--config", str(config)), stdout=log_file, stderr=log_file
-        )
+    daemon = await start_daemon(config)
     tmux: Tmux | None = None
     try:
         tui = " ".join(roomctl_argv("tui", "--socket", str(tmp_path / "api.sock")))
