@@ -17,10 +17,14 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+if TYPE_CHECKING:
+    from roomctl.emulator import Emulator
 
 ADDRESS = "C0:FF:EE:00:00:01"
 HRM = "00002a37-0000-1000-8000-00805f9b34fb"
@@ -31,17 +35,14 @@ ROOMCTL_ROOT = "roomctl/bench/pipeline"
 # ---------------------------------------------------------------------------------------------- child: the emulator
 
 
-async def emulator_child(bus: str, rate: float, rr: bool) -> None:
-    """The strap. Commands on stdin: ``wait`` (until subscribed), ``send N`` (at ``rate``), ``quit``."""
+async def strap_child(bus: str, send: Callable[[Emulator, list[str]], Awaitable[str]]) -> None:
+    """The strap, silent unless told. Commands on stdin: ``wait`` (until subscribed), ``send ...`` (``send(emulator,
+    words)`` sends and returns what to report), ``quit``."""
     from roomctl.emulator import Emulator, Scenario
     from roomctl.emulator.devices import HeartRateStrap
-    from roomctl.sensors.vendors import sig_heart_rate
 
     scenario = Scenario(seed=1, artefact_chance=0.0)
     strap = HeartRateStrap(ADDRESS, "Bench Strap", scenario, interval_s=3600.0)  # silent unless we send
-    payloads = [
-        sig_heart_rate.encode_heart_rate(bpm, [60.0 / bpm] if rr else (), contact=True) for bpm in range(68, 77)
-    ]
     async with Emulator([strap], scenario, bus_address=bus) as emu:
         _say("ready")
         while True:
@@ -53,13 +54,27 @@ async def emulator_child(bus: str, rate: float, rr: bool) -> None:
                     await asyncio.sleep(0.05)
                 _say("subscribed")
             elif words[0] == "send":
-                sent, start = 0, time.monotonic()
-                for i in range(int(words[1])):
-                    delay = start + i / rate - time.monotonic()
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                    sent += emu.send(ADDRESS, HRM, payloads[i % len(payloads)])
-                _say(f"sent {sent} {time.monotonic() - start:.3f}")
+                _say(await send(emu, words[1:]))
+
+
+async def emulator_child(bus: str, rate: float, rr: bool) -> None:
+    """The strap for the pipeline: ``send N`` sends N notifications at ``rate``."""
+    from roomctl.sensors.vendors import sig_heart_rate
+
+    payloads = [
+        sig_heart_rate.encode_heart_rate(bpm, [60.0 / bpm] if rr else (), contact=True) for bpm in range(68, 77)
+    ]
+
+    async def send(emu: Emulator, words: list[str]) -> str:
+        sent, start = 0, time.monotonic()
+        for i in range(int(words[0])):
+            delay = start + i / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            sent += emu.send(ADDRESS, HRM, payloads[i % len(payloads)])
+        return f"sent {sent} {time.monotonic() - start:.3f}"
+
+    await strap_child(bus, send)
 
 
 # ---------------------------------------------------------------------------------------------- child: the naive bridge

@@ -23,10 +23,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _pipeline_parts import ADDRESS, HRM, Child, proc_cpu
+if TYPE_CHECKING:
+    from roomctl.emulator import Emulator
+
+from _pipeline_parts import ADDRESS, HRM, Child, proc_cpu, strap_child
 
 from tests.builders import room_toml
 
@@ -40,37 +44,25 @@ def room(max_notify_hz: float | None) -> str:
 
 
 async def child(bus: str) -> None:
-    """The strap. Lines on stdin: ``wait`` (until subscribed), ``send HZ SECONDS``, ``quit``."""
-    from roomctl.emulator import Emulator, Scenario
-    from roomctl.emulator.devices import HeartRateStrap
+    """The strap: ``send HZ SECONDS`` floods (or trickles) heart rate and energy at HZ for SECONDS."""
     from roomctl.sensors.vendors import sig_heart_rate
 
-    scenario = Scenario(seed=1, artefact_chance=0.0)
-    strap = HeartRateStrap(ADDRESS, "Bench Strap", scenario, interval_s=3600.0)  # silent unless told
-    async with Emulator([strap], scenario, bus_address=bus) as emu:
-        print("ready", flush=True)
-        while True:
-            words = (await asyncio.to_thread(sys.stdin.readline)).split()
-            if not words or words[0] == "quit":
-                return
-            if words[0] == "wait":
-                while not emu.subscribed(ADDRESS, HRM):  # noqa: ASYNC110 (the emulator has no event for this)
-                    await asyncio.sleep(0.05)
-                print("subscribed", flush=True)
-            elif words[0] == "send":
-                hz, seconds = float(words[1]), float(words[2])
-                batch = max(1, round(hz / 100))  # 100 wake-ups a second at most
-                sent = delivered = 0
-                start = time.monotonic()
-                while time.monotonic() - start < seconds:
-                    for _ in range(batch):
-                        sent += 1
-                        payload = sig_heart_rate.encode_heart_rate(72, (), contact=True, energy_kj=sent % 65536)
-                        delivered += emu.send(ADDRESS, HRM, payload)
-                    delay = start + sent / hz - time.monotonic()
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                print(f"sent {sent} {delivered} {time.monotonic() - start:.3f}", flush=True)
+    async def send(emu: Emulator, words: list[str]) -> str:
+        hz, seconds = float(words[0]), float(words[1])
+        batch = max(1, round(hz / 100))  # 100 wake-ups a second at most
+        sent = delivered = 0
+        start = time.monotonic()
+        while time.monotonic() - start < seconds:
+            for _ in range(batch):
+                sent += 1
+                payload = sig_heart_rate.encode_heart_rate(72, (), contact=True, energy_kj=sent % 65536)
+                delivered += emu.send(ADDRESS, HRM, payload)
+            delay = start + sent / hz - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        return f"sent {sent} {delivered} {time.monotonic() - start:.3f}"
+
+    await strap_child(bus, send)
 
 
 def record(db: Path) -> tuple[int, int]:

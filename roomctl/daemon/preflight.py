@@ -16,6 +16,7 @@ import importlib.util
 import os
 import stat
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -112,20 +113,23 @@ def _secret_problem(path: Path) -> str | None:
 def _credentials_problem(config: RoomConfig) -> str | None:
     from roomctl.mqtt.connection import read_credentials
 
-    assert config.mqtt.credentials_file is not None
-    try:
-        read_credentials(config.mqtt.credentials_file)
-    except RoomctlError as e:
-        return str(e)
-    return None
+    credentials_file = config.mqtt.credentials_file
+    assert credentials_file is not None
+    return _refusal(lambda: read_credentials(credentials_file))
 
 
 def _tls_problem(config: RoomConfig) -> str | None:
     from roomctl.mqtt.connection import tls_context
 
-    assert config.mqtt.tls is not None
+    tls = config.mqtt.tls
+    assert tls is not None
+    return _refusal(lambda: tls_context(tls))
+
+
+def _refusal(load: Callable[[], object]) -> str | None:
+    """What ``load()`` (as the daemon will load a file) refuses, in the daemon's own words; None: it loads."""
     try:
-        tls_context(config.mqtt.tls)
+        load()
     except RoomctlError as e:
         return str(e)
     return None
