@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, Protocol, Self, get_args
 from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
 from roomctl.errors import RoomctlError
-from roomctl.models import Model, Priority, Quantity, SessionKind, Slug
+from roomctl.models import Model, Priority, Quantity, SessionKind, Severity, Slug
 from roomctl.plausible import LIMITS, check_blood_pressure, check_temperature
 from roomctl.strict_json import BadJson, load_object
 
@@ -155,6 +155,18 @@ class EnterDistress(Model):
     rating: int = Field(ge=0, le=10)
 
 
+class RecordAdverseEvent(Model):
+    """An adverse event: a category and an action from the room's lists ([session.adverse_events]), a severity,
+    whether emergency services were called, and optional text (kept on the Pi, never on MQTT)."""
+
+    command: Literal["adverse_event"] = "adverse_event"
+    category: Slug
+    severity: Severity
+    action: Slug | None = None
+    emergency_services: bool = False
+    text: str | None = Field(None, max_length=500)
+
+
 Command = Annotated[
     Acknowledge
     | SetLimit
@@ -169,7 +181,8 @@ Command = Annotated[
     | MarkEvent
     | EnterBloodPressure
     | EnterTemperature
-    | EnterDistress,
+    | EnterDistress
+    | RecordAdverseEvent,
     Field(discriminator="command"),
 ]
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)

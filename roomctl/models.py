@@ -250,12 +250,45 @@ class SessionEventKind(StrEnum):
     VITALS_CHECK_OVERDUE = "vitals_check_overdue"  # ... and not done within [session.checks] overdue_after_min
     VITALS_CHECK = "vitals_check"  # a check done, or due and not done at the end (data: due_at, done, on_time, ...)
     DISTRESS = "distress"  # the patient's distress rating 0-10 (data: rating)
+    ADVERSE_EVENT = "adverse_event"  # data: category, severity, action, emergency_services; text: the team's words
     DISCHARGE_CHECK = "discharge_check"
     LIMIT_SET = "limit_set"  # an alarm limit changed for this session only (set_limit)
     BASELINE = "baseline"  # the patient's baseline of a quantity became known (data: the baseline record)
     STANDBY_START = "standby_start"  # monitoring standby for wearables taken off for a break (data: devices, minutes)
     STANDBY_END = "standby_end"  # standby ended: the break is over, or standby ran out (data: reason, devices not back)
     RECORD_GAP = "record_gap"  # the disk was away past the backlog's bound: what the record is missing (storage)
+
+
+class Severity(StrEnum):
+    """How bad an adverse event was, in the words of adverse-event reporting (serious: life-threatening, hospital)."""
+
+    MILD = "mild"
+    MODERATE = "moderate"
+    SEVERE = "severe"
+    SERIOUS = "serious"
+
+
+ADVERSE_CATEGORIES: tuple[str, ...] = (
+    "anxiety_or_panic",
+    "nausea_or_vomiting",
+    "hypertension",
+    "tachycardia",
+    "hyperthermia",
+    "fainting",
+    "other",
+)
+"""The default ``[session.adverse_events] categories`` (configuration ids: they may go on MQTT)."""
+ADVERSE_ACTIONS: tuple[str, ...] = (
+    "reassurance",
+    "grounding",
+    "lying_down",
+    "cooling",
+    "fluids",
+    "medication",
+    "medical_review",
+    "other",
+)
+"""The default ``[session.adverse_events] actions``: what the team did (free text beside it stays on the Pi)."""
 
 
 class SessionEvent(Model):

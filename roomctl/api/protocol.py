@@ -20,6 +20,8 @@ from roomctl import __version__
 from roomctl.commands import Command, CommandRejected, parse_command
 from roomctl.hub import LiveState
 from roomctl.models import (
+    ADVERSE_ACTIONS,
+    ADVERSE_CATEGORIES,
     Alarm,
     AlarmLimits,
     AudioPause,
@@ -77,6 +79,8 @@ class RoomInfo(Model):
     audio_pause_s: float = 120.0
     break_standby_min: float = 10.0
     music: bool = Field(False, description="the room has music ([music] enabled): the screen shows its line and keys")
+    adverse_categories: tuple[str, ...] = ADVERSE_CATEGORIES
+    adverse_actions: tuple[str, ...] = ADVERSE_ACTIONS
 
 
 class Hello(Model):

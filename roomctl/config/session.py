@@ -7,7 +7,7 @@ from typing import Self
 from pydantic import Field, model_validator
 
 from roomctl.config.base import Section, Slug
-from roomctl.models import SessionKind
+from roomctl.models import ADVERSE_ACTIONS, ADVERSE_CATEGORIES, SessionKind
 
 
 class PhaseConfig(Section):
@@ -88,6 +88,26 @@ class ChecksConfig(Section):
         return self
 
 
+class AdverseEventsConfig(Section):
+    """The lists an adverse event is recorded from (the screen's ``A``: one key each, so nine at most). The ids may
+    go on MQTT with the event's kind, severity and time; what the team types beside them stays on the Pi."""
+
+    categories: list[Slug] = Field(
+        default_factory=lambda: list(ADVERSE_CATEGORIES), min_length=1, max_length=9, description="what happened"
+    )
+    actions: list[Slug] = Field(
+        default_factory=lambda: list(ADVERSE_ACTIONS), min_length=1, max_length=9, description="what the team did"
+    )
+
+    @model_validator(mode="after")
+    def _once_each(self) -> Self:
+        for name, ids in (("categories", self.categories), ("actions", self.actions)):
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                raise ValueError(f"{name}: listed twice: {', '.join(dupes)}")
+        return self
+
+
 class SessionConfig(Section):
     default_kind: SessionKind = SessionKind.DOSING
     vitals_check_interval_min: float = Field(
@@ -97,6 +117,7 @@ class SessionConfig(Section):
         description="a vitals check this often before the first dose and after the last row of [session.checks]",
     )
     checks: ChecksConfig = Field(default_factory=ChecksConfig)
+    adverse_events: AdverseEventsConfig = Field(default_factory=AdverseEventsConfig)
     break_standby_min: float = Field(
         10.0, ge=1, le=30, description="a break's monitoring standby (wearables off) lasts at most this long"
     )

@@ -24,4 +24,6 @@ def room_info(config: RoomConfig) -> RoomInfo:
         audio_pause_s=config.alarms.audio_pause_s,
         break_standby_min=config.session.break_standby_min,
         music=config.music.enabled,
+        adverse_categories=tuple(config.session.adverse_events.categories),
+        adverse_actions=tuple(config.session.adverse_events.actions),
     )

@@ -65,6 +65,8 @@ PUBLIC_EVENT_DATA: dict[str, type | tuple[type, ...]] = {
     "phase": str,
     "from": str,
     "to": str,
+    "category": str,  # an adverse event's category and severity (ids; its action and text stay on the Pi)
+    "severity": str,
 }
 """What of a session event's ``data`` may leave the Pi: numbers (dose, manual vitals) and ids from the configuration.
 Free text (notes, break texts) never does; a key not listed here is dropped (docs/mqtt.md, "Privacy")."""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from roomctl import __version__
 from roomctl.errors import RoomctlError
 from roomctl.models import Quantity
+from roomctl.report.adverse import MAX_ADVERSE_ROWS, adverse_events, adverse_table, mark_adverse_events
 from roomctl.report.checks import check_records, checks_line
 from roomctl.report.data import Series, SessionRecord
 from roomctl.report.limits import first_baselines
@@ -99,6 +100,10 @@ def figure(rec: SessionRecord, *, tz: tzinfo | None = None, site: str | None = N
         (None, 0.5),  # "Alarms (n)"
         ("alarm_table", 0.24 * (max(1, alarm_rows) + 1)),
     ]
+    adverse = adverse_events(rec)
+    if adverse:  # the adverse events, right after the alarms
+        rows_ae = min(len(adverse), MAX_ADVERSE_ROWS) + (1 if len(adverse) > MAX_ADVERSE_ROWS else 0)
+        layout += [(None, 0.5), ("adverse", 0.24 * (rows_ae + 1))]
     music_rows = min(len(rec.music), MAX_MUSIC_ROWS) + (1 if len(rec.music) > MAX_MUSIC_ROWS else 0)
     if rec.music:  # a room with music: what played when, last
         layout += [(None, 0.5), ("music", 0.24 * (music_rows + 1))]
@@ -127,6 +132,7 @@ def figure(rec: SessionRecord, *, tz: tzinfo | None = None, site: str | None = N
     for ax in charts:
         _phases_and_events(ax, rec, label=ax is hr_ax)
     _heart(hr_ax, rec)
+    mark_adverse_events(hr_ax, rec, _x)
     _spo2(spo2_ax, rec)
     _bp_temperature(bp_ax, rec)
     least_s = MIN_BAR_FRACTION * (rec.end - rec.start)
@@ -139,6 +145,8 @@ def figure(rec: SessionRecord, *, tz: tzinfo | None = None, site: str | None = N
         ax.tick_params(labelbottom=False)
     phase_table(fig.add_subplot(grid[rows["phases"]]), summary, tz)
     alarm_table(fig.add_subplot(grid[rows["alarm_table"]]), summary.alarms, tz)
+    if adverse:
+        adverse_table(fig.add_subplot(grid[rows["adverse"]]), adverse, tz)
     if rec.music:
         music_table(fig.add_subplot(grid[rows["music"]]), rec.music, tz)
     return fig, summary

@@ -60,6 +60,9 @@ STRAP_OFF_S = (30 * 60, 20)
 BREAKS = [(195, 205), (330, 342)]
 LATE_CHECKS = {4: 14.0, 11: 21.0}
 """Check number -> minutes after it was due that the team does it (the others: within 4 minutes)."""
+ADVERSE_MIN = 215
+ADVERSE = {"category": "anxiety_or_panic", "severity": "moderate", "action": "grounding", "emergency_services": False}
+"""The day's one adverse event (at ADVERSE_MIN minutes), as the screen's A records it."""
 NOTES = [(70, "patient reports warmth, calm"), (240, "long stretch of quiet introspection"), (400, "reflection")]
 
 
@@ -99,6 +102,7 @@ def emulated_events(start: datetime, hours: float = 8.0, rate_hz: float = 1.0, s
         (DOSE_MIN, SessionEventKind.DOSE, None, {"amount_mg": 120}),
         (SUPPLEMENTAL_MIN, SessionEventKind.SUPPLEMENTAL_DOSE, None, {"amount_mg": 60}),
         *((m, SessionEventKind.NOTE, t, {}) for m, t in NOTES),
+        (ADVERSE_MIN, SessionEventKind.ADVERSE_EVENT, "panic wave at the peak, settled with breathing", ADVERSE),
         *((a, SessionEventKind.BREAK_START, None, {}) for a, _ in BREAKS),
         *((b, SessionEventKind.BREAK_END, None, {}) for _, b in BREAKS),
         # the first break with the oximeter off in standby, back half a minute after the break

@@ -27,6 +27,7 @@ from roomctl.commands import (
     EnterDistress,
     EnterTemperature,
     MarkEvent,
+    RecordAdverseEvent,
     SetPhase,
     StartSession,
 )
@@ -197,6 +198,8 @@ class SessionManager:
                     return await self.enter_temperature(command.celsius)
                 case EnterDistress():
                     return await self.enter_distress(command.rating)
+                case RecordAdverseEvent():
+                    return await self.adverse_event(command)
                 case DischargeCheck():
                     return await self.discharge_check(command.oriented_and_grounded, command.support_person_present)
                 case _:
@@ -487,6 +490,27 @@ class SessionManager:
             return _refused(NO_SESSION)
         await self._manual_vitals(SessionEventKind.DISTRESS, {}, {"rating": rating}, (Part.DISTRESS, rating))
         return _ok(f"distress {rating} of 10 recorded")
+
+    async def adverse_event(self, command: RecordAdverseEvent) -> CommandResult:
+        if not self.active:
+            return _refused(NO_SESSION)
+        lists = self.config.session.adverse_events
+        for what, given, known in (
+            ("category", command.category, lists.categories),
+            ("action", command.action, lists.actions),
+        ):
+            if given is not None and given not in known:
+                return _refused(f"unknown {what} '{given}'; this room's are: {', '.join(known)}")
+        text = command.text.strip() if command.text and command.text.strip() else None
+        data = {
+            "category": command.category,
+            "severity": command.severity.value,
+            "action": command.action,
+            "emergency_services": command.emergency_services,
+        }
+        await self._commit([self._event(SessionEventKind.ADVERSE_EVENT, text, **data)])
+        called = ", emergency services called" if command.emergency_services else ""
+        return _ok(f"adverse event recorded: {command.category.replace('_', ' ')}, {command.severity.value}{called}")
 
     async def _manual_vitals(
         self,

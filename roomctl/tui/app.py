@@ -33,6 +33,7 @@ from roomctl.commands import (
     SetScene,
 )
 from roomctl.models import Priority, SessionKind
+from roomctl.tui.adverse import AdverseDialog
 from roomctl.tui.dialogs import (
     DischargeDialog,
     blood_pressure_dialog,
@@ -94,6 +95,7 @@ class RoomApp(QuittingApp):
         Binding("p", "blood_pressure", "BP"),
         Binding("t", "temperature", "temp"),
         Binding("r", "distress", "distress"),
+        Binding("A", "adverse_event", "adverse"),
         Binding("left_square_bracket", "phase(-1)", "phase", key_display="[]"),
         Binding("right_square_bracket", "phase(1)", "next phase", show=False),
         Binding("X", "discharge", "discharge"),
@@ -113,7 +115,7 @@ class RoomApp(QuittingApp):
         Binding("ctrl+c", "quit", "quit", show=False, priority=True),  # as in any terminal program, even in a dialog
     ]
     SESSION_ACTIONS: ClassVar[frozenset[str]] = frozenset(
-        {"break", "note", "blood_pressure", "temperature", "distress", "limit", "end_session"}
+        {"break", "note", "blood_pressure", "temperature", "distress", "adverse_event", "limit", "end_session"}
     )
     """Keys for any running session (preparation and integration: the room and the record; vitals optional)."""
     DOSING_ACTIONS: ClassVar[frozenset[str]] = frozenset({"dose", "phase"})
@@ -402,6 +404,12 @@ class RoomApp(QuittingApp):
 
     def action_temperature(self) -> None:
         self.push_screen(temperature_dialog(), self._send_if_given)
+
+    def action_adverse_event(self) -> None:
+        info = self.view.info
+        if info is not None:
+            dialog = AdverseDialog(list(info.adverse_categories), list(info.adverse_actions))
+            self.push_screen(dialog, self._send_if_given)
 
     def action_distress(self) -> None:
         self.push_screen(distress_dialog(), self._send_if_given)

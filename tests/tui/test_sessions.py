@@ -321,3 +321,51 @@ async def test_a_vitals_check_due_overdue_and_done_from_the_keyboard(real_room: 
     assert check["distress"] == 4
     assert check["on_time"] is False
     assert check["blood_pressure"] == [150, 95]
+
+
+async def test_an_adverse_event_from_the_keyboard(real_room: RealRoom) -> None:
+    """A, then one key each: category, severity, action, emergency services; then optional text, Enter records."""
+    m = real_room.manager
+    assert (await m.handle(StartSession(session_kind=SessionKind.DOSING))).ok
+    app = real_room.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        assert "A adverse" in text(app, "keys")
+        await pilot.press("A")
+        await until(pilot, lambda: len(app.screen_stack) > 1)
+
+        def hint() -> str:
+            return str(app.screen.query_one("#dialog-hint").render())
+
+        assert "1 anxiety or panic" in hint()
+        assert "7 other" in hint()
+        await pilot.press("9")  # no such category: nothing happens
+        await pilot.press("1")
+        await until(pilot, lambda: "1 mild   2 moderate   3 severe   4 serious" in hint())
+        await pilot.press("2")
+        await until(pilot, lambda: "Action taken?" in hint())
+        await pilot.press("2")
+        await until(pilot, lambda: "Emergency services called?" in hint())
+        await pilot.press("n")
+        await until(pilot, lambda: "Anything to add" in hint())
+        so_far = str(app.screen.query_one("#dialog-so-far").render())
+        assert so_far == "anxiety or panic, moderate, grounding, no emergency services"
+        await pilot.press(*"settled with breathing", "enter")
+        await until(pilot, lambda: app.message == "adverse event recorded: anxiety or panic, moderate")
+        await pilot.press("A", "6", "4", "0", "y", "escape")  # Escape: nothing recorded
+        await until(pilot, lambda: len(app.screen_stack) == 1)
+    session_id = m.state.id
+    assert session_id is not None
+    events = await real_room.store.call(lambda db: db.events(session_id))
+    recorded = [(e[4], json.loads(e[5])) for e in events if e[3] == "adverse_event"]
+    assert recorded == [
+        (
+            "settled with breathing",
+            {
+                "category": "anxiety_or_panic",
+                "severity": "moderate",
+                "action": "grounding",
+                "emergency_services": False,
+            },
+        )
+    ]
