@@ -205,3 +205,13 @@ def test_config_check_explains_a_bad_schedule() -> None:
     assert any("overdue_after_min" in p for p in out), out
     out = problems("\n[[session.checks.schedule]]\nuntil_min_after_dose = 60\nevery = 10\n")
     assert any("every" in p for p in out), out
+
+
+def test_the_strict_parse_refuses_a_bad_distress_rating() -> None:
+    from roomctl.commands import CommandRejected, parse_command
+
+    assert parse_command({"command": "distress", "rating": 0}) == EnterDistress(rating=0)
+    for bad in ("5", 11, -1, 5.5, True, None):
+        with pytest.raises(CommandRejected) as e:
+            parse_command({"command": "distress", "rating": bad})
+        assert "rating" in str(e.value)
