@@ -11,7 +11,7 @@ target="${1:-test}"
 case "$target" in demo|test) ;; *) echo "usage: $0 [demo|test]" >&2; exit 2 ;; esac
 missing=""
 command -v dbus-daemon >/dev/null 2>&1 || missing="$missing dbus"
-command -v aplay >/dev/null 2>&1 || missing="$missing alsa-utils"  # audible alarms through ALSA (tests/signals/)
+command -v aplay >/dev/null 2>&1 || missing="$missing alsa-utils"  # audible alarms through ALSA (tests/sound/)
 command -v mpd >/dev/null 2>&1 || [ -x /usr/bin/mpd ] || missing="$missing mpd"  # the room's music player (demo, tests/music/)
 if [ "$target" = test ]; then
   command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing="$missing mosquitto mosquitto-clients"

@@ -28,8 +28,8 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from roomctl.central.feed import Feed, LinkStatus
 from roomctl.central.state import ALARMING, Facility, RoomState
+from roomctl.central.subscriber import Feed, LinkStatus
 from roomctl.central.tiles import TILE_LINES, Clocks, detail_text, summary_line, tile_classes, tile_text
 from roomctl.clock import Clock, SystemClock
 from roomctl.models import Priority

@@ -48,8 +48,8 @@ def test_sound_command(args: argparse.Namespace) -> int:
     from roomctl.clock import SystemClock
     from roomctl.config import load_config
     from roomctl.models import Priority
-    from roomctl.signals import BURSTS, SELF_TEST, SoundError
-    from roomctl.signals.service import build_outputs
+    from roomctl.sound import BURSTS, SELF_TEST, SoundError
+    from roomctl.sound.annunciator import build_outputs
 
     config = load_config(args.config)  # ConfigError -> exit 2 with one line per problem (cli.main)
     sound = config.alarms.sound

@@ -61,8 +61,8 @@ def central_command(args: argparse.Namespace) -> int:
         return 0
 
     from roomctl.central.app import CentralApp
-    from roomctl.central.feed import FeedReader
     from roomctl.central.state import Facility
+    from roomctl.central.subscriber import FeedReader
     from roomctl.web import driver_for_environment
 
     logging.getLogger().setLevel(logging.ERROR)  # log lines would scribble over the screen

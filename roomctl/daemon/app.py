@@ -40,7 +40,7 @@ from roomctl.errors import ConfigError, RoomctlError, StorageError
 from roomctl.hub import Hub
 from roomctl.lighting.controller import LightingController
 from roomctl.models import AlarmEvent, ServiceHealth
-from roomctl.sensors.service import SensorService
+from roomctl.sensors.links import SensorService
 from roomctl.session.manager import SessionManager
 from roomctl.storage.schema import NewerDatabase
 from roomctl.storage.store import Store
@@ -255,7 +255,7 @@ class Daemon:
         self.parts.append("api")
 
         if cfg.alarms.sound.outputs:
-            from roomctl.signals.service import SoundService, build_outputs
+            from roomctl.sound.annunciator import SoundService, build_outputs
 
             outputs = build_outputs(cfg.alarms.sound, clock=clock, pin_factory=self._buzzer_pins())
             for output in outputs:

@@ -25,7 +25,7 @@ from roomctl.clock import Clock
 from roomctl.config.mqtt import MqttConfig
 from roomctl.config.room import RoomSection
 from roomctl.hub import Hub
-from roomctl.loadgen.outbox import MemoryOutbox
+from roomctl.loadgen.memory_outbox import MemoryOutbox
 from roomctl.models import (
     Alarm,
     AlarmAction,
@@ -43,9 +43,9 @@ from roomctl.models import (
     SessionKind,
     SessionState,
 )
-from roomctl.mqtt.client import RoomClient
 from roomctl.mqtt.connection import default_client_factory
 from roomctl.mqtt.publisher import MqttPublisher
+from roomctl.mqtt.room_client import RoomClient
 
 log = logging.getLogger(__name__)
 

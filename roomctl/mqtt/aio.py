@@ -17,7 +17,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from roomctl.mqtt.client import RoomClient
+from roomctl.mqtt.room_client import RoomClient
 
 log = logging.getLogger(__name__)
 

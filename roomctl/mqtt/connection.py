@@ -25,7 +25,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from roomctl.config.mqtt import BrokerConfig, TlsConfig
 from roomctl.errors import RoomctlError
 from roomctl.mqtt.aio import LoopDriver
-from roomctl.mqtt.client import RoomClient
+from roomctl.mqtt.room_client import RoomClient
 
 log = logging.getLogger(__name__)
 

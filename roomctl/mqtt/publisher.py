@@ -45,7 +45,6 @@ from roomctl.config.room import RoomSection
 from roomctl.hub import Hub
 from roomctl.models import ServiceHealth, iso_ms
 from roomctl.mqtt.active_alarms import RetainedAlarmList
-from roomctl.mqtt.client import ExpiryProperties
 from roomctl.mqtt.commands_in import CommandInbox
 from roomctl.mqtt.connection import (
     BrokerUnavailable,
@@ -60,6 +59,7 @@ from roomctl.mqtt.discovery import Discovery
 from roomctl.mqtt.feed import BY_NAME, FeedEncodingError, Message, Topics, encode
 from roomctl.mqtt.pacing import TokenBucket
 from roomctl.mqtt.payloads import Info
+from roomctl.mqtt.room_client import ExpiryProperties
 from roomctl.storage.outbox import Outbox, OutboxRecord
 
 log = logging.getLogger(__name__)

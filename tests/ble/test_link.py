@@ -8,7 +8,7 @@ from roomctl.clock import SystemClock
 from roomctl.config import demo_config_text, parse_config
 from roomctl.hub import Hub
 from roomctl.models import LinkState, Quantity, Reading, RRIntervals, TechnicalCondition
-from roomctl.sensors.service import SensorService
+from roomctl.sensors.links import SensorService
 from tests.ble.conftest import ADDRESSES, Room, StartEmulator
 
 HR = ADDRESSES["heart_rate"]

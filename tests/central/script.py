@@ -6,8 +6,8 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from roomctl.central.feed import LinkStatus, OnChange
 from roomctl.central.state import Facility
+from roomctl.central.subscriber import LinkStatus, OnChange
 from roomctl.clock import FakeClock
 from roomctl.config.mqtt import MqttConfig
 from roomctl.config.room import RoomSection

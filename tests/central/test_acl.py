@@ -7,8 +7,8 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from roomctl.central.feed import FeedReader
 from roomctl.central.state import Facility
+from roomctl.central.subscriber import FeedReader
 from roomctl.config.mqtt import BrokerConfig
 from tests.central.credentials import ACL, NOT_AUTHORIZED, USERS, Publisher, accepted
 from tests.mqtt.broker import Broker

@@ -16,8 +16,8 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
-from roomctl.central.feed import FeedReader
 from roomctl.central.state import Facility
+from roomctl.central.subscriber import FeedReader
 from roomctl.clock import SystemClock
 from roomctl.config.mqtt import BrokerConfig, MqttConfig
 from roomctl.loadgen.room import Rates, SimRoom

@@ -1,4 +1,4 @@
-"""The station's client takes plain PUBLISH packets itself (roomctl/central/client.py): against a real mosquitto, every
+"""The station's client takes plain PUBLISH packets itself (roomctl/central/station_client.py): against a real mosquitto, every
 message arrives once with its expiry, QoS 1 ones acknowledged (else mosquitto stops after its in-flight window),
 packets split across reads and packets with other properties still through paho's path."""
 
@@ -13,7 +13,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from roomctl.central.client import StationClient
+from roomctl.central.station_client import StationClient
 from roomctl.config.mqtt import BrokerConfig
 from roomctl.mqtt.connection import Connection
 from tests.mqtt.broker import Broker

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from roomctl.central.app import CentralApp
-from roomctl.central.feed import FeedReader
 from roomctl.central.parse import PLACEHOLDER
 from roomctl.central.state import Facility
+from roomctl.central.subscriber import FeedReader
 from roomctl.config.mqtt import BrokerConfig
 from roomctl.models import AlarmAction, Priority
 from tests.central.browser import Chromium, ocr

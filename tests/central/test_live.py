@@ -12,8 +12,8 @@ from typing import Any
 
 import jsonschema
 
-from roomctl.central.feed import FeedReader
 from roomctl.central.state import Facility, Urgency
+from roomctl.central.subscriber import FeedReader
 from roomctl.clock import SystemClock
 from roomctl.config.mqtt import BrokerConfig, MqttConfig
 from roomctl.loadgen.room import Rates, SimRoom

@@ -1,7 +1,7 @@
 """The canary: every upstream internal roomctl relies on still exists with the shape it expects.
 
 roomctl reaches into three libraries on purpose, each reach pinned by a compatible-release range in pyproject.toml:
-paho's client (``roomctl/mqtt/client.py``: the QoS 1 fast path; ``mqtt/commands_in.py``: paho's topic check), Textual's
+paho's client (``roomctl/mqtt/room_client.py``: the QoS 1 fast path; ``mqtt/commands_in.py``: paho's topic check), Textual's
 parser and Linux driver (``roomctl/tui/driver.py``: the input loop that sleeps while nobody types) and its web driver
 (``roomctl/web.py``: the write that notices a vanished server). An upgrade that moves one of them fails here, saying
 which and where it is used, instead of showing up as dropped keepalives or a screen that ignores its keys.
@@ -25,9 +25,9 @@ def params(function: Callable[..., Any]) -> list[str]:
 
 
 def test_paho_client_internals_used_by_the_qos1_fast_path() -> None:
-    """roomctl/mqtt/client.py overrides and calls these; their names, arguments and data shapes are what it assumes."""
+    """roomctl/mqtt/room_client.py overrides and calls these; their names, arguments and data shapes are what it assumes."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    where = "used by roomctl/mqtt/client.py (RoomClient)"
+    where = "used by roomctl/mqtt/room_client.py (RoomClient)"
     for name, args in {
         "_handle_pubackcomp": ["self", "cmd"],
         "_packet_write": ["self"],
@@ -66,10 +66,10 @@ def test_paho_client_internals_used_by_the_qos1_fast_path() -> None:
 
 
 def test_paho_client_internals_used_by_the_stations_publish_path() -> None:
-    """roomctl/central/client.py (StationClient) takes PUBLISH packets from RoomClient's read buffer while paho is
+    """roomctl/central/station_client.py (StationClient) takes PUBLISH packets from RoomClient's read buffer while paho is
     between packets, and acknowledges QoS 1 ones with paho's own PUBACK."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    where = "used by roomctl/central/client.py (StationClient)"
+    where = "used by roomctl/central/station_client.py (StationClient)"
     send_puback = getattr(mqtt.Client, "_send_puback", None)
     assert callable(send_puback), f"paho Client._send_puback is gone ({where})"
     assert params(send_puback) == ["self", "mid"], f"paho Client._send_puback changed ({where})"

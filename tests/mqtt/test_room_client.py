@@ -12,8 +12,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from roomctl.config.mqtt import BrokerConfig
-from roomctl.mqtt.client import ExpiryProperties, RoomClient
 from roomctl.mqtt.connection import BrokerUnavailable, Connection
+from roomctl.mqtt.room_client import ExpiryProperties, RoomClient
 from tests.mqtt.broker import Broker
 from tests.mqtt.conftest import Subscribe
 from tests.mqtt.subscriber import Subscriber

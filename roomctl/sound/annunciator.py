@@ -21,8 +21,8 @@ from roomctl.clock import Clock
 from roomctl.config.alarms import SoundConfig
 from roomctl.hub import Hub, Subscription
 from roomctl.models import Priority, ServiceHealth
-from roomctl.signals.bursts import BURSTS, SELF_TEST, Burst
-from roomctl.signals.outputs import SoundError, SoundOutput
+from roomctl.sound.bursts import BURSTS, SELF_TEST, Burst
+from roomctl.sound.players import SoundError, SoundOutput
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class SoundService:
 def build_outputs(config: SoundConfig, *, clock: Clock, pin_factory: object = None) -> list[SoundOutput]:
     """The configured outputs. One that cannot even be set up stays in the list as a :class:`BrokenOutput`, so every
     burst reports it (a technical alarm) instead of the daemon failing to start or the sound silently missing."""
-    from roomctl.signals.outputs import AplayOutput, BuzzerOutput
+    from roomctl.sound.players import AplayOutput, BuzzerOutput
 
     outputs: list[SoundOutput] = []
     for name in config.outputs:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from roomctl.models import Priority
-from roomctl.signals import BURSTS, SELF_TEST, SoundError
-from roomctl.signals.outputs import AplayOutput
+from roomctl.sound import BURSTS, SELF_TEST, SoundError
+from roomctl.sound.players import AplayOutput
 
 from .analysis import measure
 from .conftest import AlsaFile

@@ -3,7 +3,7 @@
 See docs/alarms.md ("Audible signals"). roomctl is not a certified medical device and claims no conformance.
 """
 
-from roomctl.signals.bursts import BURSTS, SELF_TEST, Burst
-from roomctl.signals.outputs import SoundError
+from roomctl.sound.bursts import BURSTS, SELF_TEST, Burst
+from roomctl.sound.players import SoundError
 
 __all__ = ["BURSTS", "SELF_TEST", "Burst", "SoundError"]

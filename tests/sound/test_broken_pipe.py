@@ -20,8 +20,8 @@ PLAYS = 40  # a play breaks the pipe only when aplay exits while part of the bur
 SCRIPT = f"""
 import asyncio, gc, sys
 from roomctl.models import Priority
-from roomctl.signals import BURSTS, SoundError
-from roomctl.signals.outputs import AplayOutput
+from roomctl.sound import BURSTS, SoundError
+from roomctl.sound.players import AplayOutput
 
 async def main():
     unretrieved, refused = [], 0

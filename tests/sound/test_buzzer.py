@@ -12,8 +12,8 @@ from gpiozero.pins.mock import MockFactory
 
 from roomctl.clock import FakeClock
 from roomctl.models import Priority
-from roomctl.signals import BURSTS, SoundError
-from roomctl.signals.outputs import BUZZER_MAX_DUTY, BuzzerOutput
+from roomctl.sound import BURSTS, SoundError
+from roomctl.sound.players import BUZZER_MAX_DUTY, BuzzerOutput
 
 from .pins import ClockedMockPWMPin
 from .test_alsa import EXPECTED

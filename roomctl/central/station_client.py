@@ -4,7 +4,7 @@ A station of 1,000 rooms receives ~2,000 messages a second; paho's general path 
 on each (a packet object, a properties object unpacked field by field, a message object, the topic matched against
 callback filters). :class:`StationClient` keeps paho for the connection and for anything unusual, and takes the
 plain PUBLISH packets (QoS 0 or 1, no properties or only a message expiry) at the head of the read buffer itself,
-as :class:`roomctl.mqtt.client.RoomClient` does for PUBACKs: ``on_room_message(topic, payload, expiry_s)`` per message, a
+as :class:`roomctl.mqtt.room_client.RoomClient` does for PUBACKs: ``on_room_message(topic, payload, expiry_s)`` per message, a
 PUBACK queued for QoS 1. A packet not wholly in the buffer, or any other, goes through paho as before.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from roomctl.mqtt.client import RoomClient, _paho_time
+from roomctl.mqtt.room_client import RoomClient, _paho_time
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-from roomctl.signals.bursts import RISE_FRACTION, Burst
+from roomctl.sound.bursts import RISE_FRACTION, Burst
 
 RATE = 16_000
 """Samples per second: plenty for a 5th harmonic of 660 Hz (3.3 kHz)."""

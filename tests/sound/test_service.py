@@ -13,8 +13,8 @@ from roomctl.clock import FakeClock
 from roomctl.config.alarms import LimitRule, SoundConfig
 from roomctl.hub import Hub
 from roomctl.models import Priority, Quantity
-from roomctl.signals.outputs import AplayOutput, BuzzerOutput
-from roomctl.signals.service import SoundService
+from roomctl.sound.annunciator import SoundService
+from roomctl.sound.players import AplayOutput, BuzzerOutput
 from tests.alarms.conftest import Room, config
 
 from .conftest import AlsaFile

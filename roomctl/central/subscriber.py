@@ -15,8 +15,8 @@ from typing import Protocol
 
 import paho.mqtt.client as mqtt
 
-from roomctl.central.client import StationClient, station_client_factory
 from roomctl.central.state import Facility
+from roomctl.central.station_client import StationClient, station_client_factory
 from roomctl.clock import Clock, SystemClock
 from roomctl.config.mqtt import BrokerConfig
 from roomctl.mqtt.connection import (

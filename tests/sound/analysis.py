@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
-from roomctl.signals.synth import RATE
+from roomctl.sound.synth import RATE
 
 FRAME_S = 0.001
 ENVELOPE_S = 0.003

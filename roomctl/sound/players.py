@@ -17,8 +17,8 @@ from typing import Any, Protocol
 
 from roomctl.clock import Clock
 from roomctl.errors import RoomctlError
-from roomctl.signals.bursts import Burst
-from roomctl.signals.synth import wav_bytes
+from roomctl.sound.bursts import Burst
+from roomctl.sound.synth import wav_bytes
 
 _ALSA_PREFIX = re.compile(r"^(ALSA lib \S+ |aplay: \S+ )")
 """Where in ALSA or aplay a message came from (``ALSA lib pcm.c:2666:(snd_pcm_open_noupdate) ``): not for the screen."""
