@@ -360,7 +360,9 @@ def session_lines(view: RoomView, now: datetime) -> str:
     if s.suggested_phase and s.suggested_phase != s.phase:
         second += f"  (suggested: {view.phase_label(s.suggested_phase)})"
     if s.next_vitals_check is not None:
-        second += "   " + check_words(s, now)
+        check = check_words(s, now)
+        # due or overdue leads the line: a long phase label may cut its end at 80 columns, never the check
+        second = f"{check}   {second}" if s.next_vitals_check <= now else f"{second}   {check}"
     if s.discharge is not None:
         if s.discharge.checked_at is not None:
             second += f"   discharge check done {s.discharge.checked_at.astimezone():%H:%M}"
