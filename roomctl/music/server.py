@@ -40,6 +40,7 @@ class MpdServer:
     port: int = field(default_factory=free_port)
     sound: bool = False  # True: ALSA's default device; False: the null output (nothing is heard)
     mixer: str = "software"  # MPD's mixer_type: "software" (the tests, the demo), "none" (a player without volume)
+    socket: Path | None = None  # also listen on this Unix socket (as a Pi's MPD on /run/mpd/socket)
     library: Path | None = None  # the music folder, when not <directory>/music (the demo keeps its library)
     preexec_fn: Callable[[], None] | None = None  # run in the child before exec (the demo: die with the parent)
     proc: subprocess.Popen[bytes] | None = None
@@ -66,6 +67,7 @@ class MpdServer:
             f'playlist_directory "{self.playlist_dir}"',
             f'db_file "{d / "database"}"',
             'bind_to_address "127.0.0.1"',
+            *([f'bind_to_address "{self.socket}"'] if self.socket is not None else []),
             f'port "{self.port}"',
             'auto_update "no"',
             'zeroconf_enabled "no"',

@@ -174,3 +174,25 @@ async def test_an_mpd_without_a_mixer_plays_and_says_once_that_it_cannot_duck(
         server.stop()
     warnings = [r for r in caplog.records if "cannot set the volume" in r.getMessage()]
     assert len(warnings) == 1
+
+
+async def test_music_over_mpds_unix_socket(tmp_path: Path) -> None:
+    from roomctl.music.library import make_library
+    from tests.music.conftest import MOODS
+    from tests.music.test_player import playing
+
+    server = MpdServer(tmp_path / "sock", socket=tmp_path / "sock" / "mpd.sock")
+    make_library(server.music_dir, server.playlist_dir, MOODS, tracks_per_playlist=1, seconds=10)
+    server.start()
+    try:
+        server.update()
+        config = music_config(server, host="localhost", port=1, socket=server.socket)  # the port is not used
+        assert config.address == str(server.socket)
+        room = await open_room(server, config)
+        try:
+            room.phase("onset")
+            await room.watch.until(playing("Onset", 40))
+        finally:
+            await close_room(room)
+    finally:
+        server.stop()
