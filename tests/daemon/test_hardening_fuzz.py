@@ -30,7 +30,7 @@ from roomctl.commands import CommandRejected
 from roomctl.demo.launcher import roomctl_argv
 from tests.daemon.helpers import MQTT_USERS, commanded_room
 from tests.mqtt.broker import Broker
-from tests.mqtt.test_commands import ACL
+from tests.mqtt.helpers import ACL
 
 ROOT = "roomctl/demo-clinic/demo-room"
 RESULT = f"{ROOT}/cmd/result"

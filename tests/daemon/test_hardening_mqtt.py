@@ -20,8 +20,8 @@ from roomctl.config.mqtt import TlsConfig
 from roomctl.mqtt.connection import tls_context
 from tests.daemon.helpers import MQTT_USERS, commanded_room, start_daemon, stop_process
 from tests.mqtt.broker import Broker, Tls, make_ca, make_cert
+from tests.mqtt.helpers import ACL
 from tests.mqtt.subscriber import Subscriber
-from tests.mqtt.test_commands import ACL
 
 ROOT = "roomctl/demo-clinic/demo-room"
 SECRET = "Jane Doe (DOB 1970-01-01)"

@@ -1,4 +1,5 @@
-"""Build a publisher for a test broker and run it as a task."""
+"""Build a publisher for a test broker and run it as a task; the ACL docs/mqtt.md recommends, a handler that records
+the commands it gets, and a command sent as the console would."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from roomctl.commands import CommandHandler
+from paho.mqtt.properties import Properties
+
+from roomctl.commands import Command, CommandHandler, CommandResult
 from roomctl.config import MqttConfig, RoomSection
 from roomctl.hub import Hub
 from roomctl.mqtt.publisher import MqttPublisher
 from roomctl.storage.outbox import Outbox
+from tests.mqtt.subscriber import Subscriber
 
 ROOM = RoomSection(site="clinic", room="willow", name="Willow")
 ROOT = "roomctl/clinic/willow"
@@ -49,3 +53,32 @@ async def running(
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+# The ACL docs/mqtt.md recommends, word for word: rooms write their own tree (user named after the room), the
+# dashboard reads, the console may also send commands.
+ACL = """\
+pattern readwrite roomctl/+/%u/#
+pattern write homeassistant/sensor/+/+/config
+
+user dashboard
+topic read roomctl/#
+
+user console
+topic read roomctl/#
+topic write roomctl/+/+/cmd
+"""
+
+
+class RecordingHandler:
+    def __init__(self) -> None:
+        self.handled: list[tuple[Command, str]] = []
+
+    async def handle(self, command: Command, source: str) -> CommandResult:
+        self.handled.append((command, source))
+        return CommandResult(ok=True, message=f"did {command.command}")
+
+
+async def send(sub: Subscriber, payload: bytes, *, retain: bool = False, props: Properties | None = None) -> None:
+    info = sub.client.publish(f"{ROOT}/cmd", payload, qos=1, retain=retain, properties=props)
+    await asyncio.to_thread(info.wait_for_publish, 10)

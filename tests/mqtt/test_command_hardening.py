@@ -18,10 +18,9 @@ from roomctl.hub import Hub
 from roomctl.mqtt.commands_in import BUSY, QUEUE_LIMIT, check_response_topic
 from tests.mqtt.broker import Broker
 from tests.mqtt.conftest import Subscribe
-from tests.mqtt.helpers import ROOT, credentials_file, mqtt_config, running
+from tests.mqtt.helpers import ACL, ROOT, RecordingHandler, credentials_file, mqtt_config, running, send
 from tests.mqtt.memory_outbox import MemoryOutbox
 from tests.mqtt.subscriber import Subscriber
-from tests.mqtt.test_commands import ACL, RecordingHandler, send
 
 RESULT = f"{ROOT}/cmd/result"
 

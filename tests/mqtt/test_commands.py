@@ -13,42 +13,14 @@ import pytest
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from roomctl.commands import Command, CommandResult, SetLimit, SetScene
+from roomctl.commands import SetLimit, SetScene
 from roomctl.hub import Hub
 from roomctl.models import Quantity
 from tests.mqtt.broker import Broker
 from tests.mqtt.conftest import Subscribe
-from tests.mqtt.helpers import ROOT, credentials_file, mqtt_config, running
+from tests.mqtt.helpers import ACL, ROOT, RecordingHandler, credentials_file, mqtt_config, running, send
 from tests.mqtt.memory_outbox import MemoryOutbox
 from tests.mqtt.subscriber import Subscriber
-
-# The ACL docs/mqtt.md recommends, word for word: rooms write their own tree (user named after the room), the
-# dashboard reads, the console may also send commands.
-ACL = """\
-pattern readwrite roomctl/+/%u/#
-pattern write homeassistant/sensor/+/+/config
-
-user dashboard
-topic read roomctl/#
-
-user console
-topic read roomctl/#
-topic write roomctl/+/+/cmd
-"""
-
-
-class RecordingHandler:
-    def __init__(self) -> None:
-        self.handled: list[tuple[Command, str]] = []
-
-    async def handle(self, command: Command, source: str) -> CommandResult:
-        self.handled.append((command, source))
-        return CommandResult(ok=True, message=f"did {command.command}")
-
-
-async def send(sub: Subscriber, payload: bytes, *, retain: bool = False, props: Properties | None = None) -> None:
-    info = sub.client.publish(f"{ROOT}/cmd", payload, qos=1, retain=retain, properties=props)
-    await asyncio.to_thread(info.wait_for_publish, 10)
 
 
 async def test_commands_are_validated_and_only_allowed_ones_act(

@@ -179,3 +179,17 @@ async def close_room(room: MusicRoom) -> None:
 
 def elapsed_since(t0: float) -> float:
     return time.monotonic() - t0
+
+
+def playing(playlist: str, volume: int) -> Any:
+    """A condition on MPD's status for ``watch.until``: playing a track of ``playlist`` at ``volume``."""
+
+    def check(status: dict[str, Any]) -> bool:
+        file = status["song"].get("file", "")
+        return bool(
+            status.get("state") == "play"
+            and file.startswith(f"{playlist.lower()}/")
+            and int(status["volume"]) == volume
+        )
+
+    return check

@@ -13,8 +13,7 @@ import pytest
 from roomctl.commands import MusicCommand
 from roomctl.models import MusicPlay, Priority
 from roomctl.music.server import MpdServer, free_port
-from tests.music.conftest import MusicRoom, close_room, music_config, open_room
-from tests.music.test_player import playing
+from tests.music.conftest import MusicRoom, close_room, music_config, open_room, playing
 
 
 async def test_mpd_killed_and_restarted_is_an_alarm_then_the_phase_playlist_again(

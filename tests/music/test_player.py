@@ -10,19 +10,7 @@ from typing import Any
 from roomctl.commands import MusicCommand
 from roomctl.models import AlarmAction, AudioPause, MusicPlay, Priority
 from tests.builders import alarm_event
-from tests.music.conftest import PHASE_FADE_S, MusicRoom
-
-
-def playing(playlist: str, volume: int) -> Any:
-    def check(status: dict[str, Any]) -> bool:
-        file = status["song"].get("file", "")
-        return bool(
-            status.get("state") == "play"
-            and file.startswith(f"{playlist.lower()}/")
-            and int(status["volume"]) == volume
-        )
-
-    return check
+from tests.music.conftest import PHASE_FADE_S, MusicRoom, playing
 
 
 def volume_at_most(volume: int) -> Any:

@@ -25,7 +25,7 @@ from roomctl.report.render import figure
 from roomctl.storage.database import Database
 from roomctl.storage.outbox import OutboxRecord
 from tests.builders import T0
-from tests.music.test_player import playing
+from tests.music.conftest import playing
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas" / "mqtt"
 

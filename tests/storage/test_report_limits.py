@@ -17,7 +17,7 @@ from roomctl.report.data import load
 from roomctl.report.render import figure
 from roomctl.report.summary import summarise
 from roomctl.storage.database import Database
-from tests.daemon.test_restart_decisions import Run
+from tests.daemon.restart_run import Run
 
 HR = Quantity.HEART_RATE
 
