@@ -177,8 +177,7 @@ async def test_an_mpd_without_a_mixer_plays_and_says_once_that_it_cannot_duck(
 
 async def test_music_over_mpds_unix_socket(tmp_path: Path) -> None:
     from roomctl.music.library import make_library
-    from tests.music.conftest import MOODS
-    from tests.music.test_player import playing
+    from tests.music.conftest import MOODS, playing
 
     server = MpdServer(tmp_path / "sock", socket=tmp_path / "sock" / "mpd.sock")
     make_library(server.music_dir, server.playlist_dir, MOODS, tracks_per_playlist=1, seconds=10)
