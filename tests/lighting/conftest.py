@@ -63,3 +63,38 @@ async def next_lighting(sub: Subscription, wait_s: float = 10.0) -> LightingStat
     event = await asyncio.wait_for(sub.get(), wait_s)
     assert isinstance(event, LightingState)
     return event
+
+
+def lit_room(
+    factory: str = "lgpio",
+    pins: str = "23, 24",
+    hz: int = 3000,
+    *,
+    calm: str = "ceiling = [0.4, 0.0], lamp = 0.5",
+    settings: str = "",
+) -> str:
+    """A room file's text for the lights on a Pi: a warm/cool ceiling on ``pins`` at ``hz`` and a lamp on GPIO22 at
+    3000 Hz, driven by the pin factory ``factory``, and the scene calm (``calm``: its levels); ``settings``: more lines of
+    ``[lighting]``."""
+    return f"""\
+[room]
+site = "clinic"
+room = "room-1"
+
+[lighting]
+pin_factory = "{factory}"
+{settings}
+[[lighting.channels]]
+id = "ceiling"
+kind = "warm_cool"
+pins = [{pins}]
+pwm_frequency_hz = {hz}
+
+[[lighting.channels]]
+id = "lamp"
+pins = [22]
+pwm_frequency_hz = 3000
+
+[lighting.scenes]
+calm = {{ {calm} }}
+"""

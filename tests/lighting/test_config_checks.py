@@ -10,33 +10,11 @@ import pytest
 from roomctl.cli.main import main
 from roomctl.config import ConfigError, parse_config
 from tests.builders import param_id
-
-ROOM = """\
-[room]
-site = "clinic"
-room = "room-1"
-
-[lighting]
-pin_factory = "{factory}"
-
-[[lighting.channels]]
-id = "ceiling"
-kind = "warm_cool"
-pins = [{pins}]
-pwm_frequency_hz = {hz}
-
-[[lighting.channels]]
-id = "lamp"
-pins = [22]
-pwm_frequency_hz = 3000
-
-[lighting.scenes]
-calm = {{ ceiling = [{dark}, 0.0], lamp = 0.5 }}
-"""
+from tests.lighting.conftest import lit_room
 
 
 def room(factory: str = "lgpio", pins: str = "23, 24", hz: int = 3000, dark: float = 0.4) -> str:
-    return ROOM.format(factory=factory, pins=pins, hz=hz, dark=dark)
+    return lit_room(factory, pins, hz, calm=f"ceiling = [{dark}, 0.0], lamp = 0.5")
 
 
 def check(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -9,34 +9,13 @@ import pytest
 
 from roomctl.cli.main import main
 from tests.builders import param_id
-
-ROOM = """\
-[room]
-site = "clinic"
-room = "room-1"
-
-[lighting]
-pin_factory = "{factory}"
-default_fade_s = 0.1
-
-[[lighting.channels]]
-id = "ceiling"
-kind = "warm_cool"
-pins = [23, 24]
-
-[[lighting.channels]]
-id = "lamp"
-pins = [22]
-
-[lighting.scenes]
-calm = {{ ceiling = [0.5, 0.2], lamp = 0.3 }}
-"""
+from tests.lighting.conftest import lit_room
 
 
 @pytest.fixture
 def room(tmp_path: Path) -> Path:
     path = tmp_path / "room.toml"
-    path.write_text(ROOM.format(factory="lgpio"))
+    path.write_text(lit_room(calm="ceiling = [0.5, 0.2], lamp = 0.3", settings="default_fade_s = 0.1"))
     return path
 
 

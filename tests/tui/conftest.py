@@ -166,6 +166,14 @@ async def until(pilot: Pilot[None], condition: Callable[[], bool], within_s: flo
         await pilot.pause(0.02)
 
 
+async def flashing(pilot: Pilot[None], served: Served) -> None:
+    """A high-priority alarm raised on the served hub, until the screen flashes it."""
+    app = pilot.app
+    assert isinstance(app, RoomApp)
+    served.hub.publish(alarm_event(Priority.HIGH))
+    await until(pilot, lambda: app.flash_timer_running)
+
+
 async def connected(pilot: Pilot[None]) -> RoomApp:
     app = pilot.app
     assert isinstance(app, RoomApp)

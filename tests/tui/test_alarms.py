@@ -8,7 +8,7 @@ import pytest
 
 from roomctl.models import AlarmAction, AudioPause, Priority
 from roomctl.tui.app import RoomApp
-from tests.tui.conftest import Served, alarm_event, connected, until
+from tests.tui.conftest import Served, alarm_event, connected, flashing, until
 
 
 def banner_text(app: RoomApp) -> str:
@@ -82,8 +82,7 @@ async def test_cleared_alarm_leaves_the_banner(served: Served) -> None:
     app = served.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await connected(pilot)
-        served.hub.publish(alarm_event(Priority.HIGH))
-        await until(pilot, lambda: app.flash_timer_running)
+        await flashing(pilot, served)
         cleared = alarm_event(Priority.HIGH).model_copy(update={"action": AlarmAction.CLEARED})
         served.hub.publish(cleared)
         await until(pilot, lambda: banner_text(app).strip() == "no alarms")

@@ -3,10 +3,10 @@ changes; a flash swaps two cached looks of the banner. bench/bench_tui.py measur
 
 from __future__ import annotations
 
-from roomctl.models import Priority, Quantity
+from roomctl.models import Quantity
 from roomctl.tui.glyphs import big_digits
 from roomctl.tui.widgets import Vitals
-from tests.tui.conftest import Served, alarm_event, connected, reading, until, vital
+from tests.tui.conftest import Served, connected, flashing, reading, until, vital
 
 
 async def test_a_reading_repaints_the_digits_only_when_the_number_changes(served: Served) -> None:
@@ -34,8 +34,7 @@ async def test_a_flash_repaints_only_the_banner_from_two_cached_looks(served: Se
     app = served.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await connected(pilot)
-        served.hub.publish(alarm_event(Priority.HIGH))
-        await until(pilot, lambda: app.flash_timer_running)
+        await flashing(pilot, served)
         banner, vitals = app.banner, app._main.query_one(Vitals)
         classes = set(banner.classes)
 
