@@ -1,0 +1,92 @@
+"""Vitals checks and adverse events in a real room: ``roomctl run`` with the screen in a real terminal (tmux, 80x24).
+
+From the keyboard: a dosing session, a dose, a check (p, r, t: blood pressure, distress rating, temperature) and an
+adverse event (A and one key per question, then text); the record in the database has them as the team entered them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from roomctl.demo.launcher import roomctl_argv
+from tests.daemon.helpers import room_without_wearables, start_daemon, stop_process
+from tests.terminal import Tmux
+
+
+def events(db: Path, kind: str) -> list[tuple[str | None, dict[str, object]]]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("select text, data from events where event = ? order by ts, seq", (kind,)).fetchall()
+    return [(text, json.loads(data)) for text, data in rows]
+
+
+async def test_a_check_and_an_adverse_event_from_the_keyboard(tmp_path: Path) -> None:
+    config = tmp_path / "room.toml"
+    config.write_text(room_without_wearables())
+    socket_path = tmp_path / "api.sock"
+    log_path = tmp_path / "daemon.log"
+    db = tmp_path / "roomctl.db"
+    daemon = await start_daemon(config)
+    tmux: Tmux | None = None
+    try:
+        tui = " ".join(roomctl_argv("tui", "--socket", str(socket_path)))
+        tmux = Tmux(f"exec {tui}", width=80, height=24)
+        await tmux.wait_for(lambda s: "No session - monitoring" in s and "daemon ok" in s)
+        tmux.send_keys("S")
+        await tmux.wait_for(lambda s: "p preparation   d dosing   i integration" in s)
+        tmux.send_keys("d")
+        await tmux.wait_for(lambda s: "Phase: Arrival and baseline" in s and "vitals check in 30 min" in s)
+        tmux.send_keys("d")
+        await tmux.wait_for(lambda s: "Dose given now (T0)?" in s)
+        tmux.send_keys("Enter")
+        screen = await tmux.wait_for(lambda s: "since dose" in s and "vitals check in 15 min" in s)
+        assert "r distress" in screen
+        assert "A adverse" in screen
+
+        tmux.send_keys("p")
+        await tmux.wait_for(lambda s: "systolic/diastolic" in s)
+        tmux.send_keys("128/82", "Enter")
+        await tmux.wait_for(lambda s: "blood pressure 128/82" in s)
+        tmux.send_keys("r")
+        await tmux.wait_for(lambda s: "Distress rating" in s)
+        tmux.send_keys("3", "Enter")
+        await tmux.wait_for(lambda s: "distress 3 of 10" in s)
+        tmux.send_keys("t")
+        await tmux.wait_for(lambda s: "body temperature" in s)
+        tmux.send_keys("37.4", "Enter")
+        await tmux.wait_for(lambda s: "temperature 37.4" in s)
+
+        tmux.send_keys("A")
+        await tmux.wait_for(lambda s: "Adverse event" in s and "1 anxiety or panic" in s)
+        tmux.send_keys("2")
+        await tmux.wait_for(lambda s: "4 serious" in s)
+        tmux.send_keys("1")
+        await tmux.wait_for(lambda s: "Action taken?" in s)
+        tmux.send_keys("1")
+        await tmux.wait_for(lambda s: "Emergency services called?" in s)
+        tmux.send_keys("n")
+        await tmux.wait_for(lambda s: "Anything to add" in s)
+        tmux.send_keys("brief nausea after the dose", "Enter")
+        await tmux.wait_for(lambda s: "adverse event recorded" in s)
+    finally:
+        if tmux is not None:
+            tmux.close()
+        assert await stop_process(daemon) == 0, log_path.read_text()
+    assert "Traceback" not in log_path.read_text()
+    ((text, check),) = events(db, "vitals_check")
+    assert text == "vitals check done on time"  # early: before it was due
+    assert check["blood_pressure"] == [128, 82]
+    assert check["temperature"] == 37.4
+    assert check["distress"] == 3
+    assert events(db, "adverse_event") == [
+        (
+            "brief nausea after the dose",
+            {
+                "category": "nausea_or_vomiting",
+                "severity": "mild",
+                "action": "reassurance",
+                "emergency_services": False,
+            },
+        )
+    ]
