@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import socket
+from collections.abc import Mapping
 from pathlib import Path
 
 from roomctl.config import demo_config_text
@@ -38,6 +39,10 @@ class NotifyListener:
                 self.messages.append(self.sock.recv(4096).decode())
             except BlockingIOError:
                 return self.messages
+
+    def environ(self, watchdog_usec: int) -> dict[str, str]:
+        """What systemd puts in the service's environment: this socket, and the watchdog's interval."""
+        return {"NOTIFY_SOCKET": str(self.path), "WATCHDOG_USEC": str(watchdog_usec)}
 
     def count(self, line: str) -> int:
         return sum(1 for m in self.messages if line in m.splitlines())
@@ -71,11 +76,14 @@ async def wait_for_new_process(text: str, old: int, within_s: float = 60.0) -> i
             await asyncio.sleep(0.2)
 
 
-async def start_daemon(config: Path) -> asyncio.subprocess.Process:
-    """``roomctl run --config CONFIG`` as a child process, its output in ``daemon.log`` beside the config."""
-    with (config.parent / "daemon.log").open("wb") as log_file:
+async def start_daemon(
+    config: Path, env: Mapping[str, str] | None = None, log_path: Path | None = None
+) -> asyncio.subprocess.Process:
+    """``roomctl run --config CONFIG`` as a child process (``env``: its whole environment, else this one's), its output
+    in ``log_path`` (default: ``daemon.log`` beside the config)."""
+    with (log_path or config.parent / "daemon.log").open("wb") as log_file:
         return await asyncio.create_subprocess_exec(
-            *roomctl_argv("run", "--config", str(config)), stdout=log_file, stderr=log_file
+            *roomctl_argv("run", "--config", str(config)), env=env, stdout=log_file, stderr=log_file
         )
 
 

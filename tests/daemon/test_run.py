@@ -4,7 +4,6 @@ cleanly (exit 0, lights at the safe level, MQTT "offline", everything on disk)."
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import sqlite3
@@ -13,7 +12,7 @@ from pathlib import Path
 
 from roomctl.demo.launcher import demo_config, roomctl_argv
 from roomctl.emulator.runner import Emulator
-from tests.daemon.helpers import NotifyListener, stop_process
+from tests.daemon.helpers import NotifyListener, start_daemon, stop_process
 from tests.mqtt.broker import Broker
 from tests.mqtt.subscriber import Received, Subscriber
 from tests.terminal import Tmux
@@ -33,17 +32,9 @@ async def test_run_survives_the_screen_and_stops_cleanly(tmp_path: Path, emulato
     config = tmp_path / "room.toml"
     config.write_text(demo_config(("127.0.0.1", broker.port)))
     log_path = tmp_path / "daemon.log"
-    env = {
-        **os.environ,
-        "DBUS_SYSTEM_BUS_ADDRESS": emulator.bus_address,
-        "NOTIFY_SOCKET": str(notify.path),
-        "WATCHDOG_USEC": "4000000",
-    }
+    env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": emulator.bus_address, **notify.environ(4_000_000)}
     tmux: Tmux | None = None
-    with log_path.open("wb") as log_file:
-        daemon = await asyncio.create_subprocess_exec(
-            *roomctl_argv("run", "--config", str(config)), env=env, stdout=log_file, stderr=log_file
-        )
+    daemon = await start_daemon(config, env)
     try:
         await sub.wait_subscribed()
         await notify.wait_for("READY=1")

@@ -40,6 +40,12 @@ def session(phase: str | None, on_break: bool = False) -> SessionState:
     return SessionState(id="s1", phase=phase, started_at=T0, on_break=on_break)
 
 
+async def phase_faded(hub: Hub, clock: FakeClock, config: LightingConfig, phase: str) -> None:
+    """The session enters ``phase``, and the phase fade runs to its end."""
+    hub.publish(session(phase))
+    await clock.run_for(config.phase_fade_s + 10, step=5)
+
+
 async def test_starts_at_the_safe_level_without_a_saved_look(
     config: LightingConfig, hub: Hub, factory: MockFactory, clock: FakeClock
 ) -> None:
@@ -78,12 +84,11 @@ async def test_override_holds_until_the_next_phase_change(
         assert result.ok, result.message
         assert shows(factory, JOURNEY)
         hub.publish(session("arrival", on_break=False))  # same phase: override stays
-        hub.publish(session("onset"))  # next phase: the phase scene (journey) takes over, override ends
-        await clock.run_for(config.phase_fade_s + 10, step=5)
+        # next phase: the phase scene (journey) takes over, override ends
+        await phase_faded(hub, clock, config, "onset")
         assert ctl.current is not None
         assert (ctl.current.reason, ctl.current.override) == ("phase", False)
-        hub.publish(session("arrival"))  # a scene set by phase, not by hand
-        await clock.run_for(config.phase_fade_s + 10, step=5)
+        await phase_faded(hub, clock, config, "arrival")  # a scene set by phase, not by hand
         assert shows(factory, ARRIVAL)
 
 
@@ -91,8 +96,7 @@ async def test_set_level_keeps_the_warm_cool_mix_and_reset_returns_to_the_phase(
     config: LightingConfig, hub: Hub, factory: MockFactory, clock: FakeClock
 ) -> None:
     async with controller(config, hub, factory, clock) as ctl:
-        hub.publish(session("arrival"))
-        await clock.run_for(config.phase_fade_s + 10, step=5)
+        await phase_faded(hub, clock, config, "arrival")
         result = await ctl.handle(SetLevel(channel="ceiling", level=0.275, fade_s=0))
         assert result.ok
         assert shows(factory, {"ceiling.warm": 0.275, "ceiling.cool": 0.125, "lamp": 0.5})
@@ -129,8 +133,7 @@ async def test_break_scene_during_a_break_then_back(
     config: LightingConfig, hub: Hub, factory: MockFactory, clock: FakeClock
 ) -> None:
     async with controller(config, hub, factory, clock):
-        hub.publish(session("onset"))
-        await clock.run_for(config.phase_fade_s + 10, step=5)
+        await phase_faded(hub, clock, config, "onset")
         hub.publish(session("onset", on_break=True))
         await clock.run_for(config.default_fade_s + 0.1, step=0.05)
         assert shows(factory, BREAK)
@@ -143,8 +146,7 @@ async def test_high_alarm_raises_the_clinical_light_until_acknowledged_then_retu
     config: LightingConfig, hub: Hub, factory: MockFactory, clock: FakeClock
 ) -> None:
     async with controller(config, hub, factory, clock) as ctl:
-        hub.publish(session("onset"))
-        await clock.run_for(config.phase_fade_s + 10, step=5)
+        await phase_faded(hub, clock, config, "onset")
         hub.publish(alarm_event())
         await clock.run_for(config.alarm_fade_s + 0.1, step=0.05)
         assert shows(factory, CLINICAL)
@@ -242,8 +244,7 @@ async def test_the_alarm_light_comes_back_when_the_pause_ends_and_the_condition_
     engine = AlarmEngine(AlarmsConfig(rules=[rule], audio_pause_s=60), [], clock=clock)
     hub.add_processor(engine)
     async with controller(config, hub, factory, clock):
-        hub.publish(session("onset"))
-        await clock.run_for(config.phase_fade_s + 10, step=5)
+        await phase_faded(hub, clock, config, "onset")
         hub.publish(Reading(quantity=Quantity.SPO2, value=85, unit=UNITS[Quantity.SPO2], device="oxi", ts=T0))
         await clock.run_for(config.alarm_fade_s + 0.1, step=0.05)
         assert shows(factory, CLINICAL)

@@ -17,12 +17,11 @@ import pytest
 from roomctl.commands import StartSession
 from roomctl.config import parse_config
 from roomctl.daemon.app import Daemon
-from roomctl.demo.launcher import roomctl_argv
 from roomctl.models import UNITS, HubEvent, Priority, Quantity, Reading, ServiceHealth
 from roomctl.report.synthetic import fill_database
 from roomctl.storage.database import Database
 from tests.builders import T0
-from tests.daemon.helpers import MINIMAL_ROOM, NotifyListener, stop_process
+from tests.daemon.helpers import MINIMAL_ROOM, NotifyListener, start_daemon, stop_process
 from tests.storage.disks import Follower, remount, tmpfs
 
 PAGE = 4096
@@ -74,7 +73,7 @@ async def test_a_damaged_database_is_moved_aside_and_a_new_one_begun(tmp_path: P
     db_path = tmp_path / "roomctl.db"
     damaged = damaged_database(db_path, DAMAGE[kind])
     notify = NotifyListener(tmp_path / "notify")
-    environ = {"NOTIFY_SOCKET": str(notify.path), "WATCHDOG_USEC": "1000000"}
+    environ = notify.environ(1_000_000)
     daemon = Daemon(parse_config(MINIMAL_ROOM), state_dir=tmp_path, environ=environ)
     health: list[ServiceHealth] = []
 
@@ -118,12 +117,7 @@ async def test_a_read_only_storage_folder_monitors_without_a_record_and_retries(
     with tmpfs(tmp_path / "disk", "3m", read_only=True) as disk:
         db = disk / "roomctl.db"
         config.write_text(MINIMAL_ROOM.replace('path = "roomctl.db"', f'path = "{db}"'))
-        env = {**os.environ, "NOTIFY_SOCKET": str(notify.path), "WATCHDOG_USEC": "30000000"}
-        log_path = tmp_path / "daemon.log"
-        with log_path.open("wb") as log:
-            daemon = await asyncio.create_subprocess_exec(
-                *roomctl_argv("run", "--config", str(config)), env=env, stdout=log, stderr=log
-            )
+        daemon = await start_daemon(config, {**os.environ, **notify.environ(30_000_000)})  # logs to daemon.log
         follower = Follower(tmp_path / "api.sock")
         try:
             await notify.wait_for("READY=1")

@@ -4,23 +4,22 @@ alarm must say what is wrong in words, and everything accepted meanwhile must be
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 from pathlib import Path
 
 from roomctl.commands import MarkEvent, StartSession
-from roomctl.demo.launcher import demo_config, roomctl_argv
+from roomctl.demo.launcher import demo_config
 from roomctl.emulator.runner import Emulator
 from roomctl.models import Priority
-from tests.daemon.helpers import NotifyListener, stop_process
+from tests.daemon.helpers import NotifyListener, start_daemon, stop_process
 from tests.mqtt.broker import Broker
 from tests.mqtt.subscriber import Subscriber
 from tests.storage.disks import Follower, fill, free, tmpfs
 from tests.storage.helpers import integrity, missing_on_disk
 
 TOPIC = "roomctl/demo-clinic/demo-room"
-WATCHDOG_USEC = "30000000"  # roomctl.service: WatchdogSec=30
+WATCHDOG_USEC = 30_000_000  # roomctl.service: WatchdogSec=30
 
 
 def heart_rates(sub: Subscriber) -> int:
@@ -36,17 +35,9 @@ async def test_a_full_disk_under_the_service_keeps_monitoring_and_loses_nothing(
         config = disk / "room.toml"
         config.write_text(demo_config(("127.0.0.1", broker.port)))
         db = disk / "roomctl.db"
-        env = {
-            **os.environ,
-            "DBUS_SYSTEM_BUS_ADDRESS": emulator.bus_address,
-            "NOTIFY_SOCKET": str(notify.path),
-            "WATCHDOG_USEC": WATCHDOG_USEC,
-        }
+        env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": emulator.bus_address, **notify.environ(WATCHDOG_USEC)}
         log_path = tmp_path / "daemon.log"
-        with log_path.open("wb") as log:
-            daemon = await asyncio.create_subprocess_exec(
-                *roomctl_argv("run", "--config", str(config)), env=env, stdout=log, stderr=log
-            )
+        daemon = await start_daemon(config, env, log_path)
         follower = Follower(disk / "api.sock")
         try:
             await notify.wait_for("READY=1")
