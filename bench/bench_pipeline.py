@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,50 @@ async def api_reader(socket_path: Path, counts: Counter[str], connected: asyncio
             return
 
 
+@contextlib.asynccontextmanager
+async def roomctl_on_strap(
+    emulator: Child, state: Path, env: dict[str, str], *, start_after_s: float = 0.0
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, Counter[str]]]:
+    """``roomctl run`` on ``state/room.toml`` once the emulated strap is ready (and ``start_after_s`` more), until it has
+    subscribed to the strap and one local API client (:func:`api_reader`, its counts yielded) is connected; then stopped
+    (SIGTERM; SIGKILL after 30 s) with that client. Its log is ``state/daemon.log``, whose tail is printed on a failure."""
+    log = (state / "daemon.log").open("wb")
+    daemon: asyncio.subprocess.Process | None = None
+    api_task: asyncio.Task[None] | None = None
+    try:
+        await emulator.expect("ready")
+        await asyncio.sleep(start_after_s)
+        daemon = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "roomctl", "run", "--config", str(state / "room.toml"),
+            env=env, stdout=log, stderr=log, cwd=state,
+        )  # fmt: skip
+        await emulator.say("wait")
+        await emulator.expect("subscribed", timeout_s=90)
+        api_counts: Counter[str] = Counter()
+        api_up = asyncio.Event()
+        api_task = asyncio.create_task(api_reader(state / "api.sock", api_counts, api_up))
+        async with asyncio.timeout(60):
+            await api_up.wait()
+        yield daemon, api_counts
+    except BaseException:
+        log.flush()
+        print((state / "daemon.log").read_text()[-3000:], file=sys.stderr)
+        raise
+    finally:
+        if api_task is not None:
+            api_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await api_task
+        if daemon is not None and daemon.returncode is None:
+            daemon.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(daemon.wait(), 30)
+            except TimeoutError:
+                daemon.kill()
+                await daemon.wait()
+        log.close()
+
+
 async def measure_window(
     emulator: Child, pid: int, count: int, delivered: Any, py_spy: Path | None
 ) -> tuple[int, tuple[float, float], float, int]:
@@ -202,59 +247,38 @@ async def run_roomctl(
         env["PYTHONPATH"] = str(args.roomctl_src)
     state = tmp / f"state-{time.monotonic_ns()}"
     state.mkdir()
-    config = state / "room.toml"
-    config.write_text(room_toml(broker.port, args.mqtt_pace))
-    log = (state / "daemon.log").open("wb")
+    (state / "room.toml").write_text(room_toml(broker.port, args.mqtt_pace))
     emulator = await Child.start("emulator", "--emulator", bus, *_shape(args), env=env)
-    daemon: asyncio.subprocess.Process | None = None
-    api_task: asyncio.Task[None] | None = None
     try:
-        await emulator.expect("ready")
-        await asyncio.sleep(0.3)
-        daemon = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "roomctl", "run", "--config", str(config), env=env, stdout=log, stderr=log, cwd=state
-        )
-        await emulator.say("wait")
-        await emulator.expect("subscribed", timeout_s=90)
-        api_counts: Counter[str] = Counter()
-        api_up = asyncio.Event()
-        api_task = asyncio.create_task(api_reader(state / "api.sock", api_counts, api_up))
-        async with asyncio.timeout(60):
-            await api_up.wait()
-            while counters.counts[f"{ROOMCTL_ROOT}/status"] == 0:  # noqa: ASYNC110 (counted on paho's thread)
-                await asyncio.sleep(0.05)
-        await asyncio.sleep(SETTLE_S)
-        counters.counts.clear()
-        api_counts.clear()
-        hr_topic = f"{ROOMCTL_ROOT}/vitals/heart_rate"
+        async with roomctl_on_strap(emulator, state, env, start_after_s=0.3) as (daemon, api_counts):
+            async with asyncio.timeout(60):
+                while counters.counts[f"{ROOMCTL_ROOT}/status"] == 0:  # noqa: ASYNC110 (counted on paho's thread)
+                    await asyncio.sleep(0.05)
+            await asyncio.sleep(SETTLE_S)
+            counters.counts.clear()
+            api_counts.clear()
+            hr_topic = f"{ROOMCTL_ROOT}/vitals/heart_rate"
 
-        def delivered() -> int:
-            return min(counters.counts[hr_topic], api_counts["reading"])
+            def delivered() -> int:
+                return min(counters.counts[hr_topic], api_counts["reading"])
 
-        sent, cpu, window, switches = await measure_window(
-            emulator, daemon.pid, args.count, delivered, _spy_file(args, side)
-        )
-        rss, hwm = proc_memory(daemon.pid)
-        return Result(
-            side, sent, sum(cpu), cpu[1], window, switches, counters.counts[hr_topic], api_counts["reading"], rss, hwm
-        )
-    except BaseException:
-        log.flush()
-        print((state / "daemon.log").read_text()[-3000:], file=sys.stderr)
-        raise
+            sent, cpu, window, switches = await measure_window(
+                emulator, daemon.pid, args.count, delivered, _spy_file(args, side)
+            )
+            rss, hwm = proc_memory(daemon.pid)
+            return Result(
+                side,
+                sent,
+                sum(cpu),
+                cpu[1],
+                window,
+                switches,
+                counters.counts[hr_topic],
+                api_counts["reading"],
+                rss,
+                hwm,
+            )
     finally:
-        if api_task is not None:
-            api_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await api_task
-        if daemon is not None and daemon.returncode is None:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(daemon.wait(), 30)
-            except TimeoutError:
-                daemon.kill()
-                await daemon.wait()
-        log.close()
         await emulator.stop()
 
 

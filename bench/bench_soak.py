@@ -18,19 +18,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
-import signal
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _pipeline_parts import ROOMCTL_ROOT, Broker, Child, Counters, proc_cpu, proc_memory
-from bench_pipeline import api_reader, room_toml
+from bench_pipeline import room_toml, roomctl_on_strap
 
 DEMO_EVENTS_PER_S = 3.8  # bench_daemon.py: the demo's stored readings per second
 
@@ -61,54 +58,32 @@ async def soak(args: argparse.Namespace) -> None:
             counters = Counters(broker.port)
             env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": bus.address}
             (state / "room.toml").write_text(room_toml(broker.port, 200.0))
-            log = (state / "daemon.log").open("wb")
             emulator = await Child.start("emulator", "--emulator", bus.address, "--rate", str(rate), "--rr", env=env)
-            daemon = None
-            api_task = None
             try:
-                await emulator.expect("ready")
-                daemon = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "roomctl", "run", "--config", "room.toml",
-                    env=env, stdout=log, stderr=log, cwd=state,
-                )  # fmt: skip
-                await emulator.say("wait")
-                await emulator.expect("subscribed", timeout_s=90)
-                api_counts: Counter[str] = Counter()
-                api_up = asyncio.Event()
-                api_task = asyncio.create_task(api_reader(state / "api.sock", api_counts, api_up))
-                async with asyncio.timeout(60):
-                    await api_up.wait()
-                await roomctl("session", "start", "dosing", "--socket", str(state / "api.sock"))
-                db0 = db_bytes(state)
-                print(f"{args.minutes:g} min at {args.events_per_s:g} events/s ({speedup:.0f}x the demo): "
-                      f"{count} notifications", flush=True)  # fmt: skip
-                samples: list[tuple[float, float, int]] = []  # (elapsed s, CPU s, RSS KiB)
-                start = time.monotonic()
-                sending = asyncio.create_task(emulator.say(f"send {count}"))
-                sent_task = asyncio.create_task(emulator.expect("sent", timeout_s=args.minutes * 60 * 2 + 120))
-                while not sent_task.done():
+                async with roomctl_on_strap(emulator, state, env) as (daemon, api_counts):
+                    await roomctl("session", "start", "dosing", "--socket", str(state / "api.sock"))
+                    db0 = db_bytes(state)
+                    print(f"{args.minutes:g} min at {args.events_per_s:g} events/s ({speedup:.0f}x the demo): "
+                          f"{count} notifications", flush=True)  # fmt: skip
+                    samples: list[tuple[float, float, int]] = []  # (elapsed s, CPU s, RSS KiB)
+                    start = time.monotonic()
+                    sending = asyncio.create_task(emulator.say(f"send {count}"))
+                    sent_task = asyncio.create_task(emulator.expect("sent", timeout_s=args.minutes * 60 * 2 + 120))
+                    while not sent_task.done():
+                        cpu = sum(proc_cpu(daemon.pid))
+                        rss, _ = proc_memory(daemon.pid)
+                        samples.append((time.monotonic() - start, cpu, rss))
+                        elapsed, _, _ = samples[-1]
+                        print(f"  {elapsed / 60:5.1f} min  RSS {rss / 1024:6.1f} MiB  CPU {cpu:7.1f} s", flush=True)
+                        await asyncio.wait({sent_task}, timeout=args.sample_s)
+                    await sending
+                    sent = int(sent_task.result()[1])
+                    await asyncio.sleep(2.0)  # the last flush and acknowledgements
                     cpu = sum(proc_cpu(daemon.pid))
-                    rss, _ = proc_memory(daemon.pid)
+                    rss, hwm = proc_memory(daemon.pid)
                     samples.append((time.monotonic() - start, cpu, rss))
-                    elapsed, _, _ = samples[-1]
-                    print(f"  {elapsed / 60:5.1f} min  RSS {rss / 1024:6.1f} MiB  CPU {cpu:7.1f} s", flush=True)
-                    await asyncio.wait({sent_task}, timeout=args.sample_s)
-                await sending
-                sent = int(sent_task.result()[1])
-                await asyncio.sleep(2.0)  # the last flush and acknowledgements
-                cpu = sum(proc_cpu(daemon.pid))
-                rss, hwm = proc_memory(daemon.pid)
-                samples.append((time.monotonic() - start, cpu, rss))
-                await roomctl("session", "end", "--socket", str(state / "api.sock"))
+                    await roomctl("session", "end", "--socket", str(state / "api.sock"))
             finally:
-                if api_task is not None:
-                    api_task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await api_task
-                if daemon is not None and daemon.returncode is None:
-                    daemon.send_signal(signal.SIGTERM)
-                    await asyncio.wait_for(daemon.wait(), 30)
-                log.close()
                 await emulator.stop()
                 counters.stop()
             hr = counters.counts[f"{ROOMCTL_ROOT}/vitals/heart_rate"]
