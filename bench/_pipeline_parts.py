@@ -12,12 +12,13 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -244,6 +245,40 @@ class Child:
         except TimeoutError:
             self.proc.kill()
             await self.proc.wait()
+
+
+@contextlib.asynccontextmanager
+async def roomctl_subscribed(
+    emulator: Child, state: Path, env: dict[str, str], *, start_after_s: float = 0.0, within_s: float = 90.0
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``roomctl run`` on ``state/room.toml`` once the emulated strap is ready (and ``start_after_s`` more), until it
+    has subscribed to the strap; stopped at the end (SIGTERM; SIGKILL after 30 s). Its log is ``state/daemon.log``,
+    whose tail is printed on a failure."""
+    log = (state / "daemon.log").open("wb")
+    daemon: asyncio.subprocess.Process | None = None
+    try:
+        await emulator.expect("ready", timeout_s=within_s)
+        await asyncio.sleep(start_after_s)
+        daemon = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "roomctl", "run", "--config", str(state / "room.toml"),
+            env=env, stdout=log, stderr=log, cwd=state,
+        )  # fmt: skip
+        await emulator.say("wait")
+        await emulator.expect("subscribed", timeout_s=within_s)
+        yield daemon
+    except BaseException:
+        log.flush()
+        print((state / "daemon.log").read_text()[-3000:], file=sys.stderr)
+        raise
+    finally:
+        if daemon is not None and daemon.returncode is None:
+            daemon.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(daemon.wait(), 30)
+            except TimeoutError:
+                daemon.kill()
+                await daemon.wait()
+        log.close()
 
 
 def main() -> None:

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 if TYPE_CHECKING:
     from roomctl.emulator import Emulator
 
-from _pipeline_parts import ADDRESS, HRM, Child, proc_cpu, strap_child
+from _pipeline_parts import ADDRESS, HRM, Child, proc_cpu, roomctl_subscribed, strap_child
 
 from tests.builders import room_toml
 
@@ -115,26 +115,14 @@ async def main(args: argparse.Namespace) -> None:
             sys.executable, __file__, "--child", bus.address, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
         )
         strap = Child(proc, "the emulator")
-        log = (state / "daemon.log").open("wb")
-        daemon: asyncio.subprocess.Process | None = None
         try:
-            await strap.expect("ready", timeout_s=120)
-            daemon = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "roomctl", "run", "--config", str(state / "room.toml"),
-                env=env, stdout=log, stderr=log, cwd=state,
-            )  # fmt: skip
-            await strap.say("wait")
-            await strap.expect("subscribed", timeout_s=120)
-            await asyncio.sleep(3.0)  # past the start-up
-            await phase(strap, daemon.pid, state, 1.0, args.seconds, args.detect_s)
-            await phase(strap, daemon.pid, state, args.flood_hz, args.seconds, args.detect_s)
-            await phase(strap, daemon.pid, state, 1.0, args.seconds, args.detect_s)  # and back
+            async with roomctl_subscribed(strap, state, env, within_s=120) as daemon:
+                await asyncio.sleep(3.0)  # past the start-up
+                await phase(strap, daemon.pid, state, 1.0, args.seconds, args.detect_s)
+                await phase(strap, daemon.pid, state, args.flood_hz, args.seconds, args.detect_s)
+                await phase(strap, daemon.pid, state, 1.0, args.seconds, args.detect_s)  # and back
         finally:
             await strap.stop()
-            if daemon is not None:
-                daemon.terminate()
-                await daemon.wait()
-            log.close()
         text = (state / "daemon.log").read_text()
         for line in text.splitlines():
             if "too fast" in line or "within its rate" in line or "coalesced" in line:

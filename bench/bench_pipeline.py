@@ -51,6 +51,7 @@ from _pipeline_parts import (  # bench/ is sys.path[0] when run as a script
     proc_cpu,
     proc_memory,
     proc_switches,
+    roomctl_subscribed,
 )
 
 GRACE_S = 0.5  # after the last reading arrived: the storage flush and MQTT acks that belong to it
@@ -134,44 +135,19 @@ async def api_reader(socket_path: Path, counts: Counter[str], connected: asyncio
 async def roomctl_on_strap(
     emulator: Child, state: Path, env: dict[str, str], *, start_after_s: float = 0.0
 ) -> AsyncIterator[tuple[asyncio.subprocess.Process, Counter[str]]]:
-    """``roomctl run`` on ``state/room.toml`` once the emulated strap is ready (and ``start_after_s`` more), until it has
-    subscribed to the strap and one local API client (:func:`api_reader`, its counts yielded) is connected; then stopped
-    (SIGTERM; SIGKILL after 30 s) with that client. Its log is ``state/daemon.log``, whose tail is printed on a failure."""
-    log = (state / "daemon.log").open("wb")
-    daemon: asyncio.subprocess.Process | None = None
-    api_task: asyncio.Task[None] | None = None
-    try:
-        await emulator.expect("ready")
-        await asyncio.sleep(start_after_s)
-        daemon = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "roomctl", "run", "--config", str(state / "room.toml"),
-            env=env, stdout=log, stderr=log, cwd=state,
-        )  # fmt: skip
-        await emulator.say("wait")
-        await emulator.expect("subscribed", timeout_s=90)
+    """:func:`roomctl_subscribed`, and one local API client connected (:func:`api_reader`, its counts yielded)."""
+    async with roomctl_subscribed(emulator, state, env, start_after_s=start_after_s) as daemon:
         api_counts: Counter[str] = Counter()
         api_up = asyncio.Event()
         api_task = asyncio.create_task(api_reader(state / "api.sock", api_counts, api_up))
-        async with asyncio.timeout(60):
-            await api_up.wait()
-        yield daemon, api_counts
-    except BaseException:
-        log.flush()
-        print((state / "daemon.log").read_text()[-3000:], file=sys.stderr)
-        raise
-    finally:
-        if api_task is not None:
+        try:
+            async with asyncio.timeout(60):
+                await api_up.wait()
+            yield daemon, api_counts
+        finally:
             api_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await api_task
-        if daemon is not None and daemon.returncode is None:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(daemon.wait(), 30)
-            except TimeoutError:
-                daemon.kill()
-                await daemon.wait()
-        log.close()
 
 
 async def measure_window(
