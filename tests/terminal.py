@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import uuid
+from collections.abc import Callable
 
 
 class Tmux:
@@ -50,6 +51,11 @@ class Tmux:
                     await asyncio.sleep(poll_s)
         except TimeoutError:
             raise AssertionError(f"the screen never showed what was expected; last screen:\n{text}") from None
+
+    async def press(self, *keys: str, until: Callable[[str], bool], within_s: float = 60.0) -> str:
+        """Send ``keys``, then wait until the screen shows what ``until`` looks for; return that screen."""
+        self.send_keys(*keys)
+        return await self.wait_for(until, within_s)
 
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.server, "kill-server"], capture_output=True, timeout=30)

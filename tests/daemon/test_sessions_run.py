@@ -43,10 +43,8 @@ async def test_session_from_the_keyboard_and_the_command_line(tmp_path: Path) ->
         tmux = Tmux(f"exec {tui}", width=80, height=24)
         await tmux.wait_for(lambda s: "No session - monitoring with the room's limits" in s and "daemon ok" in s)
 
-        tmux.send_keys("S")
-        await tmux.wait_for(lambda s: "p preparation   d dosing   i integration" in s)
-        tmux.send_keys("d")
-        screen = await tmux.wait_for(lambda s: "Dosing session" in s and "Phase: Arrival and baseline" in s)
+        await tmux.press("S", until=lambda s: "p preparation   d dosing   i integration" in s)
+        screen = await tmux.press("d", until=lambda s: "Dosing session" in s and "Phase: Arrival and baseline" in s)
         assert "d dose" in screen
         assert sessions(tmp_path / "roomctl.db") == [("dosing", False)]
 
@@ -55,10 +53,8 @@ async def test_session_from_the_keyboard_and_the_command_line(tmp_path: Path) ->
         assert "refused: session" in out
         assert "is still running; end it first" in out
 
-        tmux.send_keys("E")
-        await tmux.wait_for(lambda s: "End the dosing session?" in s)
-        tmux.send_keys("y")
-        await tmux.wait_for(lambda s: "No session - monitoring" in s and "ended" in s)
+        await tmux.press("E", until=lambda s: "End the dosing session?" in s)
+        await tmux.press("y", until=lambda s: "No session - monitoring" in s and "ended" in s)
         assert sessions(tmp_path / "roomctl.db") == [("dosing", True)]
 
         status, out = await roomctl("session", "start", "integration", "--config", str(config))
