@@ -327,11 +327,41 @@ def check_security() -> bool:
 
 
 def check_full_disk() -> bool:
-    """The hook for issue 20: the daemon under the unit when /var/lib/roomctl fills up (a small tmpfs mounted there
-    inside the unit's namespace, or a loop file), once the storage work that defines the behaviour is on main."""
-    with RESULTS.open("a") as f:
-        f.write("--   full disk: not checked here yet (issue 20's storage behaviour goes in check_full_disk)\n")
-    return True
+    """Issue 20 under the unit: /var/lib/roomctl on a 3 MiB tmpfs filled up while the daemon runs (docs/operations.md,
+    "Reproduce a full disk under the unit"). The watchdog keeps being pinged (no restart, the same process), the alarm
+    says what is wrong in words, and the record catches up once there is room again."""
+    state = "/var/lib/roomctl"
+    sh(["systemctl", "stop", UNIT])
+    sh(["mount", "-t", "tmpfs", "-o", "size=3m,mode=0755,uid=roomctl,gid=roomctl", "roomctl-full", state], check=True)
+    try:
+        cursor = journal_cursor()
+        sh(["systemctl", "start", UNIT], check=True)
+        if not wait_for(lambda: show(UNIT, "SubState")["SubState"] == "running", 60):
+            return result(False, "full disk", "the daemon did not start on the small disk")
+        pid = main_pid()
+        sh(["runuser", "-u", "roomctl", "--", "dd", "if=/dev/zero", f"of={state}/filler", "bs=4k"], timeout=60)
+        full_at = time.monotonic()
+
+        def said(words: str) -> bool:
+            return any(words in e["MESSAGE"] for e in journal("-u", UNIT, f"--after-cursor={cursor}"))
+
+        alarmed = wait_for(lambda: said("recording stopped: the disk is full"), 30, step=0.5)
+        alarm_s = time.monotonic() - full_at
+        time.sleep(max(0.0, 45 - (time.monotonic() - full_at)))  # past WatchdogSec=30: a missed ping would show
+        s = show(UNIT, "NRestarts", "ActiveState", "MainPID", "StatusText")
+        kept = s["NRestarts"] == "0" and s["ActiveState"] == "active" and s["MainPID"] == str(pid)
+        Path(f"{state}/filler").unlink()
+        freed_at = time.monotonic()
+        caught_up = wait_for(lambda: said("storage is writing again"), 30, step=0.5)
+        ok = bool(alarmed) and kept and bool(caught_up) and "unhealthy" not in s["StatusText"]
+        return result(ok, "full disk", f"alarm 'recording stopped: the disk is full' {alarm_s:.1f} s after the disk "
+                      f"filled; after 45 s full: {s['ActiveState']}, restarts {s['NRestarts']}, the same process "
+                      f"{'yes' if s['MainPID'] == str(pid) else 'no'}, STATUS {s['StatusText'][:60]!r}; writing "
+                      f"again {time.monotonic() - freed_at:.1f} s after space was freed" if caught_up else
+                      "no 'storage is writing again' within 30 s of freeing space")  # fmt: skip
+    finally:
+        sh(["systemctl", "stop", UNIT])
+        sh(["umount", state])
 
 
 def main() -> None:
