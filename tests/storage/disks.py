@@ -93,7 +93,8 @@ def free(where: Path) -> None:
 
 
 class Follower:
-    """Follows a daemon through its local API: readings, the storage's health, the alarms shown, the session."""
+    """Follows a daemon through its local API: readings, the storage's health, the alarms shown, the session (and the
+    session each snapshot showed: one snapshot per (re)connection)."""
 
     def __init__(self, socket: Path) -> None:
         self.client = ApiClient(socket, min_backoff_s=0.1, max_backoff_s=0.5)
@@ -102,6 +103,7 @@ class Follower:
         self.alarm_events: list[AlarmEvent] = []
         self.alarms: dict[str, Alarm] = {}
         self.session = SessionState(id=None)
+        self.snapshots: list[SessionState] = []
         self.changed = asyncio.Event()
         self.task = asyncio.create_task(self._follow())
 
@@ -110,6 +112,7 @@ class Follower:
             if isinstance(item, Snapshot):
                 self.alarms = {a.id: a for a in item.alarms}
                 self.session = item.session
+                self.snapshots.append(item.session)
             elif isinstance(item, EventMessage):
                 event = item.event
                 if isinstance(event, Reading):

@@ -8,67 +8,17 @@ on disk, the file must pass ``PRAGMA integrity_check``, and the restarted daemon
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import time
 from pathlib import Path
 
-from roomctl.api.client import ApiClient, ApiUnavailable
-from roomctl.api.protocol import EventMessage, Snapshot
-from roomctl.commands import Command, MarkEvent, SetPhase, StartSession
+from roomctl.commands import MarkEvent, SetPhase, StartSession
 from roomctl.demo.launcher import demo_config, roomctl_argv
 from roomctl.emulator.runner import Emulator
-from roomctl.models import Reading, SessionState
 from tests.daemon.helpers import stop_process
+from tests.storage.disks import Follower
 from tests.storage.helpers import integrity, missing_on_disk
-
-
-class Watcher:
-    """Follows the daemon through the local API: readings as they arrive, and the session each snapshot shows."""
-
-    def __init__(self, socket: Path) -> None:
-        self.client = ApiClient(socket, min_backoff_s=0.1, max_backoff_s=0.5)
-        self.readings: list[tuple[Reading, float]] = []
-        self.snapshots: list[SessionState] = []
-        self.session = SessionState(id=None)
-        self.changed = asyncio.Event()
-        self.task = asyncio.create_task(self._follow())
-
-    async def _follow(self) -> None:
-        async for item in self.client.updates():
-            if isinstance(item, EventMessage) and isinstance(item.event, Reading):
-                self.readings.append((item.event, time.monotonic()))
-            elif isinstance(item, EventMessage) and isinstance(item.event, SessionState):
-                self.session = item.event
-            elif isinstance(item, Snapshot):
-                self.snapshots.append(item.session)  # one per (re)connection
-                self.session = item.session
-            self.changed.set()
-
-    async def wait_until(self, predicate: object, within_s: float = 60) -> None:
-        assert callable(predicate)
-        async with asyncio.timeout(within_s):
-            while not predicate():
-                self.changed.clear()
-                await self.changed.wait()
-
-    async def send(self, command: Command) -> None:
-        async with asyncio.timeout(60):
-            while True:
-                try:
-                    result = await self.client.send(command)
-                    break
-                except ApiUnavailable:
-                    self.changed.clear()
-                    await self.changed.wait()
-        assert result.ok, result.message
-
-    async def close(self) -> None:
-        self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
-        await self.client.close()
 
 
 async def test_sigkill_of_roomctl_run_loses_nothing_and_the_session_resumes(tmp_path: Path, emulator: Emulator) -> None:
@@ -79,11 +29,11 @@ async def test_sigkill_of_roomctl_run_loses_nothing_and_the_session_resumes(tmp_
     log = (tmp_path / "daemon.log").open("wb")
     argv = roomctl_argv("run", "--config", str(config))
     daemon = await asyncio.create_subprocess_exec(*argv, env=env, stdout=log, stderr=log)
-    watcher = Watcher(socket)
+    watcher = Follower(socket)
     try:
-        await watcher.send(StartSession())
-        await watcher.send(MarkEvent(event="dose", amount_mg=120))
-        await watcher.send(SetPhase(phase="onset"))
+        assert (await watcher.send(StartSession())).ok
+        assert (await watcher.send(MarkEvent(event="dose", amount_mg=120))).ok
+        assert (await watcher.send(SetPhase(phase="onset"))).ok
         await watcher.wait_until(lambda: len(watcher.readings) >= 12)
         await asyncio.sleep(1.2)  # let the last readings fall inside the 1 s window, so both sides are exercised
         killed_at = time.monotonic()
