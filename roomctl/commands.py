@@ -115,6 +115,9 @@ class MarkEvent(Model):
     event: Literal["dose", "supplemental_dose", "break_start", "break_end", "note"]
     text: str | None = Field(None, max_length=500)
     amount_mg: float | None = Field(None, gt=0, le=500)
+    with_open_items: bool = Field(
+        False, description="dose: the team was asked once more and gives it with checklist items open"
+    )
     standby: tuple[Slug, ...] = Field(
         (), max_length=16, description="break_start: the wearables taken off, whose technical alarms standby holds"
     )
@@ -124,6 +127,41 @@ class MarkEvent(Model):
         if self.standby and self.event != "break_start":
             raise ValueError("standby is for the wearables taken off at the start of a break")
         return self
+
+
+class SetBaseline(Model):
+    """The patient's baseline, before the dose: ``confirm`` the proposal shown, ``retake`` it (its window starts
+    again), or ``enter`` it by hand (heart rate, with SpO2, blood pressure and temperature when known)."""
+
+    command: Literal["baseline"] = "baseline"
+    action: Literal["confirm", "retake", "enter"]
+    heart_rate: int | None = Field(None, ge=LIMITS["pulse_rate"][0], le=LIMITS["pulse_rate"][1], description="bpm")
+    spo2: int | None = Field(None, ge=50, le=100, description="%")
+    systolic: int | None = Field(None, ge=LIMITS["systolic"][0], le=LIMITS["systolic"][1], description="mmHg")
+    diastolic: int | None = Field(None, ge=LIMITS["diastolic"][0], le=LIMITS["diastolic"][1], description="mmHg")
+    celsius: float | None = Field(None, ge=LIMITS["celsius"][0], le=LIMITS["celsius"][1])
+
+    @model_validator(mode="after")
+    def _values_for_enter_only(self) -> Self:
+        given = [k for k in ("heart_rate", "spo2", "systolic", "diastolic", "celsius") if getattr(self, k) is not None]
+        if self.action != "enter":
+            if given:
+                raise ValueError(f"'{self.action}' takes no values ({', '.join(given)}); use 'enter' to give them")
+            return self
+        if self.heart_rate is None:
+            raise ValueError("a baseline entered by hand needs at least the heart rate")
+        if (self.systolic is None) != (self.diastolic is None):
+            raise ValueError("give both systolic and diastolic, or neither")
+        if self.systolic is not None and self.diastolic is not None and self.diastolic >= self.systolic:
+            raise ValueError(f"diastolic {self.diastolic} must be below systolic {self.systolic}")
+        return self
+
+
+class TickChecklist(Model):
+    """The pre-dose checklist as the team has it now: the ids of the items ticked (the others are open)."""
+
+    command: Literal["checklist"] = "checklist"
+    ticked: list[Slug] = Field(max_length=9)
 
 
 class EnterBloodPressure(Model):
@@ -179,6 +217,8 @@ Command = Annotated[
     | SetPhase
     | DischargeCheck
     | MarkEvent
+    | SetBaseline
+    | TickChecklist
     | EnterBloodPressure
     | EnterTemperature
     | EnterDistress

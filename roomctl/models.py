@@ -256,6 +256,8 @@ class SessionEventKind(StrEnum):
     BASELINE = "baseline"  # the patient's baseline of a quantity became known (data: the baseline record)
     STANDBY_START = "standby_start"  # monitoring standby for wearables taken off for a break (data: devices, minutes)
     STANDBY_END = "standby_end"  # standby ended: the break is over, or standby ran out (data: reason, devices not back)
+    BASELINE_RETAKE = "baseline_retake"  # the team re-takes the proposed baseline: its window starts again
+    CHECKLIST = "checklist"  # a pre-dose checklist item ticked or unticked (data: item, label, ticked)
     RECORD_GAP = "record_gap"  # the disk was away past the backlog's bound: what the record is missing (storage)
 
 
@@ -321,6 +323,23 @@ class Standby(Model):
     break_over: bool = Field(False, description="the break ended: the wearables have until 'until' to come back")
 
 
+class BaselineStatus(Model):
+    """The patient's baseline in a dosing session: proposed from the most recent resting data before the dose, until
+    the team confirms it or enters it by hand (then ``source`` says which); values by quantity name."""
+
+    source: Literal["confirmed", "entered"] | None = Field(None, description="null: not confirmed (absolute limits)")
+    values: dict[Quantity, float] = Field(default_factory=dict, description="confirmed, or else the proposal")
+    window_s: float = Field(description="the proposal is the median of the most recent this many seconds")
+    full_at: UtcDatetime | None = Field(None, description="the proposal's window has data from start to end from then")
+    open: bool = Field(True, description="a proposal can still be confirmed (no dose yet)")
+
+
+class ChecklistItemState(Model):
+    id: str
+    label: str
+    ticked_at: UtcDatetime | None = None
+
+
 class SessionState(Model):
     """The current session, or ``id=None`` when the room has none."""
 
@@ -340,6 +359,8 @@ class SessionState(Model):
     )
     suggested_phase: str | None = None
     discharge: DischargeStatus | None = Field(None, description="set in a dosing session once the check is offered")
+    baseline: BaselineStatus | None = Field(None, description="a dosing session's baseline, proposed or confirmed")
+    checklist: tuple[ChecklistItemState, ...] = Field((), description="a dosing session's pre-dose checklist")
 
 
 class LightingState(Model):

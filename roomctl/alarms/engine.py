@@ -93,10 +93,7 @@ class AlarmEngine:
         started = clock.monotonic()
         self._devices = {w.id: DeviceWatch.configured(w, started) for w in wearables}
         self._session_id: str | None = None
-        self._session_started: float | None = None
         self._limits = SessionLimits(config.rules, config.settable)
-        self._new_baselines: list[BaselineRecord] = []
-        """Baselines that became known, until the session's record takes them (:meth:`take_baselines`)."""
         self._patient_baselines: dict[Quantity, float] = {}
         """Baselines kept for the patient rather than one wearable (device None): every wearable of the quantity uses it."""
         self._standby: frozenset[str] = frozenset()
@@ -119,6 +116,8 @@ class AlarmEngine:
             return self._on_session(event)
         if type(event) is SessionEvent and event.event is SessionEventKind.SESSION_END:
             return self._end_spot_conditions()  # now, so that what it causes is on the ending session's record
+        if type(event) is SessionEvent and event.event is SessionEventKind.BASELINE:
+            return self._on_baseline(event)
         return []
 
     def tick(self) -> list[HubEvent]:
@@ -270,7 +269,7 @@ class AlarmEngine:
                 )
             )
         for watch in self._watches.values():
-            if watch is None or watch.baseline is None or watch.baseline.value is None:
+            if watch is None or watch.baseline is None:
                 continue
             for g in watch.groups:
                 for r in g.rules:
@@ -332,40 +331,24 @@ class AlarmEngine:
                 g.suspend()  # no data: never calm, never clears
             return []
         spot = _is_spot(r.device, device)
-        changed = watch.update(value, now, r.quality is Quality.OK, spot)
+        changed = watch.update(value, now, spot)
         if spot:  # each measurement is news: a condition that goes on is announced again if it had been acknowledged
             changed = watch.groups
         events = self._settle(watch, changed, remeasured=spot) if changed else []
-        if watch.baseline_known:
-            watch.baseline_known = False
-            self._baseline_taken(watch)
-            announce = True
         if announce:
             events.append(self.limits_in_force())
         return events
 
-    def _baseline_taken(self, watch: QuantityWatch) -> None:
-        value = watch.baseline.value if watch.baseline is not None else None
-        if value is None:
-            return
-        record = BaselineRecord(
-            quantity=watch.quantity,
-            value=value,
-            device=watch.device,
-            taken_at=self._clock.now(),
-            window_s=self.config.baseline_window_s,
-        )
-        self._new_baselines.append(record)
-        del self._new_baselines[:-100]  # bounded: the session's record takes them within a second
-
-    def take_baselines(self) -> list[BaselineRecord]:
-        """The baselines that became known since the last call, for the session's record (the session manager asks)."""
-        taken, self._new_baselines = self._new_baselines, []
-        return taken
+    def _on_baseline(self, event: SessionEvent) -> list[HubEvent]:
+        """The team confirmed (or entered) the patient's baseline of a quantity, for this session: its limits follow."""
+        if event.session != self._session_id:
+            return []
+        (record,) = BaselineRecord.parse_all([event.data]) or (None,)
+        return [] if record is None else [self.use_baselines([record])]
 
     def use_baselines(self, records: Sequence[BaselineRecord]) -> AlarmLimits:
-        """Baselines this session has already (kept with its record: a restart), used instead of collecting new ones:
-        a restart at the dose peak must not take the peak as the patient's baseline. The limits now in force."""
+        """Baselines of this session (confirmed or entered by the team; kept with its record for a restart): the
+        baseline-relative limits follow them. The limits now in force."""
         for record in records:
             if record.device is None:
                 self._patient_baselines[record.quantity] = record.value
@@ -382,8 +365,7 @@ class AlarmEngine:
         device, quantity = key
         watch = None
         if quantity in self._ruled:
-            watch = QuantityWatch(device, quantity, self._rules, self.config.baseline_window_s)
-            watch.session_started(self._session_started)
+            watch = QuantityWatch(device, quantity, self._rules)
             patient = self._patient_baselines.get(quantity)
             if patient is not None:
                 watch.use_baseline(patient)
@@ -435,23 +417,13 @@ class AlarmEngine:
             return standby
         events = [*standby, *(self._end_spot_conditions() if self._session_id is not None else [])]
         self._session_id = session_id
-        self._session_started = self._started(s) if session_id is not None else None
         self._limits.clear()  # limits set for a session end with it
-        self._new_baselines.clear()
         self._patient_baselines.clear()
         for watch in self._watches.values():
             if watch is not None:
-                watch.session_started(self._session_started)
+                watch.use_baseline(None)  # a new session (or none): the configured limits until a baseline is given
                 self._override_watch(watch)
         return [*events, self.limits_in_force()]
-
-    def _started(self, s: SessionState) -> float:
-        """The session's start on the monotonic clock: now for a new one; for one resumed after a restart, as long ago as
-        its recorded start (so the baseline window is not taken again mid-session). A wall clock ahead of now counts 0."""
-        mono = self._clock.monotonic()
-        if s.started_at is None:
-            return mono
-        return mono - max(0.0, (self._clock.now() - s.started_at).total_seconds())
 
     def _end_spot_conditions(self) -> list[HubEvent]:
         """The session ended: the spot measurements taken in it no longer stand for the patient in the room. Their

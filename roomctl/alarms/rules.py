@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from roomctl.alarms.baseline import Baseline
 from roomctl.config.alarms import LimitRule
 from roomctl.models import PRIORITY_RANK, Priority, Quantity
 
@@ -179,30 +178,26 @@ def rule_states(rule: LimitRule) -> list[RuleState]:
 
 
 class QuantityWatch:
-    """The limit groups (low, high) and baseline of one quantity from one wearable."""
+    """The limit groups (low, high) and baseline of one quantity from one wearable.
 
-    __slots__ = ("baseline", "baseline_known", "device", "groups", "quantity")
+    The baseline is one the team confirmed or entered (roomctl/session/baseline.py); nothing is taken from the data
+    here: until one is given, the limits are the configured (absolute) ones."""
 
-    def __init__(self, device: str, quantity: Quantity, rules: list[LimitRule], baseline_window_s: float) -> None:
+    __slots__ = ("device", "groups", "quantity", "relative")
+
+    def __init__(self, device: str, quantity: Quantity, rules: list[LimitRule]) -> None:
         self.device = device
         self.quantity = quantity
         states = [s for rule in rules if rule.quantity is quantity for s in rule_states(rule)]
         self.groups = [LimitGroup(quantity, sign, [s for s in states if s.sign == sign]) for sign in (LOW, HIGH)]
         self.groups = [g for g in self.groups if g.rules]
-        relative = any(s.factor is not None for s in states)
-        self.baseline = Baseline(baseline_window_s) if relative else None
-        self.baseline_known = False
-        """Set when this watch's baseline just became known (the engine announces the limits in force, then clears it)."""
+        self.relative = any(s.factor is not None for s in states)
+        """Some limit of this quantity follows the patient's baseline."""
 
-    def update(self, value: float, now: float, for_baseline: bool, spot: bool = False) -> list[LimitGroup] | None:
+    def update(self, value: float, now: float, spot: bool = False) -> list[LimitGroup] | None:
         """Evaluate one valid value; the groups whose condition changed, or None (the common case).
 
         ``spot``: the value is a spot measurement (:meth:`LimitGroup.measure`), not part of a stream."""
-        baseline = self.baseline
-        if baseline is not None and for_baseline and baseline.collecting and baseline.add(value, now):
-            self.baseline_known = True
-            for g in self.groups:
-                g.use_baseline(baseline.value)
         changed: list[LimitGroup] | None = None
         for g in self.groups:
             if g.measure(value) if spot else g.update(value, now):
@@ -211,22 +206,14 @@ class QuantityWatch:
                 changed.append(g)
         return changed
 
-    def use_baseline(self, value: float) -> None:
-        """A baseline known already (kept with the session, or entered): use it and collect none."""
-        if self.baseline is None:
+    @property
+    def baseline(self) -> float | None:
+        """The baseline the limits use now (None: the configured limits)."""
+        return self.groups[0].baseline if self.groups and self.relative else None
+
+    def use_baseline(self, value: float | None) -> None:
+        """The confirmed (or entered) baseline: the baseline-relative limits follow it; None: the configured limits."""
+        if not self.relative:
             return
-        self.baseline.stop()
-        self.baseline.value = value
         for g in self.groups:
             g.use_baseline(value)
-
-    def session_started(self, started: float | None) -> None:
-        """A new session (monotonic start) resets the baseline; None: no session, hard limits only."""
-        if self.baseline is None:
-            return
-        if started is None:
-            self.baseline.stop()
-        else:
-            self.baseline.start(started)
-        for g in self.groups:
-            g.use_baseline(None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from roomctl.quantities import DESCRIPTIONS, UNITS, Quantity
 
 QUANTITY_NAMES: dict[Quantity, str] = {q: d.name for q, d in DESCRIPTIONS.items()}
@@ -66,3 +68,24 @@ def technical_message(condition: str, label: str = "", detail: str = "") -> str:
     if detail:
         text += f" ({detail[:DETAIL_MAX]})"
     return text
+
+
+SHORT_NAMES = {
+    Quantity.HEART_RATE: "HR",
+    Quantity.PULSE_RATE: "PR",
+    Quantity.SPO2: "SpO2",
+    Quantity.TEMPERATURE: "temp",
+}
+
+
+def baseline_words(values: Mapping[Quantity, float]) -> str:
+    """``HR 72, SpO2 98, BP 118/76, temp 36.8``: a baseline in one short line (the screen, the record)."""
+    shown = [q for q in (Quantity.HEART_RATE, Quantity.PULSE_RATE, Quantity.SPO2) if q in values]
+    if Quantity.HEART_RATE in values and values.get(Quantity.PULSE_RATE) == values[Quantity.HEART_RATE]:
+        shown.remove(Quantity.PULSE_RATE)  # entered by hand: one heart rate stands for both
+    parts = [f"{SHORT_NAMES[q]} {values[q]:g}" for q in shown]
+    if Quantity.SYSTOLIC in values and Quantity.DIASTOLIC in values:
+        parts.append(f"BP {values[Quantity.SYSTOLIC]:g}/{values[Quantity.DIASTOLIC]:g}")
+    if Quantity.TEMPERATURE in values:
+        parts.append(f"temp {values[Quantity.TEMPERATURE]:.1f}")
+    return ", ".join(parts)

@@ -189,7 +189,11 @@ class AlarmsConfig(Section):
     )
     audio_pause_s: float = Field(120.0, gt=0, le=120, description="acknowledge pauses audio this long; at most 2 min")
     baseline_window_s: float = Field(
-        300.0, ge=30, le=7200, description="window after session start used as the baseline"
+        300.0,
+        ge=30,
+        le=7200,
+        description="the baseline proposed before the dose is the median of the most recent this many seconds of "
+        "resting data (a rolling window); it applies once the team confirms it",
     )
     rules: list[LimitRule] = Field(default_factory=default_rules)
     settable: dict[Quantity, SettableRange] = Field(

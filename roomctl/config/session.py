@@ -33,6 +33,26 @@ def default_phases() -> list[PhaseConfig]:
     ]
 
 
+class ChecklistItem(Section):
+    id: Slug
+    label: str = Field(min_length=1, max_length=60)
+
+
+BASELINE_ITEM = "baseline"
+"""The checklist item that ticks itself when the team confirms (or enters) the baseline."""
+
+
+def default_checklist() -> list[ChecklistItem]:
+    return [
+        ChecklistItem(id="screening", label="medical and psychiatric screening reviewed"),
+        ChecklistItem(id="medication", label="medication review done"),
+        ChecklistItem(id=BASELINE_ITEM, label="baseline confirmed"),
+        ChecklistItem(id="intentions", label="intentions and grounding reviewed"),
+        ChecklistItem(id="ride_home", label="support person or ride home arranged"),
+        ChecklistItem(id="recording_consent", label="consent for any recording"),
+    ]
+
+
 class DischargeConfig(Section):
     """When the screen offers the discharge check at the end of a dosing session, and what "near baseline" means."""
 
@@ -123,6 +143,21 @@ class SessionConfig(Section):
     )
     phases: list[PhaseConfig] = Field(default_factory=default_phases)
     discharge: DischargeConfig = Field(default_factory=DischargeConfig)
+    checklist: list[ChecklistItem] = Field(
+        default_factory=default_checklist,
+        max_length=9,
+        description="the pre-dose checklist the team ticks on the screen (keys 1-9); the item 'baseline' ticks itself "
+        "when the baseline is confirmed; empty: no checklist",
+    )
+    supplemental_from_min: float = Field(
+        90.0, ge=0, le=720, description="a supplemental dose is expected from this many minutes after the initial dose"
+    )
+    supplemental_to_min: float = Field(
+        150.0,
+        ge=0,
+        le=720,
+        description="... until this many; one marked outside the window is warned about and recorded so",
+    )
 
     @property
     def discharge_phase(self) -> str:
@@ -140,6 +175,15 @@ class SessionConfig(Section):
             raise ValueError(f"phase id(s) used twice: {', '.join(dupes)}")
         if not self.phases:
             raise ValueError("at least one phase is needed")
+        items = [i.id for i in self.checklist]
+        dupes = sorted({i for i in items if items.count(i) > 1})
+        if dupes:
+            raise ValueError(f"checklist item id(s) used twice: {', '.join(dupes)}")
+        if self.supplemental_from_min >= self.supplemental_to_min:
+            raise ValueError(
+                f"supplemental_from_min {self.supplemental_from_min:g} must be below supplemental_to_min"
+                f" {self.supplemental_to_min:g}"
+            )
         offer = self.discharge.offer_from_phase
         if offer is not None and offer not in ids:
             raise ValueError(f"discharge.offer_from_phase '{offer}' is not one of the phases: {', '.join(ids)}")

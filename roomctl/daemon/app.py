@@ -185,7 +185,7 @@ class Daemon:
         self.parts.append("storage")
 
         # 3. the session (resumed where it was), then the lights that follow it
-        session = SessionManager(cfg, hub, store, clock=clock, writer=writer, baselines=alarms.take_baselines)
+        session = SessionManager(cfg, hub, store, clock=clock, writer=writer)
         if store.available:
             await self._resume(store, session)
         else:

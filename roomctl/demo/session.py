@@ -1,4 +1,7 @@
-"""The demo starts a dosing session through the local API, as a therapist would, so the screen shows a live session."""
+"""The demo starts a dosing session through the local API, as a therapist would, so the screen shows a live session.
+
+It stops before the dose: the baseline confirmation (``B``, then ``c`` once the proposal's minute is full) is
+left for the demo's user at the screen, then the dose (``d``), as a team would do it."""
 
 from __future__ import annotations
 
@@ -6,19 +9,15 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-from roomctl.commands import Command, MarkEvent, SetPhase, StartSession
+from roomctl.commands import Command, StartSession
 from roomctl.errors import RoomctlError
 from roomctl.models import SessionKind, SessionState
 
-DEMO_COMMANDS: tuple[Command, ...] = (
-    StartSession(session_kind=SessionKind.DOSING),
-    SetPhase(phase="dose"),
-    MarkEvent(event="dose", amount_mg=120),
-)
+DEMO_COMMANDS: tuple[Command, ...] = (StartSession(session_kind=SessionKind.DOSING),)
 
 
 async def start_demo_session(socket_path: Path, *, timeout_s: float) -> str:
-    """Wait for the daemon's API, then start a dosing session and mark the dose (unless a session is already running)."""
+    """Wait for the daemon's API, then start a dosing session (unless a session is already running)."""
     from roomctl.api.client import ApiClient
     from roomctl.api.protocol import Snapshot
 
@@ -47,4 +46,4 @@ async def start_demo_session(socket_path: Path, *, timeout_s: float) -> str:
         with contextlib.suppress(asyncio.CancelledError):
             await reader
         await client.close()
-    return "demo session started; dose given"
+    return "demo session started: confirm the baseline (B) before the dose (d)"

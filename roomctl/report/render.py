@@ -286,13 +286,15 @@ def limits_line(rec: SessionRecord, tz: tzinfo) -> str:
     def name(q: Quantity) -> str:
         return QUANTITY_NAMES.get(q, q.value).lower().replace("spo2", "SpO2")
 
+    how = {"confirmed": "confirmed by the team", "entered": "entered by hand"}
     used = [
-        f"{name(b.quantity)} {with_unit(b.value, b.quantity)} ({b.source}"
+        f"{name(b.quantity)} {with_unit(b.value, b.quantity)} ({how.get(b.source, b.source)}"
         + (f", {b.device}" if b.device else "")
         + f", from {b.taken_at.astimezone(tz):%H:%M})"
         for b in first_baselines(rec.baselines).values()
     ]
-    text = "baseline used: " + ("; ".join(used) if used else "none recorded (limits as configured or set)")
+    none = "no confirmed baseline: the room's absolute limits (as configured or set)"
+    text = "baseline used: " + ("; ".join(used) if used else none)
     if rec.limits_set:
         changes = [
             f"{name(s.quantity)} {s.direction} {s.limit:g} ({datetime.fromtimestamp(s.ts, tz):%H:%M})"

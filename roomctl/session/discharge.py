@@ -2,19 +2,18 @@
 enough after the last dose, a recent blood pressure, and no alarm active or waiting to be acknowledged.
 
 Pure and clock-free: the session manager feeds it the latest heart rate once a second (monotonic time) and asks for a
-:class:`~roomctl.models.DischargeStatus`. The heart-rate baseline is the median over the first minutes of the session
-(the alarm engine's ``baseline_window_s``); in a room without a heart-rate strap the oximeter's pulse rate stands in
-for the heart rate (baseline, steady count and the words shown). The blood-pressure and temperature baselines are the
-first entered.
+:class:`~roomctl.models.DischargeStatus`. The heart-rate baseline is the one the team confirmed or entered
+(roomctl/session/baseline.py): without it, the heart rate is "not yet" (no confirmed baseline). In a room without a
+heart-rate strap the oximeter's pulse rate stands in for the heart rate (baseline, steady count and the words shown).
+The blood-pressure and temperature baselines are the confirmed ones, or else the first entered.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from roomctl.alarms.baseline import Baseline
 from roomctl.config.session import DischargeConfig
 from roomctl.models import Alarm, DischargeStatus, Quality, Quantity, Reading
 
@@ -45,27 +44,35 @@ def _minutes(seconds: float) -> str:
 
 
 class DischargeWatch:
-    def __init__(self, config: DischargeConfig, baseline_window_s: float) -> None:
+    def __init__(self, config: DischargeConfig) -> None:
         self.config = config
-        self.baseline = Baseline(baseline_window_s)
+        self._baselines: dict[Quantity, float] = {}
+        self._entered = False
         self.source: Quantity | None = None
         """What stands for the heart rate this session: a strap's heart rate, or else the oximeter's pulse rate."""
         self._near_since: float | None = None
         self._last_ts: datetime | None = None
         self._last_data: float | None = None  # monotonic time of the last valid reading of the source
 
-    def start(self, mono: float, baseline: float | None = None, source: Quantity | None = None) -> None:
-        """A session starts (or resumes with its saved ``baseline`` and ``source``): collect or take the baseline,
-        forget the rest."""
-        self.baseline.start(mono)
-        self.source = source
-        if baseline is not None:
-            self.baseline.stop()
-            self.baseline.value = baseline
-            self.source = source or Quantity.HEART_RATE
-        self._near_since = None
+    @property
+    def baseline(self) -> float | None:
+        """The heart-rate (or pulse-rate) baseline the check compares with."""
+        return self._baselines.get(self.source) if self.source is not None else None
+
+    def start(self) -> None:
+        """A session starts (or resumes): no baseline until the team's is given, forget the rest."""
+        self.source = None
+        self.use_baselines({})
         self._last_ts = None
         self._last_data = None
+
+    def use_baselines(self, baselines: Mapping[Quantity, float], entered: bool = False) -> None:
+        """The baseline the team confirmed or ``entered`` by hand: the steady count starts again against it. A confirmed
+        blood pressure or temperature is one of those entered (it takes the first one's place as the baseline); one
+        entered with the baseline comes before them."""
+        self._baselines = dict(baselines)
+        self._entered = entered
+        self._near_since = None
 
     def choose(self, heart_rate: Reading | None, pulse_rate: Reading | None) -> Reading | None:
         """The reading that stands for the heart rate now: once chosen, the source stays for the session (a baseline
@@ -76,9 +83,9 @@ class DischargeWatch:
             return pulse_rate
         return heart_rate if self.source is Quantity.HEART_RATE else pulse_rate
 
-    def observe(self, reading: Reading | None, mono: float, now: datetime) -> bool:
-        """Offer the latest heart rate (or pulse rate, see :meth:`choose`; the same reading twice counts once);
-        True when this completed the baseline. ``now`` (wall) only dates a reading that arrived since the last tick."""
+    def observe(self, reading: Reading | None, mono: float, now: datetime) -> None:
+        """Offer the latest heart rate (or pulse rate, see :meth:`choose`; the same reading twice counts once).
+        ``now`` (wall) only dates a reading that arrived since the last tick."""
         if (
             reading is None
             or reading.value is None
@@ -86,24 +93,22 @@ class DischargeWatch:
             or reading.ts == self._last_ts
             or reading.quantity not in SOURCE_WORDS
         ):
-            return False
+            return
         if self.source is None:
             self.source = reading.quantity
         elif reading.quantity is not self.source:
-            return False
+            return
         self._last_ts = reading.ts
         came = mono - min(CURRENT_S, max(0.0, (now - reading.ts).total_seconds()))  # it arrived since the last tick
         if self._last_data is not None and came - self._last_data > CURRENT_S:
             self._near_since = None  # a stretch without data: the steady count starts again
         self._last_data = max(came, self._last_data or came)
-        completed = self.baseline.add(reading.value, mono)
-        base = self.baseline.value
+        base = self.baseline
         if base is not None:
             if abs(reading.value - base) > self.config.heart_rate_within_bpm:
                 self._near_since = None
             elif self._near_since is None:
                 self._near_since = came
-        return completed
 
     def status(
         self,
@@ -117,9 +122,15 @@ class DischargeWatch:
         cfg = self.config
         findings: list[tuple[bool, str]] = [self._heart_rate(mono), self._dose(timing)]
         pressures = manual.get("blood_pressure", [])
+        given = self._baselines
+        keep = 0 if self._entered else 1
+        if Quantity.SYSTOLIC in given and Quantity.DIASTOLIC in given and (pressures or self._entered):
+            pressures = [[given[Quantity.SYSTOLIC], given[Quantity.DIASTOLIC]], *pressures[keep:]]
         if pressures:
             findings.append(self._blood_pressure(pressures, timing))
         temperatures = manual.get("temperature", [])
+        if Quantity.TEMPERATURE in given and (temperatures or self._entered):
+            temperatures = [[given[Quantity.TEMPERATURE]], *temperatures[keep:]]
         if temperatures:
             (t0,), (t1,) = temperatures[0], temperatures[-1]
             text = f"temperature {t1:.1f} °C, baseline {t0:.1f} °C"
@@ -143,10 +154,10 @@ class DischargeWatch:
         )
 
     def _heart_rate(self, mono: float) -> tuple[bool, str]:
-        cfg, base = self.config, self.baseline.value
+        cfg, base = self.config, self.baseline
         what = SOURCE_WORDS[self.source or Quantity.HEART_RATE]
         if base is None:
-            return False, f"{what}: no baseline (it is taken in the first minutes of the session)"
+            return False, f"{what}: no confirmed baseline (B: confirm one before the dose, or enter it by hand)"
         if self._last_data is None or mono - self._last_data > CURRENT_S:
             return False, f"{what}: no current reading (baseline {base:.0f})"
         # No current value in the text: the status is republished only when a criterion or the minute count changes.

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from roomctl.alarms.baseline import BaselineRecord
-from roomctl.alarms.texts import QUANTITY_NAMES, duration_words, with_unit
+from roomctl.alarms.texts import baseline_words, duration_words
 from roomctl.clock import Clock, SystemClock
 from roomctl.commands import (
     Command,
@@ -28,6 +28,7 @@ from roomctl.commands import (
     EnterTemperature,
     MarkEvent,
     RecordAdverseEvent,
+    SetBaseline,
     SetPhase,
     StartSession,
 )
@@ -39,6 +40,7 @@ from roomctl.models import (
     UNITS,
     DischargeStatus,
     LinkState,
+    Quality,
     Quantity,
     Reading,
     SessionEvent,
@@ -48,6 +50,7 @@ from roomctl.models import (
     iso_ms,
 )
 from roomctl.plausible import check_blood_pressure, check_temperature
+from roomctl.session import baseline as proposal
 from roomctl.session.checks import Checks, Part, Reminder, check_text
 from roomctl.session.discharge import DischargeWatch, Timing
 from roomctl.session.standby import BreakStandby
@@ -84,15 +87,12 @@ class SessionManager:
         *,
         clock: Clock | None = None,
         writer: StorageWriter | None = None,
-        baselines: Callable[[], list[BaselineRecord]] | None = None,
     ) -> None:
         self.config = config
         self.hub = hub
         self.store = store
         self.clock: Clock = clock or SystemClock()
         self.writer = writer
-        self._take_baselines = baselines
-        """Where baselines that became known come from (the alarm engine's ``take_baselines``): kept with the session."""
         self.state = SessionState(id=None)
         self._phases = config.session.phases
         # The running timeline follows the monotonic clock (Moment: what this run stamped moves with a corrected wall
@@ -106,7 +106,9 @@ class SessionManager:
         self._wall_offset: float | None = None  # wall - monotonic at the last tick
         self._meta: dict[str, Any] = {}
         self._lock = asyncio.Lock()  # commands, the tick and the resume change the session one at a time
-        self._discharge = DischargeWatch(config.session.discharge, config.alarms.baseline_window_s)
+        self._discharge = DischargeWatch(config.session.discharge)
+        self._proposal = proposal.ProposalWindow(config.alarms.baseline_window_s)
+        self._sampled: dict[Quantity, datetime] = {}  # the reading last put in the proposal's window, per vital
         self._discharge_from = [p.id for p in self._phases].index(config.session.discharge_phase)
 
     @property
@@ -168,9 +170,16 @@ class SessionManager:
         self.state = state.model_copy(update={"standby": self._standby.state(mono) if self._standby else None})
         self._show_checks()
         self._wall_offset = now.timestamp() - mono
-        sources = {q.value: q for q in (Quantity.HEART_RATE, Quantity.PULSE_RATE)}
-        source = sources.get(str(self._meta.get("heart_rate_source")))  # None: unknown, or not one roomctl writes
-        self._discharge.start(mono, baseline=self._meta.get("heart_rate_baseline"), source=source)
+        confirmed = self.baselines()
+        self._discharge.start()
+        self._discharge.use_baselines(
+            {b.quantity: b.value for b in confirmed}, entered=any(b.source == "entered" for b in confirmed)
+        )
+        if state.session_kind is SessionKind.DOSING and not state.dose_times and not confirmed:
+            self._proposal.restart(mono)  # the window starts again: what it had before the restart is not kept
+        else:
+            self._proposal.stop()
+        self._refresh_baseline()
         log.info("resumed session %s in phase %s", state.id, state.phase)
         await self._commit([self._event(SessionEventKind.NOTE, "roomctl restarted; session resumed", source="roomctl")])
         return True
@@ -192,6 +201,8 @@ class SessionManager:
                     return await self.set_phase(command.phase)
                 case MarkEvent():
                     return await self.mark(command.event, command.text, command.amount_mg, command.standby)
+                case SetBaseline():
+                    return await self.set_baseline(command)
                 case EnterBloodPressure():
                     return await self.enter_blood_pressure(command.systolic, command.diastolic, command.pulse_rate)
                 case EnterTemperature():
@@ -227,7 +238,9 @@ class SessionManager:
             "manual": {},
             ALARMS_AT_START: list(self.hub.state.alarms),
         }
-        self._discharge.start(mono)
+        self._discharge.start()
+        if dosing:
+            self._proposal.restart(mono)
         self._wall_offset = now.timestamp() - mono
         self.state = SessionState(
             id=secrets.token_hex(6),
@@ -236,6 +249,7 @@ class SessionManager:
             started_at=now,
         )
         self._show_checks()
+        self._refresh_baseline()
         data = {"session_kind": session_kind.value, "phase": self.state.phase}
         await self._commit([self._event(SessionEventKind.SESSION_START, None, **data)])
         shown = list(dict.fromkeys([*self._meta[ALARMS_AT_START], *self.hub.state.alarms]))
@@ -260,6 +274,7 @@ class SessionManager:
         self.hub.publish(self.state)
         self._started, self._doses, self._last_bp = None, [], None
         self._standby = None
+        self._proposal.stop()
         return _ok(f"session {ended.id} ended")
 
     # ---------------------------------------------------------------- the timeline
@@ -323,6 +338,7 @@ class SessionManager:
             self._doses.append(Moment(now, self.clock.monotonic()))
             self._checks.dosed(self._doses[-1])  # denser checks after a dose
             update["dose_times"] = (*self.state.dose_times, now)
+            self._proposal.stop()  # the proposal is of the time before the dose
         elif kind is SessionEventKind.BREAK_START:
             if self.state.on_break:
                 return _refused("a break is already running")
@@ -351,6 +367,7 @@ class SessionManager:
         self.state = self.state.model_copy(update=update)
         self.state = self.state.model_copy(update={"suggested_phase": self._suggestion()})
         self._show_checks()
+        self._refresh_baseline()
         await self._commit([self._event(kind, text, **data), *also])
         if also:
             minutes = self.config.session.break_standby_min
@@ -556,8 +573,6 @@ class SessionManager:
             return
         if step:
             await self._wall_corrected(step)
-        if self._take_baselines is not None and (taken := self._take_baselines()):
-            await self._record_baselines(taken)
         await self._keep_audio_pause()
         await self._keep_standby()
         suggestion = self._suggestion()
@@ -567,11 +582,10 @@ class SessionManager:
         if self.state.session_kind is SessionKind.DOSING:
             watch = self._discharge
             reading = watch.choose(self._worn(Quantity.HEART_RATE), self._worn(Quantity.PULSE_RATE))
-            if watch.observe(reading, self.clock.monotonic(), self.clock.now()):
-                self._meta["heart_rate_baseline"] = watch.baseline.value  # kept across a restart
-                self._meta["heart_rate_source"] = watch.source.value if watch.source else None
-                await self.store.save_session(self._row())
+            watch.observe(reading, self.clock.monotonic(), self.clock.now())
+            self._sample_proposal()
             changed = self._refresh_discharge() or changed
+            changed = self._refresh_baseline() or changed
         if changed:
             self.hub.publish(self.state)
         reminder = self._checks.reminder(self.clock.monotonic())
@@ -585,22 +599,81 @@ class SessionManager:
             self.hub.publish(self._event(kind, text, due_at=due_at, missing=missing))
 
     def baselines(self) -> list[BaselineRecord]:
-        """The baselines kept with this session (one per wearable and quantity, the newest)."""
-        return BaselineRecord.parse_all(self._meta.get("baselines"))
+        """The baselines the team confirmed or entered for this session, one per quantity (a ``measured`` one, kept by
+        a version that took the first minutes without the team, is not used: absolute limits)."""
+        return [b for b in BaselineRecord.parse_all(self._meta.get("baselines")) if b.source != "measured"]
 
-    async def _record_baselines(self, taken: list[BaselineRecord]) -> None:
-        """Baselines that became known go on the session's record (a restart uses them again; the report states them)."""
-        new = {(b.device, b.quantity) for b in taken}
-        kept = [b for b in self.baselines() if (b.device, b.quantity) not in new]
-        self._meta["baselines"] = [b.model_dump(mode="json") for b in (*kept, *taken)]
-        events: list[SessionEvent | Reading] = []
-        for b in taken:
-            name = QUANTITY_NAMES.get(b.quantity, b.quantity.value)
-            how = f"median of the first {duration_words(b.window_s)}" if b.window_s is not None else b.source
-            where = f", {b.device}" if b.device is not None else ""
-            text = f"{name} baseline {with_unit(b.value, b.quantity)} ({how}{where})"
-            events.append(self._event(SessionEventKind.BASELINE, text, **b.model_dump(mode="json")))
+    # ---------------------------------------------------------------- the baseline (roomctl/session/baseline.py)
+
+    def _sample_proposal(self) -> None:
+        """Each new valid wearable reading of a proposed vital goes into the proposal's window (once a tick)."""
+        if not self._proposal.running:
+            return
+        mono = self.clock.monotonic()
+        for quantity in proposal.PROPOSED:
+            r = self._worn(quantity)
+            if r is None or r.value is None or r.quality is not Quality.OK or self._sampled.get(quantity) == r.ts:
+                continue
+            self._sampled[quantity] = r.ts
+            self._proposal.add(quantity, r.value, mono)
+
+    def _refresh_baseline(self) -> bool:
+        """Bring ``state.baseline`` up to date (dosing sessions); True when it changed."""
+        if self.state.session_kind is not SessionKind.DOSING or not self.active:
+            return False
+        shown = proposal.status(
+            self._proposal,
+            self.baselines(),
+            self._meta.get("manual", {}),
+            self.clock.monotonic(),
+            self.clock.now(),
+            dosed=bool(self.state.dose_times),
+        )
+        if shown == self.state.baseline:
+            return False
+        self.state = self.state.model_copy(update={"baseline": shown})
+        return True
+
+    async def set_baseline(self, command: SetBaseline) -> CommandResult:
+        """Confirm the proposed baseline, re-take it, or enter one by hand; a confirmed one applies from now."""
+        if not self.active:
+            return _refused(NO_SESSION)
+        if self.state.session_kind is not SessionKind.DOSING:
+            return _refused("the baseline belongs to dosing sessions")
+        mono, now = self.clock.monotonic(), self.clock.now()
+        if command.action == "enter":
+            values = proposal.entered(command)
+        else:
+            refusal = proposal.refusal(
+                command.action, self._proposal, mono, bool(self.state.dose_times), self.baselines()
+            )
+            if refusal is not None:
+                return _refused(refusal)
+            if command.action == "retake":
+                self._proposal.restart(mono)
+                self._refresh_baseline()
+                text = f"baseline re-taken: a new window of {duration_words(self._proposal.window_s)} starts now"
+                await self._commit([self._event(SessionEventKind.BASELINE_RETAKE, text)])
+                return _ok(text)
+            values = {**self._proposal.proposal(mono), **proposal.entered_before_dose(self._meta.get("manual", {}))}
+        source = "entered" if command.action == "enter" else "confirmed"
+        window = self._proposal.window_s if source == "confirmed" else None
+        records = [
+            BaselineRecord(quantity=q, value=v, device=None, source=source, taken_at=now, window_s=window)
+            for q, v in values.items()
+        ]
+        kept = [b for b in self.baselines() if b.quantity not in values]
+        self._meta["baselines"] = [b.model_dump(mode="json") for b in (*kept, *records)]
+        self._discharge.use_baselines({b.quantity: b.value for b in (*kept, *records)}, entered=source == "entered")
+        self._proposal.stop()
+        self._refresh_baseline()
+        events: list[SessionEvent | Reading] = [
+            self._event(SessionEventKind.BASELINE, proposal.record_text(b), **b.model_dump(mode="json"))
+            for b in records
+        ]
         await self._commit(events)
+        how = "entered by hand" if source == "entered" else "confirmed"
+        return _ok(f"baseline {how}: {baseline_words(values)}; the limits follow it")
 
     async def _keep_audio_pause(self) -> None:
         """The room's audio pause (acknowledge all) is kept with the session: a restart goes on with what is left of it."""

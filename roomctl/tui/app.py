@@ -35,6 +35,7 @@ from roomctl.commands import (
 from roomctl.models import Priority, SessionKind
 from roomctl.tui.adverse import AdverseDialog
 from roomctl.tui.dialogs import (
+    BaselineDialog,
     DischargeDialog,
     blood_pressure_dialog,
     break_dialog,
@@ -88,6 +89,7 @@ class RoomApp(QuittingApp):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a,space", "acknowledge", "ack", key_display="a"),
         Binding("S", "start_session", "start session"),
+        Binding("B", "baseline", "baseline"),
         Binding("d", "dose(False)", "dose"),
         Binding("D", "dose(True)", "suppl"),
         Binding("b", "break", "break"),
@@ -216,6 +218,8 @@ class RoomApp(QuittingApp):
             session.ended_at is None,
             session.session_kind,
             session.discharge is None,
+            bool(session.dose_times),
+            session.baseline is not None and (session.baseline.open or session.baseline.source is None),
             info is not None and info.music,
         )
         if keys_for != self._keys_for:  # the keys that work change only with the session
@@ -230,12 +234,18 @@ class RoomApp(QuittingApp):
             return not running
         if action in self.SESSION_ACTIONS:
             return running
-        if action in self.DOSING_ACTIONS:
+        if action in self.DOSING_ACTIONS - {"dose"}:
             return running and session.session_kind is SessionKind.DOSING
         if action == "music":
             return self.view.info is not None and self.view.info.music
         if action == "discharge":
             return running and session.discharge is not None  # offered as effects taper
+        if action == "dose":  # the initial dose once, then the supplemental
+            dosed = bool(session.dose_times)
+            return running and session.session_kind is SessionKind.DOSING and parameters == (dosed,)
+        if action == "baseline":  # before the dose; after it only while none was confirmed (to enter one by hand)
+            b = session.baseline
+            return running and b is not None and (b.open or b.source is None)
         return True
 
     def help_entries(self) -> list[tuple[str, str]]:
@@ -386,6 +396,12 @@ class RoomApp(QuittingApp):
 
     def action_dose(self, supplemental: bool) -> None:
         self.push_screen(dose_dialog(supplemental), self._send_if_given)
+
+    def action_baseline(self) -> None:
+        b = self.view.session.baseline
+        if b is not None:
+            left = (b.full_at - self.clock.now()).total_seconds() if b.full_at is not None else 0.0
+            self.push_screen(BaselineDialog(b, max(0.0, left)), self._send_if_given)
 
     def action_break(self) -> None:
         if self.view.session.on_break:

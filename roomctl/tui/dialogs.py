@@ -13,8 +13,9 @@ from textual.events import Key
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from roomctl.alarms.texts import baseline_words, duration_words
 from roomctl.commands import Command, DischargeCheck, EndSession, MarkEvent, StartSession, parse_command
-from roomctl.models import DischargeStatus, SessionKind
+from roomctl.models import BaselineStatus, DischargeStatus, SessionKind
 
 Parser = Callable[[str], Command]
 
@@ -146,6 +147,80 @@ class DischargeDialog(ModalScreen[Command | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class BaselineDialog(ModalScreen[Command | None]):
+    """The proposed baseline: c confirms it, r re-takes it (its window starts again), e enters one by hand."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "cancel", show=False),
+        Binding("c", "choose('confirm')", "confirm", show=False),
+        Binding("r", "choose('retake')", "re-take", show=False),
+        Binding("e", "enter", "enter by hand", show=False),
+    ]
+
+    def __init__(self, status: BaselineStatus, collecting_s: float) -> None:
+        super().__init__()
+        self.status = status
+        self.collecting_s = collecting_s
+
+    def compose(self) -> ComposeResult:
+        b = self.status
+        window = duration_words(b.window_s)
+        if b.source is not None:
+            how = "entered by hand" if b.source == "entered" else "confirmed"
+            text, keys = f"{how}: {baseline_words(b.values)}", "e enters another by hand   Escape: keep it"
+        elif not b.open:
+            text = "none confirmed before the dose: the room's absolute limits apply"
+            keys = "e enters it by hand (e.g. from the screening visit)   Escape: leave it"
+        else:
+            proposed = baseline_words(b.values) or "no data yet"
+            when = f"  ({duration_words(self.collecting_s)} to go)" if self.collecting_s > 0 else ""
+            text = f"proposed: {proposed}{when}\nthe median of the last {window} of resting data"
+            keys = "c confirm   r re-take (start again)   e enter by hand   Escape"
+        with Vertical(id="dialog"):
+            yield Static("Baseline (before the dose)", id="dialog-title", markup=False)
+            yield Static(text, id="dialog-findings", markup=False)
+            yield Static(keys, id="dialog-hint", markup=False)
+
+    def action_choose(self, action: str) -> None:
+        if self.status.source is None and self.status.open:
+            self.dismiss(parse_command({"command": "baseline", "action": action}))
+
+    def action_enter(self) -> None:
+        self.app.push_screen(baseline_entry_dialog(), self.dismiss)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+BASELINE_HINT = "hr 72 [spo2 98] [bp 118/76] [temp 36.8]; hr is needed"
+
+
+def parse_baseline(text: str) -> Command:
+    """``hr 72 spo2 98 bp 118/76 temp 36.8`` (hr needed; a bare first number is the heart rate)."""
+    entry: dict[str, object] = {"command": "baseline", "action": "enter"}
+    tokens = text.lower().replace(",", " ").split()
+    if tokens and re.fullmatch(r"\d{2,3}", tokens[0]):
+        tokens.insert(0, "hr")
+    if len(tokens) % 2:
+        raise ValueError(f"type names and values, {BASELINE_HINT}")
+    for name, value in zip(tokens[::2], tokens[1::2], strict=True):
+        if name in ("hr", "pr", "pulse") and value.isdigit():
+            entry["heart_rate"] = int(value)
+        elif name == "spo2" and value.isdigit():
+            entry["spo2"] = int(value)
+        elif name == "bp" and (bp := re.fullmatch(r"(\d{2,3})/(\d{2,3})", value)):
+            entry["systolic"], entry["diastolic"] = int(bp[1]), int(bp[2])
+        elif name in ("temp", "t") and re.fullmatch(r"\d{2}(\.\d)?", value):
+            entry["celsius"] = float(value)
+        else:
+            raise ValueError(f"'{name} {value}' is not understood; {BASELINE_HINT}")
+    return parse_command(entry)
+
+
+def baseline_entry_dialog() -> EntryDialog:
+    return EntryDialog("Baseline entered by hand", BASELINE_HINT, parse_baseline, "hr 72 spo2 98 bp 118/76")
 
 
 def parse_note(text: str) -> Command:

@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Static
 
+from roomctl.alarms.texts import baseline_words
 from roomctl.models import MusicPlay, Priority, Quantity, SessionKind, SessionState
 from roomctl.quantities import SCREEN_VITALS, VitalDescription
 from roomctl.tui.glyphs import big_digits, medium_digits, sparkline
@@ -339,28 +340,69 @@ def session_title(session: SessionState) -> str:
     return f"{session.session_kind.value.capitalize()} session" if session.session_kind else "Session"
 
 
+def baseline_text(s: SessionState, now: datetime) -> str:
+    """The baseline before the dose: ``baseline? HR 72, SpO2 98 (B)`` proposed, ``baseline HR 72, SpO2 98`` confirmed;
+    after the dose only its absence is shown (the room's absolute limits)."""
+    b = s.baseline
+    if b is None:
+        return ""
+    if b.source is not None:
+        return f"baseline {'entered ' if b.source == 'entered' else ''}{baseline_words(b.values)}" if b.open else ""
+    if not b.open:
+        return "NO BASELINE: room limits"
+    left = (b.full_at - now).total_seconds() if b.full_at is not None else 0.0
+    if left > 0 or not b.values:
+        return f"baseline? collecting {format_minutes(left)} (B)" if left > 0 else "baseline? no data yet (B)"
+    return f"baseline? {baseline_words(b.values)} (B)"
+
+
+def checklist_text(s: SessionState) -> str:
+    """``checklist 4/6 (C)`` before the dose; after it, nothing (the record has the ticks)."""
+    if not s.checklist or s.dose_times:
+        return ""
+    ticked = sum(1 for i in s.checklist if i.ticked_at is not None)
+    return f"checklist {ticked}/{len(s.checklist)} (C)"
+
+
+def dose_text(s: SessionState, now: datetime) -> str:
+    """``since dose 1:32`` (from the initial dose), with the supplemental: ``since dose 2:40, suppl. 0:50``."""
+    if not s.dose_times:
+        return ""
+    text = f"since dose {format_hours((now - s.dose_times[0]).total_seconds())}"
+    if len(s.dose_times) > 1:
+        text += f", suppl. {format_hours((now - s.dose_times[-1]).total_seconds())}"
+        text += f" ({len(s.dose_times) - 1} suppl.)" if len(s.dose_times) > 2 else ""
+    return text
+
+
 def session_lines(view: RoomView, now: datetime) -> str:
     s = view.session
     if s.id is None:
         return NO_SESSION
     first = session_title(s)
+    since_start = f"since start {format_hours((now - s.started_at).total_seconds())}" if s.started_at else ""
     if s.ended_at is not None:
         first += " (ended)"
-    elif s.started_at is not None:
-        first += f"   since start {format_hours((now - s.started_at).total_seconds())}"
-    if s.dose_times:
-        first += f"   since dose {format_hours((now - s.dose_times[-1]).total_seconds())}"
-        if len(s.dose_times) > 1:
-            first += f" ({len(s.dose_times)} doses)"
+        since_start = ""
+    dosing = s.session_kind is SessionKind.DOSING
+    check = check_words(s, now) if dosing and s.next_vitals_check is not None else ""
+    before_dose = dosing and not s.dose_times and s.ended_at is None
+    baseline = baseline_text(s, now) if dosing else ""
+    if before_dose:  # the start of the day: the checklist and the vitals check up here, the baseline below
+        parts = [first, since_start, check, checklist_text(s)]
+    else:
+        parts = [first, dose_text(s, now), baseline, since_start]
     if s.on_break:
-        first += "   ON BREAK"
-    if s.session_kind is not SessionKind.DOSING:
+        parts.insert(1, "ON BREAK")
+    first = ("   " if before_dose else "  ").join(p for p in parts if p)
+    if not dosing:
         return f"{first}\nThe room and the record: light, notes; vitals optional (p BP, t temp)"
     second = f"Phase: {view.phase_label(s.phase)}"
     if s.suggested_phase and s.suggested_phase != s.phase:
         second += f"  (suggested: {view.phase_label(s.suggested_phase)})"
-    if s.next_vitals_check is not None:
-        check = check_words(s, now)
+    if before_dose:
+        second += f"   {baseline}" if baseline else ""
+    elif s.next_vitals_check is not None and check:
         # due or overdue leads the line: a long phase label may cut its end at 80 columns, never the check
         second = f"{check}   {second}" if s.next_vitals_check <= now else f"{second}   {check}"
     if s.discharge is not None:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 import pytest
 
 from roomctl.alarms import AlarmEngine
+from roomctl.alarms.baseline import BaselineRecord
 from roomctl.clock import FakeClock
 from roomctl.config.alarms import AlarmsConfig, LimitRule
 from roomctl.config.wearables import WearableConfig
@@ -24,6 +25,8 @@ from roomctl.models import (
     Quantity,
     Reading,
     ServiceHealth,
+    SessionEvent,
+    SessionEventKind,
     SessionState,
     TechnicalCondition,
 )
@@ -113,6 +116,23 @@ class Room:
 
     def health(self, service: str, ok: bool, detail: str = "") -> list[HubEvent]:
         return self.feed(ServiceHealth(service=service, ok=ok, detail=detail, ts=self.clock.now()))
+
+    def baseline(
+        self, quantity: Quantity, value: float, session: str = "s1", source: str = "confirmed"
+    ) -> list[HubEvent]:
+        """The session manager's record of a baseline the team confirmed (or entered) for the patient, on the hub."""
+        record = BaselineRecord.model_validate(
+            {"quantity": quantity, "value": value, "device": None, "source": source, "taken_at": self.clock.now()}
+        )
+        data = record.model_dump(mode="json")
+        event = SessionEvent(
+            id=f"b-{quantity.value}-{value:g}",
+            session=session,
+            event=SessionEventKind.BASELINE,
+            ts=self.clock.now(),
+            data=data,
+        )
+        return self.feed(event)
 
     def session(self, session_id: str | None) -> list[HubEvent]:
         return self.feed(SessionState(id=session_id, started_at=self.clock.now() if session_id else None))

@@ -1,12 +1,11 @@
-"""Limits relative to the patient's own baseline (median of the first minutes of a session), under a hard ceiling."""
+"""Limits relative to the patient's own baseline, under a hard ceiling: only a baseline the team confirmed or entered
+(a ``baseline`` session event, or one kept with the session for a restart); data alone never make one."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from roomctl.alarms.baseline import BaselineRecord
 from roomctl.config.alarms import LimitRule
-from roomctl.models import AlarmAction, Quantity, SessionState
+from roomctl.models import AlarmAction, Quantity
 
 from .conftest import MakeRoom, Room, alarm_events, config
 
@@ -18,12 +17,15 @@ def relative_hr_room(make_room: MakeRoom) -> Room:
     return make_room(config(rule, latching=False, baseline_window_s=60))
 
 
-def test_the_high_limit_follows_the_baseline(make_room: MakeRoom) -> None:
+def confirmed(room: Room, value: float, session: str = "s1", source: str = "confirmed") -> None:
+    room.baseline(HR, value, session, source)
+
+
+def test_the_high_limit_follows_the_confirmed_baseline(make_room: MakeRoom) -> None:
     room = relative_hr_room(make_room)
     room.session("s1")
-    for v in (68, 70, 72) * 20:  # 60 s: median 70
-        room.reading(HR, v, device="strap")
-        room.wait(1)
+    room.hold(HR, 70, 30, device="strap")
+    confirmed(room, 70)
     room.hold(HR, 85, 30, device="strap")  # under 70 x 1.25 = 87.5
     assert alarm_events(room.events) == []
     out = room.hold(HR, 95, 6, device="strap")
@@ -32,10 +34,21 @@ def test_the_high_limit_follows_the_baseline(make_room: MakeRoom) -> None:
     assert raised.alarm.message == "Heart rate high: 95 bpm (limit 87.5 = 1.25 × baseline 70)"
 
 
+def test_data_without_a_confirmation_never_make_a_baseline(make_room: MakeRoom) -> None:
+    """Before: the first minute of data was the baseline (60 bpm: limit 75). Now the absolute limits hold all along."""
+    room = relative_hr_room(make_room)
+    room.session("s1")
+    room.hold(HR, 60, 600, device="strap")
+    assert baseline_limit(room) is None
+    assert alarm_events(room.hold(HR, 100, 30, device="strap")) == []
+    out = room.hold(HR, 150, 6, device="strap")
+    assert [e.alarm.limit for e in alarm_events(out, AlarmAction.RAISED)] == [140]
+
+
 def test_the_hard_ceiling_caps_a_high_baseline(make_room: MakeRoom) -> None:
     room = relative_hr_room(make_room)
     room.session("s1")
-    room.hold(HR, 120, 61, device="strap")  # 120 x 1.25 = 150, above the 140 ceiling
+    confirmed(room, 120)  # 120 x 1.25 = 150, above the 140 ceiling
     room.hold(HR, 139, 10, device="strap")
     assert alarm_events(room.events) == []
     out = room.hold(HR, 145, 6, device="strap")
@@ -44,48 +57,43 @@ def test_the_hard_ceiling_caps_a_high_baseline(make_room: MakeRoom) -> None:
     assert raised.alarm.message == "Heart rate high: 145 bpm (limit 140)"
 
 
-def test_hard_limits_hold_until_the_baseline_is_known(make_room: MakeRoom) -> None:
+def test_a_new_session_resets_the_baseline_and_another_sessions_is_not_taken(make_room: MakeRoom) -> None:
     room = relative_hr_room(make_room)
     room.session("s1")
-    room.hold(HR, 100, 30, device="strap")  # above any 1.25 x baseline of a calm patient, below 140
-    assert alarm_events(room.events) == []
-    out = room.hold(HR, 150, 6, device="strap")
-    assert [e.alarm.limit for e in alarm_events(out, AlarmAction.RAISED)] == [140]
-
-
-def test_a_new_session_resets_the_baseline(make_room: MakeRoom) -> None:
-    room = relative_hr_room(make_room)
-    room.session("s1")
-    room.hold(HR, 60, 61, device="strap")  # baseline 60: limit 75
+    confirmed(room, 60)  # limit 75
     room.hold(HR, 80, 6, device="strap")
     assert room.conditions() == {"heart_rate_high"}
     room.hold(HR, 60, 2, device="strap")
     assert room.conditions() == set()
     room.session("s2")
-    room.hold(HR, 80, 30, device="strap")  # hard limits again during the new window
+    confirmed(room, 50, session="s1")  # a late event of the session before: not this one's
+    room.hold(HR, 95, 30, device="strap")  # absolute limits again
     assert room.conditions() == set()
-    room.hold(HR, 80, 31, device="strap")  # baseline 80: limit 100
+    assert baseline_limit(room) is None
+    confirmed(room, 80, session="s2")  # limit 100
     room.hold(HR, 95, 10, device="strap")
     assert room.conditions() == set()
+    assert baseline_limit(room) == 100
 
 
 def test_the_low_limit_follows_the_baseline_but_never_below_its_floor(make_room: MakeRoom) -> None:
     rule = LimitRule(quantity=HR, low=45, low_from_baseline=0.8, condition_delay_s=0)
     room = make_room(config(rule, latching=False, baseline_window_s=30))
     room.session("s1")
-    room.hold(HR, 70, 31, device="strap")  # limit 56
+    room.hold(HR, 70, 1, device="strap")
+    confirmed(room, 70)  # limit 56
     (raised,) = alarm_events(room.hold(HR, 55, 1, device="strap"), AlarmAction.RAISED)
     assert raised.alarm.limit == 56
     room.hold(HR, 70, 1, device="strap")
     room.session("s2")
-    room.hold(HR, 50, 31, device="strap")  # 50 x 0.8 = 40, under the 45 floor
+    confirmed(room, 50, session="s2", source="entered")  # 50 x 0.8 = 40, under the 45 floor
     (raised,) = alarm_events(room.hold(HR, 44, 1, device="strap"), AlarmAction.RAISED)
     assert raised.alarm.limit == 45
 
 
 def test_without_a_session_there_is_no_baseline(make_room: MakeRoom) -> None:
     room = relative_hr_room(make_room)
-    room.hold(HR, 60, 120, device="strap")
+    confirmed(room, 60)  # no session is running: nothing to apply it to
     room.hold(HR, 100, 10, device="strap")
     assert alarm_events(room.events) == []
 
@@ -96,35 +104,21 @@ def baseline_limit(room: Room) -> float | None:
     return found[0] if found else None
 
 
-def test_the_window_counts_from_the_sessions_start_after_a_restart(make_room: MakeRoom) -> None:
-    """Resumed 30 s into a 60 s window: the rest of the window is collected, not a new one from the restart."""
+def test_a_restart_takes_no_baseline_at_the_peak_only_the_one_kept(make_room: MakeRoom) -> None:
     room = relative_hr_room(make_room)
-    room.feed(SessionState(id="s1", started_at=room.clock.now() - timedelta(seconds=30)))
-    room.hold(HR, 70, 30, device="strap")
-    assert baseline_limit(room) is None
-    room.hold(HR, 70, 2, device="strap")
-    assert baseline_limit(room) == 87.5
-    (taken,) = room.engine.take_baselines()
-    assert (taken.value, taken.device, taken.source, taken.window_s) == (70, "strap", "measured", 60)
-    assert room.engine.take_baselines() == []  # taken once
-
-
-def test_a_restart_after_the_window_takes_no_baseline_at_the_peak(make_room: MakeRoom) -> None:
-    room = relative_hr_room(make_room)
-    room.feed(SessionState(id="s1", started_at=room.clock.now() - timedelta(minutes=40)))
+    room.session("s1")
     room.hold(HR, 120, 120, device="strap")  # the dose peak, longer than the window
     assert baseline_limit(room) is None  # the hard limits, not 1.25 x 120
-    assert room.engine.take_baselines() == []
     room.publish([room.engine.use_baselines([kept(70)])])  # the one kept with the session
     assert baseline_limit(room) == 87.5
 
 
 def test_a_baseline_for_the_patient_applies_to_every_wearable_of_its_quantity(make_room: MakeRoom) -> None:
-    """A baseline with no wearable (entered by the team: issue 23 adds the screen for it) slots in the same way."""
+    """A baseline for the patient (no wearable: what the team confirms or enters) applies to every wearable of it."""
     room = relative_hr_room(make_room)
     room.session("s1")
     room.hold(HR, 70, 5, device="strap")
-    room.publish([room.engine.use_baselines([kept(80, device=None, source="entered")])])
+    confirmed(room, 80, source="entered")
     room.hold(HR, 70, 2, device="second-strap")  # a wearable seen only after it
     limits = room.hub.state.limits
     assert limits is not None
@@ -141,7 +135,7 @@ def test_baselines_kept_with_a_session_are_read_back_leaving_out_what_does_not_p
     assert BaselineRecord.parse_all({"not": "a list"}) == []
 
 
-def kept(value: float, device: str | None = "strap", source: str = "measured") -> BaselineRecord:
+def kept(value: float, device: str | None = "strap", source: str = "confirmed") -> BaselineRecord:
     return BaselineRecord.model_validate(
         {
             "quantity": "heart_rate",

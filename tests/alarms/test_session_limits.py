@@ -73,7 +73,8 @@ def test_a_session_limit_replaces_a_baseline_derived_one_within_the_rules_ceilin
     rule = LimitRule(quantity=HR, low=40, high=140, high_from_baseline=1.4, condition_delay_s=5, hysteresis=2)
     room = make_room(config(rule, latching=False, baseline_window_s=60))
     room.session("s1")
-    room.hold(HR, 70, 61, device="strap")  # baseline 70: limit 98
+    room.hold(HR, 70, 1, device="strap")
+    room.baseline(HR, 70)  # confirmed by the team: limit 98
     assert in_force_for(room, "strap") == 98
     change = set_limit(room, quantity="heart_rate", high=130)
     assert change.describe() == "Heart rate limits for this session: high (medium) 130 (was 98)"
@@ -99,7 +100,8 @@ def test_a_session_limit_on_a_derived_rule_is_shown_with_a_star(make_room: MakeR
     rule = LimitRule(quantity=HR, low=40, high=140, high_from_baseline=1.4, condition_delay_s=5)
     room = make_room(config(rule, baseline_window_s=60))
     room.session("s1")
-    room.hold(HR, 70, 61, device="strap")
+    room.hold(HR, 70, 1, device="strap")
+    room.baseline(HR, 70)
     view = RoomView(connected=True)
     view.apply_update(Snapshot.from_state(room.hub.state, room.clock.now()))
     assert view.limits_text(HR) == "40-98"  # derived from the baseline

@@ -15,7 +15,7 @@ import pytest
 
 from roomctl.alarms.signal import sounding
 from roomctl.api.client import ApiClient, ApiUnavailable, send_once
-from roomctl.commands import Acknowledge, Command, CommandResult, SetLimit, StartSession
+from roomctl.commands import Acknowledge, Command, CommandResult, SetBaseline, SetLimit, StartSession
 from roomctl.demo.launcher import roomctl_argv
 from roomctl.models import Priority, Quantity
 from roomctl.tui.app import RoomApp
@@ -59,26 +59,31 @@ async def test_the_baseline_is_kept_with_the_session_and_a_restart_at_the_peak_t
     async with Run(tmp_path) as first:
         await first.send(StartSession())
         await first.hold(Quantity.HEART_RATE, 70, 64, device="strap")  # the 60 s window, then the session's tick
+        assert first.screen().limits_text(Quantity.HEART_RATE) == "40-140"  # proposed only: the absolute limits
+        result = await first.send(SetBaseline(action="confirm"))
+        assert result.message == "baseline confirmed: HR 70; the limits follow it"
+        await first.until(lambda: first.screen().limits_text(Quantity.HEART_RATE) == "56-98")
         assert first.limit(Quantity.HEART_RATE, "high", Priority.MEDIUM, "strap").limit == 98  # 1.4 x 70
         assert first.screen().limits_text(Quantity.HEART_RATE) == "56-98"
         await first.until(lambda: session_events(tmp_path, "baseline"))
         stopped = first.clock.now()
     (recorded,) = session_events(tmp_path, "baseline")
-    assert recorded["text"] == "Heart rate baseline 70 bpm (median of the first 1 min, strap)"
+    assert recorded["text"] == "Heart rate baseline 70 bpm (confirmed by the team)"
     assert recorded["data"] == {
         "quantity": "heart_rate",
         "value": 70.0,
-        "device": "strap",
-        "source": "measured",
+        "device": None,
+        "source": "confirmed",
         "taken_at": recorded["data"]["taken_at"],  # type: ignore[index]
         "window_s": 60.0,
     }
 
     # restarted at the dose peak: heart rate 120 for longer than the baseline window
     async with Run(tmp_path, wall=stopped + timedelta(minutes=40), monotonic_start=7.0) as second:
+        await second.hold(Quantity.HEART_RATE, 120, 1, device="strap")  # the patient's baseline: the strap once heard
         high = second.limit(Quantity.HEART_RATE, "high", Priority.MEDIUM, "strap")
         assert (high.limit, high.source) == (98, "baseline")
-        await second.hold(Quantity.HEART_RATE, 120, 90, device="strap")
+        await second.hold(Quantity.HEART_RATE, 120, 89, device="strap")
         alarm = second.alarms()["heart_rate_high"]
         assert alarm.message == "Heart rate high: 120 bpm (limit 98 = 1.4 × baseline 70)"
         await second.hold(Quantity.HEART_RATE, 90, 10, device="strap")  # not low: 0.8 x 70 = 56, not 0.8 x 120

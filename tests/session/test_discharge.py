@@ -7,12 +7,21 @@ from pathlib import Path
 
 from roomctl.alarms import AlarmEngine
 from roomctl.clock import FakeClock
-from roomctl.commands import DischargeCheck, EnterBloodPressure, EnterTemperature, MarkEvent, SetPhase, StartSession
+from roomctl.commands import (
+    DischargeCheck,
+    EnterBloodPressure,
+    EnterTemperature,
+    MarkEvent,
+    SetBaseline,
+    SetPhase,
+    StartSession,
+)
 from roomctl.hub import Hub
 from roomctl.models import Alarm, AlarmAction, AlarmCategory, AlarmEvent, Priority, Quantity, Reading, SessionKind
 from tests.session.conftest import Room, make_room
 
 TICKS = DischargeCheck(oriented_and_grounded=True, support_person_present=True)
+CONFIRM = SetBaseline(action="confirm")
 
 
 def heart_rate(room: Room, value: float) -> None:
@@ -39,7 +48,8 @@ def findings(room: Room) -> list[str]:
 async def test_offered_as_effects_taper_and_ready_when_vitals_are_back(room: Room) -> None:
     m = room.manager
     assert (await m.handle(StartSession(session_kind=SessionKind.DOSING))).ok
-    await minutes(room, 6, 70)  # the baseline: the first 5 minutes (alarm engine's baseline_window_s)
+    await minutes(room, 6, 70)  # the proposal: the last 5 minutes ([alarms] baseline_window_s)
+    assert (await m.handle(CONFIRM)).ok
     assert m.state.discharge is None  # not offered before the taper
     refused = await m.handle(TICKS)
     assert not refused.ok
@@ -89,10 +99,11 @@ async def test_blood_pressure_temperature_and_alarms_count_when_entered(room: Ro
     assert (await m.handle(EnterBloodPressure(systolic=118, diastolic=76))).ok
     assert (await m.handle(EnterTemperature(celsius=36.6))).ok
     await minutes(room, 6, 70)
+    assert (await m.handle(CONFIRM)).ok
     assert (await m.handle(SetPhase(phase="taper"))).ok
     await minutes(room, 31, 72)
     assert findings(room) == [
-        "ok: heart rate vs baseline 70 (within 15 bpm): near for 32 min",  # since the baseline was taken
+        "ok: heart rate vs baseline 70 (within 15 bpm): near for 30 min",  # since the baseline was confirmed
         "ok: no dose recorded",
         "not yet: blood pressure 118/76, baseline 118/76: measure it again before discharge",
         "not yet: temperature 36.6 °C, baseline 36.6 °C: measure it again before discharge",
@@ -137,7 +148,8 @@ async def test_baseline_survives_a_restart(tmp_path: Path, clock: FakeClock, hub
     first = await make_room(tmp_path / "room.db", clock, hub)
     assert (await first.manager.handle(StartSession(session_kind=SessionKind.DOSING))).ok
     await minutes(first, 6, 64)
-    assert first.manager._discharge.baseline.value == 64
+    assert (await first.manager.handle(CONFIRM)).ok
+    assert first.manager._discharge.baseline == 64
     await first.writer.stop()
     await first.store.close()
 
@@ -163,15 +175,16 @@ async def taper_with_baseline(room: Room, bpm: float = 75) -> None:
     """A dosing session, its baseline taken (6 minutes at ``bpm``), the team in the taper (no dose: see the dose test)."""
     assert (await room.manager.handle(StartSession(session_kind=SessionKind.DOSING))).ok
     await minutes(room, 6, bpm)
+    assert (await room.manager.handle(CONFIRM)).ok
     assert (await room.manager.handle(SetPhase(phase="taper"))).ok
 
 
 async def test_steady_counts_only_minutes_with_data_a_gap_restarts_it(room: Room) -> None:
     """4 minutes near the baseline, 25 minutes with the strap off, 90 s back: near for 1 minute, not 30 (before:
     "ready: near for 30 min")."""
-    await taper_with_baseline(room)  # near since the baseline was taken, a minute ago
+    await taper_with_baseline(room)  # near from the first reading after the baseline was confirmed
     await minutes(room, 3, 75)
-    assert findings(room)[0] == "not yet: heart rate vs baseline 75 (within 15 bpm): near for 4 of 30 min"
+    assert findings(room)[0] == "not yet: heart rate vs baseline 75 (within 15 bpm): near for 2 of 30 min"
     await minutes(room, 25, None)  # the strap is off: no readings, the session ticks on
     assert findings(room)[0] == "not yet: heart rate: no current reading (baseline 75)"
     await minutes(room, 1.5, 75)
@@ -186,7 +199,7 @@ async def test_steady_counts_only_minutes_with_data_a_gap_restarts_it(room: Room
 async def test_a_short_pause_between_readings_does_not_restart_the_count(room: Room) -> None:
     await taper_with_baseline(room)
     await minutes(room, 2, 75, step_s=20)  # a reading every 20 s is data all along
-    assert findings(room)[0].endswith("near for 3 of 30 min")  # since the baseline was taken
+    assert findings(room)[0].endswith("near for 1 of 30 min")  # since the first reading after the confirmation
 
 
 async def test_a_latched_unacknowledged_alarm_blocks_ready_until_acknowledged(room: Room) -> None:
@@ -255,18 +268,19 @@ async def test_blood_pressure_for_discharge_is_taken_after_the_last_dose_and_rec
     assert (await m.handle(EnterBloodPressure(systolic=118, diastolic=76))).ok
     assert (await m.handle(EnterBloodPressure(systolic=120, diastolic=78))).ok
     await minutes(room, 6, 70)
+    assert (await m.handle(CONFIRM)).ok
     assert (await m.handle(MarkEvent(event="dose"))).ok
     await minutes(room, 185, 72, step_s=10)
     assert (await m.handle(SetPhase(phase="taper"))).ok
     assert findings(room)[2] == (
-        "not yet: blood pressure 120/78, baseline 118/76: taken before the last dose; measure it again before discharge"
-    )
+        "not yet: blood pressure 120/78, baseline 120/78: taken before the last dose; measure it again before discharge"
+    )  # the baseline confirmed: the last pressure before the dose
     assert (await m.handle(EnterBloodPressure(systolic=124, diastolic=80))).ok
     await minutes(room, 30, 72, step_s=10)
-    assert findings(room)[2] == "ok: blood pressure 124/80, baseline 118/76: near baseline"
+    assert findings(room)[2] == "ok: blood pressure 124/80, baseline 120/78: near baseline"
     await minutes(room, 1, 72, step_s=10)
     assert findings(room)[2] == (
-        "not yet: blood pressure 124/80, baseline 118/76: taken 31 min ago; measure it again (within 30 min of discharge)"
+        "not yet: blood pressure 124/80, baseline 120/78: taken 31 min ago; measure it again (within 30 min of discharge)"
     )
     status = m.state.discharge
     assert status is not None
@@ -284,6 +298,7 @@ async def test_an_oximeter_only_room_can_pass_on_its_pulse_rate(tmp_path: Path, 
         clock.advance(1)
         worn(room, Quantity.PULSE_RATE, 66, "oximeter")
         await m.tick()
+    assert (await m.handle(CONFIRM)).ok
     assert (await m.handle(EnterBloodPressure(systolic=118, diastolic=76, pulse_rate=100))).ok
     assert (await m.handle(SetPhase(phase="taper"))).ok
     for _ in range(31 * 60):
@@ -292,7 +307,7 @@ async def test_an_oximeter_only_room_can_pass_on_its_pulse_rate(tmp_path: Path, 
         await m.tick()
     assert (await m.handle(EnterBloodPressure(systolic=119, diastolic=77, pulse_rate=100))).ok  # the newest pulse
     await m.tick()
-    assert findings(room)[0] == "ok: pulse rate (oximeter) vs baseline 66 (within 15 bpm): near for 32 min"
+    assert findings(room)[0] == "ok: pulse rate (oximeter) vs baseline 66 (within 15 bpm): near for 30 min"
     assert room.hub.state.session.discharge is not None
     assert room.hub.state.session.discharge.vitals_ready  # the screen shows READY
     await room.writer.stop()
@@ -309,13 +324,16 @@ async def test_an_oximeter_only_room_can_pass_on_its_pulse_rate(tmp_path: Path, 
     await again.store.close()
 
 
-async def test_a_damaged_baseline_source_in_the_record_falls_back_to_the_heart_rate(
+async def test_a_damaged_baseline_in_the_record_is_left_out_and_unconfirmed_data_never_count(
     tmp_path: Path, clock: FakeClock, hub: Hub
 ) -> None:
+    """The first minutes of data are no baseline unless confirmed, before a restart and after; a baseline record
+    that does not parse is left out (the check says there is no confirmed baseline), the resume goes on."""
     first = await make_room(tmp_path / "room.db", clock, hub)
     assert (await first.manager.handle(StartSession(session_kind=SessionKind.DOSING))).ok
     await minutes(first, 6, 64)
-    first.manager.meta["heart_rate_source"] = "blood_glucose"  # not a source roomctl ever writes
+    assert first.manager._discharge.baseline is None  # proposed, not confirmed
+    first.manager.meta["baselines"] = [{"quantity": "heart_rate", "value": "sixty-four"}]
     await first.store.save_session(first.manager._row())
     await first.writer.stop()
     await first.store.close()
@@ -323,6 +341,8 @@ async def test_a_damaged_baseline_source_in_the_record_falls_back_to_the_heart_r
     assert await again.manager.resume()  # resumes; does not raise
     assert (await again.manager.handle(SetPhase(phase="taper"))).ok
     await minutes(again, 1, 66)
-    assert findings(again)[0] == "not yet: heart rate vs baseline 64 (within 15 bpm): near for 0 of 30 min"
+    assert findings(again)[0] == (
+        "not yet: heart rate: no confirmed baseline (B: confirm one before the dose, or enter it by hand)"
+    )
     await again.writer.stop()
     await again.store.close()

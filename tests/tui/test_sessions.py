@@ -18,7 +18,7 @@ from textual.pilot import Pilot
 from roomctl.api.client import ApiClient
 from roomctl.api.server import ApiServer
 from roomctl.clock import FakeClock
-from roomctl.commands import MarkEvent, SetPhase, StartSession
+from roomctl.commands import MarkEvent, SetBaseline, SetPhase, StartSession
 from roomctl.config import demo_config_text, parse_config
 from roomctl.daemon.dispatch import CommandDispatcher
 from roomctl.daemon.room_info import room_info
@@ -100,11 +100,17 @@ async def test_start_and_end_each_kind_from_the_keyboard(real_room: RealRoom, ki
         assert "S start" not in keys
         assert not missing(keys, "E end session", "p BP", "t temp", "n note", "b break", "a ack", "1-9 scene")
         if kind is SessionKind.DOSING:
-            assert not missing(keys, "d dose", "D suppl", "[] phase")
+            assert not missing(keys, "d dose", "B baseline", "[] phase")
+            assert "D suppl" not in keys  # the supplemental dose once the dose is marked
             assert "Phase: Arrival and baseline" in text(app, "session")
             assert "vitals check in 30 min" in text(app, "session")
         else:
-            assert missing(keys, "d dose", "D suppl", "[] phase") == ["d dose", "D suppl", "[] phase"]
+            assert missing(keys, "d dose", "D suppl", "[] phase", "B baseline") == [
+                "d dose",
+                "D suppl",
+                "[] phase",
+                "B baseline",
+            ]
             assert "vitals optional" in text(app, "session")
             await pilot.press("d")  # no dose in this kind of session: the key does nothing
             await pilot.pause()
@@ -174,6 +180,7 @@ async def test_discharge_check_from_the_screen(real_room: RealRoom) -> None:
     m = real_room.manager
     assert (await m.handle(StartSession(session_kind=SessionKind.DOSING))).ok
     await steady_heart_rate(real_room, 6, 68)  # the patient's own baseline
+    assert (await m.handle(SetBaseline(action="confirm"))).ok
     app = real_room.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
@@ -190,7 +197,7 @@ async def test_discharge_check_from_the_screen(real_room: RealRoom) -> None:
         await pilot.press("X")
         await until(pilot, lambda: len(app.screen_stack) > 1)
         shown = str(app.screen.query_one("#dialog-findings").render())
-        assert "ok: heart rate vs baseline 68 (within 15 bpm): near for 32 min" in shown  # since the baseline
+        assert "ok: heart rate vs baseline 68 (within 15 bpm): near for 30 min" in shown  # since the confirmation
         assert "ok: no active alarm" in shown
         await pilot.press("o", "enter")  # one tick missing: the daemon refuses, nothing recorded
         await until(pilot, lambda: app.message.startswith("refused: the team confirms both"))
@@ -248,6 +255,7 @@ async def test_an_oximeter_only_room_reaches_ready_on_its_pulse_rate(real_room: 
 
     assert (await m.handle(StartSession(session_kind=SessionKind.DOSING))).ok
     await pulse(6, 66)
+    assert (await m.handle(SetBaseline(action="confirm"))).ok
     app = real_room.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
@@ -257,7 +265,7 @@ async def test_an_oximeter_only_room_reaches_ready_on_its_pulse_rate(real_room: 
         await pilot.press("X")
         await until(pilot, lambda: len(app.screen_stack) > 1)
         shown = str(app.screen.query_one("#dialog-findings").render())
-        assert "ok: pulse rate (oximeter) vs baseline 66 (within 15 bpm): near for 32 min" in shown
+        assert "ok: pulse rate (oximeter) vs baseline 66 (within 15 bpm): near for 30 min" in shown
 
 
 async def test_a_break_offers_standby_for_the_wearables_taken_off_and_shows_it(real_room: RealRoom) -> None:
@@ -369,3 +377,54 @@ async def test_an_adverse_event_from_the_keyboard(real_room: RealRoom) -> None:
             },
         )
     ]
+
+
+async def test_the_baseline_from_the_keyboard_proposed_confirmed_and_entered(real_room: RealRoom) -> None:
+    """Issue 23 §1 at 80x24: the proposal fills its window, B c confirms it (refused until the window is full), the
+    checklist line and the limits follow; after a dose without one, the line says the room's limits apply and B e
+    enters one by hand."""
+    m = real_room.manager
+    app = real_room.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("S", "d")
+        await until(pilot, lambda: "baseline? collecting 1 min (B)" in text(app, "session"))  # the demo room: 60 s
+        await pilot.press("B")
+        await until(pilot, lambda: len(app.screen_stack) > 1)
+        assert "c confirm   r re-take (start again)   e enter by hand" in str(
+            app.screen.query_one("#dialog-hint").render()
+        )
+        await pilot.press("c")
+        await until(pilot, lambda: app.message.startswith("refused: the proposal needs 1 min of resting data"))
+        await steady_heart_rate(real_room, 1.1, 71)
+        await until(pilot, lambda: "baseline? HR 71 (B)" in text(app, "session"))
+        assert all(len(line) <= 80 for line in text(app, "session").splitlines())
+        await pilot.press("B", "c")
+        await until(pilot, lambda: app.message == "baseline confirmed: HR 71; the limits follow it")
+        await until(pilot, lambda: "baseline HR 71" in text(app, "session"))
+        assert [b.value for b in m.baselines()] == [71]
+
+        await pilot.press("E", "y")
+        await until(pilot, lambda: app.view.session.id is None)
+        await pilot.press("S", "d")
+        await until(pilot, lambda: "baseline? collecting" in text(app, "session"))
+        await pilot.press("d", "enter")  # the dose, no baseline confirmed
+        await until(pilot, lambda: "NO BASELINE: room limits" in text(app, "session"))
+        first_line = text(app, "session").splitlines()[0]
+        assert len(first_line) <= 80, first_line
+        await pilot.press("B")
+        await until(pilot, lambda: len(app.screen_stack) > 1)
+        await pilot.press("c")  # no proposal after the dose: c does nothing
+        await pilot.pause()
+        assert len(app.screen_stack) > 1
+        await pilot.press("e")
+        await until(pilot, lambda: len(app.screen_stack) > 2)
+        await pilot.press(*"hr 7x", "enter")
+        await until(pilot, lambda: "is not understood" in str(app.screen.query_one("#dialog-error").render()))
+        await pilot.press(*["backspace"] * 5, *"hr 70 spo2 97 bp 118/76", "enter")
+        await until(
+            pilot, lambda: app.message == "baseline entered by hand: HR 70, SpO2 97, BP 118/76; the limits follow it"
+        )
+        assert len(app.screen_stack) == 1
+        await until(pilot, lambda: "NO BASELINE" not in text(app, "session"))
+        assert {b.source for b in m.baselines()} == {"entered"}
