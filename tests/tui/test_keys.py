@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from textual.pilot import Pilot
 
 from roomctl.commands import (
     Acknowledge,
@@ -18,7 +19,7 @@ from roomctl.commands import (
 )
 from roomctl.tui.app import RoomApp
 from tests.builders import param_id
-from tests.tui.conftest import Served, connected, room_state, until
+from tests.tui.conftest import Served, connected, dosing_session, room_state, until
 
 
 @pytest.mark.parametrize(
@@ -49,10 +50,33 @@ async def test_key_sends_command(served: Served, keys: list[str], expected: Comm
     app = served.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await connected(pilot)
+        if keys[0] == "d":
+            await before_the_dose(served, app, pilot)
         await pilot.press(*keys)
         assert await served.handler.next() == expected
         await until(pilot, lambda: app.message == f"done: {expected.command}")
         assert served.handler.commands.empty()
+
+
+async def before_the_dose(served: Served, app: RoomApp, pilot: Pilot[None]) -> None:
+    """The dosing session as it is before its dose (``d`` marks the dose then; ``D`` once it is marked)."""
+    served.hub.publish(dosing_session(served.clock.now()).model_copy(update={"dose_times": ()}))
+    await until(pilot, lambda: not app.view.session.dose_times)
+
+
+async def test_the_dose_key_is_for_the_initial_dose_the_supplemental_key_after_it(served: Served) -> None:
+    app = served.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await connected(pilot)
+        assert [k for k, _ in app.help_entries() if k in ("d", "D")] == ["D"]  # dosed 30 min ago
+        await pilot.press("d")
+        await pilot.pause()
+        assert len(app.screen_stack) == 1  # the dose is marked already: d does nothing
+        await before_the_dose(served, app, pilot)
+        assert [k for k, _ in app.help_entries() if k in ("d", "D")] == ["d"]
+        await pilot.press("D")
+        await pilot.pause()
+        assert len(app.screen_stack) == 1
 
 
 async def test_break_key_ends_a_break(served: Served) -> None:
@@ -82,6 +106,8 @@ async def test_dialog_shows_error_and_sends_nothing(served: Served, keys: list[s
     app = served.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await connected(pilot)
+        if keys[0] == "d":
+            await before_the_dose(served, app, pilot)
         await pilot.press(*keys)
         shown = str(app.screen.query_one("#dialog-error").render())
         assert error in shown
