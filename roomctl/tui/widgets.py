@@ -375,6 +375,16 @@ def dose_text(s: SessionState, now: datetime) -> str:
     return text
 
 
+def fitted(parts: list[str], gap: str, width: int = HELP_WIDTH) -> str:
+    """The parts in order, as many as fit in ``width`` (the first always): a line that is never cut mid-word."""
+    line = parts[0] if parts else ""
+    for part in parts[1:]:
+        if len(line) + len(gap) + len(part) > width:
+            break
+        line += gap + part
+    return line
+
+
 def session_lines(view: RoomView, now: datetime) -> str:
     s = view.session
     if s.id is None:
@@ -394,7 +404,7 @@ def session_lines(view: RoomView, now: datetime) -> str:
         parts = [first, dose_text(s, now), baseline, since_start]
     if s.on_break:
         parts.insert(1, "ON BREAK")
-    first = ("   " if before_dose else "  ").join(p for p in parts if p)
+    first = fitted([p for p in parts if p], "   " if before_dose else "  ")
     if not dosing:
         return f"{first}\nThe room and the record: light, notes; vitals optional (p BP, t temp)"
     second = f"Phase: {view.phase_label(s.phase)}"

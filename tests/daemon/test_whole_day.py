@@ -41,7 +41,13 @@ async def test_a_dosing_day_from_the_keyboard(tmp_path: Path, emulator: Emulator
         tmux.send_keys("S")
         await tmux.wait_for(lambda s: "d dosing" in s)
         tmux.send_keys("d")
-        await tmux.wait_for(lambda s: "Dosing session" in s)
+        await tmux.wait_for(lambda s: "Dosing session" in s and "baseline? collecting" in s)
+        tmux.send_keys("B")  # the baseline before the dose: entered by hand (confirming waits for the proposal)
+        await tmux.wait_for(lambda s: "e enter by hand" in s)
+        tmux.send_keys("e")
+        await tmux.wait_for(lambda s: "Baseline entered by hand" in s)
+        tmux.send_keys(*"hr 72 spo2 98", "Enter")
+        await tmux.wait_for(lambda s: "baseline entered HR 72, SpO2 98" in s)
         tmux.send_keys("d")
         await tmux.wait_for(lambda s: "amount in mg" in s)
         tmux.send_keys("1", "2", "0", "Enter")
@@ -49,7 +55,7 @@ async def test_a_dosing_day_from_the_keyboard(tmp_path: Path, emulator: Emulator
         tmux.send_keys("D")
         await tmux.wait_for(lambda s: "amount in mg" in s)
         tmux.send_keys("6", "0", "Enter")
-        await tmux.wait_for(lambda s: "(2 doses)" in s)
+        await tmux.wait_for(lambda s: "since dose 0:00 h, suppl. 0:00 h" in s)
 
         # a break with the oximeter off: standby holds its technical alarms, and says so
         tmux.send_keys("b")
@@ -89,7 +95,7 @@ async def test_a_dosing_day_from_the_keyboard(tmp_path: Path, emulator: Emulator
     assert "Traceback" not in log_path.read_text()
 
     kinds = events(tmp_path / "roomctl.db")
-    for kind in ("session_start", "dose", "supplemental_dose", "break_start", "standby_start", "blood_pressure",
+    for kind in ("session_start", "baseline", "dose", "supplemental_dose", "break_start", "standby_start", "blood_pressure",
                  "break_end", "standby_end", "session_end"):  # fmt: skip
         assert kind in kinds, (kind, kinds)
     with sqlite3.connect(tmp_path / "roomctl.db") as conn:
