@@ -1,4 +1,5 @@
-"""Measure a played burst with numpy: pulses (start, length), gaps, fundamental, harmonics, level."""
+"""Measure a played burst with numpy: pulses (start, length), gaps, fundamental, harmonics, level; and what each
+priority's burst is expected to measure."""
 
 from __future__ import annotations
 
@@ -8,10 +9,19 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
+from roomctl.models import Priority
 from roomctl.sound.synth import RATE
 
 FRAME_S = 0.001
 ENVELOPE_S = 0.003
+
+# What reference/alarm-signals.md asks, and what each burst is expected to measure.
+EXPECTED = {
+    # priority: (pulses, pulse length, gaps between pulses, f0)
+    Priority.HIGH: (10, 0.150, [0.10, 0.10, 0.35, 0.10, 0.50, 0.10, 0.10, 0.35, 0.10], 660.0),
+    Priority.MEDIUM: (3, 0.200, [0.20, 0.20], 523.0),
+    Priority.LOW: (2, 0.200, [0.20], 440.0),
+}
 
 
 @dataclass

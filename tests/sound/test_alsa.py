@@ -8,16 +8,9 @@ from roomctl.models import Priority
 from roomctl.sound import BURSTS, SELF_TEST, SoundError
 from roomctl.sound.players import AplayOutput
 
-from .analysis import measure
+from .analysis import EXPECTED, measure
 from .conftest import AlsaFile
 
-# What reference/alarm-signals.md asks, and what each burst is expected to measure.
-EXPECTED = {
-    # priority: (pulses, pulse length, gaps between pulses, f0)
-    Priority.HIGH: (10, 0.150, [0.10, 0.10, 0.35, 0.10, 0.50, 0.10, 0.10, 0.35, 0.10], 660.0),
-    Priority.MEDIUM: (3, 0.200, [0.20, 0.20], 523.0),
-    Priority.LOW: (2, 0.200, [0.20], 440.0),
-}
 TOLERANCE_S = 0.006  # the 5 % threshold sits a few ms inside each 15 % ramp
 
 

@@ -15,8 +15,8 @@ from roomctl.models import Priority
 from roomctl.sound import BURSTS, SoundError
 from roomctl.sound.players import BUZZER_MAX_DUTY, BuzzerOutput
 
+from .analysis import EXPECTED
 from .pins import ClockedMockPWMPin
-from .test_alsa import EXPECTED
 
 PIN = 18
 STEP_S = 0.0005
