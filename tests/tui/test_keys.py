@@ -49,10 +49,7 @@ from tests.tui.conftest import Served, connected, dosing_session, room_state, un
 async def test_key_sends_command(served: Served, keys: list[str], expected: Command) -> None:
     app = served.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await connected(pilot)
-        if keys[0] == "d":
-            await before_the_dose(served, app, pilot)
-        await pilot.press(*keys)
+        await typed(served, app, pilot, keys)
         assert await served.handler.next() == expected
         await until(pilot, lambda: app.message == f"done: {expected.command}")
         assert served.handler.commands.empty()
@@ -62,6 +59,14 @@ async def before_the_dose(served: Served, app: RoomApp, pilot: Pilot[None]) -> N
     """The dosing session as it is before its dose (``d`` marks the dose then; ``D`` once it is marked)."""
     served.hub.publish(dosing_session(served.clock.now()).model_copy(update={"dose_times": ()}))
     await until(pilot, lambda: not app.view.session.dose_times)
+
+
+async def typed(served: Served, app: RoomApp, pilot: Pilot[None], keys: list[str]) -> None:
+    """``keys`` typed on the connected screen (a dose key before the dose: ``d`` is for the initial dose)."""
+    await connected(pilot)
+    if keys[0] == "d":
+        await before_the_dose(served, app, pilot)
+    await pilot.press(*keys)
 
 
 async def test_the_dose_key_is_for_the_initial_dose_the_supplemental_key_after_it(served: Served) -> None:
@@ -105,10 +110,7 @@ async def test_break_key_ends_a_break(served: Served) -> None:
 async def test_dialog_shows_error_and_sends_nothing(served: Served, keys: list[str], error: str) -> None:
     app = served.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await connected(pilot)
-        if keys[0] == "d":
-            await before_the_dose(served, app, pilot)
-        await pilot.press(*keys)
+        await typed(served, app, pilot, keys)
         shown = str(app.screen.query_one("#dialog-error").render())
         assert error in shown
         await pilot.press("escape")
