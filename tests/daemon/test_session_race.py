@@ -20,6 +20,7 @@ from roomctl.commands import EndSession, StartSession
 from roomctl.models import SessionKind, SessionState
 from roomctl.storage.database import Database, SessionRow
 from tests.daemon.helpers import room_without_wearables, start_daemon, stop_process
+from tests.waits import until_changed
 
 ROUNDS = 30
 
@@ -46,10 +47,7 @@ class Screen:
                 self.changed.set()
 
     async def shows(self, session: str | None, within_s: float = 30.0) -> None:
-        async with asyncio.timeout(within_s):
-            while self.session != session:
-                self.changed.clear()
-                await self.changed.wait()
+        await until_changed(self.changed, lambda: self.session == session, within_s)
 
 
 @contextlib.asynccontextmanager

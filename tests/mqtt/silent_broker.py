@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 from tests.mqtt.broker import free_port
+from tests.waits import until_changed
 
 CONNECT, PUBLISH, PINGREQ, DISCONNECT = 1, 3, 12, 14
 
@@ -38,12 +40,8 @@ class SilentBroker:
             writer.close()
         await self._server.wait_closed()
 
-    async def wait_for(self, predicate: object, within_s: float = 60.0) -> None:
-        assert callable(predicate)
-        async with asyncio.timeout(within_s):
-            while not predicate():
-                self.changed.clear()
-                await self.changed.wait()
+    async def wait_for(self, predicate: Callable[[], object], within_s: float = 60.0) -> None:
+        await until_changed(self.changed, predicate, within_s)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)

@@ -13,13 +13,14 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from roomctl.api.client import ApiClient, ApiUnavailable
 from roomctl.api.protocol import EventMessage, Snapshot
 from roomctl.commands import Command, CommandResult
 from roomctl.models import Alarm, AlarmAction, AlarmEvent, Reading, ServiceHealth, SessionState
+from tests.waits import until_changed
 
 FILLER = ".filler"
 
@@ -142,12 +143,8 @@ class Follower:
     def shown(self, condition: str) -> Alarm | None:
         return next((a for a in self.alarms.values() if a.condition == condition and a.active), None)
 
-    async def wait_until(self, predicate: object, within_s: float = 60) -> None:
-        assert callable(predicate)
-        async with asyncio.timeout(within_s):
-            while not predicate():
-                self.changed.clear()
-                await self.changed.wait()
+    async def wait_until(self, predicate: Callable[[], object], within_s: float = 60) -> None:
+        await until_changed(self.changed, predicate, within_s)
 
     async def close(self) -> None:
         self.task.cancel()
