@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _budget import cpu_seconds, describe_us
 
-from roomctl.alarms import AlarmEngine
+from roomctl.alarms.engine import AlarmEngine
 from roomctl.clock import FakeClock
 from roomctl.config.alarms import AlarmsConfig, LimitRule
 from roomctl.config.wearables import WearableConfig

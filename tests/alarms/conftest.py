@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterable
 
 import pytest
 
-from roomctl.alarms import AlarmEngine
 from roomctl.alarms.baseline import BaselineRecord
+from roomctl.alarms.engine import AlarmEngine
 from roomctl.clock import FakeClock
 from roomctl.config.alarms import AlarmsConfig, LimitRule
 from roomctl.config.wearables import WearableConfig

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from roomctl.alarms import AlarmEngine
+from roomctl.alarms.engine import AlarmEngine
 from roomctl.config.alarms import AlarmsConfig
 from roomctl.models import AlarmAction, AlarmEvent, HubEvent, LinkState, Priority, Quantity, Reading
 from roomctl.sensors.link import CALM_S, FLOOD_WINDOWS

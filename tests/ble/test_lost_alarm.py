@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
-from roomctl.alarms import AlarmEngine
+from roomctl.alarms.engine import AlarmEngine
 from roomctl.config.alarms import AlarmsConfig
 from roomctl.models import AlarmAction, AlarmEvent, HubEvent, LinkState, Quantity, Reading
 from tests.ble.conftest import ADDRESSES, Room, StartEmulator

@@ -236,7 +236,7 @@ async def test_a_corrupt_state_file_falls_back_to_the_safe_level(
 async def test_the_alarm_light_comes_back_when_the_pause_ends_and_the_condition_still_exists(
     config: LightingConfig, hub: Hub, factory: MockFactory, clock: FakeClock
 ) -> None:
-    from roomctl.alarms import AlarmEngine
+    from roomctl.alarms.engine import AlarmEngine
     from roomctl.config.alarms import AlarmsConfig, LimitRule
     from roomctl.models import UNITS, Priority, Quantity, Reading
 

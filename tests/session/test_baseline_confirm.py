@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from roomctl.alarms import AlarmEngine
+from roomctl.alarms.engine import AlarmEngine
 from roomctl.clock import FakeClock
 from roomctl.commands import CommandRejected, EnterBloodPressure, MarkEvent, SetBaseline, StartSession, parse_command
 from roomctl.hub import Hub

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from roomctl.alarms import AlarmEngine
+from roomctl.alarms.engine import AlarmEngine
 from roomctl.clock import FakeClock
 from roomctl.commands import (
     DischargeCheck,

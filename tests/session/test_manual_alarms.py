@@ -3,7 +3,7 @@ alarm, the next value inside the limit ends it, and ending the session leaves no
 
 from __future__ import annotations
 
-from roomctl.alarms import AlarmEngine
+from roomctl.alarms.engine import AlarmEngine
 from roomctl.commands import EndSession, EnterBloodPressure, StartSession
 from roomctl.models import AlarmAction, AlarmEvent
 

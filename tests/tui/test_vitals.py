@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from roomctl.alarms import AlarmEngine
+from roomctl.alarms.engine import AlarmEngine
 from roomctl.clock import FakeClock
 from roomctl.config import demo_config_text, parse_config
 from roomctl.daemon.room_info import room_info
