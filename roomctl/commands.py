@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping
-from typing import Annotated, Any, Literal, Protocol, Self, get_args
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Literal, Protocol, Self, get_args
 
 from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
@@ -25,19 +26,40 @@ MAX_COMMAND_BYTES = 2048
 """A command's JSON is a few hundred bytes; a longer one is refused."""
 
 
-class Acknowledge(Model):
+class Owner(StrEnum):
+    """The part of the daemon that handles a command (``daemon/dispatch.py`` routes by it)."""
+
+    ALARMS = "alarms"
+    LIGHTING = "lighting"
+    MUSIC = "music"
+    SESSION = "session"
+
+
+class CommandModel(Model):
+    """A command: its model says who handles it and whether MQTT may send it (opt-in remote commands are lighting,
+    acknowledge and this session's limits; session and clinical entries stay with the people in the room)."""
+
+    owner: ClassVar[Owner] = Owner.SESSION
+    over_mqtt: ClassVar[bool] = False
+
+
+class Acknowledge(CommandModel):
     """Acknowledge one alarm (or all, with no id): a latched alarm clears; audio pauses for the configured time."""
 
+    owner = Owner.ALARMS
+    over_mqtt = True
     command: Literal["acknowledge"] = "acknowledge"
     alarm_id: str | None = Field(None, max_length=64)
 
 
-class SetLimit(Model):
+class SetLimit(CommandModel):
     """Change an alarm limit for the current session only (reset when it ends); recorded as a session event.
 
     ``priority`` picks the rule (default: the mildest in that direction, e.g. SpO2 low 90 rather than 85).
     """
 
+    owner = Owner.ALARMS
+    over_mqtt = True
     command: Literal["set_limit"] = "set_limit"
     quantity: Quantity
     low: float | None = Field(None, ge=-1000, le=1000)
@@ -53,54 +75,61 @@ class SetLimit(Model):
         return self
 
 
-class SetScene(Model):
+class SetScene(CommandModel):
     """Set a lighting scene by hand; it holds until the next phase change or a reset."""
 
+    owner = Owner.LIGHTING
+    over_mqtt = True
     command: Literal["set_scene"] = "set_scene"
     scene: Slug
     fade_s: float | None = Field(None, ge=0, le=3600)
 
 
-class SetLevel(Model):
+class SetLevel(CommandModel):
     """Set one channel (or all, with no channel) to a level 0.0-1.0 by hand."""
 
+    owner = Owner.LIGHTING
+    over_mqtt = True
     command: Literal["set_level"] = "set_level"
     channel: Slug | None = None
     level: float = Field(ge=0.0, le=1.0)
     fade_s: float | None = Field(None, ge=0, le=3600)
 
 
-class ResetLighting(Model):
+class ResetLighting(CommandModel):
     """Drop the manual override: the light follows the session phase again."""
 
+    owner = Owner.LIGHTING
+    over_mqtt = True
     command: Literal["reset_lighting"] = "reset_lighting"
 
 
 MusicAction = Literal["toggle", "next", "volume_up", "volume_down", "off"]
 
 
-class MusicCommand(Model):
+class MusicCommand(CommandModel):
     """The room's music: play/pause, next track, volume up/down, or off for talking (held until the next phase or a key)."""
 
+    owner = Owner.MUSIC
     command: Literal["music"] = "music"
     action: MusicAction
 
 
-class StartSession(Model):
+class StartSession(CommandModel):
     command: Literal["start_session"] = "start_session"
     session_kind: SessionKind = SessionKind.DOSING
 
 
-class EndSession(Model):
+class EndSession(CommandModel):
     command: Literal["end_session"] = "end_session"
 
 
-class SetPhase(Model):
+class SetPhase(CommandModel):
     command: Literal["set_phase"] = "set_phase"
     phase: Slug
 
 
-class DischargeCheck(Model):
+class DischargeCheck(CommandModel):
     """The team's discharge check at the end of a dosing session: their two ticks (no names); the daemon adds the vitals."""
 
     command: Literal["discharge_check"] = "discharge_check"
@@ -108,7 +137,7 @@ class DischargeCheck(Model):
     support_person_present: bool = Field(description="a support person is here for the ride home")
 
 
-class MarkEvent(Model):
+class MarkEvent(CommandModel):
     """Mark a moment of the session: dose, supplemental dose, break start/end, or a note."""
 
     command: Literal["mark"] = "mark"
@@ -129,7 +158,7 @@ class MarkEvent(Model):
         return self
 
 
-class SetBaseline(Model):
+class SetBaseline(CommandModel):
     """The patient's baseline, before the dose: ``confirm`` the proposal shown, ``retake`` it (its window starts
     again), or ``enter`` it by hand (heart rate, with SpO2, blood pressure and temperature when known)."""
 
@@ -157,14 +186,14 @@ class SetBaseline(Model):
         return self
 
 
-class TickChecklist(Model):
+class TickChecklist(CommandModel):
     """The pre-dose checklist as the team has it now: the ids of the items ticked (the others are open)."""
 
     command: Literal["checklist"] = "checklist"
     ticked: list[Slug] = Field(max_length=9)
 
 
-class EnterBloodPressure(Model):
+class EnterBloodPressure(CommandModel):
     """A blood pressure taken by hand. Implausible numbers are refused, never stored."""
 
     command: Literal["blood_pressure"] = "blood_pressure"
@@ -179,21 +208,21 @@ class EnterBloodPressure(Model):
         return self
 
 
-class EnterTemperature(Model):
+class EnterTemperature(CommandModel):
     """A body temperature taken by hand, in °C."""
 
     command: Literal["temperature"] = "temperature"
     celsius: float = Field(ge=LIMITS["celsius"][0], le=LIMITS["celsius"][1])
 
 
-class EnterDistress(Model):
+class EnterDistress(CommandModel):
     """The patient's distress rating, 0 (none) to 10 (worst), asked at a vitals check; it goes with the check."""
 
     command: Literal["distress"] = "distress"
     rating: int = Field(ge=0, le=10)
 
 
-class RecordAdverseEvent(Model):
+class RecordAdverseEvent(CommandModel):
     """An adverse event: a category and an action from the room's lists ([session.adverse_events]), a severity,
     whether emergency services were called, and optional text (kept on the Pi, never on MQTT)."""
 
@@ -226,7 +255,8 @@ Command = Annotated[
     Field(discriminator="command"),
 ]
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
-COMMAND_NAMES: frozenset[str] = frozenset(m.model_fields["command"].default for m in get_args(get_args(Command)[0]))
+COMMAND_MODELS: tuple[type[CommandModel], ...] = get_args(get_args(Command)[0])
+COMMAND_NAMES: frozenset[str] = frozenset(m.model_fields["command"].default for m in COMMAND_MODELS)
 
 
 class CommandRejected(RoomctlError, ValueError):

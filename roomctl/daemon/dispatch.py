@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from roomctl.commands import (
-    Acknowledge,
-    Command,
-    CommandHandler,
-    CommandResult,
-    MusicCommand,
-    ResetLighting,
-    SetLevel,
-    SetLimit,
-    SetScene,
-)
+from roomctl.commands import Command, CommandHandler, CommandResult, Owner
 
 log = logging.getLogger(__name__)
 
 
 class CommandDispatcher:
-    """acknowledge, set_limit -> alarms; set_scene, set_level, reset_lighting -> lighting; music -> the music player;
-    everything else -> the session.
+    """Each command to the part its model names (``CommandModel.owner``: alarms, lighting, music, the session).
 
     A part the room does not run (no lights configured, say) answers with a refusal in words, never a crash.
     """
@@ -40,15 +29,9 @@ class CommandDispatcher:
         self.music = music
 
     def _owner(self, command: Command) -> tuple[str, CommandHandler | None]:
-        match command:
-            case Acknowledge() | SetLimit():
-                return "alarms", self.alarms
-            case SetScene() | SetLevel() | ResetLighting():
-                return "lighting", self.lighting
-            case MusicCommand():
-                return "music", self.music
-            case _:
-                return "session", self.session
+        owner = type(command).owner
+        parts = {Owner.ALARMS: self.alarms, Owner.LIGHTING: self.lighting, Owner.MUSIC: self.music}
+        return owner.value, parts.get(owner, self.session)
 
     async def handle(self, command: Command, source: str) -> CommandResult:
         part, handler = self._owner(command)
