@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
 import socket
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 from roomctl.config import demo_config_text
 from roomctl.demo.launcher import roomctl_argv
 from tests.builders import room_toml
+from tests.terminal import Tmux
 
 
 class NotifyListener:
@@ -126,3 +128,24 @@ def commanded_room(folder: Path, port: int, *, host: str = "127.0.0.1", extra: s
         + f'credentials_file = "{creds}"\n{extra}'
     )
     return config
+
+
+@contextlib.asynccontextmanager
+async def room_on_screen(folder: Path) -> AsyncIterator[tuple[asyncio.subprocess.Process, Tmux]]:
+    """``roomctl run`` on :func:`room_without_wearables` in ``folder`` and its screen (``roomctl tui``) in a real 80x24
+    terminal (both yielded), from when the screen shows no session and the daemon ok; after, the screen is closed and the daemon must
+    stop with status 0 and no traceback in its log."""
+    config = folder / "room.toml"
+    config.write_text(room_without_wearables())
+    log_path = folder / "daemon.log"
+    daemon = await start_daemon(config)
+    tmux: Tmux | None = None
+    try:
+        tmux = Tmux(" ".join(["exec", *roomctl_argv("tui", "--socket", str(folder / "api.sock"))]), width=80, height=24)
+        await tmux.wait_for(lambda s: "No session - monitoring" in s and "daemon ok" in s)
+        yield daemon, tmux
+    finally:
+        if tmux is not None:
+            tmux.close()
+        assert await stop_process(daemon) == 0, log_path.read_text()
+    assert "Traceback" not in log_path.read_text()

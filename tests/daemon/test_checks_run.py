@@ -10,9 +10,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from roomctl.demo.launcher import roomctl_argv
-from tests.daemon.helpers import room_without_wearables, start_daemon, stop_process
-from tests.terminal import Tmux
+from tests.daemon.helpers import room_on_screen
 
 
 def events(db: Path, kind: str) -> list[tuple[str | None, dict[str, object]]]:
@@ -22,17 +20,8 @@ def events(db: Path, kind: str) -> list[tuple[str | None, dict[str, object]]]:
 
 
 async def test_a_check_and_an_adverse_event_from_the_keyboard(tmp_path: Path) -> None:
-    config = tmp_path / "room.toml"
-    config.write_text(room_without_wearables())
-    socket_path = tmp_path / "api.sock"
-    log_path = tmp_path / "daemon.log"
     db = tmp_path / "roomctl.db"
-    daemon = await start_daemon(config)
-    tmux: Tmux | None = None
-    try:
-        tui = " ".join(roomctl_argv("tui", "--socket", str(socket_path)))
-        tmux = Tmux(f"exec {tui}", width=80, height=24)
-        await tmux.wait_for(lambda s: "No session - monitoring" in s and "daemon ok" in s)
+    async with room_on_screen(tmp_path) as (_, tmux):
         await tmux.press("S", until=lambda s: "p preparation   d dosing   i integration" in s)
         await tmux.press("d", until=lambda s: "Phase: Arrival and baseline" in s and "vitals check in 30 min" in s)
         await tmux.press("d", until=lambda s: "Dose given now (T0)?" in s)
@@ -53,11 +42,6 @@ async def test_a_check_and_an_adverse_event_from_the_keyboard(tmp_path: Path) ->
         await tmux.press("1", until=lambda s: "Emergency services called?" in s)
         await tmux.press("n", until=lambda s: "Anything to add" in s)
         await tmux.press("brief nausea after the dose", "Enter", until=lambda s: "adverse event recorded" in s)
-    finally:
-        if tmux is not None:
-            tmux.close()
-        assert await stop_process(daemon) == 0, log_path.read_text()
-    assert "Traceback" not in log_path.read_text()
     ((text, check),) = events(db, "vitals_check")
     assert text == "vitals check done on time"  # early: before it was due
     assert check["blood_pressure"] == [128, 82]

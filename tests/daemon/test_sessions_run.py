@@ -13,8 +13,7 @@ import sqlite3
 from pathlib import Path
 
 from roomctl.demo.launcher import roomctl_argv
-from tests.daemon.helpers import room_without_wearables, start_daemon, stop_process
-from tests.terminal import Tmux
+from tests.daemon.helpers import room_on_screen
 
 
 async def roomctl(*args: str) -> tuple[int, str]:
@@ -32,17 +31,9 @@ def sessions(db: Path) -> list[tuple[str, bool]]:
 
 
 async def test_session_from_the_keyboard_and_the_command_line(tmp_path: Path) -> None:
-    config = tmp_path / "room.toml"
-    config.write_text(room_without_wearables())
-    socket_path = tmp_path / "api.sock"
-    log_path = tmp_path / "daemon.log"
-    daemon = await start_daemon(config)
-    tmux: Tmux | None = None
-    try:
-        tui = " ".join(roomctl_argv("tui", "--socket", str(socket_path)))
-        tmux = Tmux(f"exec {tui}", width=80, height=24)
-        await tmux.wait_for(lambda s: "No session - monitoring with the room's limits" in s and "daemon ok" in s)
-
+    config, socket_path = tmp_path / "room.toml", tmp_path / "api.sock"
+    async with room_on_screen(tmp_path) as (_, tmux):
+        await tmux.wait_for(lambda s: "No session - monitoring with the room's limits" in s)
         await tmux.press("S", until=lambda s: "p preparation   d dosing   i integration" in s)
         screen = await tmux.press("d", until=lambda s: "Dosing session" in s and "Phase: Arrival and baseline" in s)
         assert "d dose" in screen
@@ -68,11 +59,6 @@ async def test_session_from_the_keyboard_and_the_command_line(tmp_path: Path) ->
         status, out = await roomctl("session", "end", "--socket", str(socket_path))
         assert (status, out) == (1, "roomctl: refused: no session is running; start one first\n")
         assert sessions(tmp_path / "roomctl.db") == [("dosing", True), ("integration", True)]
-    finally:
-        if tmux is not None:
-            tmux.close()
-        assert await stop_process(daemon) == 0, log_path.read_text()
-    assert "Traceback" not in log_path.read_text()
 
 
 async def test_session_command_line_refusals_in_words(tmp_path: Path) -> None:
@@ -87,14 +73,7 @@ async def test_session_command_line_refusals_in_words(tmp_path: Path) -> None:
 async def test_a_stopped_daemon_is_not_ok_on_the_screen(tmp_path: Path) -> None:
     """SIGSTOP the daemon: within a few seconds the screen shows the link-lost banner (no alarm could be raised);
     SIGCONT: back to "daemon ok" on the same connection."""
-    config = tmp_path / "room.toml"
-    config.write_text(room_without_wearables())
-    log_path = tmp_path / "daemon.log"
-    daemon = await start_daemon(config)
-    tmux: Tmux | None = None
-    try:
-        tui = " ".join(roomctl_argv("tui", "--socket", str(tmp_path / "api.sock")))
-        tmux = Tmux(f"exec {tui}", width=80, height=24)
+    async with room_on_screen(tmp_path) as (daemon, tmux):
         await tmux.wait_for(lambda s: "daemon ok" in s and "no alarms" in s)
         daemon.send_signal(signal.SIGSTOP)
         try:
@@ -107,7 +86,3 @@ async def test_a_stopped_daemon_is_not_ok_on_the_screen(tmp_path: Path) -> None:
         assert "no alarms" not in screen
         assert "daemon not answering (nothing for" in screen
         await tmux.wait_for(lambda s: "daemon ok" in s and "no alarms" in s)
-    finally:
-        if tmux is not None:
-            tmux.close()
-        assert await stop_process(daemon) == 0, log_path.read_text()
