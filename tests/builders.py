@@ -44,18 +44,20 @@ def alarm_event(
     *,
     alarm_id: str = "a1",
     priority: Priority = Priority.HIGH,
+    category: AlarmCategory = AlarmCategory.PHYSIOLOGICAL,
     condition: str = "spo2_low",
     message: str = "SpO2 low",
     ts: datetime | None = None,
     acknowledged: bool = False,
     **details: Any,
 ) -> AlarmEvent:
-    """An alarm event (a physiological alarm raised at ``ts``, default :data:`T0`); ``details``: quantity, value, ..."""
+    """An alarm event (a physiological alarm unless ``category``, raised at ``ts``, default :data:`T0`); ``details``:
+    quantity, value, device, ..."""
     at = ts if ts is not None else T0
     alarm = Alarm(
         id=alarm_id,
         condition=condition,
-        category=AlarmCategory.PHYSIOLOGICAL,
+        category=category,
         priority=priority,
         message=message,
         raised_at=at,

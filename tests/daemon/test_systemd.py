@@ -16,7 +16,8 @@ from roomctl.config import WearableConfig
 from roomctl.daemon.health import WearableFreshness, service_health_problems
 from roomctl.daemon.systemd import Notifier, Watchdog, watchdog_interval
 from roomctl.hub import Hub
-from roomctl.models import Alarm, AlarmAction, AlarmCategory, AlarmEvent, Priority, ServiceHealth
+from roomctl.models import AlarmCategory, AlarmEvent, Priority, ServiceHealth
+from tests.builders import alarm_event
 
 
 @pytest.fixture
@@ -134,16 +135,10 @@ def _wearable(id_: str, lost: float = 12.0) -> WearableConfig:
 
 
 def _alarm(device: str, ts: datetime) -> AlarmEvent:
-    alarm = Alarm(
-        id=f"device_disconnected:{device}",
-        condition="device_disconnected",
-        category=AlarmCategory.TECHNICAL,
-        priority=Priority.MEDIUM,
-        message="lost",
-        device=device,
-        raised_at=ts,
-    )
-    return AlarmEvent(action=AlarmAction.RAISED, alarm=alarm, ts=ts)
+    return alarm_event(
+        alarm_id=f"device_disconnected:{device}", condition="device_disconnected", category=AlarmCategory.TECHNICAL,
+        priority=Priority.MEDIUM, message="lost", ts=ts, device=device,
+    )  # fmt: skip
 
 
 @dataclass
