@@ -144,9 +144,6 @@ class MarkEvent(CommandModel):
     event: Literal["dose", "supplemental_dose", "break_start", "break_end", "note"]
     text: str | None = Field(None, max_length=500)
     amount_mg: float | None = Field(None, gt=0, le=500)
-    with_open_items: bool = Field(
-        False, description="dose: the team was asked once more and gives it with checklist items open"
-    )
     standby: tuple[Slug, ...] = Field(
         (), max_length=16, description="break_start: the wearables taken off, whose technical alarms standby holds"
     )

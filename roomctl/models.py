@@ -361,6 +361,9 @@ class SessionState(Model):
     discharge: DischargeStatus | None = Field(None, description="set in a dosing session once the check is offered")
     baseline: BaselineStatus | None = Field(None, description="a dosing session's baseline, proposed or confirmed")
     checklist: tuple[ChecklistItemState, ...] = Field((), description="a dosing session's pre-dose checklist")
+    supplemental_window_min: tuple[float, float] | None = Field(
+        None, description="a dosing session: a supplemental dose is expected this many minutes after the initial dose"
+    )
 
 
 class LightingState(Model):

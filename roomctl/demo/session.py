@@ -1,7 +1,7 @@
 """The demo starts a dosing session through the local API, as a therapist would, so the screen shows a live session.
 
-It stops before the dose: the baseline confirmation (``B``, then ``c`` once the proposal's minute is full) is
-left for the demo's user at the screen, then the dose (``d``), as a team would do it."""
+It stops before the dose: the baseline confirmation (``B``, then ``c`` once the proposal's minute is full) and the
+pre-dose checklist (``C``) are left for the demo's user at the screen, then the dose (``d``), as a team would do them."""
 
 from __future__ import annotations
 
@@ -46,4 +46,4 @@ async def start_demo_session(socket_path: Path, *, timeout_s: float) -> str:
         with contextlib.suppress(asyncio.CancelledError):
             await reader
         await client.close()
-    return "demo session started: confirm the baseline (B) before the dose (d)"
+    return "demo session started: confirm the baseline (B) and tick the checklist (C) before the dose (d)"

@@ -31,8 +31,10 @@ from roomctl.commands import (
     SetBaseline,
     SetPhase,
     StartSession,
+    TickChecklist,
 )
 from roomctl.config import RoomConfig
+from roomctl.config.session import BASELINE_ITEM
 from roomctl.errors import RoomctlError, StorageError
 from roomctl.hub import Hub
 from roomctl.models import (
@@ -51,6 +53,7 @@ from roomctl.models import (
 )
 from roomctl.plausible import check_blood_pressure, check_temperature
 from roomctl.session import baseline as proposal
+from roomctl.session import checklist
 from roomctl.session.checks import Checks, Part, Reminder, check_text
 from roomctl.session.discharge import DischargeWatch, Timing
 from roomctl.session.standby import BreakStandby
@@ -200,7 +203,10 @@ class SessionManager:
                 case SetPhase():
                     return await self.set_phase(command.phase)
                 case MarkEvent():
-                    return await self.mark(command.event, command.text, command.amount_mg, command.standby)
+                    result = await self.mark(command.event, command.text, command.amount_mg, command.standby)
+                    return result if not result.ok else self._dose_warning(command, result)
+                case TickChecklist():
+                    return await self.tick_checklist(command.ticked)
                 case SetBaseline():
                     return await self.set_baseline(command)
                 case EnterBloodPressure():
@@ -247,6 +253,10 @@ class SessionManager:
             session_kind=session_kind,
             phase=self._phases[0].id if dosing else None,
             started_at=now,
+            checklist=checklist.initial(self.config.session.checklist) if dosing else (),
+            supplemental_window_min=(
+                (self.config.session.supplemental_from_min, self.config.session.supplemental_to_min) if dosing else None
+            ),
         )
         self._show_checks()
         self._refresh_baseline()
@@ -336,6 +346,16 @@ class SessionManager:
             if kind is SessionEventKind.SUPPLEMENTAL_DOSE and first is None:
                 return _refused("record the initial dose first")
             self._doses.append(Moment(now, self.clock.monotonic()))
+            left = checklist.open_items(self.state.checklist)
+            if kind is SessionEventKind.DOSE and left:
+                data["open_items"] = left
+                text = "; ".join(t for t in (f"dose with open items: {', '.join(left)}", text) if t)
+            if kind is SessionEventKind.SUPPLEMENTAL_DOSE:
+                data["minutes_after_dose"] = round((self._doses[-1].mono - self._doses[0].mono) / 60, 1)
+                warning = self._supplemental_warning()
+                data["outside_window"] = warning is not None
+                if warning is not None:
+                    text = "; ".join(t for t in (f"supplemental dose {warning}", text) if t)
             self._checks.dosed(self._doses[-1])  # denser checks after a dose
             update["dose_times"] = (*self.state.dose_times, now)
             self._proposal.stop()  # the proposal is of the time before the dose
@@ -373,6 +393,49 @@ class SessionManager:
             minutes = self.config.session.break_standby_min
             return _ok(f"break started; standby for {', '.join(standby)} (at most {minutes:g} min)")
         return _ok(f"{kind.value.replace('_', ' ')} marked at {now:%H:%M:%S} UTC")
+
+    # ---------------------------------------------------------------- the checklist (roomctl/session/checklist.py)
+
+    def _tick(self, ticked: list[str], now: datetime) -> list[SessionEvent | Reading]:
+        """Set the checklist to ``ticked``; the events of the items that changed."""
+        state, changed = checklist.tick(self.state.checklist, ticked, now)
+        self.state = self.state.model_copy(update={"checklist": state})
+        return [
+            self._event(
+                SessionEventKind.CHECKLIST,
+                checklist.change_text(i),
+                item=i.id,
+                label=i.label,
+                ticked=i.ticked_at is not None,
+            )
+            for i in changed
+        ]
+
+    async def tick_checklist(self, ticked: list[str]) -> CommandResult:
+        if not self.active:
+            return _refused(NO_SESSION)
+        if not self.state.checklist:
+            return _refused("this session has no checklist (dosing sessions, [session] checklist)")
+        unknown = checklist.unknown(self.state.checklist, ticked)
+        if unknown:
+            ids = ", ".join(i.id for i in self.state.checklist)
+            return _refused(f"no checklist item {', '.join(unknown)}; the items are: {ids}")
+        events = self._tick(ticked, self.clock.now())
+        if events:
+            await self._commit(events)
+        left = checklist.open_items(self.state.checklist)
+        return _ok(f"checklist: {len(self.state.checklist) - len(left)} of {len(self.state.checklist)} ticked")
+
+    def _dose_warning(self, command: MarkEvent, result: CommandResult) -> CommandResult:
+        if command.event == "supplemental_dose" and (warning := self._supplemental_warning()):
+            return _ok(f"{result.message}; WARNING: {warning}")
+        return result
+
+    def _supplemental_warning(self) -> str | None:
+        if len(self._doses) < 2:
+            return None
+        minutes = (self._doses[-1].mono - self._doses[0].mono) / 60
+        return checklist.supplemental(minutes, self.config.session)
 
     # ---------------------------------------------------------------- standby
 
@@ -671,6 +734,8 @@ class SessionManager:
             self._event(SessionEventKind.BASELINE, proposal.record_text(b), **b.model_dump(mode="json"))
             for b in records
         ]
+        ticked = [i.id for i in self.state.checklist if i.ticked_at is not None]
+        events += self._tick([*ticked, BASELINE_ITEM], now)  # "baseline confirmed" ticks itself
         await self._commit(events)
         how = "entered by hand" if source == "entered" else "confirmed"
         return _ok(f"baseline {how}: {baseline_words(values)}; the limits follow it")

@@ -36,6 +36,7 @@ from roomctl.models import Priority, SessionKind
 from roomctl.tui.adverse import AdverseDialog
 from roomctl.tui.dialogs import (
     BaselineDialog,
+    ChecklistDialog,
     DischargeDialog,
     blood_pressure_dialog,
     break_dialog,
@@ -44,6 +45,7 @@ from roomctl.tui.dialogs import (
     end_session_dialog,
     limit_dialog,
     note_dialog,
+    open_items_dialog,
     start_session_dialog,
     temperature_dialog,
 )
@@ -89,7 +91,8 @@ class RoomApp(QuittingApp):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a,space", "acknowledge", "ack", key_display="a"),
         Binding("S", "start_session", "start session"),
-        Binding("B", "baseline", "baseline"),
+        Binding("B", "baseline", "base"),
+        Binding("C", "checklist", "checklist"),
         Binding("d", "dose(False)", "dose"),
         Binding("D", "dose(True)", "suppl"),
         Binding("b", "break", "break"),
@@ -102,7 +105,7 @@ class RoomApp(QuittingApp):
         Binding("right_square_bracket", "phase(1)", "next phase", show=False),
         Binding("X", "discharge", "discharge"),
         Binding("L", "limit", "limit"),
-        Binding("E", "end_session", "end session"),
+        Binding("E", "end_session", "end"),
         Binding("1", "scene(1)", "scene", key_display="1-9"),
         *[Binding(str(n), f"scene({n})", f"scene {n}", show=False) for n in range(2, 10)],
         Binding("s", "next_scene", "next scene", show=False),
@@ -243,6 +246,8 @@ class RoomApp(QuittingApp):
         if action == "dose":  # the initial dose once, then the supplemental
             dosed = bool(session.dose_times)
             return running and session.session_kind is SessionKind.DOSING and parameters == (dosed,)
+        if action == "checklist":  # before the dose
+            return running and bool(session.checklist) and not session.dose_times
         if action == "baseline":  # before the dose; after it only while none was confirmed (to enter one by hand)
             b = session.baseline
             return running and b is not None and (b.open or b.source is None)
@@ -395,7 +400,26 @@ class RoomApp(QuittingApp):
         self.send(MusicCommand(action=action))
 
     def action_dose(self, supplemental: bool) -> None:
-        self.push_screen(dose_dialog(supplemental), self._send_if_given)
+        session = self.view.session
+        warning = None
+        if supplemental and session.dose_times and session.supplemental_window_min is not None:
+            low, high = session.supplemental_window_min
+            minutes = (self.clock.now() - session.dose_times[0]).total_seconds() / 60
+            if not low <= minutes <= high:
+                warning = f"{minutes:.0f} min after the dose, outside the {low:g}-{high:g} min window"
+        self.push_screen(dose_dialog(supplemental, warning), self._dose_given)
+
+    def _dose_given(self, command: Command | None) -> None:
+        """Marking the dose with checklist items open asks once more (the daemon refuses it otherwise)."""
+        open_items = [i.label for i in self.view.session.checklist if i.ticked_at is None]
+        if isinstance(command, MarkEvent) and command.event == "dose" and open_items:
+            self.push_screen(open_items_dialog(command, open_items), self._send_if_given)
+        else:
+            self._send_if_given(command)
+
+    def action_checklist(self) -> None:
+        if self.view.session.checklist:
+            self.push_screen(ChecklistDialog(self.view.session.checklist), self._send_if_given)
 
     def action_baseline(self) -> None:
         b = self.view.session.baseline

@@ -15,7 +15,7 @@ from textual.widgets import Input, Static
 
 from roomctl.alarms.texts import baseline_words, duration_words
 from roomctl.commands import Command, DischargeCheck, EndSession, MarkEvent, StartSession, parse_command
-from roomctl.models import BaselineStatus, DischargeStatus, SessionKind
+from roomctl.models import BaselineStatus, ChecklistItemState, DischargeStatus, SessionKind
 
 Parser = Callable[[str], Command]
 
@@ -325,7 +325,58 @@ def distress_dialog() -> EntryDialog:
     return EntryDialog("Distress rating", "0 (none) to 10 (worst), as the patient says it now", parse_distress, "0-10")
 
 
-def dose_dialog(supplemental: bool) -> EntryDialog:
+def dose_dialog(supplemental: bool, warning: str | None = None) -> EntryDialog:
+    """The dose (or supplemental dose) with its amount; ``warning``: a supplemental dose outside its window."""
     event = "supplemental_dose" if supplemental else "dose"
     title = "Supplemental dose given now?" if supplemental else "Dose given now (T0)?"
+    if warning:
+        title += f"  WARNING: {warning}"
     return EntryDialog(title, "amount in mg (optional); Enter marks it now, Escape cancels", dose_parser(event), "mg")
+
+
+def open_items_dialog(dose: Command, open_items: list[str]) -> ChoiceDialog:
+    """Asked once more before a dose with checklist items open: y gives it (recorded with them), n goes back."""
+    hint = (
+        "open: " + "; ".join(open_items) + "\ny gives the dose now (recorded with the open items); n or Escape: not yet"
+    )
+    return ChoiceDialog(f"Checklist: {len(open_items)} item(s) open. Dose anyway?", hint, {"y": dose, "n": None})
+
+
+class ChecklistDialog(ModalScreen[Command | None]):
+    """The pre-dose checklist: 1-9 tick or untick an item, Enter records the ticks, Escape leaves it as it was."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "cancel", show=False),
+        Binding("enter", "record", "record", show=False),
+    ]
+
+    def __init__(self, items: tuple[ChecklistItemState, ...]) -> None:
+        super().__init__()
+        self.items = items
+        self.ticked = {i.id for i in items if i.ticked_at is not None}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static("Before the dose: the checklist", id="dialog-title", markup=False)
+            yield Static(self._text(), id="dialog-ticks", markup=False)
+            yield Static("1-9 tick or untick; Enter records; Escape cancels", id="dialog-hint", markup=False)
+
+    def _text(self) -> str:
+        return "\n".join(
+            f"{'[x]' if i.id in self.ticked else '[ ]'} {n}  {i.label}" for n, i in enumerate(self.items, 1)
+        )
+
+    def on_key(self, event: Key) -> None:
+        if event.character and event.character.isdigit() and 1 <= int(event.character) <= len(self.items):
+            event.stop()
+            item = self.items[int(event.character) - 1].id
+            self.ticked ^= {item}
+            self.query_one("#dialog-ticks", Static).update(self._text())
+
+    def action_record(self) -> None:
+        self.dismiss(
+            parse_command({"command": "checklist", "ticked": [i.id for i in self.items if i.id in self.ticked]})
+        )
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

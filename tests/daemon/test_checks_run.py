@@ -25,7 +25,8 @@ async def test_a_check_and_an_adverse_event_from_the_keyboard(tmp_path: Path) ->
         await tmux.press("S", until=lambda s: "p preparation   d dosing   i integration" in s)
         await tmux.press("d", until=lambda s: "Phase: Arrival and baseline" in s and "vitals check in 30 min" in s)
         await tmux.press("d", until=lambda s: "Dose given now (T0)?" in s)
-        screen = await tmux.press("Enter", until=lambda s: "since dose" in s and "vitals check in 15 min" in s)
+        await tmux.press("Enter", until=lambda s: "Dose anyway?" in s)  # the checklist is not ticked: asked once more
+        screen = await tmux.press("y", until=lambda s: "since dose" in s and "vitals check in 15 min" in s)
         assert "r distress" in screen
         assert "A adverse" in screen
 

@@ -47,13 +47,18 @@ async def test_a_dosing_day_from_the_keyboard(tmp_path: Path, emulator: Emulator
         tmux.send_keys("e")
         await tmux.wait_for(lambda s: "Baseline entered by hand" in s)
         tmux.send_keys(*"hr 72 spo2 98", "Enter")
-        await tmux.wait_for(lambda s: "baseline entered HR 72, SpO2 98" in s)
+        await tmux.wait_for(lambda s: "baseline entered HR 72, SpO2 98" in s and "checklist 1/6 (C)" in s)
+        tmux.send_keys("C")  # the pre-dose checklist: "baseline confirmed" ticked itself, the team ticks the rest
+        await tmux.wait_for(lambda s: "[x] 3  baseline confirmed" in s)
+        tmux.send_keys("1", "2", "4", "5", "6", "Enter")
+        await tmux.wait_for(lambda s: "checklist 6/6 (C)" in s)
         tmux.send_keys("d")
         await tmux.wait_for(lambda s: "amount in mg" in s)
         tmux.send_keys("1", "2", "0", "Enter")
         await tmux.wait_for(lambda s: "since dose" in s)
         tmux.send_keys("D")
         await tmux.wait_for(lambda s: "amount in mg" in s)
+        await tmux.wait_for(lambda s: "WARNING: 0 min after the" in s)  # the dialog wraps the rest
         tmux.send_keys("6", "0", "Enter")
         await tmux.wait_for(lambda s: "since dose 0:00 h, suppl. 0:00 h" in s)
 
@@ -95,7 +100,7 @@ async def test_a_dosing_day_from_the_keyboard(tmp_path: Path, emulator: Emulator
     assert "Traceback" not in log_path.read_text()
 
     kinds = events(tmp_path / "roomctl.db")
-    for kind in ("session_start", "baseline", "dose", "supplemental_dose", "break_start", "standby_start", "blood_pressure",
+    for kind in ("session_start", "baseline", "checklist", "dose", "supplemental_dose", "break_start", "standby_start", "blood_pressure",
                  "break_end", "standby_end", "session_end"):  # fmt: skip
         assert kind in kinds, (kind, kinds)
     with sqlite3.connect(tmp_path / "roomctl.db") as conn:

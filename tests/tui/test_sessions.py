@@ -98,18 +98,18 @@ async def test_start_and_end_each_kind_from_the_keyboard(real_room: RealRoom, ki
         await until(pilot, lambda: text(app, "session").startswith(title))
         keys = text(app, "keys")
         assert "S start" not in keys
-        assert not missing(keys, "E end session", "p BP", "t temp", "n note", "b break", "a ack", "1-9 scene")
+        assert not missing(keys, "E end", "p BP", "t temp", "n note", "b break", "a ack", "1-9 scene")
         if kind is SessionKind.DOSING:
-            assert not missing(keys, "d dose", "B baseline", "[] phase")
+            assert not missing(keys, "d dose", "B base", "[] phase")
             assert "D suppl" not in keys  # the supplemental dose once the dose is marked
             assert "Phase: Arrival and baseline" in text(app, "session")
             assert "vitals check in 30 min" in text(app, "session")
         else:
-            assert missing(keys, "d dose", "D suppl", "[] phase", "B baseline") == [
+            assert missing(keys, "d dose", "D suppl", "[] phase", "B base") == [
                 "d dose",
                 "D suppl",
                 "[] phase",
-                "B baseline",
+                "B base",
             ]
             assert "vitals optional" in text(app, "session")
             await pilot.press("d")  # no dose in this kind of session: the key does nothing
@@ -428,3 +428,81 @@ async def test_the_baseline_from_the_keyboard_proposed_confirmed_and_entered(rea
         assert len(app.screen_stack) == 1
         await until(pilot, lambda: "NO BASELINE" not in text(app, "session"))
         assert {b.source for b in m.baselines()} == {"entered"}
+
+
+async def test_the_checklist_and_the_doses_from_the_keyboard(real_room: RealRoom) -> None:
+    """Issue 23 §4 at 80x24: C ticks the checklist (1-9, Enter), B e ticks "baseline confirmed" itself; the dose with
+    an item open asks once more (n: nothing sent, y: recorded with it); the supplemental dose too early is warned about
+    in its dialog and recorded so; the help line stays within two rows of 80 columns with the music keys."""
+    m, clock = real_room.manager, real_room.clock
+    app = real_room.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("S", "d")
+        await until(pilot, lambda: "checklist 0/6 (C)" in text(app, "session"))
+        keys = text(app, "keys")
+        assert "C checklist" in keys
+        assert len(keys.splitlines()) <= 2
+        await pilot.press("C")
+        await until(pilot, lambda: len(app.screen_stack) > 1)
+        ticks = str(app.screen.query_one("#dialog-ticks").render())
+        assert "[ ] 1  medical and psychiatric screening reviewed" in ticks
+        await pilot.press("1", "2", "4", "5", "5", "9", "enter")  # 5 twice: ticked and unticked; 9: no such item
+        await until(pilot, lambda: app.message == "checklist: 3 of 6 ticked")
+        await pilot.press("B", "e", *"hr 70", "enter")
+        await until(pilot, lambda: "checklist 4/6 (C)" in text(app, "session"))
+        await pilot.press("d", "enter")
+        await until(
+            pilot,
+            lambda: len(app.screen_stack) > 1 and "Dose anyway?" in str(app.screen.query_one("#dialog-title").render()),
+        )
+        hint = str(app.screen.query_one("#dialog-hint").render())
+        assert "open: support person or ride home arranged; consent for any recording" in hint
+        await pilot.press("n")
+        await until(pilot, lambda: len(app.screen_stack) == 1)
+        assert m.state.dose_times == ()
+        await pilot.press("d", *"120", "enter", "y")
+        await until(pilot, lambda: bool(app.view.session.dose_times))
+        clock.advance(60 * 60)
+        await pilot.press("D")
+        await until(pilot, lambda: len(app.screen_stack) > 1)
+        title = str(app.screen.query_one("#dialog-title").render())
+        assert "WARNING: 60 min after the dose, outside the 90-150 min window" in title
+        await pilot.press(*"40", "enter")
+        await until(pilot, lambda: "WARNING" in app.message)
+        await until(pilot, lambda: "since dose 1:00 h, suppl. 0:00 h" in text(app, "session"))
+        assert "C checklist" not in text(app, "keys")  # after the dose
+    session_id = m.state.id
+    assert session_id is not None
+    events = await real_room.store.call(lambda db: db.events(session_id))
+    texts = {e[3]: e[4] for e in events}
+    assert texts["dose"] == "dose with open items: support person or ride home arranged, consent for any recording"
+    assert (
+        texts["supplemental_dose"] == "supplemental dose 60 min after the initial dose: outside the 90-150 min window"
+    )
+    assert [e[3] for e in events].count("checklist") == 4
+
+
+@pytest.mark.parametrize("dosed", [False, True])
+def test_help_line_fits_two_rows_of_80_columns_with_the_protocol_and_music_keys(dosed: bool) -> None:
+    from roomctl.models import BaselineStatus, ChecklistItemState, SessionState
+    from roomctl.tui.widgets import keys_rows
+
+    app = RoomApp(ScriptedLink([]))
+    info = room_info(parse_config(demo_config_text()))
+    app.view.info = info.model_copy(update={"music": True})
+    app.view.session = SessionState(
+        id="s",
+        session_kind=SessionKind.DOSING,
+        started_at=T0,
+        dose_times=(T0,) if dosed else (),
+        checklist=(ChecklistItemState(id="consent", label="consent"),),
+        baseline=BaselineStatus(window_s=60, open=not dosed),  # none confirmed: B stays after the dose
+    )
+    entries = app.help_entries()
+    assert ("B", "base") in entries
+    assert (("C", "checklist") in entries) is not dosed
+    assert ("m", "music") in entries
+    lines = ["".join(text for text, _ in row) for row in keys_rows(entries)]
+    assert len(lines) <= 2, lines
+    assert all(len(line) <= 80 for line in lines)
