@@ -408,7 +408,7 @@ async def test_the_baseline_from_the_keyboard_proposed_confirmed_and_entered(rea
         await until(pilot, lambda: app.view.session.id is None)
         await pilot.press("S", "d")
         await until(pilot, lambda: "baseline? collecting" in text(app, "session"))
-        await pilot.press("d", "enter")  # the dose, no baseline confirmed
+        await pilot.press("d", "enter", "y")  # the dose, no baseline confirmed (y: with the checklist open)
         await until(pilot, lambda: "NO BASELINE: room limits" in text(app, "session"))
         first_line = text(app, "session").splitlines()[0]
         assert len(first_line) <= 80, first_line
