@@ -6,23 +6,24 @@ from __future__ import annotations
 from roomctl.report.data import SessionRecord
 
 
-def protocol_line(rec: SessionRecord) -> str:
-    """``checklist at the dose: 5 of 6 ticked (open: consent for any recording)   |   supplemental dose 72 min after
-    the initial dose: outside the 90-150 min window``."""
+def checklist_words(rec: SessionRecord) -> str:
+    """``checklist at the dose: 5 of 6 (open: consent for any recording)``; empty without a checklist."""
     items = rec.state.checklist
+    if not items:
+        return ""
+    doses = [e for e in rec.events if e.event == "dose"]
+    if not doses:
+        return f"checklist: {sum(1 for i in items if i.ticked_at is not None)} of {len(items)}, no dose recorded"
+    open_items = [str(x) for x in doses[0].data.get("open_items", [])]
+    ticked = f"checklist at the dose: {len(items) - len(open_items)} of {len(items)}"
+    return ticked + (f" (open: {', '.join(open_items)})" if open_items else "")
+
+
+def supplemental_words(rec: SessionRecord) -> str:
+    """``supplemental at 60 min: OUTSIDE its window``, one per supplemental dose; empty without one."""
     parts = []
-    if items:
-        doses = [e for e in rec.events if e.event == "dose"]
-        open_items = [str(x) for x in doses[0].data.get("open_items", [])] if doses else []
-        if doses:
-            ticked = len(items) - len(open_items)
-            where = f"checklist at the dose: {ticked} of {len(items)} ticked"
-            parts.append(where + (f" (dose with open items: {', '.join(open_items)})" if open_items else ""))
-        else:
-            ticked = sum(1 for i in items if i.ticked_at is not None)
-            parts.append(f"checklist: {ticked} of {len(items)} ticked, no dose recorded")
     for e in rec.events:
         if e.event == "supplemental_dose" and "minutes_after_dose" in e.data:
-            text = e.text or f"supplemental dose {e.data['minutes_after_dose']:g} min after the initial dose"
-            parts.append(text + ("" if e.data.get("outside_window") else " (inside its window)"))
-    return "   |   ".join(parts)  # empty: no checklist (not a dosing session, or none configured) and no supplemental
+            where = "OUTSIDE its window" if e.data.get("outside_window") else "in its window"
+            parts.append(f"supplemental at {e.data['minutes_after_dose']:g} min: {where}")
+    return "; ".join(parts)

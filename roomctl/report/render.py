@@ -18,7 +18,7 @@ from roomctl.report.adverse import MAX_ADVERSE_ROWS, adverse_events, adverse_tab
 from roomctl.report.checks import check_records, checks_line
 from roomctl.report.data import Series, SessionRecord
 from roomctl.report.limits import first_baselines
-from roomctl.report.protocol import protocol_line
+from roomctl.report.protocol import checklist_words, supplemental_words
 from roomctl.report.summary import MAX_SAMPLE_S, AlarmSummary, Summary, summarise
 from roomctl.report.tables import MAX_ALARM_ROWS, MAX_MUSIC_ROWS, alarm_table, duration, music_table, phase_table
 
@@ -175,10 +175,10 @@ def _header(ax: Axes, rec: SessionRecord, tz: tzinfo, site: str | None) -> None:
     lines = [
         f"{start:%Y-%m-%d %H:%M} - {end:%H:%M} ({duration(rec.end - rec.start)}), times in {start:%Z}"
         + (f"   room: {site}" if site else ""),
-        f"doses at {doses}   |   patient / chart no.: ______________________ (by hand: roomctl keeps no patient identifiers)",
+        f"doses at {doses}{f' ({supplemental})' if (supplemental := supplemental_words(rec)) else ''}   |   patient / chart no.: ______________________ (by hand: roomctl keeps no patient identifiers)",
         discharge_line(rec, tz),
-        limits_line(rec, tz),
-        "   |   ".join(p for p in (checks_line(rec), protocol_line(rec)) if p),
+        "   |   ".join(p for p in (limits_line(rec, tz), checklist_words(rec)) if p),
+        checks_line(rec),
         f"roomctl {__version__}; not a certified medical device. Made {datetime.now(tz):%Y-%m-%d %H:%M}.",
     ]
     ax.text(0, 0.72, "\n".join(lines), fontsize=8.5, va="top", linespacing=1.5)

@@ -179,7 +179,7 @@ async def test_the_report_states_the_checklist_at_the_dose_and_the_supplemental_
 ) -> None:
     from roomctl.commands import EndSession
     from roomctl.report.data import load
-    from roomctl.report.protocol import protocol_line
+    from roomctl.report.protocol import checklist_words, supplemental_words
     from roomctl.storage.database import Database
 
     room = await make_room(tmp_path / "room.db", clock, hub)
@@ -195,7 +195,5 @@ async def test_the_report_states_the_checklist_at_the_dose_and_the_supplemental_
     await room.writer.stop()
     await room.store.close()
     record = load(Database(tmp_path / "room.db", readonly=True), session_id)
-    assert protocol_line(record) == (
-        "checklist at the dose: 5 of 6 ticked (dose with open items: consent for any recording)   |   "
-        "supplemental dose 60 min after the initial dose: outside the 90-150 min window"
-    )
+    assert checklist_words(record) == "checklist at the dose: 5 of 6 (open: consent for any recording)"
+    assert supplemental_words(record) == "supplemental at 60 min: OUTSIDE its window"
