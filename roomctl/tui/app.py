@@ -32,7 +32,7 @@ from roomctl.commands import (
     SetPhase,
     SetScene,
 )
-from roomctl.models import Priority, SessionKind
+from roomctl.models import Priority
 from roomctl.tui.adverse import AdverseDialog
 from roomctl.tui.dialogs import (
     BaselineDialog,
@@ -48,6 +48,17 @@ from roomctl.tui.dialogs import (
     open_items_dialog,
     start_session_dialog,
     temperature_dialog,
+)
+from roomctl.tui.keys import (
+    Key,
+    baseline_open,
+    before_the_dose,
+    discharge_offered,
+    dose_key,
+    in_dosing,
+    in_session,
+    no_session,
+    with_music,
 )
 from roomctl.tui.painted import TextCell
 from roomctl.tui.quitting import QuittingApp
@@ -90,41 +101,35 @@ class RoomApp(QuittingApp):
     # The help line is made from these: every binding with show=True, in this order, when check_action allows it now.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a,space", "acknowledge", "ack", key_display="a"),
-        Binding("S", "start_session", "start session"),
-        Binding("B", "baseline", "base"),
-        Binding("C", "checklist", "checklist"),
-        Binding("d", "dose(False)", "dose"),
-        Binding("D", "dose(True)", "suppl"),
-        Binding("b", "break", "break"),
-        Binding("n", "note", "note"),
-        Binding("p", "blood_pressure", "BP"),
-        Binding("t", "temperature", "temp"),
-        Binding("r", "distress", "distress"),
-        Binding("A", "adverse_event", "adverse"),
-        Binding("left_square_bracket", "phase(-1)", "phase", key_display="[]"),
-        Binding("right_square_bracket", "phase(1)", "next phase", show=False),
-        Binding("X", "discharge", "discharge"),
-        Binding("L", "limit", "limit"),
-        Binding("E", "end_session", "end"),
+        Key("S", "start_session", "start session", when=no_session),
+        Key("B", "baseline", "base", when=baseline_open),
+        Key("C", "checklist", "checklist", when=before_the_dose),
+        Key("d", "dose(False)", "dose", when=dose_key),
+        Key("D", "dose(True)", "suppl", when=dose_key),
+        Key("b", "break", "break", when=in_session),
+        Key("n", "note", "note", when=in_session),
+        Key("p", "blood_pressure", "BP", when=in_session),
+        Key("t", "temperature", "temp", when=in_session),
+        Key("r", "distress", "distress", when=in_session),
+        Key("A", "adverse_event", "adverse", when=in_session),
+        Key("left_square_bracket", "phase(-1)", "phase", key_display="[]", when=in_dosing),
+        Key("right_square_bracket", "phase(1)", "next phase", show=False, when=in_dosing),
+        Key("X", "discharge", "discharge", when=discharge_offered),
+        Key("L", "limit", "limit", when=in_session),
+        Key("E", "end_session", "end", when=in_session),
         Binding("1", "scene(1)", "scene", key_display="1-9"),
         *[Binding(str(n), f"scene({n})", f"scene {n}", show=False) for n in range(2, 10)],
         Binding("s", "next_scene", "next scene", show=False),
         Binding("plus,equals_sign", "light(0.1)", "dim", key_display="+-"),
-        Binding("m", "music('toggle')", "music"),
-        Binding("M", "music('off')", "talk"),
-        Binding("comma", "music('volume_down')", "vol", key_display=",."),
-        Binding("full_stop", "music('volume_up')", "louder", show=False),
-        Binding("greater_than_sign", "music('next')", "track", key_display=">"),
+        Key("m", "music('toggle')", "music", when=with_music),
+        Key("M", "music('off')", "talk", when=with_music),
+        Key("comma", "music('volume_down')", "vol", key_display=",.", when=with_music),
+        Key("full_stop", "music('volume_up')", "louder", show=False, when=with_music),
+        Key("greater_than_sign", "music('next')", "track", key_display=">", when=with_music),
         Binding("minus", "light(-0.1)", "dimmer", show=False),
         Binding("q", "quit", "quit"),
         Binding("ctrl+c", "quit", "quit", show=False, priority=True),  # as in any terminal program, even in a dialog
     ]
-    SESSION_ACTIONS: ClassVar[frozenset[str]] = frozenset(
-        {"break", "note", "blood_pressure", "temperature", "distress", "adverse_event", "limit", "end_session"}
-    )
-    """Keys for any running session (preparation and integration: the room and the record; vitals optional)."""
-    DOSING_ACTIONS: ClassVar[frozenset[str]] = frozenset({"dose", "phase"})
-    """Keys for a dosing session only: the dose timeline."""
 
     def __init__(self, link: Link, *, clock: Clock | None = None, link_clock: Clock | None = None) -> None:
         super().__init__()
@@ -230,28 +235,9 @@ class RoomApp(QuittingApp):
             self._keys.show_keys(self.help_entries())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Which keys work now: session keys only in a session, the dose timeline only in a dosing session."""
-        session = self.view.session
-        running = session.id is not None and session.ended_at is None
-        if action == "start_session":
-            return not running
-        if action in self.SESSION_ACTIONS:
-            return running
-        if action in self.DOSING_ACTIONS - {"dose"}:
-            return running and session.session_kind is SessionKind.DOSING
-        if action == "music":
-            return self.view.info is not None and self.view.info.music
-        if action == "discharge":
-            return running and session.discharge is not None  # offered as effects taper
-        if action == "dose":  # the initial dose once, then the supplemental
-            dosed = bool(session.dose_times)
-            return running and session.session_kind is SessionKind.DOSING and parameters == (dosed,)
-        if action == "checklist":  # before the dose
-            return running and bool(session.checklist) and not session.dose_times
-        if action == "baseline":  # before the dose; after it only while none was confirmed (to enter one by hand)
-            b = session.baseline
-            return running and b is not None and (b.open or b.source is None)
-        return True
+        """Which keys work now: each binding row says when (:mod:`roomctl.tui.keys`)."""
+        when = _WHEN.get(action)
+        return True if when is None else when(self.view, parameters)
 
     def help_entries(self) -> list[tuple[str, str]]:
         """(key, word) for each binding shown in the help line that works now."""
@@ -485,3 +471,7 @@ class RoomApp(QuittingApp):
     def _say(self, text: str) -> None:
         self.message = text
         self._cell("message").show(text)
+
+
+_WHEN = {parse_action(b.action)[1]: b.when for b in RoomApp.BINDINGS if isinstance(b, Key)}
+"""Action name -> when its key works (the two dose keys share one rule, told apart by their parameter)."""
