@@ -34,10 +34,10 @@ from roomctl.central.tiles import TILE_LINES, Clocks, detail_text, summary_line,
 from roomctl.clock import Clock, SystemClock
 from roomctl.models import Priority
 from roomctl.quantities import STATION_VITALS
-from roomctl.tui.glyphs import medium_digits, sparkline
-from roomctl.tui.quitting import QuittingApp
-from roomctl.tui.view import FLASH_HALF_PERIOD_S
-from roomctl.tui.widgets import Cell
+from roomctl.terminal.cell import Cell
+from roomctl.terminal.glyphs import medium_digits, sparkline
+from roomctl.terminal.looks import FLASH_HALF_PERIOD_S
+from roomctl.terminal.quitting import QuittingApp
 
 TILE_WIDTH = 26  # columns per tile, gap included
 TILE_HEIGHT = TILE_LINES + 1  # a blank line between rows

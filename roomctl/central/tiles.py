@@ -9,7 +9,7 @@ from roomctl.central.state import RoomState, Urgency
 from roomctl.models import AlarmCategory, LinkState
 from roomctl.mqtt import payloads as p
 from roomctl.quantities import STATION_VITALS
-from roomctl.tui.view import PREFIX, format_clock
+from roomctl.terminal.looks import PREFIX, format_clock
 
 TILE_LINES = 5
 

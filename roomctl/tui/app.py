@@ -33,6 +33,9 @@ from roomctl.commands import (
     SetScene,
 )
 from roomctl.models import Priority
+from roomctl.terminal.looks import FLASH_HALF_PERIOD_S, format_clock
+from roomctl.terminal.painted import TextCell
+from roomctl.terminal.quitting import QuittingApp
 from roomctl.tui.adverse import AdverseDialog
 from roomctl.tui.dialogs import (
     BaselineDialog,
@@ -60,9 +63,7 @@ from roomctl.tui.keys import (
     no_session,
     with_music,
 )
-from roomctl.tui.painted import TextCell
-from roomctl.tui.quitting import QuittingApp
-from roomctl.tui.view import FLASH_HALF_PERIOD_S, RoomView, alarm_line, format_clock
+from roomctl.tui.view import RoomView, alarm_line
 from roomctl.tui.widgets import (
     Band,
     Banner,

@@ -27,10 +27,9 @@ from roomctl.models import (
     Reading,
 )
 from roomctl.quantities import VitalDescription
+from roomctl.terminal.looks import PREFIX
 
 DEFAULT_STALE_S = 10.0
-PREFIX = {Priority.HIGH: "***", Priority.MEDIUM: "**", Priority.LOW: "*"}
-FLASH_HALF_PERIOD_S = {Priority.HIGH: 0.25, Priority.MEDIUM: 0.83}  # ~2 Hz and ~0.6 Hz; low priority is steady
 
 
 @dataclass(frozen=True)
@@ -281,8 +280,3 @@ def format_hours(seconds: float) -> str:
     """``1:05 h``: hours and minutes, for clocks that change once a minute (a redraw a minute, not a second)."""
     m = int(max(0, seconds)) // 60
     return f"{m // 60}:{m % 60:02d} h"
-
-
-def format_clock(seconds: float) -> str:
-    s = int(max(0, seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"

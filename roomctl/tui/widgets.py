@@ -1,47 +1,23 @@
-"""The screen's parts. Each repaints only the rows whose text changed (:mod:`roomctl.tui.painted`); ``Cell`` (a Static)
-is for screens where a repaint's cost does not matter."""
+"""The screen's parts. Each repaints only the rows whose text changed (:mod:`roomctl.terminal.painted`);
+:class:`roomctl.terminal.cell.Cell` (a Static) is for screens where a repaint's cost does not matter."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.cells import set_cell_size
-from rich.text import Text
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Static
 
 from roomctl.alarms.texts import baseline_words
 from roomctl.models import MusicPlay, Priority, Quantity, SessionKind, SessionState
 from roomctl.quantities import SCREEN_VITALS, VitalDescription
-from roomctl.tui.glyphs import big_digits, medium_digits, sparkline
-from roomctl.tui.painted import Painted, Row, Span, TextCell, wrapped
+from roomctl.terminal.glyphs import big_digits, medium_digits, sparkline
+from roomctl.terminal.painted import Painted, Row, Span, TextCell, wrapped
 from roomctl.tui.view import RoomView, format_hours
-
-
-class Cell(Static):
-    """A Static that refreshes only when its text actually changes, and then repaints only itself: its size is set in
-    the stylesheet, so new text needs no layout of the screen (``sized_by_text=True`` for the one cell whose width
-    follows its text)."""
-
-    _shown: str | Text | None = None
-
-    def __init__(self, *, sized_by_text: bool = False, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.sized_by_text = sized_by_text
-
-    def show(self, text: str | Text) -> None:
-        if text != self._shown:
-            self._shown = text
-            self.update(text, layout=self.sized_by_text)
-
-    @property
-    def shown(self) -> str:
-        shown = self._shown or ""
-        return shown.plain if isinstance(shown, Text) else shown
 
 
 class RoomScreen(Screen[None]):

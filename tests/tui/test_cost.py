@@ -4,7 +4,7 @@ changes; a flash swaps two cached looks of the banner. bench/bench_tui.py measur
 from __future__ import annotations
 
 from roomctl.models import Quantity
-from roomctl.tui.glyphs import big_digits
+from roomctl.terminal.glyphs import big_digits
 from roomctl.tui.widgets import Vitals
 from tests.tui.conftest import Served, connected, flashing, reading, until, vital
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from roomctl.terminal.glyphs import big_digits, medium_digits, sparkline
 from roomctl.trends import Trend
-from roomctl.tui.glyphs import big_digits, medium_digits, sparkline
 
 
 def test_big_digits_are_five_rows_of_block_glyphs() -> None:

@@ -20,9 +20,9 @@ from roomctl.models import (
     Quantity,
     TechnicalCondition,
 )
+from roomctl.terminal.glyphs import big_digits, medium_digits
+from roomctl.terminal.painted import TextCell
 from roomctl.tui.app import RoomApp
-from roomctl.tui.glyphs import big_digits, medium_digits
-from roomctl.tui.painted import TextCell
 from roomctl.tui.widgets import VitalBlock, Vitals
 from tests import builders
 from tests.tui.conftest import Served, connected, reading, room_state, until, vital
