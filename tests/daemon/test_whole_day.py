@@ -1,7 +1,8 @@
 """A dosing day from the keyboard (issue 23): the real daemon against the emulated wearables, the real screen in a real
-terminal (tmux, 80×24), every step typed as the team would. Start, dose, supplemental dose, a break with the oximeter
-off in standby (nothing raised for it, standby shown, a physiological alarm during the break still raised), the break's
-end, the session's end; then the day's report is rendered and holds what happened."""
+terminal (tmux, 80×24), every step typed as the team would. Start, the baseline, the checklist, dose, supplemental
+dose, a break with the oximeter off in standby (nothing raised for it, standby shown, a physiological alarm during the
+break still raised), the break's end, the check done, an adverse event, the discharge check offered at the taper (and
+refused, saying why, minutes after the doses), the session's end; then the day's report is rendered."""
 
 from __future__ import annotations
 
@@ -90,6 +91,37 @@ async def test_a_dosing_day_from_the_keyboard(tmp_path: Path, emulator: Emulator
         await tmux.wait_for(lambda s: "standby" not in s, within_s=90)
         assert "lost" not in tmux.screen().lower()
 
+        # the check completed with a temperature and a distress rating (its blood pressure was taken in the break)
+        await tmux.press("t", until=lambda s: "body temperature" in s)
+        await tmux.press("37.4", "Enter", until=lambda s: "temperature 37.4" in s)
+        await tmux.press("r", until=lambda s: "Distress rating" in s)
+        await tmux.press("3", "Enter", until=lambda s: "distress 3 of 10" in s)
+
+        # an adverse event: nausea, mild, an action from the list, no emergency services, a word kept on the Pi
+        await tmux.press("A", until=lambda s: "Adverse event" in s and "1 anxiety or panic" in s)
+        await tmux.press("2", until=lambda s: "4 serious" in s)
+        await tmux.press("1", until=lambda s: "Action taken?" in s)
+        await tmux.press("1", until=lambda s: "Emergency services called?" in s)
+        await tmux.press("n", until=lambda s: "Anything to add" in s)
+        await tmux.press("settled with water", "Enter", until=lambda s: "adverse event recorded" in s)
+
+        # the effects taper: the phase moved on, the discharge check is offered, with the team's two ticks
+        def phase(screen: str) -> str:
+            found = re.search(r"Phase: (\S+)", screen)
+            return found.group(1) if found else ""
+
+        for _ in range(8):  # the next phase, one step at a time, until the taper
+            now = phase(tmux.screen())
+            if now == "Taper":
+                break
+            await tmux.press("]", until=lambda s, was=now: phase(s) not in ("", was))  # type: ignore[misc]
+        await tmux.wait_for(lambda s: "X discharge" in s)
+        await tmux.press("X", until=lambda s: "Discharge check" in s)
+        await tmux.press("o", until=lambda s: "[x] o  oriented and grounded" in s)
+        await tmux.press("s", until=lambda s: "[x] s  support person present" in s)
+        # minutes after the doses the data cannot allow discharge: the check says why and records nothing
+        await tmux.press("Enter", until=lambda s: "refused: not yet" in s)
+
         tmux.send_keys("E")
         await tmux.wait_for(lambda s: "End the dosing session?" in s)
         tmux.send_keys("y")
@@ -100,9 +132,11 @@ async def test_a_dosing_day_from_the_keyboard(tmp_path: Path, emulator: Emulator
     assert "Traceback" not in log_path.read_text()
 
     kinds = events(tmp_path / "roomctl.db")
-    for kind in ("session_start", "baseline", "checklist", "dose", "supplemental_dose", "break_start", "standby_start", "blood_pressure",
-                 "break_end", "standby_end", "session_end"):  # fmt: skip
+    for kind in ("session_start", "baseline", "checklist", "dose", "supplemental_dose", "break_start", "standby_start",
+                 "blood_pressure", "break_end", "standby_end", "temperature", "distress", "vitals_check", "adverse_event",
+                 "session_end"):  # fmt: skip
         assert kind in kinds, (kind, kinds)
+    assert "discharge_check" not in kinds  # refused: 3 h since the last dose, steady vitals and more were not there
     with sqlite3.connect(tmp_path / "roomctl.db") as conn:
         ((session_id,),) = conn.execute("SELECT id FROM sessions").fetchall()
         (standby_end,) = [
