@@ -149,3 +149,22 @@ async def room_on_screen(folder: Path) -> AsyncIterator[tuple[asyncio.subprocess
             tmux.close()
         assert await stop_process(daemon) == 0, log_path.read_text()
     assert "Traceback" not in log_path.read_text()
+
+
+async def type_temperature_and_distress(tmux: Tmux, celsius: str = "37.4", distress: str = "3") -> None:
+    """The rest of a vitals check from the keyboard, as the team types it: a distress rating (r), then the temperature
+    (t) that completes the check (the rating goes with it)."""
+    await tmux.press("r", until=lambda s: "Distress rating" in s)
+    await tmux.press(distress, "Enter", until=lambda s: f"distress {distress} of 10" in s)
+    await tmux.press("t", until=lambda s: "body temperature" in s)
+    await tmux.press(celsius, "Enter", until=lambda s: f"temperature {celsius}" in s)
+
+
+async def type_adverse_event(tmux: Tmux, note: str) -> None:
+    """An adverse event from the keyboard (A): nausea or vomiting, mild, the first action, no emergency services."""
+    await tmux.press("A", until=lambda s: "Adverse event" in s and "1 anxiety or panic" in s)
+    await tmux.press("2", until=lambda s: "4 serious" in s)
+    await tmux.press("1", until=lambda s: "Action taken?" in s)
+    await tmux.press("1", until=lambda s: "Emergency services called?" in s)
+    await tmux.press("n", until=lambda s: "Anything to add" in s)
+    await tmux.press(note, "Enter", until=lambda s: "adverse event recorded" in s)

@@ -10,7 +10,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from tests.daemon.helpers import room_on_screen
+from tests.daemon.helpers import room_on_screen, type_adverse_event, type_temperature_and_distress
 
 
 def events(db: Path, kind: str) -> list[tuple[str | None, dict[str, object]]]:
@@ -32,17 +32,8 @@ async def test_a_check_and_an_adverse_event_from_the_keyboard(tmp_path: Path) ->
 
         await tmux.press("p", until=lambda s: "systolic/diastolic" in s)
         await tmux.press("128/82", "Enter", until=lambda s: "blood pressure 128/82" in s)
-        await tmux.press("r", until=lambda s: "Distress rating" in s)
-        await tmux.press("3", "Enter", until=lambda s: "distress 3 of 10" in s)
-        await tmux.press("t", until=lambda s: "body temperature" in s)
-        await tmux.press("37.4", "Enter", until=lambda s: "temperature 37.4" in s)
-
-        await tmux.press("A", until=lambda s: "Adverse event" in s and "1 anxiety or panic" in s)
-        await tmux.press("2", until=lambda s: "4 serious" in s)
-        await tmux.press("1", until=lambda s: "Action taken?" in s)
-        await tmux.press("1", until=lambda s: "Emergency services called?" in s)
-        await tmux.press("n", until=lambda s: "Anything to add" in s)
-        await tmux.press("brief nausea after the dose", "Enter", until=lambda s: "adverse event recorded" in s)
+        await type_temperature_and_distress(tmux)
+        await type_adverse_event(tmux, "brief nausea after the dose")
     ((text, check),) = events(db, "vitals_check")
     assert text == "vitals check done on time"  # early: before it was due
     assert check["blood_pressure"] == [128, 82]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from roomctl.demo.launcher import demo_config, roomctl_argv
 from roomctl.emulator.runner import Emulator
-from tests.daemon.helpers import stop_process
+from tests.daemon.helpers import stop_process, type_adverse_event, type_temperature_and_distress
 from tests.terminal import Tmux
 
 OXIMETER = "C0:FF:EE:00:00:02"
@@ -92,18 +92,10 @@ async def test_a_dosing_day_from_the_keyboard(tmp_path: Path, emulator: Emulator
         assert "lost" not in tmux.screen().lower()
 
         # the check completed with a temperature and a distress rating (its blood pressure was taken in the break)
-        await tmux.press("t", until=lambda s: "body temperature" in s)
-        await tmux.press("37.4", "Enter", until=lambda s: "temperature 37.4" in s)
-        await tmux.press("r", until=lambda s: "Distress rating" in s)
-        await tmux.press("3", "Enter", until=lambda s: "distress 3 of 10" in s)
+        await type_temperature_and_distress(tmux)
 
         # an adverse event: nausea, mild, an action from the list, no emergency services, a word kept on the Pi
-        await tmux.press("A", until=lambda s: "Adverse event" in s and "1 anxiety or panic" in s)
-        await tmux.press("2", until=lambda s: "4 serious" in s)
-        await tmux.press("1", until=lambda s: "Action taken?" in s)
-        await tmux.press("1", until=lambda s: "Emergency services called?" in s)
-        await tmux.press("n", until=lambda s: "Anything to add" in s)
-        await tmux.press("settled with water", "Enter", until=lambda s: "adverse event recorded" in s)
+        await type_adverse_event(tmux, "settled with water")
 
         # the effects taper: the phase moved on, the discharge check is offered, with the team's two ticks
         def phase(screen: str) -> str:
