@@ -29,19 +29,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from roomctl.models import AlarmAction, DeviceState, LinkState, Priority, Quantity, Reading, RRIntervals, iso_ms
+from roomctl.mqtt.room_client import remaining_length
 from tests.central.script import Message, RoomScript
 
 SITE = "loadgen"
 SLOTS = 10  # per second
-
-
-def _remaining(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        digit, n = n % 128, n // 128
-        out.append(digit | 0x80 if n else digit)
-        if not n:
-            return bytes(out)
 
 
 def _string(text: bytes) -> bytes:
@@ -55,7 +47,7 @@ class RawPublisher:
     def __init__(self, port: int, client_id: str) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port))
         body = _string(b"MQTT") + bytes([5, 0x02]) + (0).to_bytes(2, "big") + b"\x00" + _string(client_id.encode())
-        self.sock.sendall(b"\x10" + _remaining(len(body)) + body)
+        self.sock.sendall(b"\x10" + remaining_length(len(body)) + body)
         connack = self.sock.recv(64)
         if len(connack) < 4 or connack[0] != 0x20 or connack[3] != 0:
             raise RuntimeError(f"the broker refused the connection: {connack!r}")
@@ -64,7 +56,7 @@ class RawPublisher:
     def packet(topic: str, payload: bytes, *, retain: bool, expiry: float | None) -> bytes:
         props = b"\x05\x02" + int(expiry).to_bytes(4, "big") if expiry else b"\x00"
         body = _string(topic.encode()) + props + payload
-        return bytes([0x30 | int(retain)]) + _remaining(len(body)) + body
+        return bytes([0x30 | int(retain)]) + remaining_length(len(body)) + body
 
     def send(self, packets: list[bytes]) -> None:
         if packets:

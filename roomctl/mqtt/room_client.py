@@ -50,7 +50,8 @@ class ExpiryProperties(Properties):
         return packed
 
 
-def _remaining_length(n: int) -> bytes:
+def remaining_length(n: int) -> bytes:
+    """MQTT's variable-length "remaining length" of a packet body."""
     out = bytearray()
     while True:
         digit, n = n % 128, n // 128
@@ -93,7 +94,7 @@ class RoomClient(mqtt.Client):
         packet = b"".join(
             (
                 bytes((_PUBLISH_QOS1 | retain,)),
-                _remaining_length(body_length),
+                remaining_length(body_length),
                 encoded,
                 mid.to_bytes(2, "big"),
                 props,
